@@ -1,0 +1,31 @@
+# sonde — build, test, demo. Each target installs libcurl's headers when they are missing.
+SWIFT ?= swift
+CURL_HEADER := /usr/include/x86_64-linux-gnu/curl/curl.h
+BIN := .build/release/sonde
+
+.PHONY: build test demo bench deps clean
+
+deps:
+	@if [ ! -f /usr/include/curl/curl.h ] && [ ! -f $(CURL_HEADER) ] && \
+	    ! ls /usr/include/*/curl/curl.h >/dev/null 2>&1; then \
+	  echo "installing libcurl4-openssl-dev (curl/curl.h is missing)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcurl4-openssl-dev; \
+	fi
+	@command -v openssl >/dev/null 2>&1 || { echo "installing openssl (tests make a TLS certificate)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl; }
+
+build: deps
+	$(SWIFT) build -c release
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+demo: build
+	$(BIN) demo
+
+bench: build
+	bash bench/startup.sh
+
+clean:
+	rm -rf .build

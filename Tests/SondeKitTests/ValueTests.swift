@@ -1,0 +1,12 @@
+import Testing
+@testable import SondeKit
+
+@Suite("Value typing")
+struct ValueTests {
+    @Test("an integer equals a float of the same value, but not a string")
+    func integerEqualsFloat() {
+        #expect(Value.integer(5) == Value.float(5.0))
+        #expect(Value.string("1") != Value.integer(1))
+        #expect(Value.bool(true) != Value.string("true"))
+    }
+}
