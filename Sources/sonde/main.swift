@@ -1,1 +1,159 @@
+// The `sonde` executable: parses arguments, runs a SondeKit command, prints, exits.
+import Foundation
 import SondeKit
+
+let console = StandardConsole()
+signal(SIGPIPE, SIG_IGN)
+
+let usage = """
+usage: sonde <command> [options]
+
+commands:
+  check    [PATH...]  run each check file once and report (default PATH: checks/)
+  validate [PATH...]  parse check files only
+  demo                start the sample shop API and run the example checks against it
+  help                show this help
+
+options of check:
+  --var NAME=VALUE     set a variable (repeatable; also SONDE_VAR_NAME in the environment)
+  --vars-file FILE     read NAME=VALUE lines (repeatable)
+  --secret NAME=VALUE  set a secret variable, printed as *** (also SONDE_SECRET_NAME)
+  --json               print one JSON object per file instead of the text report
+  --verbose, -v        print requests and responses (sensitive values as ***)
+
+options of demo:
+  --checks DIR         folder of example checks (default: checks)
+  --verbose, -v        print requests and responses
+  --serve              only serve the sample shop until stopped (to try checks by hand)
+  --port N             port of the sample shop (default: a free one)
+
+global:
+  --help, -h           show help
+  --version            print the version
+
+exit codes: 0 success, 1 usage error, 2 parse error, 3 runtime error, 4 assertion failure
+
+"""
+
+/// A command-line mistake: printed with the usage, exit 1.
+struct UsageError: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// Walks the arguments of one command.
+struct Arguments {
+    var items: [String]
+    var positional: [String] = []
+
+    /// Reads the value of an option given as `--name value` or `--name=value`.
+    mutating func value(for name: String, inline: String?) throws -> String {
+        if let inline { return inline }
+        guard !items.isEmpty else { throw UsageError(description: "option \(name) needs a value") }
+        return items.removeFirst()
+    }
+
+    /// Splits `--name=value`.
+    static func split(_ arg: String) -> (String, String?) {
+        guard arg.hasPrefix("--"), let eq = arg.firstIndex(of: "=") else { return (arg, nil) }
+        return (String(arg[..<eq]), String(arg[arg.index(after: eq)...]))
+    }
+
+    static func unknown(_ option: String, known: [String]) -> UsageError {
+        var message = "unknown option \(option)"
+        if let guess = Suggestion.closest(to: option, in: known) { message += "; did you mean \(guess)?" }
+        return UsageError(description: message)
+    }
+}
+
+func parseCheck(_ args: [String]) throws -> CheckCommand {
+    var rest = Arguments(items: args)
+    var sources = VariableSources(environment: ProcessInfo.processInfo.environment)
+    var json = false
+    var verbose = false
+    let known = ["--var", "--vars-file", "--secret", "--json", "--verbose", "--help"]
+    while !rest.items.isEmpty {
+        let arg = rest.items.removeFirst()
+        let (name, inline) = Arguments.split(arg)
+        switch name {
+        case "--var": sources.vars.append(try rest.value(for: name, inline: inline))
+        case "--vars-file": sources.varsFiles.append(try rest.value(for: name, inline: inline))
+        case "--secret": sources.secrets.append(try rest.value(for: name, inline: inline))
+        case "--json": json = true
+        case "--verbose", "-v": verbose = true
+        case "--": rest.positional += rest.items; rest.items = []
+        default:
+            if arg.hasPrefix("-") && arg != "-" { throw Arguments.unknown(name, known: known) }
+            rest.positional.append(arg)
+        }
+    }
+    var command = CheckCommand(paths: rest.positional, variables: sources)
+    command.json = json
+    command.verbose = verbose
+    return command
+}
+
+func parseValidate(_ args: [String]) throws -> ValidateCommand {
+    var paths: [String] = []
+    for arg in args {
+        if arg.hasPrefix("-") { throw Arguments.unknown(arg, known: ["--help"]) }
+        paths.append(arg)
+    }
+    return ValidateCommand(paths: paths)
+}
+
+func parseDemo(_ args: [String]) throws -> DemoCommand {
+    var rest = Arguments(items: args)
+    var command = DemoCommand()
+    while !rest.items.isEmpty {
+        let arg = rest.items.removeFirst()
+        let (name, inline) = Arguments.split(arg)
+        switch name {
+        case "--checks": command.checks = try rest.value(for: name, inline: inline)
+        case "--verbose", "-v": command.verbose = true
+        case "--serve": command.serve = true
+        case "--port":
+            let text = try rest.value(for: name, inline: inline)
+            guard let port = UInt16(text) else { throw UsageError(description: "--port '\(text)': expected a port number 0-65535") }
+            command.port = port
+        default: throw Arguments.unknown(name, known: ["--checks", "--verbose", "--serve", "--port", "--help"])
+        }
+    }
+    return command
+}
+
+func main() async -> Int32 {
+    var args = Array(CommandLine.arguments.dropFirst())
+    guard !args.isEmpty else {
+        console.err(usage)
+        return ExitCode.usage
+    }
+    let command = args.removeFirst()
+    if args.contains("--help") || args.contains("-h") || ["help", "--help", "-h"].contains(command) {
+        console.out(usage)
+        return ExitCode.ok
+    }
+    do {
+        switch command {
+        case "--version", "version":
+            console.out("sonde \(Sonde.version)\n")
+            return ExitCode.ok
+        case "check":
+            return try await parseCheck(args).run(console: console)
+        case "validate":
+            return try parseValidate(args).run(console: console)
+        case "demo":
+            return try await parseDemo(args).run(console: console)
+        default:
+            var message = "unknown command '\(command)'"
+            if let guess = Suggestion.closest(to: command, in: ["check", "validate", "demo", "help"]) {
+                message += "; did you mean '\(guess)'?"
+            }
+            throw UsageError(description: message)
+        }
+    } catch {
+        console.err("error: \(error)\n\n\(usage)")
+        return ExitCode.usage
+    }
+}
+
+exit(await main())

@@ -51,4 +51,8 @@ static inline CURLMcode sonde_multi_setopt_long(CURLM *m, CURLMoption o, long v)
     return curl_multi_setopt(m, o, v);
 }
 
+static inline CURLSHcode sonde_share_setopt_long(CURLSH *s, CURLSHoption o, long v) {
+    return curl_share_setopt(s, o, v);
+}
+
 #endif

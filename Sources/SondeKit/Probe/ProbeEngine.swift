@@ -1,0 +1,36 @@
+import Foundation
+import CCurl
+
+/// Runs HTTP requests on libcurl's multi interface, driven by one dedicated thread. Thousands of
+/// concurrent runs share that thread; no call blocks Swift's cooperative pool.
+public final class ProbeEngine: Sendable {
+    /// The process-wide engine.
+    public static let shared = ProbeEngine()
+
+    let core: EngineCore
+
+    /// Starts an engine with its own thread and multi handle.
+    public init() {
+        core = EngineCore()
+    }
+
+    /// A new session (one run): cold connection, empty DNS cache and cookie jar.
+    public func makeSession() -> ProbeSession {
+        ProbeSession(id: core.nextID(), engine: core)
+    }
+
+    /// Performs one request and resumes when it completes. Cancelling the task aborts the transfer.
+    public func perform(_ request: ProbeRequest, in session: ProbeSession) async -> Result<ProbeResponse, ProbeError> {
+        let id = core.nextID()
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                core.enqueue(.add(Transfer(id: id, session: session.id, request: request, continuation: continuation)))
+            }
+        } onCancel: {
+            core.enqueue(.cancel(id))
+        }
+    }
+
+    /// Transfers in flight.
+    public var activeTransfers: Int { core.activeCount }
+}

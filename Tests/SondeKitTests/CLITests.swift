@@ -1,0 +1,69 @@
+import Foundation
+import Testing
+@testable import SondeKit
+
+/// The package root, found from this file's path.
+let packageRoot = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+@Suite("The sonde executable and the demo")
+struct CLITests {
+    /// Runs the built `sonde` binary (make test builds it with the tests).
+    func sonde(_ arguments: [String]) throws -> (code: Int32, out: String, err: String) {
+        let binary = packageRoot + "/.build/debug/sonde"
+        try #require(FileManager.default.isExecutableFile(atPath: binary), "build the executable first: swift build")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
+
+    @Test("a misspelt option is a usage error with a suggestion, exit 1")
+    func misspeltOption() throws {
+        let result = try sonde(["check", "--jsn", "x.hurl"])
+        #expect(result.code == 1)
+        #expect(result.err.contains("unknown option --jsn; did you mean --json?"))
+        #expect(result.err.contains("usage: sonde"))
+    }
+
+    @Test("an unknown command suggests the closest one")
+    func unknownCommand() throws {
+        let result = try sonde(["chek"])
+        #expect(result.code == 1)
+        #expect(result.err.contains("did you mean 'check'?"))
+    }
+
+    @Test("--version and --help answer with exit 0")
+    func versionAndHelp() throws {
+        let version = try sonde(["--version"])
+        #expect(version.code == 0)
+        #expect(version.out == "sonde \(Sonde.version)\n")
+        let help = try sonde(["check", "--help"])
+        #expect(help.code == 0)
+        #expect(help.out.contains("--secret NAME=VALUE"))
+    }
+
+    @Test("validate of the example checks exits 0")
+    func validateExamples() throws {
+        let result = try sonde(["validate", packageRoot + "/checks"])
+        #expect(result.code == 0, "\(result.err)")
+    }
+
+    @Test("every example check passes against the sample shop")
+    func demoPasses() async {
+        var demo = DemoCommand()
+        demo.checks = packageRoot + "/checks"
+        let console = CapturingConsole()
+        let code = await demo.run(console: console)
+        #expect(code == ExitCode.ok, "\(console.all)")
+        #expect(console.stdout.contains("Failed files:      0"))
+        #expect(!console.all.contains(DemoShop.demoPassword))
+    }
+}
