@@ -1,16 +1,237 @@
 import Foundation
-import Synchronization
 
-/// The sample shop API of `sonde demo` and the example checks: health, games, search, login, cart.
-/// State (health switch, sessions, carts) sits behind a `Mutex`.
+/// The sample shop API that `sonde demo` and the example checks run against.
+///
+/// Endpoints (all JSON, `application/json; charset=utf-8`):
+/// - `GET /health` → `{"status": "UP"}`, or 503 `{"status": "DOWN"}` when unhealthy.
+/// - `GET /api/games`, `GET /api/games/{id}` (404 unknown, 400 non-integer id).
+/// - `GET /api/search?q=…&limit=N` (title or tag contains q, case-insensitive; 400 without q).
+/// - `POST /api/login` (JSON or form; user `demo` / `demo-password`) → token and session cookie.
+/// - `GET /api/cart`, `POST /api/cart/items` with `Authorization: Bearer <token>`
+///   (or the `session` cookie); 401 with `WWW-Authenticate: Bearer` otherwise.
+/// - `GET /old-shop` → 301 to `/api/games`.
+/// - Anything else → 404 `{"error": "not found"}`; a known path with the wrong method → 405.
+///
+/// While unhealthy (`setHealthy(false)`) `/health` and every `/api/` endpoint answer 503.
 public final class DemoShop: Sendable {
-    /// The demo user's password.
+    /// The fixed demo account.
+    public static let demoUsername = "demo"
+    /// The fixed demo account's password.
     public static let demoPassword = "demo-password"
-    /// The demo user's name.
-    public static let demoUser = "demo"
-    /// At most this many sessions are kept (oldest dropped first).
-    static let maxSessions = 10_000
+    /// Token lifetime in seconds (`expires_in`).
+    public static let tokenLifetime = 3600
 
+    private let state = ShopState()
+
+    /// A shop with the built-in catalogue, healthy, with no sessions.
+    public init() {}
+
+    /// Starts an `HTTPServer` serving a new shop. Port 0 picks a free port.
+    public static func start(host: String = "127.0.0.1", port: UInt16 = 0) throws(HTTPServerError) -> (DemoShop, HTTPServer) {
+        let shop = DemoShop()
+        let server = try HTTPServer(host: host, port: port) { shop.handle($0) }
+        return (shop, server)
+    }
+
+    /// Turns the health switch: while down, `/health` and `/api/*` answer 503.
+    public func setHealthy(_ up: Bool) {
+        state.withLock { $0.healthy = up }
+    }
+
+    /// Whether the shop currently reports itself healthy.
+    public var isHealthy: Bool {
+        state.withLock { $0.healthy }
+    }
+
+    /// Answers one request. Safe to call from many threads at once.
+    public func handle(_ req: HTTPRequest) -> HTTPResponse {
+        let path = req.path.count > 1 && req.path.hasSuffix("/") ? String(req.path.dropLast()) : req.path
+        let isRead = req.method == "GET" || req.method == "HEAD"
+        let healthy = isHealthy
+
+        if path == "/health" {
+            guard isRead else { return methodNotAllowed("GET, HEAD") }
+            return healthy ? jsonResponse(.object([("status", .string("UP"))]))
+                           : jsonResponse(.object([("status", .string("DOWN"))]), status: 503)
+        }
+        if path == "/old-shop" {
+            guard isRead else { return methodNotAllowed("GET, HEAD") }
+            return jsonResponse(.object([("location", .string("/api/games"))]), status: 301,
+                                headers: [HTTPField(name: "Location", value: "/api/games")])
+        }
+        guard path == "/api" || path.hasPrefix("/api/") else { return notFound() }
+        if !healthy {
+            return jsonResponse(.object([("error", .string("service unavailable"))]), status: 503,
+                                headers: [HTTPField(name: "Retry-After", value: "5")])
+        }
+
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst(2).map(String.init)
+        switch parts {
+        case ["games"]:
+            guard isRead else { return methodNotAllowed("GET, HEAD") }
+            let games = DemoShop.catalogue
+            return jsonResponse(.object([("count", .int(games.count)), ("games", .array(games.map(\.json)))]))
+        case _ where parts.count == 2 && parts[0] == "games":
+            guard isRead else { return methodNotAllowed("GET, HEAD") }
+            guard let id = Int(parts[1]) else { return error("game id must be an integer", status: 400) }
+            guard let game = DemoShop.game(id) else { return error("game not found", status: 404) }
+            return jsonResponse(game.json)
+        case ["search"]:
+            guard isRead else { return methodNotAllowed("GET, HEAD") }
+            return search(req)
+        case ["login"]:
+            guard req.method == "POST" else { return methodNotAllowed("POST") }
+            return login(req)
+        case ["cart"]:
+            guard isRead else { return methodNotAllowed("GET, HEAD") }
+            guard let token = authenticate(req) else { return unauthorized(req) }
+            return cartResponse(token: token, status: 200)
+        case ["cart", "items"]:
+            guard req.method == "POST" else { return methodNotAllowed("POST") }
+            guard let token = authenticate(req) else { return unauthorized(req) }
+            return addToCart(req, token: token)
+        default:
+            return notFound()
+        }
+    }
+
+    // MARK: Endpoints
+
+    private func search(_ req: HTTPRequest) -> HTTPResponse {
+        let items = req.queryItems
+        guard let q = items.first(where: { $0.name == "q" })?.value.trimmingCharacters(in: .whitespaces),
+              !q.isEmpty else {
+            return error("missing query parameter q", status: 400)
+        }
+        var limit = Int.max
+        if let text = items.first(where: { $0.name == "limit" })?.value {
+            guard let n = Int(text), n >= 0 else { return error("limit must be a non-negative integer", status: 400) }
+            limit = n
+        }
+        let needle = q.lowercased()
+        let matches = DemoShop.catalogue.filter { game in
+            game.title.lowercased().contains(needle) || game.tags.contains { $0.lowercased().contains(needle) }
+        }
+        let results = Array(matches.prefix(limit))
+        return jsonResponse(.object([("query", .string(q)), ("count", .int(results.count)),
+                                     ("results", .array(results.map(\.json)))]))
+    }
+
+    private func login(_ req: HTTPRequest) -> HTTPResponse {
+        var username: String?
+        var password: String?
+        let contentType = req.header("Content-Type")?.lowercased() ?? ""
+        if contentType.contains("application/x-www-form-urlencoded") {
+            let form = req.formItems
+            username = form.first { $0.name == "username" }?.value
+            password = form.first { $0.name == "password" }?.value
+        } else {
+            guard let object = DemoShop.jsonObject(req.body) else { return error("invalid JSON body", status: 400) }
+            username = object["username"] as? String
+            password = object["password"] as? String
+        }
+        guard let username, let password else { return error("username and password are required", status: 400) }
+        guard username == DemoShop.demoUsername, password == DemoShop.demoPassword else {
+            return error("invalid credentials", status: 401)
+        }
+        let token = state.withLock { $0.newSession(username: username) }
+        return jsonResponse(.object([("token", .string(token)), ("expires_in", .int(DemoShop.tokenLifetime))]),
+                            headers: [HTTPField(name: "Set-Cookie", value: "session=\(token); Path=/; HttpOnly")])
+    }
+
+    private func addToCart(_ req: HTTPRequest, token: String) -> HTTPResponse {
+        guard let object = DemoShop.jsonObject(req.body) else { return error("invalid JSON body", status: 400) }
+        guard let gameID = DemoShop.integer(object["game_id"]) else {
+            return error("game_id must be an integer", status: 400)
+        }
+        var quantity = 1
+        if let raw = object["quantity"] {
+            guard let q = DemoShop.integer(raw), (1...99).contains(q) else {
+                return error("quantity must be an integer from 1 to 99", status: 400)
+            }
+            quantity = q
+        }
+        guard let game = DemoShop.game(gameID) else { return error("game not found", status: 404) }
+        guard game.inStock else { return error("game out of stock", status: 409) }
+        state.withLock { $0.add(gameID: gameID, quantity: quantity, token: token) }
+        return cartResponse(token: token, status: 201)
+    }
+
+    private func cartResponse(token: String, status: Int) -> HTTPResponse {
+        let lines = state.withLock { $0.sessions[token]?.cart ?? [] }
+        var total = 0.0
+        var items: [JSONValue] = []
+        for line in lines {
+            guard let game = DemoShop.game(line.gameID) else { continue }
+            let subtotal = DemoShop.cents(game.price * Double(line.quantity))
+            total += subtotal
+            items.append(.object([("game_id", .int(game.id)), ("title", .string(game.title)),
+                                  ("quantity", .int(line.quantity)), ("unit_price", .double(game.price)),
+                                  ("subtotal", .double(subtotal))]))
+        }
+        return jsonResponse(.object([("items", .array(items)), ("total", .double(DemoShop.cents(total)))]),
+                            status: status)
+    }
+
+    /// The session token from `Authorization: Bearer …` or the `session` cookie, if valid.
+    private func authenticate(_ req: HTTPRequest) -> String? {
+        var token: String?
+        if let auth = req.header("Authorization") {
+            let parts = auth.split(separator: " ", maxSplits: 1)
+            if parts.count == 2, parts[0].lowercased() == "bearer" {
+                token = parts[1].trimmingCharacters(in: .whitespaces)
+            }
+        } else {
+            token = req.cookies["session"]
+        }
+        guard let token else { return nil }
+        return state.withLock { $0.isValid(token) } ? token : nil
+    }
+
+    private func unauthorized(_ req: HTTPRequest) -> HTTPResponse {
+        let challenge = req.header("Authorization") == nil ? "Bearer realm=\"shop\""
+                                                           : "Bearer realm=\"shop\", error=\"invalid_token\""
+        return jsonResponse(.object([("error", .string("missing or invalid token"))]), status: 401,
+                            headers: [HTTPField(name: "WWW-Authenticate", value: challenge)])
+    }
+
+    private func methodNotAllowed(_ allow: String) -> HTTPResponse {
+        jsonResponse(.object([("error", .string("method not allowed"))]), status: 405,
+                     headers: [HTTPField(name: "Allow", value: allow)])
+    }
+
+    private func notFound() -> HTTPResponse { error("not found", status: 404) }
+
+    private func error(_ message: String, status: Int) -> HTTPResponse {
+        jsonResponse(.object([("error", .string(message))]), status: status)
+    }
+
+    private func jsonResponse(_ value: JSONValue, status: Int = 200, headers: [HTTPField] = []) -> HTTPResponse {
+        .json(value.rendered, status: status, headers: headers)
+    }
+
+    // MARK: Helpers
+
+    private static func jsonObject(_ body: [UInt8]) -> [String: Any]? {
+        guard !body.isEmpty else { return nil }
+        return (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
+    }
+
+    /// An integral JSON number (3 or 3.0), not a string, bool or fraction.
+    private static func integer(_ value: Any?) -> Int? {
+        guard let number = value as? NSNumber else { return nil }
+        // JSONSerialization gives booleans as NSNumber with objCType "c": not an integer here.
+        if String(cString: number.objCType) == "c" { return nil }
+        let d = number.doubleValue
+        guard d.rounded() == d, abs(d) < 1e15 else { return nil }
+        return Int(d)
+    }
+
+    private static func cents(_ x: Double) -> Double { (x * 100).rounded() / 100 }
+
+    // MARK: Catalogue
+
+    /// One game of the catalogue.
     struct Game: Sendable {
         var id: Int
         var title: String
@@ -18,185 +239,136 @@ public final class DemoShop: Sendable {
         var tags: [String]
         var inStock: Bool
 
-        var value: Value {
-            .object([("id", .integer(Int64(id))), ("title", .string(title)), ("price", .float(price)),
-                     ("tags", .list(tags.map(Value.string))), ("in_stock", .bool(inStock))])
+        var json: JSONValue {
+            .object([("id", .int(id)), ("title", .string(title)),
+                     ("price", price == 0 ? .int(0) : .double(price)),
+                     ("tags", .array(tags.map(JSONValue.string))), ("in_stock", .bool(inStock))])
         }
     }
 
-    static let games: [Game] = [
-        Game(id: 1, title: "Legend of Zelda: Tears of Time", price: 59.99, tags: ["adventure", "rpg"], inStock: true),
-        Game(id: 2, title: "Zelda Kart", price: 39.5, tags: ["racing", "party"], inStock: true),
-        Game(id: 3, title: "Stardew Acres", price: 14.99, tags: ["farming", "indie"], inStock: true),
-        Game(id: 4, title: "Hollow Lantern", price: 19.99, tags: ["metroidvania", "indie"], inStock: false),
-        Game(id: 5, title: "Orbital Chess", price: 0.99, tags: ["strategy", "board"], inStock: true),
-        Game(id: 6, title: "Pixel Dungeon Deluxe", price: 9.49, tags: ["roguelike", "indie"], inStock: true),
-        Game(id: 7, title: "Night Train Tycoon", price: 24.75, tags: ["simulation", "strategy"], inStock: false),
-        Game(id: 8, title: "Celeste Summit", price: 19.95, tags: ["platformer", "indie"], inStock: true),
-        Game(id: 9, title: "Kart Legends Online", price: 4.99, tags: ["racing", "online"], inStock: true),
+    /// The fixed catalogue: ten made-up games; #5 is free, #4, #7 and #10 are out of stock.
+    static let catalogue: [Game] = [
+        Game(id: 1, title: "Starfall Odyssey", price: 19.99, tags: ["space", "rpg"], inStock: true),
+        Game(id: 2, title: "Pixel Pirates", price: 9.99, tags: ["pirates", "platformer"], inStock: true),
+        Game(id: 3, title: "Zelda's Lost Lighthouse", price: 24.99, tags: ["adventure", "puzzle"], inStock: true),
+        Game(id: 4, title: "Mech Garden", price: 14.5, tags: ["strategy", "mechs"], inStock: false),
+        Game(id: 5, title: "Deep Sea Courier", price: 0, tags: ["simulation", "free"], inStock: true),
+        Game(id: 6, title: "Neon Drift 2084", price: 29.99, tags: ["racing", "cyberpunk"], inStock: true),
+        Game(id: 7, title: "Castle of Quiet Bells", price: 12.0, tags: ["puzzle", "horror"], inStock: false),
+        Game(id: 8, title: "Tiny Farm Tactics", price: 4.99, tags: ["strategy", "farming"], inStock: true),
+        Game(id: 9, title: "Orbital Chef", price: 7.49, tags: ["simulation", "cooking", "space"], inStock: true),
+        Game(id: 10, title: "Rune Ranger", price: 39.99, tags: ["rpg", "adventure"], inStock: false),
     ]
 
-    struct CartItem: Sendable {
-        var gameID: Int
-        var quantity: Int
-    }
+    static func game(_ id: Int) -> Game? { catalogue.first { $0.id == id } }
+}
 
-    struct State {
+/// The shop's mutable state. `@unchecked Sendable`: every access goes through `withLock`.
+final class ShopState: @unchecked Sendable {
+    struct CartLine { var gameID: Int; var quantity: Int }
+    struct Session { var username: String; var expires: ContinuousClock.Instant; var cart: [CartLine] = [] }
+    struct Contents {
         var healthy = true
-        var sessions: [String: [CartItem]] = [:]
-        var order: [String] = []
-    }
+        var sessions: [String: Session] = [:]
 
-    private let state = Mutex(State())
-
-    public init() {}
-
-    /// Starts a shop on a new server.
-    public static func start(host: String = "127.0.0.1", port: UInt16 = 0) throws -> (DemoShop, HTTPServer) {
-        let shop = DemoShop()
-        let server = try HTTPServer(host: host, port: port) { shop.handle($0) }
-        return (shop, server)
-    }
-
-    /// Switches `/health` between UP and DOWN.
-    public func setHealthy(_ up: Bool) {
-        state.withLock { $0.healthy = up }
-    }
-
-    public func handle(_ request: HTTPRequest) -> HTTPResponse {
-        let path = request.path.hasSuffix("/") && request.path.count > 1 ? String(request.path.dropLast()) : request.path
-        switch (request.method, path) {
-        case ("GET", "/health"), ("HEAD", "/health"):
-            return state.withLock({ $0.healthy })
-                ? json(.object([("status", .string("UP"))]))
-                : json(.object([("status", .string("DOWN"))]), status: 503)
-        case ("GET", "/api/games"):
-            return json(.object([("count", .integer(Int64(Self.games.count))), ("games", .list(Self.games.map(\.value)))]))
-        case ("GET", "/api/search"):
-            return search(request)
-        case ("POST", "/api/login"):
-            return login(request)
-        case ("GET", "/api/cart"):
-            guard let token = bearer(request), let items = state.withLock({ $0.sessions[token] }) else { return unauthorized() }
-            return json(cart(items))
-        case ("POST", "/api/cart/items"):
-            return addToCart(request)
-        case ("GET", "/old-shop"):
-            return HTTPResponse(status: 301, headers: [HTTPField(name: "Location", value: "/api/games")])
-        default:
-            if request.method == "GET", path.hasPrefix("/api/games/") {
-                guard let id = Int(path.dropFirst("/api/games/".count)) else {
-                    return error("game id must be an integer", status: 400)
-                }
-                guard let game = Self.games.first(where: { $0.id == id }) else { return error("game not found", status: 404) }
-                return json(game.value)
+        mutating func newSession(username: String) -> String {
+            let now = ContinuousClock.now
+            sessions = sessions.filter { $0.value.expires > now }  // drop expired sessions
+            var rng = SystemRandomNumberGenerator()
+            var token = ""
+            for _ in 0..<4 {
+                let word = rng.next() as UInt64
+                let hex = String(word, radix: 16)
+                token += String(repeating: "0", count: 16 - hex.count) + hex
             }
-            return error("no route for \(request.method) \(path)", status: 404)
+            sessions[token] = Session(username: username, expires: now + .seconds(DemoShop.tokenLifetime))
+            return token
         }
-    }
 
-    private func search(_ request: HTTPRequest) -> HTTPResponse {
-        let items = request.queryItems
-        guard let q = items.first(where: { $0.name == "q" })?.value, !q.isEmpty else {
-            return error("missing query parameter q", status: 400)
+        func isValid(_ token: String) -> Bool {
+            guard let session = sessions[token] else { return false }
+            return session.expires > .now
         }
-        var limit = 20
-        if let text = items.first(where: { $0.name == "limit" })?.value {
-            guard let n = Int(text), n > 0, n <= 100 else { return error("limit must be an integer from 1 to 100", status: 400) }
-            limit = n
-        }
-        let needle = q.lowercased()
-        let found = Self.games.filter { game in
-            game.title.lowercased().contains(needle) || game.tags.contains { $0.lowercased().contains(needle) }
-        }.prefix(limit)
-        return json(.object([("query", .string(q)), ("count", .integer(Int64(found.count))),
-                             ("results", .list(found.map(\.value)))]))
-    }
 
-    private func login(_ request: HTTPRequest) -> HTTPResponse {
-        var user: String?
-        var password: String?
-        if request.header("Content-Type")?.lowercased().contains("application/x-www-form-urlencoded") == true {
-            user = request.formItems.first { $0.name == "username" }?.value
-            password = request.formItems.first { $0.name == "password" }?.value
-        } else {
-            guard case .object(let fields)? = try? JSON.parse(request.body) else {
-                return error("expected a JSON object with username and password", status: 400)
-            }
-            if case .string(let u)? = fields.first(where: { $0.key == "username" })?.value { user = u }
-            if case .string(let p)? = fields.first(where: { $0.key == "password" })?.value { password = p }
-        }
-        guard user == Self.demoUser, password == Self.demoPassword else {
-            return error("invalid credentials", status: 401)
-        }
-        let token = Self.randomToken()
-        state.withLock { s in
-            s.sessions[token] = []
-            s.order.append(token)
-            if s.order.count > Self.maxSessions {
-                let dropped = s.order.removeFirst()
-                s.sessions[dropped] = nil
-            }
-        }
-        return json(.object([("token", .string(token)), ("expires_in", .integer(3600))]),
-                    headers: [HTTPField(name: "Set-Cookie", value: "session=\(Self.randomToken()); Path=/; HttpOnly")])
-    }
-
-    private func addToCart(_ request: HTTPRequest) -> HTTPResponse {
-        guard let token = bearer(request), state.withLock({ $0.sessions[token] }) != nil else { return unauthorized() }
-        guard case .object(let fields)? = try? JSON.parse(request.body),
-              case .integer(let gameID)? = fields.first(where: { $0.key == "game_id" })?.value else {
-            return error("expected a JSON object with an integer game_id", status: 400)
-        }
-        var quantity: Int64 = 1
-        if let q = fields.first(where: { $0.key == "quantity" })?.value {
-            guard case .integer(let n) = q, n >= 1, n <= 99 else { return error("quantity must be an integer from 1 to 99", status: 400) }
-            quantity = n
-        }
-        guard Self.games.contains(where: { $0.id == Int(gameID) }) else { return error("game not found", status: 404) }
-        let items = state.withLock { s -> [CartItem] in
-            var items = s.sessions[token] ?? []
-            if let i = items.firstIndex(where: { $0.gameID == Int(gameID) }) {
-                items[i].quantity = min(items[i].quantity + Int(quantity), 99)
+        mutating func add(gameID: Int, quantity: Int, token: String) {
+            guard var session = sessions[token] else { return }
+            if let i = session.cart.firstIndex(where: { $0.gameID == gameID }) {
+                session.cart[i].quantity = min(999, session.cart[i].quantity + quantity)
             } else {
-                items.append(CartItem(gameID: Int(gameID), quantity: Int(quantity)))
+                session.cart.append(CartLine(gameID: gameID, quantity: quantity))
             }
-            s.sessions[token] = items
-            return items
+            sessions[token] = session
         }
-        return json(cart(items), status: 201)
     }
 
-    private func cart(_ items: [CartItem]) -> Value {
-        var total = 0.0
-        var list: [Value] = []
-        for item in items {
-            guard let game = Self.games.first(where: { $0.id == item.gameID }) else { continue }
-            total += game.price * Double(item.quantity)
-            list.append(.object([("game_id", .integer(Int64(item.gameID))), ("title", .string(game.title)),
-                                 ("quantity", .integer(Int64(item.quantity))), ("price", .float(game.price))]))
+    private let lock = NSLock()
+    private var data = Contents()
+
+    func withLock<T>(_ body: (inout Contents) -> T) -> T {
+        lock.lock()
+        defer { lock.unlock() }
+        return body(&data)
+    }
+}
+
+/// A minimal JSON value with ordered objects and a deterministic rendering
+/// (`{"a": 1, "b": [true, null]}`), so answers are stable byte for byte.
+enum JSONValue: Sendable {
+    case string(String)
+    case int(Int)
+    case double(Double)
+    case bool(Bool)
+    case null
+    case array([JSONValue])
+    case object([(String, JSONValue)])
+
+    var rendered: String {
+        var out = ""
+        render(into: &out)
+        return out
+    }
+
+    func render(into out: inout String) {
+        switch self {
+        case .string(let s): JSONValue.quote(s, into: &out)
+        case .int(let i): out += String(i)
+        case .double(let d): out += d.isFinite ? "\(d)" : "null"
+        case .bool(let b): out += b ? "true" : "false"
+        case .null: out += "null"
+        case .array(let items):
+            out += "["
+            for (i, item) in items.enumerated() {
+                if i > 0 { out += ", " }
+                item.render(into: &out)
+            }
+            out += "]"
+        case .object(let fields):
+            out += "{"
+            for (i, (key, value)) in fields.enumerated() {
+                if i > 0 { out += ", " }
+                JSONValue.quote(key, into: &out)
+                out += ": "
+                value.render(into: &out)
+            }
+            out += "}"
         }
-        return .object([("items", .list(list)), ("total", .float((total * 100).rounded() / 100))])
     }
 
-    private func bearer(_ request: HTTPRequest) -> String? {
-        guard let auth = request.header("Authorization"), auth.hasPrefix("Bearer ") else { return nil }
-        return String(auth.dropFirst(7)).trimmingCharacters(in: .whitespaces)
-    }
-
-    private func unauthorized() -> HTTPResponse {
-        error("missing or invalid bearer token", status: 401, headers: [HTTPField(name: "WWW-Authenticate", value: "Bearer")])
-    }
-
-    private func json(_ value: Value, status: Int = 200, headers: [HTTPField] = []) -> HTTPResponse {
-        .json(JSON.encode(value), status: status, headers: headers)
-    }
-
-    private func error(_ message: String, status: Int, headers: [HTTPField] = []) -> HTTPResponse {
-        json(.object([("error", .string(message))]), status: status, headers: headers)
-    }
-
-    static func randomToken() -> String {
-        (0..<4).map { _ in String(UInt64.random(in: .min ... .max), radix: 16).leftPadded(to: 16) }.joined()
+    static func quote(_ s: String, into out: inout String) {
+        out += "\""
+        for scalar in s.unicodeScalars {
+            switch scalar {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            case "\r": out += "\\r"
+            case "\t": out += "\\t"
+            case _ where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default: out.unicodeScalars.append(scalar)
+            }
+        }
+        out += "\""
     }
 }

@@ -1,83 +1,120 @@
-/// A response for `HTTPServer` to send.
+/// A response for the embedded server to send.
+///
+/// The server adds `Date` (unless given), the framing header (`Content-Length` or
+/// `Transfer-Encoding: chunked`; any given by the handler are replaced) and `Connection: close`
+/// when it closes the connection afterwards. A handler header `Connection: close` makes the
+/// server close after this response.
 public struct HTTPResponse: Sendable {
+    /// How the body is produced and framed.
     public enum Body: Sendable {
-        /// Sent with `Content-Length`.
+        /// A complete body, sent with `Content-Length`.
         case bytes([UInt8])
-        /// Sent with `Transfer-Encoding: chunked`, one chunk per element.
+        /// Sent with `Transfer-Encoding: chunked`, one chunk per non-empty element.
         case chunked([[UInt8]])
-        /// Produced on the connection thread; `write` returns false once the client is gone or the
-        /// server stops. A nil length sends chunks.
+        /// Produced by a closure on the connection thread; `write` returns false once the client is gone.
+        /// length nil → chunked. Used for huge (200 MiB) or slow (dribbling) bodies.
+        ///
+        /// Each `write` is sent at once (one chunk when chunked). With a `length`, bytes past it are
+        /// dropped (and `write` returns false); a producer that writes fewer makes the server close
+        /// the connection, so the client sees a short body. `write` also returns false once the
+        /// server is stopping: producers that loop or sleep should check it.
         case stream(length: Int?, producer: @Sendable (_ write: ([UInt8]) -> Bool) -> Void)
     }
 
-    /// Special behaviours for fault tests.
+    /// Special behaviours outside normal HTTP framing (`raw`, `noResponse`).
     enum Mode: Sendable {
         case normal
-        /// Write bytes verbatim, then close.
         case raw([UInt8])
-        /// Never answer; hold the connection until the client closes it or the server stops.
-        case silent
+        case noResponse
     }
 
+    /// The status code, e.g. 200.
     public var status: Int
+    /// Header fields in order; names as written.
     public var headers: [HTTPField]
+    /// The body.
     public var body: Body
     var mode: Mode = .normal
 
+    /// A response with the given status, headers and body.
     public init(status: Int, headers: [HTTPField] = [], body: Body = .bytes([])) {
         self.status = status
         self.headers = headers
         self.body = body
     }
 
-    /// Writes these bytes verbatim (no status line added) and closes: malformed-HTTP tests.
+    /// Write these bytes verbatim (no status line added) and close: malformed-HTTP tests.
     public static func raw(_ bytes: [UInt8]) -> HTTPResponse {
         var r = HTTPResponse(status: 0)
         r.mode = .raw(bytes)
         return r
     }
 
-    /// Never answers.
+    /// Never answer: hold the connection open until the client closes it or the server stops.
     public static var noResponse: HTTPResponse {
         var r = HTTPResponse(status: 0)
-        r.mode = .silent
+        r.mode = .noResponse
         return r
     }
 
+    /// A UTF-8 text body with `Content-Type: text/plain; charset=utf-8` (unless `headers` sets one).
     public static func text(_ s: String, status: Int = 200, headers: [HTTPField] = []) -> HTTPResponse {
-        HTTPResponse(status: status, headers: [HTTPField(name: "Content-Type", value: "text/plain; charset=utf-8")] + headers,
+        HTTPResponse(status: status,
+                     headers: withContentType("text/plain; charset=utf-8", headers),
                      body: .bytes(Array(s.utf8)))
     }
 
+    /// A JSON body (sent as given) with `Content-Type: application/json; charset=utf-8`
+    /// (unless `headers` sets one).
     public static func json(_ s: String, status: Int = 200, headers: [HTTPField] = []) -> HTTPResponse {
         HTTPResponse(status: status,
-                     headers: [HTTPField(name: "Content-Type", value: "application/json; charset=utf-8")] + headers,
+                     headers: withContentType("application/json; charset=utf-8", headers),
                      body: .bytes(Array(s.utf8)))
     }
 
-    static func reason(_ status: Int) -> String {
+    private static func withContentType(_ type: String, _ headers: [HTTPField]) -> [HTTPField] {
+        if headers.first("Content-Type") != nil { return headers }
+        return [HTTPField(name: "Content-Type", value: type)] + headers
+    }
+
+    /// The standard reason phrase for `status`, or `"Status"` for unknown codes.
+    static func reasonPhrase(_ status: Int) -> String {
         switch status {
         case 100: return "Continue"
+        case 101: return "Switching Protocols"
         case 200: return "OK"
         case 201: return "Created"
+        case 202: return "Accepted"
         case 204: return "No Content"
+        case 206: return "Partial Content"
         case 301: return "Moved Permanently"
         case 302: return "Found"
+        case 303: return "See Other"
         case 304: return "Not Modified"
+        case 307: return "Temporary Redirect"
+        case 308: return "Permanent Redirect"
         case 400: return "Bad Request"
         case 401: return "Unauthorized"
         case 403: return "Forbidden"
         case 404: return "Not Found"
         case 405: return "Method Not Allowed"
+        case 408: return "Request Timeout"
+        case 409: return "Conflict"
+        case 411: return "Length Required"
         case 413: return "Content Too Large"
-        case 418: return "I'm a teapot"
+        case 414: return "URI Too Long"
+        case 415: return "Unsupported Media Type"
+        case 417: return "Expectation Failed"
+        case 422: return "Unprocessable Content"
         case 429: return "Too Many Requests"
         case 431: return "Request Header Fields Too Large"
         case 500: return "Internal Server Error"
+        case 501: return "Not Implemented"
         case 502: return "Bad Gateway"
         case 503: return "Service Unavailable"
         case 504: return "Gateway Timeout"
-        default: return "Status \(status)"
+        case 505: return "HTTP Version Not Supported"
+        default: return "Status"
         }
     }
 }

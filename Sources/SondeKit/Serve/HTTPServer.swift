@@ -1,432 +1,383 @@
 import Foundation
-import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
 
-/// A small HTTP/1.1 server on its own threads (one accept thread, one thread per connection,
-/// blocking sockets): keep-alive, Content-Length and chunked bodies both ways. It serves the tests,
-/// the demo shop and, later, `/metrics`; it never runs on Swift's cooperative pool.
-public final class HTTPServer: Sendable {
-    /// Largest request head accepted (431 beyond).
-    public static let maxHeadBytes = 64 * 1024
-    /// Largest request body accepted (413 beyond).
-    public static let maxBodyBytes = 16 * 1024 * 1024
-    /// Most connections served at once; more wait in the listen backlog.
-    public static let maxConnections = 512
-    /// Idle time after which a keep-alive connection is closed.
-    public static let idleTimeout: Double = 30
+/// Why the embedded server could not start.
+public enum HTTPServerError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The host is neither an IPv4 nor an IPv6 literal (nor `localhost`).
+    case invalidHost(String)
+    /// Creating, binding or listening on the socket failed; `address` reads `127.0.0.1:8080`
+    /// or `[::1]:8080`, `reason` e.g. `address already in use`.
+    case cannotListen(address: String, reason: String)
 
-    private struct State {
-        var stopped = false
-        var connections: Set<Int32> = []
-        var threads = 0
-        var accepted = 0
-        var served = 0
+    /// A one-line message, e.g. `cannot listen on 127.0.0.1:8080: address already in use`.
+    public var description: String {
+        switch self {
+        case .invalidHost(let host):
+            return "cannot listen on '\(host)': not an IPv4 or IPv6 address"
+        case .cannotListen(let address, let reason):
+            return "cannot listen on \(address): \(reason)"
+        }
     }
+}
 
-    private let listener: Int32
-    private let handler: @Sendable (HTTPRequest) -> HTTPResponse
-    private let state = Mutex(State())
+/// Limits and timeouts of an `HTTPServer`. The defaults suit tests, the demo and `/metrics`.
+public struct HTTPServerLimits: Sendable {
+    /// Connections served at once; more are answered 503 and closed.
+    public var maxConnections = 512
+    /// Request line plus headers; larger → 431 and close.
+    public var maxHeadBytes = 64 * 1024
+    /// Request body (after de-chunking); larger → 413 and close.
+    public var maxBodyBytes = 16 * 1024 * 1024
+    /// How long a connection may wait for the first byte of its next request.
+    public var idleTimeout: Duration = .seconds(30)
+    /// How long a request head may take from its first byte (slowloris guard) → 408 and close.
+    public var headTimeout: Duration = .seconds(10)
+    /// Longest silence while reading a request body → 408 and close.
+    public var readTimeout: Duration = .seconds(10)
+    /// Longest a single blocked send may wait on a client that does not read.
+    public var sendTimeout: Duration = .seconds(30)
+    /// How long `stop()` waits for connection threads (a handler may be sleeping).
+    public var stopWait: Duration = .seconds(3)
+
+    /// The defaults.
+    public init() {}
+}
+
+/// A small embedded HTTP/1.1 server: one accept thread plus one thread per connection, blocking
+/// sockets, never Swift's cooperative pool. The handler runs on the connection thread and may block.
+///
+/// Keep-alive by default (HTTP/1.1), `Connection: close` honoured, HTTP/1.0 closes unless it asks
+/// for keep-alive; request bodies by `Content-Length` or chunked; `Expect: 100-continue` answered;
+/// HEAD gets headers only. Malformed requests get 400, oversize heads 431, oversize bodies 413,
+/// slow heads 408; each of those closes the connection.
+public final class HTTPServer: Sendable {
+    /// The bound port (the chosen one when 0 was asked).
     public let port: UInt16
-    private let host: String
+    /// `http://HOST:PORT`, with IPv6 hosts in brackets.
+    public let baseURL: String
+    private let state: ServerState
+    private let wakeWrite: Int32
+    private let wakeRead: Int32
 
     /// Binds, listens and starts serving before returning. Port 0 picks a free port.
-    public init(host: String = "127.0.0.1", port: UInt16 = 0,
+    public convenience init(host: String = "127.0.0.1", port: UInt16 = 0,
+                            handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse) throws(HTTPServerError) {
+        try self.init(host: host, port: port, limits: HTTPServerLimits(), handler: handler)
+    }
+
+    /// Binds, listens and starts serving before returning, with custom limits.
+    public init(host: String, port: UInt16, limits: HTTPServerLimits,
                 handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse) throws(HTTPServerError) {
-        signal(SIGPIPE, SIG_IGN)
-        self.handler = handler
-        let (fd, bound) = try Self.listen(host: host, port: port)
-        listener = fd
-        self.port = bound
-        self.host = host
-        let thread = Thread { [self] in acceptLoop() }
+        ignoreSIGPIPE()
+        let listener = try Listener.open(host: host, port: port)
+        var fds: [Int32] = [-1, -1]
+        guard pipe(&fds) == 0 else {
+            let reason = errnoReason(errno)
+            close(listener.fd)
+            throw .cannotListen(address: listener.display(port: port), reason: reason)
+        }
+        _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+        _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+        self.wakeRead = fds[0]
+        self.wakeWrite = fds[1]
+        self.port = listener.port
+        self.baseURL = "http://\(listener.display(port: listener.port))"
+        let state = ServerState(limits: limits, handler: handler)
+        self.state = state
+        state.cond.lock()
+        state.liveThreads += 1
+        state.cond.unlock()
+        let listenFD = listener.fd
+        let wake = fds[0]
+        let thread = Thread {
+            acceptLoop(listenFD: listenFD, wakeFD: wake, state: state)
+        }
         thread.name = "sonde-http-accept"
-        state.withLock { $0.threads += 1 }
         thread.start()
     }
 
     deinit {
-        close(listener)
+        stop()
     }
 
-    /// `http://HOST:PORT` (IPv6 hosts in brackets).
-    public var baseURL: String {
-        host.contains(":") ? "http://[\(host)]:\(port)" : "http://\(host):\(port)"
+    /// Total TCP connections accepted (and served) so far.
+    public var connectionsAccepted: Int {
+        state.cond.lock()
+        defer { state.cond.unlock() }
+        return state.accepted
     }
 
-    /// TCP connections accepted since start.
-    public var connectionsAccepted: Int { state.withLock { $0.accepted } }
-    /// Requests answered since start.
-    public var requestsServed: Int { state.withLock { $0.served } }
+    /// Requests handed to the handler so far (counted before the response is sent).
+    public var requestsServed: Int {
+        state.cond.lock()
+        defer { state.cond.unlock() }
+        return state.served
+    }
 
-    /// Closes the listener and every connection; returns when the threads are done (at most ~3 s).
+    /// Closes the listener and every connection, then waits (at most `limits.stopWait`) for the
+    /// threads to finish. Streaming producers see `write` return false; `noResponse` waits end.
+    /// A handler that sleeps keeps its thread until it returns. Safe to call more than once.
     public func stop() {
-        let fds = state.withLock { s -> Set<Int32> in
-            s.stopped = true
-            return s.connections
+        state.cond.lock()
+        let first = !state.stopping
+        state.stopping = true
+        for fd in state.connections {
+            _ = shutdown(fd, Int32(SHUT_RDWR))
         }
-        shutdown(listener, Int32(SHUT_RDWR))
-        for fd in fds { shutdown(fd, Int32(SHUT_RDWR)) }
-        let deadline = Date().addingTimeInterval(3)
-        while state.withLock({ $0.threads }) > 0 && Date() < deadline {
-            usleep(2_000)
+        state.cond.unlock()
+        if first {
+            var one: UInt8 = 1
+            _ = write(wakeWrite, &one, 1)
+        }
+        let deadline = Date().addingTimeInterval(state.limits.stopWait.seconds)
+        state.cond.lock()
+        while (state.liveThreads > 0 || !state.acceptDone) && Date() < deadline {
+            _ = state.cond.wait(until: deadline)
+        }
+        let acceptDone = state.acceptDone
+        state.cond.unlock()
+        if first && acceptDone {
+            close(wakeRead)
+            close(wakeWrite)
         }
     }
+}
 
-    private var isStopped: Bool { state.withLock { $0.stopped } }
+// MARK: - Shared state
 
-    private static func listen(host: String, port: UInt16) throws(HTTPServerError) -> (Int32, UInt16) {
-        let ipv6 = host.contains(":")
-        let fd = socket(ipv6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw .socket(String(cString: strerror(errno))) }
-        var one: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, socklen_t(MemoryLayout<Int32>.size))
-        var result: Int32
-        if ipv6 {
+/// State shared by the server object, its accept thread and connection threads.
+/// `@unchecked Sendable`: every mutable field is read and written only with `cond` locked.
+final class ServerState: @unchecked Sendable {
+    let cond = NSCondition()
+    let limits: HTTPServerLimits
+    let handler: @Sendable (HTTPRequest) -> HTTPResponse
+    var stopping = false
+    var acceptDone = false
+    var connections: Set<Int32> = []
+    var liveThreads = 0
+    var accepted = 0
+    var served = 0
+
+    init(limits: HTTPServerLimits, handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse) {
+        self.limits = limits
+        self.handler = handler
+    }
+
+    var isStopping: Bool {
+        cond.lock()
+        defer { cond.unlock() }
+        return stopping
+    }
+
+    func countServed() {
+        cond.lock()
+        served += 1
+        cond.unlock()
+    }
+
+    /// Deregisters and closes a connection socket under the lock, so that `stop()` never shuts
+    /// down a descriptor number that has been reused.
+    func finish(connection fd: Int32) {
+        cond.lock()
+        connections.remove(fd)
+        close(fd)
+        liveThreads -= 1
+        cond.broadcast()
+        cond.unlock()
+    }
+}
+
+private let sigpipeIgnored: Bool = {
+    signal(SIGPIPE, SIG_IGN)
+    return true
+}()
+
+private func ignoreSIGPIPE() {
+    _ = sigpipeIgnored
+}
+
+func errnoReason(_ code: Int32) -> String {
+    switch code {
+    case EADDRINUSE: return "address already in use"
+    case EACCES: return "permission denied"
+    case EADDRNOTAVAIL: return "address not available"
+    default:
+        guard let c = strerror(code) else { return "error \(code)" }
+        let s = String(cString: c)
+        return s.prefix(1).lowercased() + s.dropFirst()
+    }
+}
+
+extension Duration {
+    var seconds: Double {
+        let c = components
+        return Double(c.seconds) + Double(c.attoseconds) / 1e18
+    }
+}
+
+// MARK: - Listening socket
+
+private struct Listener {
+    var fd: Int32
+    var port: UInt16
+    var isV6: Bool
+    var host: String
+
+    func display(port: UInt16) -> String {
+        isV6 ? "[\(host)]:\(port)" : "\(host):\(port)"
+    }
+
+    static func open(host rawHost: String, port: UInt16) throws(HTTPServerError) -> Listener {
+        var host = rawHost
+        if host.hasPrefix("["), host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        if host == "localhost" { host = "127.0.0.1" }
+        var v4 = in_addr()
+        var v6 = in6_addr()
+        let isV6: Bool
+        if inet_pton(AF_INET, host, &v4) == 1 {
+            isV6 = false
+        } else if inet_pton(AF_INET6, host, &v6) == 1 {
+            isV6 = true
+        } else {
+            throw .invalidHost(rawHost)
+        }
+        var listener = Listener(fd: -1, port: port, isV6: isV6, host: host)
+        let fail: (Int32) -> HTTPServerError = { code in
+            .cannotListen(address: listener.display(port: port), reason: errnoReason(code))
+        }
+        let fd = socket(isV6 ? AF_INET6 : AF_INET, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw fail(errno) }
+        var on: Int32 = 1
+        _ = setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, socklen_t(MemoryLayout<Int32>.size))
+        var bindResult: Int32
+        if isV6 {
             var addr = sockaddr_in6()
             addr.sin6_family = sa_family_t(AF_INET6)
             addr.sin6_port = port.bigEndian
-            guard inet_pton(AF_INET6, host, &addr.sin6_addr) == 1 else { close(fd); throw .badHost(host) }
-            result = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+            addr.sin6_addr = v6
+            bindResult = withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
+                }
             }
         } else {
             var addr = sockaddr_in()
             addr.sin_family = sa_family_t(AF_INET)
             addr.sin_port = port.bigEndian
-            let name = host == "localhost" ? "127.0.0.1" : host
-            guard inet_pton(AF_INET, name, &addr.sin_addr) == 1 else { close(fd); throw .badHost(host) }
-            result = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            addr.sin_addr = v4
+            bindResult = withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
             }
         }
-        guard result == 0 else {
-            let reason = String(cString: strerror(errno))
+        if bindResult != 0 {
+            let code = errno
             close(fd)
-            throw .cannotListen(host: host, port: port, reason: reason)
+            throw fail(code)
         }
-        guard Glibc.listen(fd, 1024) == 0 else {
-            let reason = String(cString: strerror(errno))
+        if listen(fd, 128) != 0 {
+            let code = errno
             close(fd)
-            throw .cannotListen(host: host, port: port, reason: reason)
+            throw fail(code)
         }
+        // Non-blocking so that a connection reset between poll and accept cannot block the loop.
+        let flags = fcntl(fd, F_GETFL)
+        _ = fcntl(fd, F_SETFL, flags | O_NONBLOCK)
         var storage = sockaddr_storage()
-        var length = socklen_t(MemoryLayout<sockaddr_storage>.size)
-        _ = withUnsafeMutablePointer(to: &storage) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        var len = socklen_t(MemoryLayout<sockaddr_storage>.size)
+        let got = withUnsafeMutablePointer(to: &storage) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
         }
-        let bound: UInt16 = withUnsafePointer(to: &storage) { pointer in
-            if ipv6 {
-                return pointer.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin6_port) }
-            }
-            return pointer.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin_port) }
+        if got != 0 {
+            let code = errno
+            close(fd)
+            throw fail(code)
         }
-        return (fd, bound)
-    }
-
-    private func acceptLoop() {
-        defer { state.withLock { $0.threads -= 1 } }
-        while !isStopped {
-            var pfd = pollfd(fd: listener, events: Int16(POLLIN), revents: 0)
-            let ready = poll(&pfd, 1, 200)
-            if ready <= 0 { continue }
-            let fd = accept(listener, nil, nil)
-            if fd < 0 {
-                if errno == EINTR || errno == EAGAIN || errno == ECONNABORTED { continue }
-                if isStopped { return }
-                usleep(10_000)
-                continue
+        let bound: UInt16 = withUnsafePointer(to: &storage) { p in
+            if isV6 {
+                return p.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin6_port) }
             }
-            let admitted = state.withLock { s -> Bool in
-                guard !s.stopped, s.connections.count < Self.maxConnections else { return false }
-                s.connections.insert(fd)
-                s.threads += 1
-                s.accepted += 1
-                return true
-            }
-            guard admitted else { close(fd); continue }
-            var one: Int32 = 1
-            setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &one, socklen_t(MemoryLayout<Int32>.size))
-            let thread = Thread { [self] in
-                serve(Connection(fd: fd))
-                state.withLock {
-                    $0.connections.remove(fd)
-                    $0.threads -= 1
-                }
-                close(fd)
-            }
-            thread.name = "sonde-http-conn"
-            thread.start()
+            return p.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin_port) }
         }
-    }
-
-    /// Reads from and writes to one client socket.
-    private struct Connection {
-        let fd: Int32
-        var buffer: [UInt8] = []
-
-        init(fd: Int32) { self.fd = fd }
-
-        /// Waits for data up to `timeout` seconds (in short ticks so a stop is noticed). False on close/timeout.
-        mutating func fill(timeout: Double, stopped: () -> Bool) -> Bool {
-            var waited = 0.0
-            while true {
-                if stopped() { return false }
-                var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-                let ready = poll(&pfd, 1, 250)
-                if ready < 0 && errno == EINTR { continue }
-                if ready == 0 {
-                    waited += 0.25
-                    if waited >= timeout { return false }
-                    continue
-                }
-                var chunk = [UInt8](repeating: 0, count: 65_536)
-                let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { return false }
-                buffer.append(contentsOf: chunk[0..<n])
-                return true
-            }
-        }
-
-        func send(_ bytes: [UInt8]) -> Bool {
-            var offset = 0
-            while offset < bytes.count {
-                let n = bytes.withUnsafeBytes {
-                    Glibc.send(fd, $0.baseAddress! + offset, $0.count - offset, Int32(MSG_NOSIGNAL))
-                }
-                if n < 0 && errno == EINTR { continue }
-                if n <= 0 { return false }
-                offset += n
-            }
-            return true
-        }
-    }
-
-    private enum ReadOutcome {
-        case request(HTTPRequest)
-        case closed
-        case reject(Int, String)
-    }
-
-    private func serve(_ initial: Connection) {
-        var connection = initial
-        while !isStopped {
-            switch readRequest(&connection) {
-            case .closed:
-                return
-            case .reject(let status, let message):
-                _ = connection.send(Self.head(status: status, headers: [
-                    HTTPField(name: "Content-Type", value: "text/plain; charset=utf-8"),
-                    HTTPField(name: "Content-Length", value: "\(message.utf8.count)"),
-                    HTTPField(name: "Connection", value: "close"),
-                ]) + Array(message.utf8))
-                return
-            case .request(let request):
-                let response = handler(request)
-                state.withLock { $0.served += 1 }
-                switch response.mode {
-                case .raw(let bytes):
-                    _ = connection.send(bytes)
-                    return
-                case .silent:
-                    var pending = connection
-                    while pending.fill(timeout: .infinity, stopped: { isStopped }) { pending.buffer.removeAll() }
-                    return
-                case .normal:
-                    let keepAlive = Self.keepAlive(request)
-                    guard write(response, for: request, keepAlive: keepAlive, on: connection), keepAlive else { return }
-                }
-            }
-        }
-    }
-
-    private static func keepAlive(_ request: HTTPRequest) -> Bool {
-        let connection = request.header("Connection")?.lowercased() ?? ""
-        if request.version == "HTTP/1.0" { return connection.contains("keep-alive") }
-        return !connection.contains("close")
-    }
-
-    private func readRequest(_ connection: inout Connection) -> ReadOutcome {
-        var headEnd: Int?
-        while headEnd == nil {
-            headEnd = Self.find([13, 10, 13, 10], in: connection.buffer)
-            if headEnd != nil { break }
-            if connection.buffer.count > Self.maxHeadBytes { return .reject(431, "request head too large\n") }
-            let timeout = connection.buffer.isEmpty ? Self.idleTimeout : 10
-            if !connection.fill(timeout: timeout, stopped: { isStopped }) { return .closed }
-        }
-        guard let end = headEnd else { return .closed }
-        if end > Self.maxHeadBytes { return .reject(431, "request head too large\n") }
-        let head = String(decoding: connection.buffer[0..<end], as: UTF8.self)
-        connection.buffer.removeFirst(end + 4)
-        var lines = head.components(separatedBy: "\r\n")
-        let requestLine = lines.removeFirst().split(separator: " ", omittingEmptySubsequences: false)
-        guard requestLine.count == 3, !requestLine[0].isEmpty,
-              requestLine[0].allSatisfy({ $0.isASCII && $0.isLetter }),
-              requestLine[1].hasPrefix("/") || requestLine[1] == "*",
-              requestLine[2] == "HTTP/1.1" || requestLine[2] == "HTTP/1.0" else {
-            return .reject(400, "malformed request line\n")
-        }
-        var headers: [HTTPField] = []
-        for line in lines {
-            guard let colon = line.firstIndex(of: ":"), colon != line.startIndex,
-                  !line[..<colon].contains(" ") else { return .reject(400, "malformed header line\n") }
-            headers.append(HTTPField(name: String(line[..<colon]),
-                                     value: line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
-        }
-        let version = String(requestLine[2])
-        if headers.first("Expect")?.lowercased() == "100-continue", version == "HTTP/1.1" {
-            _ = connection.send(Array("HTTP/1.1 100 Continue\r\n\r\n".utf8))
-        }
-        var body: [UInt8] = []
-        if headers.first("Transfer-Encoding")?.lowercased().contains("chunked") == true {
-            switch readChunked(&connection) {
-            case .success(let bytes): body = bytes
-            case .failure(let reject): return reject.outcome
-            }
-        } else if let lengthText = headers.first("Content-Length") {
-            guard let length = Int(lengthText), length >= 0 else { return .reject(400, "invalid Content-Length\n") }
-            if length > Self.maxBodyBytes { return .reject(413, "request body too large\n") }
-            while connection.buffer.count < length {
-                if !connection.fill(timeout: 10, stopped: { isStopped }) { return .closed }
-            }
-            body = Array(connection.buffer[0..<length])
-            connection.buffer.removeFirst(length)
-        }
-        return .request(HTTPRequest(method: String(requestLine[0]), target: String(requestLine[1]),
-                                    version: version, headers: headers, body: body))
-    }
-
-    private struct Reject: Error {
-        var outcome: ReadOutcome
-    }
-
-    private func readChunked(_ connection: inout Connection) -> Result<[UInt8], Reject> {
-        var body: [UInt8] = []
-        while true {
-            var lineEnd = Self.find([13, 10], in: connection.buffer)
-            while lineEnd == nil {
-                if connection.buffer.count > 1024 { return .failure(Reject(outcome: .reject(400, "malformed chunk\n"))) }
-                if !connection.fill(timeout: 10, stopped: { isStopped }) { return .failure(Reject(outcome: .closed)) }
-                lineEnd = Self.find([13, 10], in: connection.buffer)
-            }
-            guard let end = lineEnd else { return .failure(Reject(outcome: .closed)) }
-            let sizeText = String(decoding: connection.buffer[0..<end], as: UTF8.self)
-                .split(separator: ";").first.map { $0.trimmingCharacters(in: .whitespaces) } ?? ""
-            guard let size = Int(sizeText, radix: 16), size >= 0 else {
-                return .failure(Reject(outcome: .reject(400, "malformed chunk size\n")))
-            }
-            connection.buffer.removeFirst(end + 2)
-            if body.count + size > Self.maxBodyBytes { return .failure(Reject(outcome: .reject(413, "request body too large\n"))) }
-            if size == 0 {
-                // Skip trailers up to the empty line.
-                while Self.find([13, 10], in: connection.buffer) == nil {
-                    if !connection.fill(timeout: 10, stopped: { isStopped }) { return .failure(Reject(outcome: .closed)) }
-                }
-                while let e = Self.find([13, 10], in: connection.buffer) {
-                    connection.buffer.removeFirst(e + 2)
-                    if e == 0 { return .success(body) }
-                    while Self.find([13, 10], in: connection.buffer) == nil {
-                        if !connection.fill(timeout: 10, stopped: { isStopped }) { return .failure(Reject(outcome: .closed)) }
-                    }
-                }
-                return .success(body)
-            }
-            while connection.buffer.count < size + 2 {
-                if !connection.fill(timeout: 10, stopped: { isStopped }) { return .failure(Reject(outcome: .closed)) }
-            }
-            body.append(contentsOf: connection.buffer[0..<size])
-            connection.buffer.removeFirst(size + 2)
-        }
-    }
-
-    private func write(_ response: HTTPResponse, for request: HTTPRequest, keepAlive: Bool,
-                       on connection: Connection) -> Bool {
-        var headers = response.headers
-        let isHead = request.method == "HEAD"
-        if headers.first("Date") == nil { headers.append(HTTPField(name: "Date", value: Self.httpDate())) }
-        if !keepAlive { headers.append(HTTPField(name: "Connection", value: "close")) }
-        switch response.body {
-        case .bytes(let bytes):
-            headers.append(HTTPField(name: "Content-Length", value: "\(bytes.count)"))
-            return connection.send(Self.head(status: response.status, headers: headers) + (isHead ? [] : bytes))
-        case .chunked(let chunks):
-            headers.append(HTTPField(name: "Transfer-Encoding", value: "chunked"))
-            guard connection.send(Self.head(status: response.status, headers: headers)) else { return false }
-            if isHead { return true }
-            for chunk in chunks where !chunk.isEmpty {
-                guard connection.send(Self.chunk(chunk)) else { return false }
-            }
-            return connection.send(Array("0\r\n\r\n".utf8))
-        case .stream(let length, let producer):
-            if let length {
-                headers.append(HTTPField(name: "Content-Length", value: "\(length)"))
-            } else {
-                headers.append(HTTPField(name: "Transfer-Encoding", value: "chunked"))
-            }
-            guard connection.send(Self.head(status: response.status, headers: headers)) else { return false }
-            if isHead { return true }
-            let alive = Mutex(true)
-            producer { bytes in
-                guard alive.withLock({ $0 }), !self.isStopped else { return false }
-                if bytes.isEmpty { return true }
-                let ok = connection.send(length == nil ? Self.chunk(bytes) : bytes)
-                if !ok { alive.withLock { $0 = false } }
-                return ok
-            }
-            guard alive.withLock({ $0 }) else { return false }
-            return length == nil ? connection.send(Array("0\r\n\r\n".utf8)) : true
-        }
-    }
-
-    private static func chunk(_ bytes: [UInt8]) -> [UInt8] {
-        Array(String(bytes.count, radix: 16).utf8) + [13, 10] + bytes + [13, 10]
-    }
-
-    private static func head(status: Int, headers: [HTTPField]) -> [UInt8] {
-        var text = "HTTP/1.1 \(status) \(HTTPResponse.reason(status))\r\n"
-        for header in headers { text += "\(header.name): \(header.value)\r\n" }
-        text += "\r\n"
-        return Array(text.utf8)
-    }
-
-    static func find(_ needle: [UInt8], in haystack: [UInt8]) -> Int? {
-        guard haystack.count >= needle.count else { return nil }
-        var i = 0
-        let last = haystack.count - needle.count
-        while i <= last {
-            if haystack[i] == needle[0] {
-                var match = true
-                for j in 1..<needle.count where haystack[i + j] != needle[j] { match = false; break }
-                if match { return i }
-            }
-            i += 1
-        }
-        return nil
-    }
-
-    static func httpDate(_ date: Date = Date()) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss 'GMT'"
-        return formatter.string(from: date)
+        listener.fd = fd
+        listener.port = bound
+        return listener
     }
 }
 
-/// The server could not start.
-public enum HTTPServerError: Error, Sendable, CustomStringConvertible {
-    case socket(String)
-    case badHost(String)
-    case cannotListen(host: String, port: UInt16, reason: String)
+// MARK: - Accept loop
 
-    public var description: String {
-        switch self {
-        case .socket(let reason): return "cannot create a socket: \(reason)"
-        case .badHost(let host): return "cannot listen on \(host): expected an IP address such as 127.0.0.1 or ::1"
-        case .cannotListen(let host, let port, let reason): return "cannot listen on \(host):\(port): \(reason.lowercased())"
+private func acceptLoop(listenFD: Int32, wakeFD: Int32, state: ServerState) {
+    defer {
+        state.cond.lock()
+        close(listenFD)
+        state.acceptDone = true
+        state.liveThreads -= 1
+        state.cond.broadcast()
+        state.cond.unlock()
+    }
+    var fds = [pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0),
+               pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)]
+    while true {
+        fds[0].revents = 0
+        fds[1].revents = 0
+        let n = poll(&fds, 2, -1)
+        if n < 0 {
+            if errno == EINTR { continue }
+            return
         }
+        if fds[1].revents != 0 || state.isStopping { return }
+        if fds[0].revents & Int16(POLLIN) == 0 {
+            if fds[0].revents & Int16(POLLERR | POLLNVAL) != 0 { return }
+            continue
+        }
+        let fd = accept(listenFD, nil, nil)
+        if fd < 0 {
+            switch errno {
+            case EINTR, EAGAIN, EWOULDBLOCK, ECONNABORTED, EPROTO:
+                continue
+            case EBADF, EINVAL, ENOTSOCK:
+                return
+            default:
+                usleep(10_000)  // EMFILE, ENFILE, ENOBUFS, ENOMEM: back off and retry
+                continue
+            }
+        }
+        // accept() does not pass O_NONBLOCK on to the new socket on Linux: it stays blocking.
+        _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
+        var on: Int32 = 1
+        _ = setsockopt(fd, Int32(IPPROTO_TCP), TCP_NODELAY, &on, socklen_t(MemoryLayout<Int32>.size))
+        let sendSeconds = state.limits.sendTimeout.seconds
+        var tv = timeval(tv_sec: Int(sendSeconds), tv_usec: Int((sendSeconds - Double(Int(sendSeconds))) * 1e6))
+        _ = setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+
+        state.cond.lock()
+        if state.stopping {
+            state.cond.unlock()
+            close(fd)
+            return
+        }
+        if state.connections.count >= state.limits.maxConnections {
+            state.cond.unlock()
+            let busy = Array("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8)
+            _ = busy.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)) }
+            close(fd)
+            continue
+        }
+        state.connections.insert(fd)
+        state.accepted += 1
+        state.liveThreads += 1
+        state.cond.unlock()
+
+        let thread = Thread {
+            let connection = Connection(fd: fd, state: state)
+            connection.run()
+            state.finish(connection: fd)
+        }
+        thread.name = "sonde-http-conn"
+        thread.start()
     }
 }
