@@ -19,14 +19,16 @@ public enum JSON {
         return value
     }
 
-    /// Compact, deterministic JSON text; keys in their order; whole floats keep `.0`.
-    public static func encode(_ value: Value) -> String {
+    /// Deterministic JSON text; keys in their order; whole floats keep `.0`. Compact by default;
+    /// `spaced` writes `{"a": 1, "b": 2}` (the demo shop's answers).
+    public static func encode(_ value: Value, spaced: Bool = false) -> String {
         var out = ""
-        write(value, to: &out)
+        write(value, to: &out, spaced: spaced)
         return out
     }
 
-    static func write(_ value: Value, to out: inout String) {
+    static func write(_ value: Value, to out: inout String, spaced: Bool = false) {
+        let comma = spaced ? ", " : ",", colon = spaced ? ": " : ":"
         switch value {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
@@ -36,17 +38,17 @@ public enum JSON {
         case .list(let items):
             out += "["
             for (i, item) in items.enumerated() {
-                if i > 0 { out += "," }
-                write(item, to: &out)
+                if i > 0 { out += comma }
+                write(item, to: &out, spaced: spaced)
             }
             out += "]"
         case .object(let pairs):
             out += "{"
             for (i, pair) in pairs.enumerated() {
-                if i > 0 { out += "," }
+                if i > 0 { out += comma }
                 writeString(pair.key, to: &out)
-                out += ":"
-                write(pair.value, to: &out)
+                out += colon
+                write(pair.value, to: &out, spaced: spaced)
             }
             out += "}"
         case .bytes(let b): writeString(Data(b).base64EncodedString(), to: &out)

@@ -70,7 +70,7 @@ public final class DemoShop: Sendable {
         case ["games"]:
             guard isRead else { return methodNotAllowed("GET, HEAD") }
             let games = DemoShop.catalogue
-            return jsonResponse(.object([("count", .int(games.count)), ("games", .array(games.map(\.json)))]))
+            return jsonResponse(.object([("count", .integer(Int64(games.count))), ("games", .list(games.map(\.json)))]))
         case _ where parts.count == 2 && parts[0] == "games":
             guard isRead else { return methodNotAllowed("GET, HEAD") }
             guard let id = Int(parts[1]) else { return error("game id must be an integer", status: 400) }
@@ -113,8 +113,8 @@ public final class DemoShop: Sendable {
             game.title.lowercased().contains(needle) || game.tags.contains { $0.lowercased().contains(needle) }
         }
         let results = Array(matches.prefix(limit))
-        return jsonResponse(.object([("query", .string(q)), ("count", .int(results.count)),
-                                     ("results", .array(results.map(\.json)))]))
+        return jsonResponse(.object([("query", .string(q)), ("count", .integer(Int64(results.count))),
+                                     ("results", .list(results.map(\.json)))]))
     }
 
     private func login(_ req: HTTPRequest) -> HTTPResponse {
@@ -127,15 +127,15 @@ public final class DemoShop: Sendable {
             password = form.first { $0.name == "password" }?.value
         } else {
             guard let object = DemoShop.jsonObject(req.body) else { return error("invalid JSON body", status: 400) }
-            username = object["username"] as? String
-            password = object["password"] as? String
+            username = DemoShop.string(object["username"])
+            password = DemoShop.string(object["password"])
         }
         guard let username, let password else { return error("username and password are required", status: 400) }
         guard username == DemoShop.demoUsername, password == DemoShop.demoPassword else {
             return error("invalid credentials", status: 401)
         }
         let token = state.withLock { $0.newSession(username: username) }
-        return jsonResponse(.object([("token", .string(token)), ("expires_in", .int(DemoShop.tokenLifetime))]),
+        return jsonResponse(.object([("token", .string(token)), ("expires_in", .integer(Int64(DemoShop.tokenLifetime)))]),
                             headers: [HTTPField(name: "Set-Cookie", value: "session=\(token); Path=/; HttpOnly")])
     }
 
@@ -160,16 +160,16 @@ public final class DemoShop: Sendable {
     private func cartResponse(token: String, status: Int) -> HTTPResponse {
         let lines = state.withLock { $0.sessions[token]?.cart ?? [] }
         var total = 0.0
-        var items: [JSONValue] = []
+        var items: [Value] = []
         for line in lines {
             guard let game = DemoShop.game(line.gameID) else { continue }
             let subtotal = DemoShop.cents(game.price * Double(line.quantity))
             total += subtotal
-            items.append(.object([("game_id", .int(game.id)), ("title", .string(game.title)),
-                                  ("quantity", .int(line.quantity)), ("unit_price", .double(game.price)),
-                                  ("subtotal", .double(subtotal))]))
+            items.append(.object([("game_id", .integer(Int64(game.id))), ("title", .string(game.title)),
+                                  ("quantity", .integer(Int64(line.quantity))), ("unit_price", .float(game.price)),
+                                  ("subtotal", .float(subtotal))]))
         }
-        return jsonResponse(.object([("items", .array(items)), ("total", .double(DemoShop.cents(total)))]),
+        return jsonResponse(.object([("items", .list(items)), ("total", .float(DemoShop.cents(total)))]),
                             status: status)
     }
 
@@ -206,25 +206,32 @@ public final class DemoShop: Sendable {
         jsonResponse(.object([("error", .string(message))]), status: status)
     }
 
-    private func jsonResponse(_ value: JSONValue, status: Int = 200, headers: [HTTPField] = []) -> HTTPResponse {
-        .json(value.rendered, status: status, headers: headers)
+    private func jsonResponse(_ value: Value, status: Int = 200, headers: [HTTPField] = []) -> HTTPResponse {
+        .json(JSON.encode(value, spaced: true), status: status, headers: headers)
     }
 
     // MARK: Helpers
 
-    private static func jsonObject(_ body: [UInt8]) -> [String: Any]? {
-        guard !body.isEmpty else { return nil }
-        return (try? JSONSerialization.jsonObject(with: Data(body))) as? [String: Any]
+    /// The fields of a JSON object body, or nil when the body is not one.
+    private static func jsonObject(_ body: [UInt8]) -> [String: Value]? {
+        guard case .object(let pairs)? = try? JSON.parse(body) else { return nil }
+        var fields: [String: Value] = [:]
+        for pair in pairs where fields[pair.key] == nil { fields[pair.key] = pair.value }
+        return fields
     }
 
     /// An integral JSON number (3 or 3.0), not a string, bool or fraction.
-    private static func integer(_ value: Any?) -> Int? {
-        guard let number = value as? NSNumber else { return nil }
-        // JSONSerialization gives booleans as NSNumber with objCType "c": not an integer here.
-        if String(cString: number.objCType) == "c" { return nil }
-        let d = number.doubleValue
-        guard d.rounded() == d, abs(d) < 1e15 else { return nil }
-        return Int(d)
+    private static func integer(_ value: Value?) -> Int? {
+        switch value {
+        case .integer(let i)?: return abs(i) < 1_000_000_000_000_000 ? Int(i) : nil
+        case .float(let d)?: return d.rounded() == d && abs(d) < 1e15 ? Int(d) : nil
+        default: return nil
+        }
+    }
+
+    private static func string(_ value: Value?) -> String? {
+        if case .string(let s)? = value { return s }
+        return nil
     }
 
     private static func cents(_ x: Double) -> Double { (x * 100).rounded() / 100 }
@@ -239,10 +246,10 @@ public final class DemoShop: Sendable {
         var tags: [String]
         var inStock: Bool
 
-        var json: JSONValue {
-            .object([("id", .int(id)), ("title", .string(title)),
-                     ("price", price == 0 ? .int(0) : .double(price)),
-                     ("tags", .array(tags.map(JSONValue.string))), ("in_stock", .bool(inStock))])
+        var json: Value {
+            .object([("id", .integer(Int64(id))), ("title", .string(title)),
+                     ("price", price == 0 ? .integer(Int64(0)) : .float(price)),
+                     ("tags", .list(tags.map(Value.string))), ("in_stock", .bool(inStock))])
         }
     }
 
@@ -308,67 +315,5 @@ final class ShopState: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         return body(&data)
-    }
-}
-
-/// A minimal JSON value with ordered objects and a deterministic rendering
-/// (`{"a": 1, "b": [true, null]}`), so answers are stable byte for byte.
-enum JSONValue: Sendable {
-    case string(String)
-    case int(Int)
-    case double(Double)
-    case bool(Bool)
-    case null
-    case array([JSONValue])
-    case object([(String, JSONValue)])
-
-    var rendered: String {
-        var out = ""
-        render(into: &out)
-        return out
-    }
-
-    func render(into out: inout String) {
-        switch self {
-        case .string(let s): JSONValue.quote(s, into: &out)
-        case .int(let i): out += String(i)
-        case .double(let d): out += d.isFinite ? "\(d)" : "null"
-        case .bool(let b): out += b ? "true" : "false"
-        case .null: out += "null"
-        case .array(let items):
-            out += "["
-            for (i, item) in items.enumerated() {
-                if i > 0 { out += ", " }
-                item.render(into: &out)
-            }
-            out += "]"
-        case .object(let fields):
-            out += "{"
-            for (i, (key, value)) in fields.enumerated() {
-                if i > 0 { out += ", " }
-                JSONValue.quote(key, into: &out)
-                out += ": "
-                value.render(into: &out)
-            }
-            out += "}"
-        }
-    }
-
-    static func quote(_ s: String, into out: inout String) {
-        out += "\""
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            case _ where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(scalar)
-            }
-        }
-        out += "\""
     }
 }

@@ -8,8 +8,16 @@ final class TestService: Sendable {
 
     init() throws {
         let flaky = Counter()
+        let barrier = Counter()
         server = try HTTPServer(host: "127.0.0.1", port: 0) { request in
-            TestService.route(request, flaky: flaky)
+            if request.path == "/barrier" {
+                // Answers 200 only when two requests are in flight at once (5 s at most).
+                _ = barrier.next()
+                let deadline = Date().addingTimeInterval(5)
+                while barrier.current < 2 && Date() < deadline { usleep(2_000) }
+                return barrier.current >= 2 ? .text("together") : .text("alone", status: 504)
+            }
+            return TestService.route(request, flaky: flaky)
         }
     }
 
@@ -94,4 +102,6 @@ final class Counter: Sendable {
 
     /// Increments and returns the new value.
     func next() -> Int { value.withLock { $0 += 1; return $0 } }
+
+    var current: Int { value.withLock { $0 } }
 }
