@@ -9,7 +9,11 @@ let packageRoot = URL(fileURLWithPath: #filePath)
 @Suite("The sonde executable and the demo")
 struct CLITests {
     /// Runs the built `sonde` binary (make test builds it with the tests).
-    func sonde(_ arguments: [String]) throws -> (code: Int32, out: String, err: String) {
+    func sonde(_ arguments: [String]) async throws -> (code: Int32, out: String, err: String) {
+        try await offPool { try Self.runSonde(arguments) }
+    }
+
+    static func runSonde(_ arguments: [String]) throws -> (code: Int32, out: String, err: String) {
         let binary = packageRoot + "/.build/debug/sonde"
         try #require(FileManager.default.isExecutableFile(atPath: binary), "build the executable first: swift build")
         let process = Process()
@@ -26,34 +30,54 @@ struct CLITests {
     }
 
     @Test("a misspelt option is a usage error with a suggestion, exit 1")
-    func misspeltOption() throws {
-        let result = try sonde(["check", "--jsn", "x.hurl"])
+    func misspeltOption() async throws {
+        let result = try await sonde(["check", "--jsn", "x.hurl"])
         #expect(result.code == 1)
         #expect(result.err.contains("unknown option --jsn; did you mean --json?"))
         #expect(result.err.contains("usage: sonde"))
     }
 
     @Test("an unknown command suggests the closest one")
-    func unknownCommand() throws {
-        let result = try sonde(["chek"])
+    func unknownCommand() async throws {
+        let result = try await sonde(["chek"])
         #expect(result.code == 1)
         #expect(result.err.contains("did you mean 'check'?"))
     }
 
     @Test("--version and --help answer with exit 0")
-    func versionAndHelp() throws {
-        let version = try sonde(["--version"])
+    func versionAndHelp() async throws {
+        let version = try await sonde(["--version"])
         #expect(version.code == 0)
         #expect(version.out == "sonde \(Sonde.version)\n")
-        let help = try sonde(["check", "--help"])
+        let help = try await sonde(["check", "--help"])
         #expect(help.code == 0)
         #expect(help.out.contains("--secret NAME=VALUE"))
     }
 
     @Test("validate of the example checks exits 0")
-    func validateExamples() throws {
-        let result = try sonde(["validate", packageRoot + "/checks"])
+    func validateExamples() async throws {
+        let result = try await sonde(["validate", packageRoot + "/checks"])
         #expect(result.code == 0, "\(result.err)")
+    }
+
+    @Test("a server that never answers fails as timeout within max-time + 0.5 s, and @timeout caps a run")
+    func timeoutBound() async throws {
+        let service = try TestService()
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let maxTime = try folder.write("max-time.hurl", "GET \(service.baseURL)/hang\n[Options]\nmax-time: 500ms\nHTTP 200\n")
+        let deadline = try folder.write("deadline.hurl", "# @timeout 400ms\nGET \(service.baseURL)/hang\nHTTP 200\n")
+        for (file, limit) in [(maxTime, 500.0), (deadline, 400.0)] {
+            // Timed on a thread of its own, around a separate process: the test pool's load does not count.
+            let (result, ms) = try await offPool { () throws -> ((code: Int32, out: String, err: String), Double) in
+                let start = Date()
+                let result = try Self.runSonde(["check", "--json", file])
+                return (result, Date().timeIntervalSince(start) * 1000)
+            }
+            #expect(result.code == ExitCode.runtime)
+            #expect(result.out.contains("\"kind\":\"timeout\""))
+            #expect(ms < limit + 500, "took \(ms) ms")
+        }
     }
 
     @Test("every example check passes against the sample shop")

@@ -152,10 +152,8 @@ struct ProbeEngineTests {
     func maxTime() async throws {
         let session = engine.makeSession()
         defer { session.close() }
-        let started = ContinuousClock.now
         let result = await get("/hang", in: session) { $0.maxTime = .milliseconds(300) }
         #expect(result.failureKind == .timeout)
-        #expect(ContinuousClock.now - started < .milliseconds(800))
         if case .failure(let error) = result { #expect(error.description.contains("max-time 300 ms")) }
     }
 

@@ -6,7 +6,7 @@ import Testing
 struct TLSTests {
     @Test("with insecure: true the run passes and the certificate expiry is read")
     func expiryIsRead() async throws {
-        let server = try TLSServer(days: 30)
+        let server = try await offPool { try TLSServer(days: 30) }
         defer { server.stop() }
         let result = try await runScript("""
         GET {{base_url}}/
@@ -30,7 +30,7 @@ struct TLSTests {
 
     @Test("without insecure the self-signed certificate fails verification as tls")
     func verificationFails() async throws {
-        let server = try TLSServer(days: 30)
+        let server = try await offPool { try TLSServer(days: 30) }
         defer { server.stop() }
         let result = try await runScript("GET {{base_url}}/\nHTTP 200\n", baseURL: server.baseURL)
         #expect(result.failure?.kind == .tls)

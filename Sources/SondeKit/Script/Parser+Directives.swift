@@ -23,7 +23,7 @@ extension Parser {
         let key = c.word()
         guard !key.isEmpty else { return nil }
         guard Self.directiveKeys.contains(key) else {
-            var message = "unknown directive @\(key)"
+            var message = "unknown directive @\(Self.shown(key))"
             if let guess = Suggestion.closest(to: key, in: Self.directiveKeys) { message += "; did you mean @\(guess)?" }
             else { message += "; known directives: " + Self.directiveKeys.map { "@" + $0 }.joined(separator: ", ") }
             throw error(message, line: index, column: column)

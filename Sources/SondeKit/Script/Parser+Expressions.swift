@@ -16,6 +16,11 @@ extension Parser {
     static let unsupportedPredicates = ["isCollection", "isDate", "isIsoDate", "isIpv4", "isIpv6", "isUuid", "isObject",
                                         "includes"]
 
+    /// A word from the source, shortened for messages.
+    static func shown(_ word: String) -> String {
+        word.count <= 40 ? word : String(word.prefix(40)) + "…"
+    }
+
     // MARK: lines
 
     func capture(_ c: inout LineCursor) throws(ParseError) -> Capture {
@@ -94,7 +99,7 @@ extension Parser {
                 throw c.error("query '\(name)' is not supported by sonde yet", at: start)
             }
             var message = name.isEmpty ? "expected a query such as status, header \"Name\" or jsonpath \"$.x\""
-                                       : "unknown query '\(name)'"
+                                       : "unknown query '\(Self.shown(name))'"
             if !name.isEmpty, let guess = Suggestion.closest(to: name, in: Self.queries) { message += "; did you mean \(guess)?" }
             else if !name.isEmpty { message += "; expected one of " + Self.queries.joined(separator: ", ") }
             throw c.error(message, at: start)
@@ -141,8 +146,8 @@ extension Parser {
                     return out
                 }
                 var message = inAssert
-                    ? "expected a filter or a predicate such as == or contains after the query, found '\(name)'"
-                    : "expected a filter such as count or nth 0, found '\(name)'"
+                    ? "expected a filter or a predicate such as == or contains after the query, found '\(Self.shown(name))'"
+                    : "expected a filter such as count or nth 0, found '\(Self.shown(name))'"
                 if let guess = Suggestion.closest(to: name, in: Self.filters + (inAssert ? Self.predicates : [])) {
                     message += "; did you mean \(guess)?"
                 }
@@ -179,7 +184,7 @@ extension Parser {
                 guard c.peek == "\"" else { throw c.error("expected the replacement in quotes such as replace \"old\" \"new\"") }
                 kind = .replace(old, try c.quoted())
             default:
-                throw c.error("unknown filter '\(name)'", at: start)
+                throw c.error("unknown filter '\(Self.shown(name))'", at: start)
             }
             out.append(Filter(kind: kind, location: start))
         }
@@ -232,7 +237,7 @@ extension Parser {
             }
             var message = name.isEmpty || name == "not"
                 ? "expected a predicate such as == or contains after the query"
-                : "unknown predicate '\(name)': expected a predicate such as == or contains after the query"
+                : "unknown predicate '\(Self.shown(name))': expected a predicate such as == or contains after the query"
             if !name.isEmpty, let guess = Suggestion.closest(to: name, in: Self.predicates) { message += "; did you mean \(guess)?" }
             throw c.error(message, at: functionStart)
         }
@@ -273,7 +278,7 @@ extension Parser {
         case "false": return .bool(false)
         default:
             if word.hasPrefix("hex") || word.hasPrefix("base64") || word.hasPrefix("file") {
-                throw c.error("\(word) values are not supported by sonde yet", at: start)
+                throw c.error("\(Self.shown(word)) values are not supported by sonde yet", at: start)
             }
             throw c.error("expected a value after \(what), such as 200, \"text\", true or null (strings need quotes)", at: start)
         }
@@ -302,7 +307,7 @@ extension Parser {
             throw c.error("option '\(name)' is not supported by sonde yet", at: start)
         }
         guard Self.options.contains(name) else {
-            var message = "unknown option '\(name)'"
+            var message = "unknown option '\(Self.shown(name))'"
             if let guess = Suggestion.closest(to: name, in: Self.options) { message += "; did you mean \(guess)?" }
             else { message += "; supported options: " + Self.options.joined(separator: ", ") }
             throw c.error(message, at: start)
@@ -371,7 +376,7 @@ extension Parser {
             }
             kind = .variable(name: variable, value: value)
         default:
-            throw c.error("unknown option '\(name)'", at: start)
+            throw c.error("unknown option '\(Self.shown(name))'", at: start)
         }
         try c.expectLineEnd("the option value")
         return EntryOption(kind: kind, location: start)

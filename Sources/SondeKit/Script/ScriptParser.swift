@@ -109,6 +109,7 @@ struct Parser {
 
     /// A request line starts with an uppercase method followed by a space.
     func isRequestLine(_ index: Int) -> Bool {
+        if isResponseLine(index) { return false }
         var c = cursor(index, at: indent(index))
         let start = c.index
         while let s = c.peek, ("A"..."Z").contains(s) { c.index += 1 }

@@ -3,7 +3,7 @@ import Foundation
 
 /// `openssl s_server -www` with a self-signed certificate made at test time: a short-lived local
 /// TLS server on loopback.
-final class TLSServer {
+final class TLSServer: @unchecked Sendable {  // immutable after init; stop() is called once
     let port: UInt16
     private let process: Process
     private let folder: TemporaryFolder
