@@ -271,7 +271,7 @@ struct RunnerTests {
         #expect(failure.location == SondeKit.SourceLocation(line: 7, column: 1))
         #expect(failure.actual == "integer <3>")
         #expect(failure.expected == "integer <4>")
-        #expect(failure.message.contains("line 7"))
+        #expect(failure.message == "entry 2 line 7: jsonpath \"$.count\" == 4 (actual: integer <3>, expected: integer <4>)")
         #expect(result.entries.count == 2)
         #expect(CheckCommand.exitCode([result]) == ExitCode.assertion)
     }

@@ -42,7 +42,9 @@ public struct CheckReport: Sendable {
         if line >= 1, let text = script.sourceLine(line) {
             out += String(line).leftPadded(to: gutter - 1, with: " ") + " | \(text)\n"
             if let actual = failure.actual, let expected = failure.expected {
-                if failure.summary != "assert failed" { out += "\(blank)|   \(failure.summary)\n" }
+                if failure.summary != text.trimmingCharacters(in: .whitespaces) {
+                    out += "\(blank)|   \(failure.summary)\n"
+                }
                 out += "\(blank)|   actual:   \(actual)\n"
                 out += "\(blank)|   expected: \(expected)\n"
             } else {

@@ -37,11 +37,15 @@ public struct CheckRunner: Sendable {
         for (offset, entry) in script.entries.enumerated() {
             let result = await runEntry(entry, index: offset + 1, variables: &variables, session: session,
                                         deadline: deadline, clock: clock)
-            entries.append(result)
-            if let failure = result.failure {
+            if var failure = result.failure {
+                failure = Self.namingSource(failure, in: script)
+                var failed = result
+                failed.failure = failure
+                entries.append(failed)
                 runFailure = failure
                 break
             }
+            entries.append(result)
         }
 
         let elapsed = clock.now - start
@@ -132,6 +136,17 @@ public struct CheckRunner: Sendable {
             let outcome = ResponseChecker.check(spec, context: context, variables: variables, entry: index)
             return (outcome.failure, outcome.captures)
         }
+    }
+
+    /// Assert failures say which assert: the source text of its line (`jsonpath "$.count" == 5`).
+    static func namingSource(_ failure: RunFailure, in script: CheckScript) -> RunFailure {
+        var named = failure
+        if failure.summary == ResponseChecker.assertSummary,
+           let line = script.sourceLine(failure.location.line)?.trimmingCharacters(in: .whitespaces), !line.isEmpty {
+            named.summary = line
+        }
+        named.others = failure.others.map { namingSource($0, in: script) }
+        return named
     }
 
     private func deadlineFailure(_ entry: Entry, index: Int) -> RunFailure {

@@ -3,6 +3,9 @@ import Foundation
 /// Checks a response against an entry's `ResponseSpec` in Hurl's order:
 /// version and status, headers, captures, `[Asserts]`, then the implicit body.
 enum ResponseChecker {
+    /// Placeholder summary of a failed assert, replaced by the assert's source text by the runner.
+    static let assertSummary = "assert failed"
+
     struct Outcome {
         var captures: [(name: String, value: Value)] = []
         var failure: RunFailure?
@@ -75,7 +78,7 @@ enum ResponseChecker {
                 let result = try PredicateEvaluator.evaluate(assert.predicate, actual: value, variables: scope)
                 if !result.passed {
                     failures.append(RunFailure(kind: .assert, entry: entry, location: assert.location,
-                                               summary: "assert failed", actual: result.actual,
+                                               summary: assertSummary, actual: result.actual,
                                                expected: result.expected))
                 }
             } catch {
