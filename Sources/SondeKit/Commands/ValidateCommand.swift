@@ -7,31 +7,16 @@ public struct ValidateCommand: Sendable {
     }
 
     public func run(console: Console) -> Int32 {
-        let files: [String]
-        do {
-            files = try ScriptLoader.expand(paths)
-        } catch {
-            console.err("error: \(error)\n")
-            return ExitCode.usage
-        }
-        var code = ExitCode.ok
-        for file in files {
-            do {
-                let script = try ScriptLoader.load(file)
+        switch CheckCommand.loadAll(paths, console: console) {
+        case .failure(let failure):
+            return failure.code
+        case .success(let scripts):
+            for script in scripts {
                 let n = script.entries.count
-                console.out("\(file): valid (\(n) \(n == 1 ? "entry" : "entries"), every \(Self.format(script.settings.every)))\n")
-            } catch {
-                switch error {
-                case .parse(let parseError, let source):
-                    console.err(parseError.render(source: source) + "\n")
-                    code = max(code, ExitCode.parse)
-                default:
-                    console.err("error: \(error)\n")
-                    code = max(code, ExitCode.usage)
-                }
+                console.out("\(script.path): valid (\(n) \(n == 1 ? "entry" : "entries"), every \(Self.format(script.settings.every)))\n")
             }
+            return ExitCode.ok
         }
-        return code
     }
 
     static func format(_ d: Duration) -> String {

@@ -87,40 +87,24 @@ struct LineCursor {
 
     /// A `"quoted"` string with escapes and placeholders.
     mutating func quoted() throws(ParseError) -> Template {
-        let start = location
-        index += 1
-        var parts: [Template.Part] = []
-        var literal = ""
-        while true {
-            guard let c = peek else { throw error("unterminated string: expected a closing \"", at: start) }
-            if c == "\"" { index += 1; break }
-            if c == "\\" {
-                literal += try escape()
-                continue
-            }
-            if hasPrefix("{{") {
-                if !literal.isEmpty { parts.append(.literal(literal)); literal = "" }
-                parts.append(.placeholder(try placeholder(encoding: .plain)))
-                continue
-            }
-            literal.unicodeScalars.append(c)
-            index += 1
-        }
-        if !literal.isEmpty { parts.append(.literal(literal)) }
-        return Template(parts: parts, location: start)
+        try delimited(by: "\"")
     }
 
     /// A `` `backtick` `` string with escapes and placeholders.
     mutating func backtick() throws(ParseError) -> Template {
+        try delimited(by: "`")
+    }
+
+    /// A string between two `delimiter`s, with escapes and placeholders.
+    private mutating func delimited(by delimiter: Unicode.Scalar) throws(ParseError) -> Template {
         let start = location
         index += 1
         var parts: [Template.Part] = []
         var literal = ""
         while true {
-            guard let c = peek else { throw error("unterminated string: expected a closing `", at: start) }
-            if c == "`" { index += 1; break }
+            guard let c = peek else { throw error("unterminated string: expected a closing \(delimiter)", at: start) }
+            if c == delimiter { index += 1; break }
             if c == "\\" {
-                if peek(1) == "`" { literal += "`"; index += 2; continue }
                 literal += try escape()
                 continue
             }
