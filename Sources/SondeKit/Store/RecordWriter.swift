@@ -272,7 +272,7 @@ public final class RecordWriter: @unchecked Sendable {
     private func openForAppend(_ path: String, check: String) -> Int32? {
         let directory = folder.directory(of: check)
         if mkdir(directory, 0o755) != 0, errno != EEXIST { return nil }
-        let fd = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        let fd = Glibc.open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)  // read: for the last byte
         guard fd >= 0 else { return nil }
         var info = stat()
         if fstat(fd, &info) == 0, info.st_size > 0 {
