@@ -33,21 +33,38 @@ public final class Scheduler: Sendable {
     private let state = Mutex(State())
     private let clock = ContinuousClock()
 
-    /// A scheduler whose slots count from `origin` (now by default).
-    public init(engine: ProbeEngine, origin: ContinuousClock.Instant = .now, execute: @escaping Execute) {
+    /// A scheduler whose slots count from `origin`: by default the monotonic instant of the Unix
+    /// epoch, read once from the wall clock, so a check keeps the same phase across restarts and on
+    /// every prober (runs at wall times `offset + k·interval`); afterwards only the monotonic clock counts.
+    public init(engine: ProbeEngine, origin: ContinuousClock.Instant = Scheduler.epochOrigin(),
+                execute: @escaping Execute) {
         self.engine = engine
         self.origin = origin
         self.execute = execute
     }
 
+    /// The monotonic instant that corresponds to 1970-01-01T00:00:00Z on the wall clock now.
+    public static func epochOrigin() -> ContinuousClock.Instant {
+        let sinceEpoch = Date().timeIntervalSince1970
+        let whole = sinceEpoch.rounded(.down)
+        return ContinuousClock.now - .seconds(Int64(whole)) - .nanoseconds(Int64((sinceEpoch - whole) * 1e9))
+    }
+
     /// The stable offset of a check inside its interval: the same name always gets the same offset,
-    /// and many names spread evenly (FNV-1a of the name, as a fraction of the interval).
+    /// and many names spread evenly (FNV-1a of the name, mixed, as a fraction of the interval).
     public static func offset(of name: String, interval: Duration) -> Duration {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in name.utf8 {
             hash ^= UInt64(byte)
             hash &*= 0x100_0000_01b3
         }
+        // FNV alone leaves names that differ in their last characters close together in the high
+        // bits; a splitmix64 finaliser spreads them.
+        hash ^= hash >> 30
+        hash &*= 0xbf58_476d_1ce4_e5b9
+        hash ^= hash >> 27
+        hash &*= 0x94d0_49bb_1331_11eb
+        hash ^= hash >> 31
         let fraction = Double(hash >> 11) / Double(1 << 53)
         return interval * fraction
     }
