@@ -11,6 +11,7 @@ usage: sonde <command> [options]
 commands:
   check    [PATH...]  run each check file once and report (default PATH: checks/)
   validate [PATH...]  parse check files only
+  status              show every check's state, last run, uptime and p95 over 24 hours
   demo                start the sample shop API and run the example checks against it
   help                show this help
 
@@ -20,6 +21,9 @@ options of check:
   --secret NAME=VALUE  set a secret variable, printed as *** (also SONDE_SECRET_NAME)
   --json               print one JSON object per file instead of the text report
   --verbose, -v        print requests and responses (sensitive values as ***)
+
+options of status:
+  --data DIR           data folder to read (default: data)
 
 options of demo:
   --checks DIR         folder of example checks (default: checks)
@@ -101,6 +105,22 @@ func parseValidate(_ args: [String]) throws -> ValidateCommand {
     return ValidateCommand(paths: paths)
 }
 
+func parseStatus(_ args: [String]) throws -> StatusCommand {
+    var rest = Arguments(items: args)
+    var command = StatusCommand(data: "data")
+    while !rest.items.isEmpty {
+        let arg = rest.items.removeFirst()
+        let (name, inline) = Arguments.split(arg)
+        switch name {
+        case "--data": command.data = try rest.value(for: name, inline: inline)
+        default:
+            if arg.hasPrefix("-") { throw Arguments.unknown(name, known: ["--data", "--help"]) }
+            throw UsageError(description: "status takes no path: give the data folder with --data \(arg)")
+        }
+    }
+    return command
+}
+
 func parseDemo(_ args: [String]) throws -> DemoCommand {
     var rest = Arguments(items: args)
     var command = DemoCommand()
@@ -141,11 +161,15 @@ func main() async -> Int32 {
             return try await parseCheck(args).run(console: console)
         case "validate":
             return try parseValidate(args).run(console: console)
+        case "status":
+            let colour = StatusTable.shouldColour(isTerminal: isatty(1) == 1,
+                                                  environment: ProcessInfo.processInfo.environment)
+            return try parseStatus(args).run(console: console, colour: colour)
         case "demo":
             return try await parseDemo(args).run(console: console)
         default:
             var message = "unknown command '\(command)'"
-            if let guess = Suggestion.closest(to: command, in: ["check", "validate", "demo", "help"]) {
+            if let guess = Suggestion.closest(to: command, in: ["check", "validate", "status", "demo", "help"]) {
                 message += "; did you mean '\(guess)'?"
             }
             throw UsageError(description: message)
