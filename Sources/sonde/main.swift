@@ -12,6 +12,7 @@ commands:
   check    [PATH...]  run each check file once and report (default PATH: checks/)
   validate [PATH...]  parse check files only
   run                 the prober: run every check of a folder on its schedule, record each run
+  status              show every check's state, last run, uptime and p95 over 24 hours
   demo                start the sample shop API and run the example checks against it
   help                show this help
 
@@ -34,6 +35,9 @@ options of run:
   --verbose, -v        log one line per run
   --var, --vars-file, --secret as for check
   signals: SIGHUP reloads the checks, SIGTERM / SIGINT stop after in-flight runs (up to 5 s)
+
+options of status:
+  --data DIR           data folder to read (default: data)
 
 options of demo:
   --checks DIR         folder of example checks (default: checks)
@@ -113,6 +117,22 @@ func parseValidate(_ args: [String]) throws -> ValidateCommand {
         paths.append(arg)
     }
     return ValidateCommand(paths: paths)
+}
+
+func parseStatus(_ args: [String]) throws -> StatusCommand {
+    var rest = Arguments(items: args)
+    var command = StatusCommand(data: "data")
+    while !rest.items.isEmpty {
+        let arg = rest.items.removeFirst()
+        let (name, inline) = Arguments.split(arg)
+        switch name {
+        case "--data": command.data = try rest.value(for: name, inline: inline)
+        default:
+            if arg.hasPrefix("-") { throw Arguments.unknown(name, known: ["--data", "--help"]) }
+            throw UsageError(description: "status takes no path: give the data folder with --data \(arg)")
+        }
+    }
+    return command
 }
 
 func parseDemo(_ args: [String]) throws -> DemoCommand {
@@ -201,11 +221,15 @@ func main() async -> Int32 {
             return try parseValidate(args).run(console: console)
         case "run":
             return try await parseRun(args).run(console: console)
+        case "status":
+            let colour = StatusTable.shouldColour(isTerminal: isatty(1) == 1,
+                                                  environment: ProcessInfo.processInfo.environment)
+            return try parseStatus(args).run(console: console, colour: colour)
         case "demo":
             return try await parseDemo(args).run(console: console)
         default:
             var message = "unknown command '\(command)'"
-            if let guess = Suggestion.closest(to: command, in: ["check", "validate", "run", "demo", "help"]) {
+            if let guess = Suggestion.closest(to: command, in: ["check", "validate", "run", "status", "demo", "help"]) {
                 message += "; did you mean '\(guess)'?"
             }
             throw UsageError(description: message)
