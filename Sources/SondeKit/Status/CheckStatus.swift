@@ -70,27 +70,36 @@ public struct CheckStatus: Sendable, Equatable {
     public static func compute(check: String, reader: RunReader, now: Date, stats: inout ReadStats) -> CheckStatus {
         let nowMs = UTCTime.milliseconds(now)
         let from = nowMs - windowMs
+        // One streaming pass over the window: counts, durations and recent start times per
+        // location (a day file may hold millions of lines; no records are kept).
         var windowStats = ReadStats()
-        let window = reader.runs(check: check, from: from, to: nowMs + 1, stats: &windowStats)
+        var runs = 0, good = 0
+        var durations: [Double] = []
+        var latest: RunRecord?
+        var recentTimes: [String: [Int64]] = [:]
+        reader.forEachRun(check: check, from: from, to: nowMs + 1, stats: &windowStats) { record in
+            runs += 1
+            if record.ok { good += 1 }
+            durations.append(record.durationMs)
+            if latest == nil || record.time >= latest!.time { latest = record }
+            Self.keepRecent(record, in: &recentTimes)
+        }
         var lastStats = ReadStats()
-        let last = reader.lastRun(check: check, stats: &lastStats)
-        // Both reads walk the newest day files: with runs in the window, `lastRun` reads a subset of
-        // the window's files; without, it reads every file the window read and older ones.
-        stats.merge(window.isEmpty ? lastStats : windowStats)
+        let last = latest ?? reader.lastRun(check: check, stats: &lastStats)
+        stats.merge(latest == nil ? lastStats : windowStats)
 
-        var status = CheckStatus(check: check, state: .noData, runs: window.count,
-                                 good: window.reduce(0) { $0 + ($1.ok ? 1 : 0) },
-                                 p95Ms: nearestRank(percent: 95, of: window.map(\.durationMs)))
+        var status = CheckStatus(check: check, state: .noData, runs: runs, good: good,
+                                 p95Ms: nearestRank(percent: 95, of: durations))
         guard let last else { return status }
 
-        let recent: [RunRecord]
-        if last.time >= from && last.time <= nowMs {
-            recent = window
-        } else {
+        if latest == nil {
             var ignored = ReadStats()  // older files: not part of what the table counts
-            recent = reader.runs(check: check, from: last.time - windowMs, to: last.time + 1, stats: &ignored)
+            recentTimes = [:]
+            reader.forEachRun(check: check, from: last.time - windowMs, to: last.time + 1, stats: &ignored) { record in
+                Self.keepRecent(record, in: &recentTimes)
+            }
         }
-        let interval = typicalInterval(recent.filter { $0.location == last.location }.map(\.time))
+        let interval = typicalInterval(recentTimes[last.location] ?? [])
         let age = max(0, nowMs - last.time)
         status.lastRun = last
         status.ageMs = age
@@ -106,6 +115,15 @@ public struct CheckStatus: Sendable, Equatable {
 
     /// Median of the gaps between the last `intervalSample` start times (sorted), ignoring
     /// zero gaps; `nil` with fewer than two distinct times.
+    /// Keeps the latest start times per location, enough for `typicalInterval`.
+    static func keepRecent(_ record: RunRecord, in times: inout [String: [Int64]]) {
+        times[record.location, default: []].append(record.time)
+        if let count = times[record.location]?.count, count > 4 * intervalSample {
+            let kept = times[record.location, default: []].sorted().suffix(intervalSample)
+            times[record.location] = Array(kept)
+        }
+    }
+
     public static func typicalInterval(_ times: [Int64]) -> Int64? {
         let sorted = times.sorted().suffix(intervalSample)
         let gaps = zip(sorted, sorted.dropFirst()).map { $1 - $0 }.filter { $0 > 0 }.sorted()
