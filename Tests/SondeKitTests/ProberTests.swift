@@ -130,6 +130,27 @@ struct ProberTests {
         #expect(console.stderr.contains("added new; removed gone"))
     }
 
+    @Test("with the disk full, probing goes on, records are counted as dropped, and writing resumes")
+    func diskFullThenSpace() async throws {
+        let service = try TestService()
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let prober = try Self.prober(folder, ["health": "GET \(service.baseURL)/json\nHTTP 200\n"])
+        let day = DataFolder(folder.path + "/data").runsFile(check: "health", at: UTCTime.milliseconds(Date()))
+        try FileManager.default.createDirectory(atPath: folder.path + "/data/health", withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: day, withDestinationPath: "/dev/full")
+        let full = await prober.runOnce()
+        await prober.writer.flush()
+        #expect(full.count == 1 && full[0].ok, "the probe itself still ran")
+        #expect(prober.writer.dropped == 1)
+        #expect(prober.renderMetrics().contains("sonde_records_dropped_total{location=\"test-loc\"} 1\n"))
+        try FileManager.default.removeItem(atPath: day)
+        _ = await prober.runOnce()
+        await prober.writer.flush()
+        #expect(try Self.lines(folder, check: "health").count == 1)
+        #expect(prober.writer.dropped == 1)
+    }
+
     /// Runs promtool (installed by `make test`) with a file on standard input.
     static func promtool(_ arguments: [String], stdin path: String) throws -> (Int32, String) {
         let candidates = ["/usr/bin/promtool", "/usr/local/bin/promtool"]

@@ -102,7 +102,7 @@ public struct RunCommand: Sendable {
         defer { watcher.cancel() }
         prober.start()
         let intervals = set.sorted.map(\.settings.every)
-        var summary = "\(set.scripts.count) checks from \(checks)"
+        var summary = "\(set.scripts.count) check\(set.scripts.count == 1 ? "" : "s") from \(checks)"
         if let shortest = intervals.min(), let longest = intervals.max() {
             summary += shortest == longest ? " every \(Self.text(shortest))" : " every \(Self.text(shortest))–\(Self.text(longest))"
         }
@@ -122,7 +122,7 @@ public struct RunCommand: Sendable {
         }
         let cancelled = await prober.stop(grace: shutdownGrace)
         let (runs, failed) = prober.recorded
-        var text = "\(runs) runs recorded (\(failed) failed)"
+        var text = "\(runs) runs (\(failed) failed)"
         if cancelled > 0 { text += ", \(cancelled) cancelled in flight and not recorded" }
         if writer.dropped > 0 { text += ", \(writer.dropped) records dropped (disk)" }
         log.info("stopped", text, [("runs", String(runs)), ("cancelled", String(cancelled)),
