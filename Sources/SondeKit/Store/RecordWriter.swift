@@ -74,8 +74,8 @@ public final class RecordWriter: @unchecked Sendable {
     private var pendingHours: [HourRollup] = []
     private var failing = false
     private var droppedSinceReport = 0
-    private var lastFailureReport: Int64 = .min
-    private var lastRetention: Int64 = .min
+    private var lastFailureReport: Int64?
+    private var lastRetention: Int64?
     private var location = ""
 
     /// Checks that the folder can be written (creating it), then starts the writer thread.
@@ -142,7 +142,7 @@ public final class RecordWriter: @unchecked Sendable {
                 }
             }
             closeHours(force: false)
-            if now() - lastRetention >= UTCTime.msPerHour { applyRetention() }
+            if lastRetention.map({ now() - $0 >= UTCTime.msPerHour }) ?? true { applyRetention() }
         }
     }
 
@@ -313,7 +313,7 @@ public final class RecordWriter: @unchecked Sendable {
     private func reportFailure(path: String, reason: String) {
         failing = true
         let current = now()
-        guard current - lastFailureReport >= 60_000 else { return }
+        if let last = lastFailureReport, current - last < 60_000 { return }
         lastFailureReport = current
         report(.writeFailed(path: path, reason: reason, dropped: dropped))
     }
@@ -323,7 +323,7 @@ public final class RecordWriter: @unchecked Sendable {
         failing = false
         report(.resumed(dropped: droppedSinceReport))
         droppedSinceReport = 0
-        lastFailureReport = .min
+        lastFailureReport = nil
     }
 
     private static func checkWritable(_ root: String) throws(StoreError) {
