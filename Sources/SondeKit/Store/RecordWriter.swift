@@ -272,7 +272,8 @@ public final class RecordWriter: @unchecked Sendable {
     private func openForAppend(_ path: String, check: String) -> Int32? {
         let directory = folder.directory(of: check)
         if mkdir(directory, 0o755) != 0, errno != EEXIST { return nil }
-        let fd = Glibc.open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        // Read-write: the torn-tail check reads the last byte (pread on a write-only descriptor fails).
+        let fd = Glibc.open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { return nil }
         var info = stat()
         if fstat(fd, &info) == 0, info.st_size > 0 {
