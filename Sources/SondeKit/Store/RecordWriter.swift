@@ -216,15 +216,15 @@ public final class RecordWriter: @unchecked Sendable {
         let current = now()
         let currentHour = UTCTime.hourStart(current)
         let reader = RunReader(folder: folder)
+        // The first day retention keeps: whole days, so the oldest hour is never rebuilt from half its runs.
+        let rawStart = rawCutoff(current)
         for (check, policy) in checks.sorted(by: { $0.key < $1.key }) {
             policies[check] = policy
             guard open[check] == nil, lastWrittenHour[check] == nil else { continue }
             var stats = ReadStats()
-            let stored = reader.storedHours(check: check, from: current - Int64(retention.rawDays) * UTCTime.msPerDay,
-                                            stats: &stats).filter { $0.location == location }
+            let stored = reader.storedHours(check: check, from: rawStart, stats: &stats).filter { $0.location == location }
             let last = stored.map(\.hour).max() ?? .min
-            let from = max(last == .min ? .min : last + UTCTime.msPerHour,
-                           current - Int64(retention.rawDays) * UTCTime.msPerDay)
+            let from = max(last == .min ? .min : last + UTCTime.msPerHour, rawStart)
             var rebuilt: [Int64: HourRollup] = [:]
             reader.forEachRun(check: check, from: from, to: .max, stats: &stats) { record in
                 guard record.location == location else { return }
@@ -254,7 +254,7 @@ public final class RecordWriter: @unchecked Sendable {
     private func applyRetention() {
         let current = now()
         lastRetention = current
-        let rawCutoff = UTCTime.dayStart(current) - Int64(retention.rawDays) * UTCTime.msPerDay
+        let rawCutoff = rawCutoff(current)
         let hourCutoff = current - Int64(retention.hourDays) * UTCTime.msPerDay
         for check in folder.checks() {
             for file in folder.runFiles(check: check) where file.day < rawCutoff {
@@ -264,6 +264,11 @@ public final class RecordWriter: @unchecked Sendable {
                 if unlink(file.path) == 0 { report(.deleted(path: file.path)) }
             }
         }
+    }
+
+    /// Start of the oldest raw-run day that retention keeps at `current`.
+    private func rawCutoff(_ current: Int64) -> Int64 {
+        UTCTime.dayStart(current) - Int64(retention.rawDays) * UTCTime.msPerDay
     }
 
     // MARK: Files
