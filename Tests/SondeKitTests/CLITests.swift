@@ -60,7 +60,7 @@ struct CLITests {
         #expect(result.code == 0, "\(result.err)")
     }
 
-    @Test("a server that never answers fails as timeout within max-time + 0.5 s, and @timeout caps a run")
+    @Test("a server that never answers fails as timeout at max-time, and @timeout caps a run")
     func timeoutBound() async throws {
         let service = try TestService()
         let folder = try TemporaryFolder()
@@ -76,7 +76,21 @@ struct CLITests {
             }
             #expect(result.code == ExitCode.runtime)
             #expect(result.out.contains("\"kind\":\"timeout\""))
-            #expect(ms < limit + 500, "took \(ms) ms")
+            // The run's own duration (sonde's monotonic clock) is tight; the process as a whole only
+            // has to end (start-up of a debug binary on a loaded machine takes a variable while).
+            let object = try JSON.parse(result.out.trimmingCharacters(in: .whitespacesAndNewlines))
+            guard case .object(let fields) = object, let runMs = fields.first(where: { $0.key == "ms" })?.value else {
+                Issue.record("no ms in \(result.out)")
+                continue
+            }
+            let measured: Double
+            switch runMs {
+            case .float(let d): measured = d
+            case .integer(let i): measured = Double(i)
+            default: measured = .infinity
+            }
+            #expect(measured >= limit - 5 && measured < limit + 250, "run took \(measured) ms")
+            #expect(ms < limit + 5000, "the process took \(ms) ms")
         }
     }
 

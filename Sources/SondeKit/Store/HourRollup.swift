@@ -185,8 +185,9 @@ public enum HourLine {
         guard version == RunRecord.formatVersion else { throw .unknownVersion(version) }
         guard let hour else { throw .malformed("missing hour") }
         guard !rollup.check.isEmpty else { throw .malformed("missing check") }
-        guard rollup.runs >= 0, rollup.good >= 0, rollup.good <= rollup.runs, rollup.fast <= rollup.good else {
-            throw .malformed("counts out of range (need 0 ≤ fast ≤ good ≤ runs)")
+        guard rollup.fast >= 0, rollup.fast <= rollup.good, rollup.good <= rollup.runs,
+              rollup.errors.values.allSatisfy({ $0 >= 0 }) else {
+            throw .malformed("counts out of range (need 0 ≤ fast ≤ good ≤ runs, error counts ≥ 0)")
         }
         rollup.hour = hour
         return rollup

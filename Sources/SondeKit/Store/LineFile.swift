@@ -11,17 +11,17 @@ enum LineFile {
     }
 
     /// Calls `line` with the bytes of each complete line (without `\n`) and its 1-based number.
-    /// Returns true when the file ended with a torn (unterminated) non-empty line.
+    /// Returns the 1-based number of the final line when it is torn (non-empty, no newline), else nil.
     @discardableResult
     static func forEachLine(_ path: String,
-                            _ line: (UnsafeBufferPointer<UInt8>, Int) -> Void) throws(Failure) -> Bool {
+                            _ line: (UnsafeBufferPointer<UInt8>, Int) -> Void) throws(Failure) -> Int? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .cannotOpen(path, errnoReason(errno)) }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw .cannotOpen(path, errnoReason(errno)) }
         let size = Int(info.st_size)
-        guard size > 0 else { return false }
+        guard size > 0 else { return nil }
         guard let base = mmap(nil, size, PROT_READ, MAP_PRIVATE, fd, 0), base != MAP_FAILED else {
             throw .cannotOpen(path, errnoReason(errno))
         }
@@ -32,13 +32,13 @@ enum LineFile {
         while start < size {
             let rest = UnsafeRawPointer(bytes.baseAddress! + start)
             guard let found = memchr(rest, 0x0A, size - start) else {
-                return true
+                return number + 1
             }
             let end = start + (UnsafeRawPointer(found) - rest)
             number += 1
             if end > start { line(UnsafeBufferPointer(rebasing: bytes[start..<end]), number) }
             start = end + 1
         }
-        return false
+        return nil
     }
 }

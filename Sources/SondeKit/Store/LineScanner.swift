@@ -261,9 +261,12 @@ struct LineWriter {
 
     mutating func int(_ v: Int64) { bytes.append(contentsOf: Array(String(v).utf8)) }
 
-    /// Milliseconds with microsecond precision: `12.345`, `0`, `-1.5`.
+    /// Milliseconds with microsecond precision: `12.345`, `0`, `-1.5`. Magnitudes of 10¹⁵ ms and
+    /// more (only from foreign lines: 30,000 years) have no microseconds left in a Double and would
+    /// overflow the integer conversion; they are written in Swift's shortest form (`1e+300`), still JSON.
     mutating func millis(_ v: Double) {
         guard v.isFinite else { raw("0"); return }
+        guard abs(v) < 1e15 else { bytes.append(contentsOf: Array(v.description.utf8)); return }
         var micros = Int64((v * 1000).rounded())
         if micros < 0 { bytes.append(0x2D); micros = -micros }
         int(micros / 1000)

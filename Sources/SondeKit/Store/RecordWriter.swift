@@ -142,7 +142,7 @@ public final class RecordWriter: @unchecked Sendable {
                 }
             }
             closeHours(force: false)
-            if let last = lastRetention, now() - last < UTCTime.msPerHour {} else { applyRetention() }
+            if lastRetention.map({ now() - $0 >= UTCTime.msPerHour }) ?? true { applyRetention() }
         }
     }
 
@@ -216,15 +216,15 @@ public final class RecordWriter: @unchecked Sendable {
         let current = now()
         let currentHour = UTCTime.hourStart(current)
         let reader = RunReader(folder: folder)
+        // The first day retention keeps: whole days, so the oldest hour is never rebuilt from half its runs.
+        let rawStart = rawCutoff(current)
         for (check, policy) in checks.sorted(by: { $0.key < $1.key }) {
             policies[check] = policy
             guard open[check] == nil, lastWrittenHour[check] == nil else { continue }
             var stats = ReadStats()
-            let stored = reader.storedHours(check: check, from: current - Int64(retention.rawDays) * UTCTime.msPerDay,
-                                            stats: &stats).filter { $0.location == location }
+            let stored = reader.storedHours(check: check, from: rawStart, stats: &stats).filter { $0.location == location }
             let last = stored.map(\.hour).max() ?? .min
-            let from = max(last == .min ? .min : last + UTCTime.msPerHour,
-                           current - Int64(retention.rawDays) * UTCTime.msPerDay)
+            let from = max(last == .min ? .min : last + UTCTime.msPerHour, rawStart)
             var rebuilt: [Int64: HourRollup] = [:]
             reader.forEachRun(check: check, from: from, to: .max, stats: &stats) { record in
                 guard record.location == location else { return }
@@ -254,7 +254,7 @@ public final class RecordWriter: @unchecked Sendable {
     private func applyRetention() {
         let current = now()
         lastRetention = current
-        let rawCutoff = UTCTime.dayStart(current) - Int64(retention.rawDays) * UTCTime.msPerDay
+        let rawCutoff = rawCutoff(current)
         let hourCutoff = current - Int64(retention.hourDays) * UTCTime.msPerDay
         for check in folder.checks() {
             for file in folder.runFiles(check: check) where file.day < rawCutoff {
@@ -266,13 +266,19 @@ public final class RecordWriter: @unchecked Sendable {
         }
     }
 
+    /// Start of the oldest raw-run day that retention keeps at `current`.
+    private func rawCutoff(_ current: Int64) -> Int64 {
+        UTCTime.dayStart(current) - Int64(retention.rawDays) * UTCTime.msPerDay
+    }
+
     // MARK: Files
 
     /// Opens `path` for appending (creating the check's folder), and ends a torn last line.
     private func openForAppend(_ path: String, check: String) -> Int32? {
         let directory = folder.directory(of: check)
         if mkdir(directory, 0o755) != 0, errno != EEXIST { return nil }
-        let fd = Glibc.open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)  // read: for the last byte
+        // Read-write: the torn-tail check reads the last byte (pread on a write-only descriptor fails).
+        let fd = Glibc.open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { return nil }
         var info = stat()
         if fstat(fd, &info) == 0, info.st_size > 0 {

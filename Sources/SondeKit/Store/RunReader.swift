@@ -100,12 +100,14 @@ public struct RunReader: Sendable {
                     local.skip(path, line: number, reason: error.description)
                 }
             }
-            if torn {
+            if let torn {
                 local.tornFinalLines += 1
-                local.skip(path, line: 0, reason: "torn final line (no newline): the write was cut short")
+                local.skip(path, line: torn, reason: "torn final line (no newline): the write was cut short")
             }
         } catch {
-            local.skip(path, line: 0, reason: "cannot read the file")
+            switch error {
+            case .cannotOpen(_, let reason): local.skip(path, line: 0, reason: "cannot read the file: \(reason)")
+            }
         }
         stats.merge(local)
     }

@@ -90,7 +90,7 @@ public enum UTCTime {
         let bytes = Array(text.utf8)
         guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
               let y = digits(bytes, 0, 4), let m = digits(bytes, 5, 2), let d = digits(bytes, 8, 2),
-              (1...12).contains(m), (1...31).contains(d) else { return nil }
+              (1...12).contains(m), d >= 1, d <= daysInMonth(year: y, month: m) else { return nil }
         return days(year: y, month: m, day: d) * msPerDay
     }
 
@@ -110,7 +110,8 @@ public enum UTCTime {
               p[10] == 0x54 || p[10] == 0x74 || p[10] == 0x20,
               let y = digits(p, 0, 4), let mo = digits(p, 5, 2), let d = digits(p, 8, 2),
               let h = digits(p, 11, 2), let mi = digits(p, 14, 2), let s = digits(p, 17, 2),
-              (1...12).contains(mo), (1...31).contains(d), h < 24, mi < 60, s < 61 else { return nil }
+              (1...12).contains(mo), d >= 1, d <= daysInMonth(year: y, month: mo), h < 24, mi < 60, s < 61
+        else { return nil }
         var i = 19
         var fractionMs: Int64 = 0
         if i < n, p[i] == 0x2E {
@@ -140,6 +141,15 @@ public enum UTCTime {
         let day = days(year: y, month: mo, day: d)
         let seconds = day * 86_400 + h * 3600 + mi * 60 + min(s, 59) - offsetMinutes * 60
         return seconds * 1000 + fractionMs
+    }
+
+    /// Days in a month of the proleptic Gregorian calendar.
+    public static func daysInMonth(year: Int64, month: Int64) -> Int64 {
+        switch month {
+        case 2: return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
     }
 
     static func appendRFC3339(_ ms: Int64, to out: inout [UInt8], milliseconds: Bool) {
