@@ -3,7 +3,7 @@ SWIFT ?= swift
 CURL_HEADER := /usr/include/x86_64-linux-gnu/curl/curl.h
 BIN := .build/release/sonde
 
-.PHONY: build test demo bench bench-scale deps clean
+.PHONY: build test demo bench bench-scale deps test-deps clean
 
 deps:
 	@if [ ! -f /usr/include/curl/curl.h ] && [ ! -f $(CURL_HEADER) ] && \
@@ -14,10 +14,15 @@ deps:
 	@command -v openssl >/dev/null 2>&1 || { echo "installing openssl (tests make a TLS certificate)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl; }
 
+# The tests validate /metrics with promtool (Debian package prometheus).
+test-deps: deps
+	@command -v promtool >/dev/null 2>&1 || { echo "installing prometheus (the tests check /metrics with promtool)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus; }
+
 build: deps
 	$(SWIFT) build -c release
 
-test: deps
+test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 

@@ -11,6 +11,8 @@ usage: sonde <command> [options]
 commands:
   check    [PATH...]  run each check file once and report (default PATH: checks/)
   validate [PATH...]  parse check files only
+  run                 the prober: run every check of a folder on its schedule, record each run
+  status              show every check's state, last run, uptime and p95 over 24 hours
   demo                start the sample shop API and run the example checks against it
   help                show this help
 
@@ -20,6 +22,22 @@ options of check:
   --secret NAME=VALUE  set a secret variable, printed as *** (also SONDE_SECRET_NAME)
   --json               print one JSON object per file instead of the text report
   --verbose, -v        print requests and responses (sensitive values as ***)
+
+options of run:
+  --checks DIR         folder of checks (default: checks)
+  --data DIR           folder of run files (default: data)
+  --location NAME      name of this prober in the records (default: local)
+  --once               run every check once, record, exit (0 all passed, 4 any failed)
+  --metrics HOST:PORT  serve /metrics and /healthz (PORT alone: on 127.0.0.1)
+  --log-format F       text (default) or json, one line per event on stderr
+  --keep-raw DAYS      keep raw run files this long (default: 35d)
+  --keep-hours DAYS    keep hour rollups this long (default: 400d)
+  --verbose, -v        log one line per run
+  --var, --vars-file, --secret as for check
+  signals: SIGHUP reloads the checks, SIGTERM / SIGINT stop after in-flight runs (up to 5 s)
+
+options of status:
+  --data DIR           data folder to read (default: data)
 
 options of demo:
   --checks DIR         folder of example checks (default: checks)
@@ -101,6 +119,22 @@ func parseValidate(_ args: [String]) throws -> ValidateCommand {
     return ValidateCommand(paths: paths)
 }
 
+func parseStatus(_ args: [String]) throws -> StatusCommand {
+    var rest = Arguments(items: args)
+    var command = StatusCommand(data: "data")
+    while !rest.items.isEmpty {
+        let arg = rest.items.removeFirst()
+        let (name, inline) = Arguments.split(arg)
+        switch name {
+        case "--data": command.data = try rest.value(for: name, inline: inline)
+        default:
+            if arg.hasPrefix("-") { throw Arguments.unknown(name, known: ["--data", "--help"]) }
+            throw UsageError(description: "status takes no path: give the data folder with --data \(arg)")
+        }
+    }
+    return command
+}
+
 func parseDemo(_ args: [String]) throws -> DemoCommand {
     var rest = Arguments(items: args)
     var command = DemoCommand()
@@ -116,6 +150,50 @@ func parseDemo(_ args: [String]) throws -> DemoCommand {
             guard let port = UInt16(text) else { throw UsageError(description: "--port '\(text)': expected a port number 0-65535") }
             command.port = port
         default: throw Arguments.unknown(name, known: ["--checks", "--verbose", "--serve", "--port", "--help"])
+        }
+    }
+    return command
+}
+
+/// `35d`, `35` (days) → days.
+func parseDays(_ text: String, option: String) throws -> Int {
+    let digits = text.hasSuffix("d") ? String(text.dropLast()) : text
+    guard let days = Int(digits), days >= 1, days <= 100_000 else {
+        throw UsageError(description: "\(option) '\(text)': expected a number of days such as 35d")
+    }
+    return days
+}
+
+func parseRun(_ args: [String]) throws -> RunCommand {
+    var rest = Arguments(items: args)
+    var command = RunCommand()
+    command.variables = VariableSources(environment: ProcessInfo.processInfo.environment)
+    let known = ["--checks", "--data", "--location", "--once", "--metrics", "--log-format", "--keep-raw",
+                 "--keep-hours", "--verbose", "--var", "--vars-file", "--secret", "--help"]
+    while !rest.items.isEmpty {
+        let arg = rest.items.removeFirst()
+        let (name, inline) = Arguments.split(arg)
+        switch name {
+        case "--checks": command.checks = try rest.value(for: name, inline: inline)
+        case "--data": command.data = try rest.value(for: name, inline: inline)
+        case "--location": command.location = try rest.value(for: name, inline: inline)
+        case "--once": command.once = true
+        case "--metrics": command.metrics = try rest.value(for: name, inline: inline)
+        case "--log-format":
+            let text = try rest.value(for: name, inline: inline)
+            guard let format = EventLog.Format(rawValue: text) else {
+                throw UsageError(description: "--log-format '\(text)': expected text or json")
+            }
+            command.logFormat = format
+        case "--keep-raw": command.retention.rawDays = try parseDays(try rest.value(for: name, inline: inline), option: name)
+        case "--keep-hours": command.retention.hourDays = try parseDays(try rest.value(for: name, inline: inline), option: name)
+        case "--verbose", "-v": command.verbose = true
+        case "--var": command.variables.vars.append(try rest.value(for: name, inline: inline))
+        case "--vars-file": command.variables.varsFiles.append(try rest.value(for: name, inline: inline))
+        case "--secret": command.variables.secrets.append(try rest.value(for: name, inline: inline))
+        default:
+            if arg.hasPrefix("-") { throw Arguments.unknown(name, known: known) }
+            throw UsageError(description: "sonde run takes no paths: use --checks DIR (got '\(arg)')")
         }
     }
     return command
@@ -141,11 +219,17 @@ func main() async -> Int32 {
             return try await parseCheck(args).run(console: console)
         case "validate":
             return try parseValidate(args).run(console: console)
+        case "run":
+            return try await parseRun(args).run(console: console)
+        case "status":
+            let colour = StatusTable.shouldColour(isTerminal: isatty(1) == 1,
+                                                  environment: ProcessInfo.processInfo.environment)
+            return try parseStatus(args).run(console: console, colour: colour)
         case "demo":
             return try await parseDemo(args).run(console: console)
         default:
             var message = "unknown command '\(command)'"
-            if let guess = Suggestion.closest(to: command, in: ["check", "validate", "demo", "help"]) {
+            if let guess = Suggestion.closest(to: command, in: ["check", "validate", "run", "status", "demo", "help"]) {
                 message += "; did you mean '\(guess)'?"
             }
             throw UsageError(description: message)

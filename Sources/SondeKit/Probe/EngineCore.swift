@@ -7,6 +7,7 @@ enum EngineCommand: Sendable {
     case add(Transfer)
     case cancel(UInt64)
     case closeSession(UInt64)
+    case timer(ContinuousClock.Instant, @Sendable () -> Void)
 }
 
 /// The engine thread and its libcurl state. The multi handle, the shares and the transfers are
@@ -17,6 +18,8 @@ final class EngineCore: @unchecked Sendable {
     private let commands = Mutex<[EngineCommand]>([])
     private let ids = Atomic<UInt64>(1)
     private let active = Atomic<Int>(0)
+    /// Nanoseconds on the monotonic clock when the loop last went round (it wakes at least once a second).
+    private let heartbeat = Atomic<Int64>(0)
 
     // Engine-thread state.
     private var transfers: [UInt64: Transfer] = [:]
@@ -27,6 +30,9 @@ final class EngineCore: @unchecked Sendable {
     private var cancelledEarly: Set<UInt64> = []
     /// Last leaf certificate per session and host: a reused connection reports no certificate.
     private var certificates: [UInt64: [String: CertificateInfo]] = [:]
+    private var timers = TimerHeap()
+    private let clock = ContinuousClock()
+    private let origin = ContinuousClock.now
 
     private static let globalInit: Bool = {
         signal(SIGPIPE, SIG_IGN)
@@ -48,6 +54,12 @@ final class EngineCore: @unchecked Sendable {
 
     var activeCount: Int { active.load(ordering: .relaxed) }
 
+    /// Time since the loop last went round.
+    var sinceHeartbeat: Duration {
+        let beat = Duration.nanoseconds(heartbeat.load(ordering: .relaxed))
+        return (clock.now - origin) - beat
+    }
+
     func enqueue(_ command: EngineCommand) {
         commands.withLock { $0.append(command) }
         curl_multi_wakeup(multi)
@@ -61,16 +73,35 @@ final class EngineCore: @unchecked Sendable {
                 return out
             }
             for command in pending { handle(command) }
+            fireDueTimers()
             var running: Int32 = 0
             curl_multi_perform(multi, &running)
             drainMessages()
             var fds: Int32 = 0
-            curl_multi_poll(multi, nil, 0, 1000, &fds)
+            curl_multi_poll(multi, nil, 0, pollTimeout(), &fds)
+            let elapsed = (clock.now - origin).components
+            heartbeat.store(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000, ordering: .relaxed)
         }
+    }
+
+    private func fireDueTimers() {
+        let now = clock.now
+        while let timer = timers.popDue(now) { timer.action() }
+    }
+
+    /// Milliseconds until the next timer, rounded up (never early), at most one second.
+    private func pollTimeout() -> Int32 {
+        guard let next = timers.nextDeadline else { return 1000 }
+        let wait = next - clock.now
+        if wait <= .zero { return 0 }
+        let ms = (wait.milliseconds).rounded(.up)
+        return Int32(min(1000, max(0, ms)))
     }
 
     private func handle(_ command: EngineCommand) {
         switch command {
+        case .timer(let deadline, let action):
+            timers.insert(deadline, action)
         case .add(let transfer):
             if cancelledEarly.remove(transfer.id) != nil {
                 transfer.finish(.failure(.timeout("the run was cancelled before the request was sent")))

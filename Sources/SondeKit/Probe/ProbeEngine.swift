@@ -31,6 +31,16 @@ public final class ProbeEngine: Sendable {
         }
     }
 
+    /// Calls `action` on the engine thread at `deadline` (monotonic clock; never early, late by the
+    /// poll's millisecond rounding plus whatever the thread is doing). `action` must return quickly:
+    /// start a `Task` for real work.
+    public func schedule(at deadline: ContinuousClock.Instant, _ action: @escaping @Sendable () -> Void) {
+        core.enqueue(.timer(deadline, action))
+    }
+
+    /// True while the engine loop goes round (it wakes at least once a second); `/healthz` uses it.
+    public var isResponsive: Bool { core.sinceHeartbeat < .seconds(5) }
+
     /// Transfers in flight.
     public var activeTransfers: Int { core.activeCount }
 }

@@ -58,9 +58,13 @@ public enum ScriptParser {
         if text.unicodeScalars.first == "\u{FEFF}" { text.unicodeScalars.removeFirst() }
         var parser = Parser(source: text, path: path)
         let (settings, entries) = try parser.script()
+        return CheckScript(path: path, name: checkName(path: path), source: source, settings: settings, entries: entries)
+    }
+
+    /// The check name of a file: its name without the folder and the `.hurl` extension.
+    public static func checkName(path: String) -> String {
         let file = path.split(separator: "/").last.map(String.init) ?? path
-        let name = file.hasSuffix(".hurl") ? String(file.dropLast(5)) : file
-        return CheckScript(path: path, name: name, source: source, settings: settings, entries: entries)
+        return file.hasSuffix(".hurl") ? String(file.dropLast(5)) : file
     }
 }
 

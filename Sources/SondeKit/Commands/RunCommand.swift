@@ -1,0 +1,189 @@
+import Foundation
+
+/// `sonde run`: the prober daemon (design §5, §6, §10). Schedules every check of a folder, records
+/// each run, serves `/metrics` when asked; SIGHUP reloads, SIGTERM / SIGINT stop cleanly.
+public struct RunCommand: Sendable {
+    public var checks = "checks"
+    public var data = "data"
+    public var location = "local"
+    public var once = false
+    /// `HOST:PORT`, `:PORT` or `PORT` (loopback then); nil = no metrics server.
+    public var metrics: String?
+    public var logFormat: EventLog.Format = .text
+    public var verbose = false
+    public var variables = VariableSources()
+    public var retention = RecordWriter.Retention()
+    /// How long in-flight runs get at shutdown.
+    public var shutdownGrace: Duration = .seconds(5)
+
+    public init() {}
+
+    public func run(console: Console) async -> Int32 {
+        let log = EventLog(format: logFormat, console: console)
+        let resolved: Variables
+        do {
+            resolved = try variables.resolve()
+        } catch {
+            log.error("start", "\(error)")
+            return ExitCode.usage
+        }
+        guard Self.isValidLocation(location) else {
+            log.error("start", "--location '\(location)': use letters, digits, '.', '_' or '-' (at most 64)")
+            return ExitCode.usage
+        }
+        var listen: (host: String, port: UInt16)?
+        if let metrics {
+            guard let parsed = Self.parseListen(metrics) else {
+                log.error("start", "--metrics '\(metrics)': expected HOST:PORT, :PORT or PORT (e.g. 127.0.0.1:9115)")
+                return ExitCode.usage
+            }
+            listen = parsed
+        }
+
+        let set: CheckSet
+        do {
+            let (loaded, problems) = try CheckSet.load(checks)
+            if !problems.isEmpty {
+                for problem in problems { log.error("start", problem.description) }
+                return problems.contains(where: \.isDuplicate) ? ExitCode.usage : ExitCode.parse
+            }
+            set = loaded
+        } catch {
+            switch error {
+            case .noScripts, .notFound:
+                log.error("start", "no checks found: \(error) (put NAME.hurl files there, or point --checks at the folder)")
+            default:
+                log.error("start", "\(error)")
+            }
+            return ExitCode.usage
+        }
+
+        let writer: RecordWriter
+        do {
+            writer = try RecordWriter(folder: DataFolder(data), retention: retention) { event in
+                Self.logWriterEvent(event, log: log)
+            }
+        } catch {
+            log.error("start", error.description)
+            return ExitCode.usage
+        }
+
+        var configuration = Prober.Configuration(checksFolder: checks, location: location, variables: resolved)
+        configuration.verbose = verbose
+        let prober = Prober(configuration: configuration, checks: set, writer: writer, log: log)
+
+        if once {
+            let results = await prober.runOnce()
+            await writer.flush()
+            for result in results {
+                let report = CheckReport(redactor: Redactor(secrets: resolved.secretValues + result.sensitiveValues))
+                console.out(report.fileLine(result) + "\n")
+            }
+            if writer.dropped > 0 {
+                log.error("once", "\(writer.dropped) of \(results.count) run records could not be written to \(data)")
+            }
+            return results.allSatisfy(\.ok) ? ExitCode.ok : ExitCode.assertion
+        }
+
+        var server: HTTPServer?
+        if let listen {
+            do {
+                server = try HTTPServer(host: listen.host, port: listen.port) { request in
+                    Self.serveMetrics(request, prober: prober)
+                }
+            } catch {
+                log.error("start", "--metrics: \(error)")
+                return ExitCode.usage
+            }
+        }
+        defer { server?.stop() }
+
+        let watcher = SignalWatcher([SIGTERM, SIGINT, SIGHUP])
+        defer { watcher.cancel() }
+        prober.start()
+        let intervals = set.sorted.map(\.settings.every)
+        var summary = "\(set.scripts.count) check\(set.scripts.count == 1 ? "" : "s") from \(checks)"
+        if let shortest = intervals.min(), let longest = intervals.max() {
+            summary += shortest == longest ? " every \(Self.text(shortest))" : " every \(Self.text(shortest))–\(Self.text(longest))"
+        }
+        summary += ", data in \(data), location \(location)"
+        if let server { summary += ", metrics on \(server.baseURL)/metrics" }
+        log.info("start", summary, [("checks", String(set.scripts.count)), ("data", data), ("location", location),
+                                    ("version", Sonde.version)])
+
+        for await number in watcher.signals {
+            if number == SIGHUP {
+                log.info("reload", "SIGHUP received: loading \(checks) again")
+                prober.reload()
+                continue
+            }
+            log.info("stop", "\(SignalWatcher.name(number)) received: no new runs; waiting up to \(Self.text(shutdownGrace)) for \(prober.running) in flight")
+            break
+        }
+        let cancelled = await prober.stop(grace: shutdownGrace)
+        let (runs, failed) = prober.recorded
+        var text = "\(runs) runs (\(failed) failed)"
+        if cancelled > 0 { text += ", \(cancelled) cancelled in flight and not recorded" }
+        if writer.dropped > 0 { text += ", \(writer.dropped) records dropped (disk)" }
+        log.info("stopped", text, [("runs", String(runs)), ("cancelled", String(cancelled)),
+                                   ("dropped", String(writer.dropped))])
+        return ExitCode.ok
+    }
+
+    static func serveMetrics(_ request: HTTPRequest, prober: Prober) -> HTTPResponse {
+        switch request.path {
+        case "/metrics":
+            return .text(prober.renderMetrics(), headers: [HTTPField(name: "Content-Type",
+                                                                     value: "text/plain; version=0.0.4; charset=utf-8")])
+        case "/healthz":
+            return prober.engine.isResponsive ? .text("ok\n") : .text("scheduler loop stalled\n", status: 503)
+        case "/":
+            return .text("sonde \(Sonde.version): see /metrics and /healthz\n")
+        default:
+            return .text("not found: try /metrics or /healthz\n", status: 404)
+        }
+    }
+
+    static func logWriterEvent(_ event: RecordWriter.Event, log: EventLog) {
+        switch event {
+        case .writeFailed(let path, let reason, let dropped):
+            log.error("store", "cannot write \(path): \(reason); \(dropped) records dropped so far; probing goes on (repeated at most once a minute)",
+                      [("path", path), ("dropped", String(dropped))])
+        case .resumed(let dropped):
+            log.info("store", "writing resumed after \(dropped) dropped records", [("dropped", String(dropped))])
+        case .rebuiltHours(let check, let hours):
+            log.info("store", "\(check): rebuilt \(hours) hour rollups from raw runs", [("check", check)])
+        case .deleted(let path):
+            log.info("retention", "deleted \(path)", [("path", path)])
+        }
+    }
+
+    /// Parses `HOST:PORT`, `[v6]:PORT`, `:PORT` or `PORT`; the host defaults to 127.0.0.1.
+    public static func parseListen(_ text: String) -> (host: String, port: UInt16)? {
+        var host = "127.0.0.1"
+        var portText = text
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+            host = String(text[text.index(after: text.startIndex)..<close])
+            let rest = text[text.index(after: close)...]
+            guard rest.hasPrefix(":") else { return nil }
+            portText = String(rest.dropFirst())
+        } else if let colon = text.lastIndex(of: ":") {
+            let given = String(text[..<colon])
+            if !given.isEmpty { host = given }
+            portText = String(text[text.index(after: colon)...])
+        }
+        guard let port = UInt16(portText), !host.isEmpty else { return nil }
+        return (host, port)
+    }
+
+    static func isValidLocation(_ name: String) -> Bool {
+        !name.isEmpty && name.count <= 64
+            && name.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) }
+    }
+
+    static func text(_ duration: Duration) -> String {
+        let ms = duration.milliseconds
+        if ms >= 1000, ms.truncatingRemainder(dividingBy: 1000) == 0 { return "\(Int(ms / 1000))s" }
+        return ms.truncatingRemainder(dividingBy: 1) == 0 ? "\(Int(ms))ms" : "\(ms)ms"
+    }
+}

@@ -1,0 +1,28 @@
+/// What a reader skipped, for the footnotes of reports and `sonde status`.
+public struct ReadStats: Sendable, Equatable {
+    /// Lines that decoded into records.
+    public var lines = 0
+    /// Lines that did not decode (garbage, missing fields) — torn final lines included.
+    public var skipped = 0
+    /// Files whose last line had no newline (a write cut short by a crash or a full disk).
+    public var tornFinalLines = 0
+    /// Lines with a format version this sonde does not read.
+    public var unknownVersion = 0
+    /// The first problem seen, `path:line: reason`, to show the user.
+    public var firstProblem: String?
+
+    public init() {}
+
+    mutating func skip(_ path: String, line: Int, reason: String) {
+        skipped += 1
+        if firstProblem == nil { firstProblem = "\(path):\(line): \(reason)" }
+    }
+
+    public mutating func merge(_ other: ReadStats) {
+        lines += other.lines
+        skipped += other.skipped
+        tornFinalLines += other.tornFinalLines
+        unknownVersion += other.unknownVersion
+        if firstProblem == nil { firstProblem = other.firstProblem }
+    }
+}
