@@ -3,7 +3,7 @@ SWIFT ?= swift
 CURL_HEADER := /usr/include/x86_64-linux-gnu/curl/curl.h
 BIN := .build/release/sonde
 
-.PHONY: build test demo bench deps test-deps clean
+.PHONY: build test demo bench bench-scale deps test-deps clean
 
 deps:
 	@if [ ! -f /usr/include/curl/curl.h ] && [ ! -f $(CURL_HEADER) ] && \
@@ -31,6 +31,11 @@ demo: build
 
 bench: build
 	bash bench/startup.sh
+	bash bench/scale.sh
+
+# 2,000 checks every 2 s for 60 s against a local nginx (CHECKS, INTERVAL, SECONDS_RUN override).
+bench-scale: build
+	bash bench/scale.sh
 
 clean:
 	rm -rf .build
