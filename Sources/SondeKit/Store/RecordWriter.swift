@@ -123,13 +123,15 @@ public final class RecordWriter: @unchecked Sendable {
     }
 
     private func loop() {
+        var batch: [Command] = []
+        var lastCloseCheck: Int64?
         while true {
             condition.lock()
             while queue.isEmpty {
                 if !condition.wait(until: Date(timeIntervalSinceNow: 1)) { break }
             }
-            let batch = queue
-            queue.removeAll(keepingCapacity: true)
+            // Take the queue's buffer instead of copying it.
+            swap(&batch, &queue)
             condition.unlock()
 
             for command in batch {
@@ -141,8 +143,15 @@ public final class RecordWriter: @unchecked Sendable {
                     continuation.resume()
                 }
             }
-            closeHours(force: false)
-            if lastRetention.map({ now() - $0 >= UTCTime.msPerHour }) ?? true { applyRetention() }
+            batch.removeAll(keepingCapacity: true)
+            // Hours close on a one-second tick, not after every record: with thousands of checks a
+            // pass over every open hour per record costs more than the record itself.
+            let current = now()
+            if lastCloseCheck.map({ current - $0 >= 1000 }) ?? true {
+                lastCloseCheck = current
+                closeHours(force: false)
+            }
+            if lastRetention.map({ current - $0 >= UTCTime.msPerHour }) ?? true { applyRetention() }
         }
     }
 
