@@ -23,12 +23,14 @@ public struct SLOPolicy: Sendable, Equatable {
 
     /// The policy of a check script's directives.
     public init(settings: MonitorSettings) {
-        self.init(objective: settings.slo.target / 100, windowMs: Int64(settings.slo.window.milliseconds),
+        // 99.9 / 100 is 0.9990000000000001 in binary; round to 10 digits so figures print cleanly.
+        self.init(objective: (settings.slo.target * 1e8).rounded() / 1e10, windowMs: Int64(settings.slo.window.milliseconds),
                   latencyThresholdMs: settings.latency.map { $0.threshold.milliseconds },
-                  latencyObjective: settings.latency.map { $0.target / 100 },
+                  latencyObjective: settings.latency.map { ($0.target * 1e8).rounded() / 1e10 },
                   intervalMs: Int64(settings.every.milliseconds))
     }
 
-    /// The error budget: the share of runs allowed to fail (1 − objective).
-    public var budget: Double { 1 - objective }
+    /// The error budget: the share of runs allowed to fail (1 − objective, to 12 digits: 1 − 0.999
+    /// is 0.0010000000000000009 in binary).
+    public var budget: Double { ((1 - objective) * 1e12).rounded() / 1e12 }
 }
