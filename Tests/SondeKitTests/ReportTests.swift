@@ -32,7 +32,7 @@ struct ReportTests {
         let readme = try Self.read(folder.path + "/reports/README.md")
         #expect(readme.contains("| [api](checks/api.md) | 🟢 up | 99.930% (100%) | 99.930% (100%) | 99.930% (100%) |"),
                 "\(readme)")
-        #expect(readme.contains("| 30.5% of 30d | ok |"))
+        #expect(readme.contains("| 30.5% (30d) | ok |"))
         #expect(readme.contains("## How this report counts"))
         #expect(readme.contains("0 data lines could not be read"))
         let page = try Self.read(folder.path + "/reports/checks/api.md")

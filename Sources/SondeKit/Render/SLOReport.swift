@@ -56,7 +56,7 @@ public struct SLOReport: Sendable {
             md += Markdown.row([
                 "[\(name)](\(Markdown.link(pageName(check.check))))", Self.stateCell(check.state),
                 uptime("24h"), uptime("7d"), uptime("30d"), Self.percentiles(check),
-                "\(budget) of \(SLOEvaluator.durationLabel(check.policy.windowMs))", Self.alertCell(check.alert),
+                "\(budget) (\(SLOEvaluator.durationLabel(check.policy.windowMs)))", Self.alertCell(check.alert),
                 "![uptime](\(Markdown.link("badges/\(check.check)-uptime.svg")))",
             ])
         }
@@ -278,7 +278,7 @@ public struct SLOReport: Sendable {
     /// `30.5%`, or `exhausted (12.0× spent)` once the failures exceed the budget.
     static func budgetText(_ remaining: Double) -> String {
         remaining >= 0 ? PercentText.truncated(remaining, decimals: 1)
-            : "exhausted (" + String(format: "%.1f", 1 - remaining) + "× spent)"
+            : "exhausted, " + String(format: "%.1f", 1 - remaining) + "× spent"
     }
 
     static func stateCell(_ state: CheckSLO.State) -> String {
