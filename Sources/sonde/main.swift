@@ -14,6 +14,7 @@ commands:
   run                 the prober: run every check of a folder on its schedule, record each run
   status              show every check's state, last run, uptime and p95 over 24 hours
   report              write SLO reports (uptime, latency, error budget, burn rates) into reports/
+  incidents           find incidents in the data and write their timelines into reports/incidents/
   demo                start the sample shop API and run the example checks against it
   help                show this help
 
@@ -46,6 +47,11 @@ options of report:
   --checks DIR         check files whose @slo, @latency and @every apply (default: checks)
   --window DAYS        objective window for every check, e.g. 7d (default: each check's @slo)
   --json               print the figures as JSON instead of writing files
+
+options of incidents:
+  --data DIR           data folder (repeatable; default: data)
+  --out DIR            write into DIR/incidents/ (default: reports)
+  --checks DIR         check files whose @down-after and @up-after apply (default: checks)
 
 options of demo:
   --checks DIR         folder of example checks (default: checks)
@@ -231,6 +237,26 @@ func parseReport(_ args: [String]) throws -> ReportCommand {
     return command
 }
 
+func parseIncidents(_ args: [String]) throws -> IncidentsCommand {
+    var rest = Arguments(items: args)
+    var command = IncidentsCommand()
+    var folders: [String] = []
+    while !rest.items.isEmpty {
+        let arg = rest.items.removeFirst()
+        let (name, inline) = Arguments.split(arg)
+        switch name {
+        case "--data": folders.append(try rest.value(for: name, inline: inline))
+        case "--out": command.out = try rest.value(for: name, inline: inline)
+        case "--checks": command.checks = try rest.value(for: name, inline: inline)
+        default:
+            if arg.hasPrefix("-") { throw Arguments.unknown(name, known: ["--data", "--out", "--checks", "--help"]) }
+            throw UsageError(description: "incidents takes no paths: give data folders with --data (got '\(arg)')")
+        }
+    }
+    if !folders.isEmpty { command.data = folders }
+    return command
+}
+
 func main() async -> Int32 {
     var args = Array(CommandLine.arguments.dropFirst())
     guard !args.isEmpty else {
@@ -259,11 +285,13 @@ func main() async -> Int32 {
             return try parseStatus(args).run(console: console, colour: colour)
         case "report":
             return try parseReport(args).run(console: console)
+        case "incidents":
+            return try parseIncidents(args).run(console: console)
         case "demo":
             return try await parseDemo(args).run(console: console)
         default:
             var message = "unknown command '\(command)'"
-            if let guess = Suggestion.closest(to: command, in: ["check", "validate", "run", "status", "report", "demo", "help"]) {
+            if let guess = Suggestion.closest(to: command, in: ["check", "validate", "run", "status", "report", "incidents", "demo", "help"]) {
                 message += "; did you mean '\(guess)'?"
             }
             throw UsageError(description: message)

@@ -1,0 +1,120 @@
+/// One outage of one check at one location, as detected from its runs (design §8): started at the
+/// first failed run, detected at the `@down-after`-th, resolved at the first good run of the
+/// `@up-after` streak that closed it.
+public struct Incident: Sendable, Equatable {
+    /// `2026-11-23T0910Z-api`: the start minute and the check (also the write-up's file name).
+    public var id: String
+    public var check: String
+    public var location: String
+    public var startedMs: Int64
+    public var detectedMs: Int64
+    /// Nil while ongoing.
+    public var resolvedMs: Int64?
+    /// Runs from the first failure up to (not including) the resolving streak's first good run.
+    public var runs: Int = 0
+    public var failedRuns: Int = 0
+    /// Failed runs per error kind, with the first and the latest message of each.
+    public var kinds: [String: KindSummary] = [:]
+    public var timeline: [TimelineEntry] = []
+    /// Every run from the first failure to the resolution (for latency during and the chart).
+    public var samples: [Sample] = []
+    /// Runs in the 30 minutes before the first failure (for latency before).
+    public var before: [Sample] = []
+    /// Highest 1-hour burn rate seen while the incident was open.
+    public var peakBurnRate: Double?
+    /// Failed runs of the incident ÷ the failures the objective allows over its window, at resolution
+    /// (or now while ongoing).
+    public var budgetShare: Double?
+    /// The check's `@down-after` / `@up-after` when it was detected.
+    public var downAfter: Int
+    public var upAfter: Int
+
+    public var isResolved: Bool { resolvedMs != nil }
+
+    /// Resolution minus start; while ongoing, the latest run minus start (the prober may have
+    /// stopped: time without runs is not counted as down).
+    public func durationMs(nowMs: Int64) -> Int64 {
+        if let resolvedMs { return resolvedMs - startedMs }
+        return min(nowMs, samples.last?.timeMs ?? detectedMs) - startedMs
+    }
+
+    /// The latest run seen (ongoing incidents).
+    public var lastRunMs: Int64? { samples.last?.timeMs }
+
+    /// Resolution minus start, for resolved incidents (what MTTR averages).
+    public var resolvedDurationMs: Int64? { resolvedMs.map { $0 - startedMs } }
+
+    /// Detection minus start.
+    public var timeToDetectMs: Int64 { detectedMs - startedMs }
+
+    /// The most frequent error kind (ties: the earliest seen).
+    public var mainKind: String? {
+        kinds.max { a, b in (a.value.count, b.value.firstMs) < (b.value.count, a.value.firstMs) }?.key
+    }
+
+    public init(id: String, check: String, location: String, startedMs: Int64, detectedMs: Int64, downAfter: Int,
+                upAfter: Int) {
+        self.id = id
+        self.check = check
+        self.location = location
+        self.startedMs = startedMs
+        self.detectedMs = detectedMs
+        self.downAfter = downAfter
+        self.upAfter = upAfter
+    }
+
+    /// `YYYY-MM-DDTHHMMZ-<check>`.
+    public static func makeID(check: String, startedMs: Int64) -> String {
+        let stamp = UTCTime.rfc3339Seconds(startedMs)  // 2026-11-23T09:10:00Z
+        let compact = String(stamp.prefix(13)) + String(stamp.dropFirst(14).prefix(2))  // 2026-11-23T0910
+        return compact + "Z-" + check
+    }
+}
+
+/// Counts and messages of one error kind in an incident.
+public struct KindSummary: Sendable, Equatable {
+    public var count: Int
+    public var firstMs: Int64
+    public var firstMessage: String
+    public var latestMessage: String
+}
+
+/// One row of an incident's timeline.
+public struct TimelineEntry: Sendable, Equatable {
+    public enum Event: String, Sendable {
+        case firstFailure = "first failure"
+        case kindChanged = "error changed"
+        case detected = "detected"
+        case alertSent = "alert sent"
+        case burnAlertStarted = "burn-rate alert"
+        case burnAlertEnded = "burn-rate alert ended"
+        case succeeded = "run succeeded"
+        case failedAgain = "failed again"
+        case flapping = "flapping"
+        case resolved = "resolved"
+    }
+
+    public var timeMs: Int64
+    public var event: Event
+    public var evidence: String
+    /// For collapsed rows: how many alternations the row stands for, and until when.
+    public var count: Int = 1
+    public var untilMs: Int64?
+}
+
+/// What one run contributes to latency figures and the chart.
+public struct Sample: Sendable, Equatable {
+    public var timeMs: Int64
+    public var ms: Double
+    public var ttfb: Double
+    public var ok: Bool
+    public var kind: String?
+
+    public init(_ run: RunRecord) {
+        timeMs = run.time
+        ms = run.durationMs
+        ttfb = run.steps.reduce(0) { $0 + $1.ttfb }
+        ok = run.ok
+        kind = run.error?.kind
+    }
+}
