@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// `sonde report`: SLO figures of every check from one or more data folders, written as Markdown and
 /// SVG into `reports/` (design §7, §9, §11), or printed as JSON.
@@ -60,20 +61,20 @@ public struct ReportCommand: Sendable {
         guard !names.isEmpty else { throw .noData(data) }
         let settings = Self.settings(checks)
         let nowMs = UTCTime.milliseconds(now)
-        var defaulted = Set<String>()
-        var figures: [CheckSLO] = []
-        for name in names {
-            var policy: SLOPolicy
-            if let found = settings[name] {
-                policy = SLOPolicy(settings: found)
-            } else {
-                policy = SLOPolicy()
-                defaulted.insert(name)
-            }
+        let defaulted = Set(names.filter { settings[$0] == nil })
+        let policies = names.map { name -> SLOPolicy in
+            var policy = settings[name].map(SLOPolicy.init(settings:)) ?? SLOPolicy()
             if let windowMs { policy.windowMs = windowMs }
-            figures.append(SLOEvaluator.evaluate(check: name, readers: readers, policy: policy, nowMs: nowMs))
+            return policy
         }
-        return SLOReport(checks: figures, folders: data, nowMs: nowMs, defaulted: defaulted)
+        // Checks are independent: evaluate them on every core (this is a command, not the prober:
+        // no probe shares these threads).
+        let results = Mutex([CheckSLO?](repeating: nil, count: names.count))
+        DispatchQueue.concurrentPerform(iterations: names.count) { index in
+            let figures = SLOEvaluator.evaluate(check: names[index], readers: readers, policy: policies[index], nowMs: nowMs)
+            results.withLock { $0[index] = figures }
+        }
+        return SLOReport(checks: results.withLock { $0.compactMap { $0 } }, folders: data, nowMs: nowMs, defaulted: defaulted)
     }
 
     /// Writes the report's files, replacing the previous ones it wrote.
@@ -83,7 +84,7 @@ public struct ReportCommand: Sendable {
             do {
                 try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
                                                         withIntermediateDirectories: true)
-                try Data(file.contents.utf8).write(to: URL(fileURLWithPath: path), options: .atomic)
+                try Data(file.contents.utf8).write(to: URL(fileURLWithPath: path))
             } catch {
                 throw .cannotWrite(path, (error as NSError).localizedDescription)
             }

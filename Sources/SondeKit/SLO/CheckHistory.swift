@@ -50,7 +50,12 @@ public struct CheckHistory: Sendable {
                     hour += UTCTime.msPerHour
                 }
                 guard recent || edge || missing else { continue }
-                RunReader.decodeLines(file.path, RunLine.decode, stats: &readStats) { record in
+                let wanted = { (time: Int64) -> Bool in
+                    let hour = UTCTime.hourStart(time)
+                    return time >= rawFromMs || edgeHours.contains(hour)
+                        || (hour < currentHour && hour >= hoursFromMs && stored[hour] == nil) || time > nowMs
+                }
+                RunReader.decodeLines(file.path, RunLine.decode, stats: &readStats, wanted: wanted) { record in
                     guard record.time >= file.day, record.time < dayEnd else { return }
                     if record.time > nowMs { future += 1; return }
                     let hour = UTCTime.hourStart(record.time)

@@ -193,18 +193,28 @@ public enum SLOEvaluator {
             guard let error = record.error, kinds.contains(error.kind), found[error.kind] == nil else { continue }
             found[error.kind] = (record.time, error.message)
         }
-        var wanted = kinds.subtracting(found.keys)
+        let wanted = kinds.subtracting(found.keys)
         guard !wanted.isEmpty else { return found.mapValues(\.message) }
-        for reader in readers {
-            for file in reader.folder.runFiles(check: check).reversed() where file.day + UTCTime.msPerDay > fromMs {
-                guard file.day < history.rawFromMs else { continue }
-                var ignored = ReadStats()
-                RunReader.decodeLines(file.path, RunLine.decode, stats: &ignored) { record in
-                    guard let error = record.error, wanted.contains(error.kind), record.time >= fromMs, record.time <= nowMs else { return }
-                    if record.time >= (found[error.kind]?.time ?? .min) { found[error.kind] = (record.time, error.message) }
+        // The hour lines say in which hour each kind last happened: read only those hours.
+        var latestHour: [String: Int64] = [:]
+        for (hour, byLocation) in history.hours where hour >= UTCTime.hourStart(fromMs) {
+            for rollup in byLocation.values {
+                for kind in wanted where (rollup.errors[kind] ?? 0) > 0 {
+                    latestHour[kind] = max(latestHour[kind] ?? .min, hour)
                 }
-                wanted.subtract(found.keys)
-                if wanted.isEmpty { break }
+            }
+        }
+        let hours = Set(latestHour.values)
+        for reader in readers {
+            for file in reader.folder.runFiles(check: check)
+            where hours.contains(where: { $0 >= file.day && $0 < file.day + UTCTime.msPerDay }) {
+                var ignored = ReadStats()
+                RunReader.decodeLines(file.path, RunLine.decode, stats: &ignored,
+                                      wanted: { hours.contains(UTCTime.hourStart($0)) }) { record in
+                    guard let error = record.error, wanted.contains(error.kind), record.time >= fromMs, record.time <= nowMs,
+                          record.time >= (found[error.kind]?.time ?? .min) else { return }
+                    found[error.kind] = (record.time, error.message)
+                }
             }
         }
         return found.mapValues(\.message)

@@ -160,7 +160,28 @@ struct LineScanner {
     private static let powersOfTen: [Double] = (0...15).map { (0..<$0).reduce(1.0) { acc, _ in acc * 10 } }
 
     mutating func integer() throws(LineError) -> Int64 {
+        skipSpace()
         let at = i
+        // Fast path: plain digits (counts, statuses, histogram buckets), at most 15 of them.
+        var j = i
+        var negative = false
+        if j < p.count, p[j] == 0x2D { negative = true; j += 1 }
+        var value: Int64 = 0
+        var digits = 0
+        while j < p.count, p[j] >= 0x30, p[j] <= 0x39, digits < 16 {
+            value = value * 10 + Int64(p[j] - 0x30)
+            j += 1
+            digits += 1
+        }
+        if digits > 0, digits < 16, j == p.count || (p[j] != 0x2E && p[j] != 0x65 && p[j] != 0x45 && (p[j] < 0x30 || p[j] > 0x39)) {
+            i = j
+            return negative ? -value : value
+        }
+        return try slowInteger(at: at)
+    }
+
+    private mutating func slowInteger(at: Int) throws(LineError) -> Int64 {
+        i = at
         let value = try number()
         guard value == value.rounded(), abs(value) < 9.0e15 else { throw .malformed("expected an integer at byte \(at)") }
         return Int64(value)

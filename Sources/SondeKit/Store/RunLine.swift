@@ -84,6 +84,24 @@ public enum RunLine {
         return record
     }
 
+    /// The start time of a run line without decoding it: the `"t":"…"` member within the first 64
+    /// bytes (where writers following the documented key order put it); nil when not found there.
+    public static func peekTime(_ line: UnsafeBufferPointer<UInt8>) -> Int64? {
+        let limit = min(line.count, 64)
+        var i = 0
+        while i + 5 <= limit {
+            if line[i] == 0x22, line[i + 1] == 0x74, line[i + 2] == 0x22, line[i + 3] == 0x3A, line[i + 4] == 0x22 {
+                let start = i + 5
+                var end = start
+                while end < line.count, end < start + 40, line[end] != 0x22 { end += 1 }
+                guard end < line.count, line[end] == 0x22 else { return nil }
+                return UTCTime.parseRFC3339(UnsafeBufferPointer(rebasing: line[start..<end]))
+            }
+            i += 1
+        }
+        return nil
+    }
+
     /// Decodes one line given as bytes (tests and tools).
     public static func decode(_ line: [UInt8]) throws(LineError) -> RunRecord {
         do {

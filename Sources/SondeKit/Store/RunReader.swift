@@ -16,7 +16,7 @@ public struct RunReader: Sendable {
             let dayEnd = file.day + UTCTime.msPerDay
             // A run started at 23:59:59.9 is filed under its start day, so day files bound their runs.
             guard dayEnd > from, file.day < to else { continue }
-            Self.decodeLines(file.path, RunLine.decode, stats: &stats) { record in
+            Self.decodeLines(file.path, RunLine.decode, stats: &stats, wanted: { $0 >= from && $0 < to }) { record in
                 if record.time >= from, record.time < to { body(record) }
             }
         }
@@ -86,11 +86,14 @@ public struct RunReader: Sendable {
     }
 
     /// Decodes every complete line of a file, counting what it skips.
+    /// With `wanted`, a run line whose start time (peeked without decoding the line) is not wanted
+    /// is passed over undecoded: a report that needs one hour of a day file decodes that hour only.
     static func decodeLines<T>(_ path: String, _ decode: (UnsafeBufferPointer<UInt8>) throws(LineError) -> T,
-                               stats: inout ReadStats, _ body: (T) -> Void) {
+                               stats: inout ReadStats, wanted: ((Int64) -> Bool)? = nil, _ body: (T) -> Void) {
         var local = ReadStats()
         do {
             let torn = try LineFile.forEachLine(path) { bytes, number in
+                if let wanted, let time = RunLine.peekTime(bytes), !wanted(time) { return }
                 do throws(LineError) {
                     let value = try decode(bytes)
                     local.lines += 1
