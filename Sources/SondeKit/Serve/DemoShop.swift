@@ -13,6 +13,18 @@ import Foundation
 /// - Anything else → 404 `{"error": "not found"}`; a known path with the wrong method → 405.
 ///
 /// While unhealthy (`setHealthy(false)`) `/health` and every `/api/` endpoint answer 503.
+///
+/// With `faults` (off by default) the shop reproduces a classic production fault, a connection
+/// leak (see `DemoShop.Faults`): the DB-backed endpoints (`/api/games…`, `/api/search`,
+/// `/api/login`, `/api/cart…`) share a pool of 5 connections, each request holding one for a few
+/// milliseconds; about 30% of valid searches take a slow path (~2 s) and never give theirs back.
+/// While no connection is free, DB-backed endpoints answer 503
+/// `{"error": "connection pool exhausted", "pool": {"size": 5, "in_use": 5}}` at once and
+/// `/health` answers 503 `{"status": "DOWN", "reason": "connection pool exhausted"}`. Once every
+/// connection has leaked, the service "restarts" 15 s later: the pool is whole again, sessions
+/// are dropped (clients log in again) and `restarts` counts one more. `pool`, `restarts`,
+/// `exhaustedSince` and `faultLog` show what happened. Which searches leak follows from the
+/// seed alone. Routing errors (404, 405) never touch the pool.
 public final class DemoShop: Sendable {
     /// The fixed demo account.
     public static let demoUsername = "demo"
@@ -21,16 +33,60 @@ public final class DemoShop: Sendable {
     /// Token lifetime in seconds (`expires_in`).
     public static let tokenLifetime = 3600
 
-    private let state = ShopState()
+    private let state: ShopState
+    /// The injected fault, with out-of-range values brought into range; nil when off.
+    public let faults: Faults?
 
-    /// A shop with the built-in catalogue, healthy, with no sessions.
-    public init() {}
+    /// A shop with the built-in catalogue, healthy, with no sessions; `faults` nil (the default)
+    /// serves without the connection leak.
+    public init(faults: Faults? = nil) {
+        self.faults = faults?.normalized
+        state = ShopState(pool: faults.map(PoolState.init(faults:)))
+    }
 
     /// Starts an `HTTPServer` serving a new shop. Port 0 picks a free port.
-    public static func start(host: String = "127.0.0.1", port: UInt16 = 0) throws(HTTPServerError) -> (DemoShop, HTTPServer) {
-        let shop = DemoShop()
+    public static func start(host: String = "127.0.0.1", port: UInt16 = 0,
+                             faults: Faults? = nil) throws(HTTPServerError) -> (DemoShop, HTTPServer) {
+        let shop = DemoShop(faults: faults)
         let server = try HTTPServer(host: host, port: port) { shop.handle($0) }
         return (shop, server)
+    }
+
+    // MARK: Fault introspection
+
+    /// The connection pool now: `inUse` counts requests in flight and leaks, `leaked` only leaks.
+    /// All zero when faults are off.
+    public var pool: (size: Int, inUse: Int, leaked: Int) {
+        state.withLock { contents in
+            contents.restartIfDue()
+            guard let pool = contents.pool else { return (0, 0, 0) }
+            return (pool.faults.poolSize, pool.inUse, pool.leaked)
+        }
+    }
+
+    /// How many times the service has restarted after the pool ran dry.
+    public var restarts: Int {
+        state.withLock { contents in
+            contents.restartIfDue()
+            return contents.pool?.restarts ?? 0
+        }
+    }
+
+    /// When the last connection leaked, while the service waits for its restart; nil otherwise.
+    public var exhaustedSince: Date? {
+        state.withLock { contents in
+            contents.restartIfDue()
+            return contents.pool?.exhaustedSince
+        }
+    }
+
+    /// Leaks, exhaustions and restarts, oldest first (the last 1000). Nothing polls: a restart
+    /// is applied by the first request or read after it is due, and dated when it was due.
+    public var faultLog: [FaultEvent] {
+        state.withLock { contents in
+            contents.restartIfDue()
+            return contents.pool?.log ?? []
+        }
     }
 
     /// Turns the health switch: while down, `/health` and `/api/*` answer 503.
@@ -51,8 +107,16 @@ public final class DemoShop: Sendable {
 
         if path == "/health" {
             guard isRead else { return methodNotAllowed("GET, HEAD") }
-            return healthy ? jsonResponse(.object([("status", .string("UP"))]))
-                           : jsonResponse(.object([("status", .string("DOWN"))]), status: 503)
+            guard healthy else { return jsonResponse(.object([("status", .string("DOWN"))]), status: 503) }
+            let poolDry = state.withLock { contents in
+                contents.restartIfDue()
+                return contents.pool.map { !$0.hasFreeConnection } ?? false
+            }
+            guard !poolDry else {
+                return jsonResponse(.object([("status", .string("DOWN")), ("reason", .string("connection pool exhausted"))]),
+                                    status: 503)
+            }
+            return jsonResponse(.object([("status", .string("UP"))]))
         }
         if path == "/old-shop" {
             guard isRead else { return methodNotAllowed("GET, HEAD") }
@@ -69,35 +133,89 @@ public final class DemoShop: Sendable {
         switch parts {
         case ["games"]:
             guard isRead else { return methodNotAllowed("GET, HEAD") }
-            let games = DemoShop.catalogue
-            return jsonResponse(.object([("count", .integer(Int64(games.count))), ("games", .list(games.map(\.json)))]))
+            return withConnection(path) { _ in
+                let games = DemoShop.catalogue
+                return jsonResponse(.object([("count", .integer(Int64(games.count))), ("games", .list(games.map(\.json)))]))
+            }
         case _ where parts.count == 2 && parts[0] == "games":
             guard isRead else { return methodNotAllowed("GET, HEAD") }
-            guard let id = Int(parts[1]) else { return error("game id must be an integer", status: 400) }
-            guard let game = DemoShop.game(id) else { return error("game not found", status: 404) }
-            return jsonResponse(game.json)
+            return withConnection(path) { _ in
+                guard let id = Int(parts[1]) else { return error("game id must be an integer", status: 400) }
+                guard let game = DemoShop.game(id) else { return error("game not found", status: 404) }
+                return jsonResponse(game.json)
+            }
         case ["search"]:
             guard isRead else { return methodNotAllowed("GET, HEAD") }
-            return search(req)
+            return withConnection(path) { search(req, lease: $0) }
         case ["login"]:
             guard req.method == "POST" else { return methodNotAllowed("POST") }
-            return login(req)
+            return withConnection(path) { _ in login(req) }
         case ["cart"]:
             guard isRead else { return methodNotAllowed("GET, HEAD") }
-            guard let token = authenticate(req) else { return unauthorized(req) }
-            return cartResponse(token: token, status: 200)
+            return withConnection(path) { _ in
+                guard let token = authenticate(req) else { return unauthorized(req) }
+                return cartResponse(token: token, status: 200)
+            }
         case ["cart", "items"]:
             guard req.method == "POST" else { return methodNotAllowed("POST") }
-            guard let token = authenticate(req) else { return unauthorized(req) }
-            return addToCart(req, token: token)
+            return withConnection(path) { _ in
+                guard let token = authenticate(req) else { return unauthorized(req) }
+                return addToCart(req, token: token)
+            }
         default:
             return notFound()
         }
     }
 
+    // MARK: Connection pool
+
+    /// One request's hold on a pool connection.
+    private final class Lease {
+        /// The request took the slow path: its connection is never given back.
+        var leaks = false
+    }
+
+    /// Runs a DB-backed endpoint holding a pool connection (faults on): 503 at once when none is
+    /// free; otherwise holds one for the drawn query time plus the body, then gives it back,
+    /// unless the body took the slow path. Faults off: just the body.
+    private func withConnection(_ path: String, _ body: (Lease) -> HTTPResponse) -> HTTPResponse {
+        let lease = Lease()
+        guard faults != nil else { return body(lease) }
+        switch state.withLock({ $0.takeConnection() }) {
+        case .refused(let size, let inUse):
+            return jsonResponse(.object([("error", .string("connection pool exhausted")),
+                                         ("pool", .object([("size", .integer(Int64(size))),
+                                                           ("in_use", .integer(Int64(inUse)))]))]),
+                                status: 503)
+        case .granted(let hold):
+            DemoShop.sleep(hold)
+            let response = body(lease)
+            state.withLock { contents in
+                if lease.leaks { contents.pool?.leak(path: path) } else { contents.pool?.giveBack() }
+            }
+            return response
+        }
+    }
+
+    /// A search query with faults on: draws whether it takes the slow path, and if so runs
+    /// `slowDuration` and marks the lease as leaking.
+    private func runSearchQuery(_ lease: Lease) {
+        guard let faults else { return }
+        let slow = state.withLock { $0.pool?.drawSlowPath() ?? false }
+        guard slow else { return }
+        lease.leaks = true
+        DemoShop.sleep(faults.slowDuration)
+    }
+
+    /// Blocks the connection thread (the server runs each connection on a thread of its own).
+    private static func sleep(_ duration: Duration) {
+        guard duration > .zero else { return }
+        Thread.sleep(forTimeInterval: duration.seconds)
+    }
+
     // MARK: Endpoints
 
-    private func search(_ req: HTTPRequest) -> HTTPResponse {
+    private func search(_ req: HTTPRequest, lease: Lease) -> HTTPResponse {
         let items = req.queryItems
         guard let q = items.first(where: { $0.name == "q" })?.value.trimmingCharacters(in: .whitespaces),
               !q.isEmpty else {
@@ -108,6 +226,7 @@ public final class DemoShop: Sendable {
             guard let n = Int(text), n >= 0 else { return error("limit must be a non-negative integer", status: 400) }
             limit = n
         }
+        runSearchQuery(lease)
         let needle = q.lowercased()
         let matches = DemoShop.catalogue.filter { game in
             game.title.lowercased().contains(needle) || game.tags.contains { $0.lowercased().contains(needle) }
@@ -277,6 +396,21 @@ final class ShopState: @unchecked Sendable {
     struct Contents {
         var healthy = true
         var sessions: [String: Session] = [:]
+        /// The connection pool when faults are on.
+        var pool: PoolState?
+
+        /// Applies a restart that has come due: the pool is whole again, sessions are gone.
+        mutating func restartIfDue() {
+            if pool?.restartIfDue() == true { sessions = [:] }
+        }
+
+        /// Takes a pool connection after applying a due restart (granted at once when faults are off).
+        mutating func takeConnection() -> PoolCheckout {
+            restartIfDue()
+            guard pool != nil else { return .granted(hold: .zero) }
+            if let hold = pool?.take() { return .granted(hold: hold) }
+            return .refused(size: pool?.faults.poolSize ?? 0, inUse: pool?.inUse ?? 0)
+        }
 
         mutating func newSession(username: String) -> String {
             let now = ContinuousClock.now
@@ -309,7 +443,11 @@ final class ShopState: @unchecked Sendable {
     }
 
     private let lock = NSLock()
-    private var data = Contents()
+    private var data: Contents
+
+    init(pool: PoolState? = nil) {
+        data = Contents(pool: pool)
+    }
 
     func withLock<T>(_ body: (inout Contents) -> T) -> T {
         lock.lock()
