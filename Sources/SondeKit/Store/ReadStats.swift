@@ -1,6 +1,7 @@
 /// What a reader skipped, for the footnotes of reports and `sonde status`.
 public struct ReadStats: Sendable, Equatable {
-    /// Lines that decoded into records.
+    /// Lines read: decoded into records, or passed over because their start time was outside the
+    /// range asked for (their start time read fine).
     public var lines = 0
     /// Lines that did not decode (garbage, missing fields) — torn final lines included.
     public var skipped = 0

@@ -93,7 +93,10 @@ public struct RunReader: Sendable {
         var local = ReadStats()
         do {
             let torn = try LineFile.forEachLine(path) { bytes, number in
-                if let wanted, let time = RunLine.peekTime(bytes), !wanted(time) { return }
+                if let wanted, let time = RunLine.peekTime(bytes), !wanted(time) {
+                    local.lines += 1
+                    return
+                }
                 do throws(LineError) {
                     let value = try decode(bytes)
                     local.lines += 1
