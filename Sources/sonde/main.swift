@@ -34,6 +34,7 @@ options of run:
   --log-format F       text (default) or json, one line per event on stderr
   --keep-raw DAYS      keep raw run files this long (default: 35d)
   --keep-hours DAYS    keep hour rollups this long (default: 400d)
+  --webhook URL        POST incident events there (repeatable; also SONDE_WEBHOOK)
   --verbose, -v        log one line per run
   --var, --vars-file, --secret as for check
   signals: SIGHUP reloads the checks, SIGTERM / SIGINT stop after in-flight runs (up to 5 s)
@@ -183,7 +184,7 @@ func parseRun(_ args: [String]) throws -> RunCommand {
     var command = RunCommand()
     command.variables = VariableSources(environment: ProcessInfo.processInfo.environment)
     let known = ["--checks", "--data", "--location", "--once", "--metrics", "--log-format", "--keep-raw",
-                 "--keep-hours", "--verbose", "--var", "--vars-file", "--secret", "--help"]
+                 "--keep-hours", "--webhook", "--verbose", "--var", "--vars-file", "--secret", "--help"]
     while !rest.items.isEmpty {
         let arg = rest.items.removeFirst()
         let (name, inline) = Arguments.split(arg)
@@ -201,6 +202,7 @@ func parseRun(_ args: [String]) throws -> RunCommand {
             command.logFormat = format
         case "--keep-raw": command.retention.rawDays = try parseDays(try rest.value(for: name, inline: inline), option: name)
         case "--keep-hours": command.retention.hourDays = try parseDays(try rest.value(for: name, inline: inline), option: name)
+        case "--webhook": command.webhooks.append(try rest.value(for: name, inline: inline))
         case "--verbose", "-v": command.verbose = true
         case "--var": command.variables.vars.append(try rest.value(for: name, inline: inline))
         case "--vars-file": command.variables.varsFiles.append(try rest.value(for: name, inline: inline))

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 
 /// `sonde run`: the prober daemon (design §5, §6, §10). Schedules every check of a folder, records
 /// each run, serves `/metrics` when asked; SIGHUP reloads, SIGTERM / SIGINT stop cleanly.
@@ -13,6 +14,10 @@ public struct RunCommand: Sendable {
     public var verbose = false
     public var variables = VariableSources()
     public var retention = RecordWriter.Retention()
+    /// `--webhook URL` values (plus `SONDE_WEBHOOK` from `variables.environment`).
+    public var webhooks: [String] = []
+    /// Retry policy of webhook deliveries.
+    public var webhookPolicy = RetryPolicy()
     /// How long in-flight runs get at shutdown.
     public var shutdownGrace: Duration = .seconds(5)
 
@@ -38,6 +43,15 @@ public struct RunCommand: Sendable {
                 return ExitCode.usage
             }
             listen = parsed
+        }
+
+        var targets: [WebhookTarget] = []
+        do {
+            for url in webhooks { targets.append(try WebhookTarget(parsing: url)) }
+            targets += try WebhookTarget.fromEnvironment(variables.environment)
+        } catch {
+            log.error("start", error.description)
+            return ExitCode.usage
         }
 
         let set: CheckSet
@@ -70,7 +84,15 @@ public struct RunCommand: Sendable {
 
         var configuration = Prober.Configuration(checksFolder: checks, location: location, variables: resolved)
         configuration.verbose = verbose
-        let prober = Prober(configuration: configuration, checks: set, writer: writer, log: log)
+        let monitorBox = Mutex<IncidentMonitor?>(nil)
+        let sender = targets.isEmpty ? nil : WebhookSender(targets: targets, policy: webhookPolicy) { event in
+            event.write(to: log)
+            if case .delivered(let target, let id, _) = event {
+                monitorBox.withLock { $0 }?.delivered(id: id, target: target)
+            }
+        }
+        let prober = Prober(configuration: configuration, checks: set, writer: writer, log: log, webhooks: sender)
+        monitorBox.withLock { $0 = prober.incidents }
 
         if once {
             let results = await prober.runOnce()
@@ -108,6 +130,7 @@ public struct RunCommand: Sendable {
         }
         summary += ", data in \(data), location \(location)"
         if let server { summary += ", metrics on \(server.baseURL)/metrics" }
+        if !targets.isEmpty { summary += ", webhooks to \(targets.map(\.masked).joined(separator: ", "))" }
         log.info("start", summary, [("checks", String(set.scripts.count)), ("data", data), ("location", location),
                                     ("version", Sonde.version)])
 
@@ -121,6 +144,11 @@ public struct RunCommand: Sendable {
             break
         }
         let cancelled = await prober.stop(grace: shutdownGrace)
+        if let sender {
+            let pending = await sender.flush(timeout: shutdownGrace)
+            if pending > 0 { log.warn("webhook", "\(pending) webhook deliveries still pending at exit were abandoned") }
+            await writer.flush()
+        }
         let (runs, failed) = prober.recorded
         var text = "\(runs) runs (\(failed) failed)"
         if cancelled > 0 { text += ", \(cancelled) cancelled in flight and not recorded" }

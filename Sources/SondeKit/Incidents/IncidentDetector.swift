@@ -148,6 +148,17 @@ public struct IncidentDetector: Sendable {
         return out
     }
 
+    /// Continues an incident opened before a restart (from `incidents.jsonl`): the next runs resolve
+    /// it as usual.
+    public mutating func resume(_ incident: Incident) {
+        open = incident
+        failures.removeAll()
+        goodStreak = 0
+        goodStreakStart = nil
+        lastKind = incident.mainKind
+        usedIDs.insert(incident.id)
+    }
+
     /// Adds an "alert sent" row to the open incident (live, when a webhook went out).
     public mutating func noteAlertSent(timeMs: Int64, evidence: String) {
         guard var incident = open else { return }

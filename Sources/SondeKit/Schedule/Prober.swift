@@ -25,6 +25,8 @@ public final class Prober: Sendable {
     public let engine: ProbeEngine
     /// Live burn rates and budgets for `/metrics`.
     public let slo = SLOTracker()
+    /// Live incident detection (events file, log, webhooks).
+    public let incidents: IncidentMonitor
     private let startedMs = UTCTime.milliseconds(Date())
     private let log: EventLog
     private let runner: CheckRunner
@@ -34,7 +36,7 @@ public final class Prober: Sendable {
 
     /// A prober over an already loaded set of checks.
     public init(configuration: Configuration, checks: CheckSet, writer: RecordWriter, engine: ProbeEngine = .shared,
-                log: EventLog) {
+                log: EventLog, webhooks: WebhookSender? = nil) {
         self.configuration = configuration
         self.writer = writer
         self.engine = engine
@@ -42,9 +44,12 @@ public final class Prober: Sendable {
         self.runner = CheckRunner(engine: engine)
         self.metrics = ProberMetrics(location: configuration.location)
         self.current = Mutex(checks)
+        self.incidents = IncidentMonitor(location: configuration.location, writer: writer, sender: webhooks, log: log,
+                                         slo: slo)
         metrics.setChecks(checks.sorted.map(\.name))
         writer.prepare(Self.policies(checks), location: configuration.location)
         trackSLOs(checks, seed: checks.sorted.map(\.name))
+        incidents.apply(checks, nowMs: UTCTime.milliseconds(Date()))
     }
 
     /// Sets the tracker's objectives and seeds new checks from the files, in the background.
@@ -125,6 +130,7 @@ public final class Prober: Sendable {
         metrics.setChecks(loaded.sorted.map(\.name))
         writer.prepare(Self.policies(loaded), location: configuration.location)
         trackSLOs(loaded, seed: changes.added)
+        incidents.apply(loaded, nowMs: UTCTime.milliseconds(Date()))
         scheduler.withLock { $0 }?.apply(loaded.sorted)
         var parts: [String] = []
         if !changes.added.isEmpty { parts.append("added \(changes.added.joined(separator: ", "))") }
@@ -151,6 +157,7 @@ public final class Prober: Sendable {
         writer.append(record, policy: RecordWriter.Policy(settings: script.settings))
         metrics.record(record, lateness: lateness)
         slo.add(check: record.check, timeMs: record.time, ok: record.ok, nowMs: UTCTime.milliseconds(Date()))
+        incidents.observe(record)
         counters.withLock {
             $0.recorded += 1
             if !record.ok { $0.failed += 1 }

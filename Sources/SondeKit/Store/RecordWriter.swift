@@ -54,6 +54,7 @@ public final class RecordWriter: @unchecked Sendable {
         case record(RunRecord, Policy)
         case prepare([String: Policy], location: String)
         case flush(CheckedContinuation<Void, Never>)
+        case event([UInt8])
     }
 
     public let folder: DataFolder
@@ -110,6 +111,11 @@ public final class RecordWriter: @unchecked Sendable {
         send(.prepare(checks, location: location))
     }
 
+    /// Queues a line for `incidents.jsonl` (an incident event, already encoded).
+    public func appendIncidentEvent(_ line: [UInt8]) {
+        send(.event(line))
+    }
+
     /// Returns when every queued record has been written (or dropped).
     public func flush() async {
         await withCheckedContinuation { continuation in send(.flush(continuation)) }
@@ -138,6 +144,7 @@ public final class RecordWriter: @unchecked Sendable {
                 switch command {
                 case .record(let record, let policy): write(record, policy: policy)
                 case .prepare(let checks, let location): rebuild(checks, location: location)
+                case .event(let line): writeEvent(line)
                 case .flush(let continuation):
                     closeHours(force: false)
                     continuation.resume()
@@ -187,6 +194,17 @@ public final class RecordWriter: @unchecked Sendable {
         } else {
             succeeded()
         }
+    }
+
+    /// Appends to `incidents.jsonl`; a failure is reported like a dropped record.
+    private func writeEvent(_ line: [UInt8]) {
+        let path = folder.incidentsFile
+        guard let fd = openForAppend(path, check: nil) else {
+            dropped(path: path, reason: errnoReason(errno))
+            return
+        }
+        if let reason = writeLine(fd, line) { dropped(path: path, reason: reason) } else { succeeded() }
+        close(fd)
     }
 
     // MARK: Hours
@@ -283,9 +301,11 @@ public final class RecordWriter: @unchecked Sendable {
     // MARK: Files
 
     /// Opens `path` for appending (creating the check's folder), and ends a torn last line.
-    private func openForAppend(_ path: String, check: String) -> Int32? {
-        let directory = folder.directory(of: check)
-        if mkdir(directory, 0o755) != 0, errno != EEXIST { return nil }
+    private func openForAppend(_ path: String, check: String?) -> Int32? {
+        if let check {
+            let directory = folder.directory(of: check)
+            if mkdir(directory, 0o755) != 0, errno != EEXIST { return nil }
+        }
         // Read-write: the torn-tail check reads the last byte (pread on a write-only descriptor fails).
         let fd = Glibc.open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { return nil }
