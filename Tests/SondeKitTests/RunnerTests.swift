@@ -286,8 +286,9 @@ struct RunnerTests {
         """)
         let failure = try #require(result.failure)
         #expect(failure.kind == .status)
-        #expect(failure.actual == "503")
+        #expect(failure.actual == "503 — status 503", "the status and what the server said")
         #expect(failure.expected == "200")
+        #expect(failure.summary == "HTTP status of /status?code=503")
         #expect(failure.location == SondeKit.SourceLocation(line: 2, column: 6))
         #expect(failure.others.isEmpty)
     }

@@ -11,6 +11,23 @@ enum ResponseChecker {
         var failure: RunFailure?
     }
 
+    /// Path and query of a URL (`/api/search?q=zelda`), or the URL when it has no path.
+    static func target(_ url: String) -> String {
+        guard let scheme = url.range(of: "://"),
+              let slash = url[scheme.upperBound...].firstIndex(of: "/") else { return url }
+        return String(url[slash...])
+    }
+
+    /// ` — {"error": "connection pool exhausted"…}`: the start of a text body, on one line, so a
+    /// status failure says what the server said.
+    static func bodySnippet(_ body: [UInt8]) -> String {
+        guard !body.isEmpty else { return "" }
+        let text = String(decoding: body.prefix(400), as: UTF8.self)
+        let line = text.split(whereSeparator: \.isNewline).joined(separator: " ").trimmingCharacters(in: .whitespaces)
+        guard !line.isEmpty else { return "" }
+        return " — " + (line.count > 120 ? String(line.prefix(119)) + "…" : line)
+    }
+
     static func check(_ spec: ResponseSpec, context: ResponseContext, variables: Variables,
                       entry: Int) -> Outcome {
         var outcome = Outcome()
@@ -22,7 +39,8 @@ enum ResponseChecker {
         }
         if case .code(let expected) = spec.status, expected != response.status {
             outcome.failure = RunFailure(kind: .status, entry: entry, location: spec.statusLocation,
-                                         summary: "HTTP status", actual: "\(response.status)",
+                                         summary: "HTTP status of \(Self.target(response.effectiveURL))",
+                                         actual: "\(response.status)" + Self.bodySnippet(response.body),
                                          expected: "\(expected)")
             return outcome
         }
