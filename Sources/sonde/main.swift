@@ -15,7 +15,7 @@ commands:
   status              show every check's state, last run, uptime and p95 over 24 hours
   report              write SLO reports (uptime, latency, error budget, burn rates) into reports/
   incidents           find incidents in the data and write their timelines into reports/incidents/
-  demo                start the sample shop API and run the example checks against it
+  demo                a minute of the whole path: a leaky sample shop, the checks, report and write-ups
   help                show this help
 
 options of check:
@@ -55,10 +55,14 @@ options of incidents:
   --checks DIR         check files whose @down-after and @up-after apply (default: checks)
 
 options of demo:
+  --seconds N          how long to probe the leaky shop (default: 45)
+  --out DIR            where the report and write-ups go (default: reports)
   --checks DIR         folder of example checks (default: checks)
-  --verbose, -v        print requests and responses
-  --serve              only serve the sample shop until stopped (to try checks by hand)
+  --data DIR           keep the run files there (default: a temporary folder)
+  --once               run each check once against a healthy shop and print the results
+  --serve [--faults]   only serve the sample shop (with the leak) until stopped
   --port N             port of the sample shop (default: a free one)
+  --verbose, -v        log every run
 
 global:
   --help, -h           show help
@@ -153,18 +157,29 @@ func parseStatus(_ args: [String]) throws -> StatusCommand {
 func parseDemo(_ args: [String]) throws -> DemoCommand {
     var rest = Arguments(items: args)
     var command = DemoCommand()
+    let known = ["--checks", "--out", "--seconds", "--data", "--once", "--verbose", "--serve", "--faults", "--port", "--help"]
     while !rest.items.isEmpty {
         let arg = rest.items.removeFirst()
         let (name, inline) = Arguments.split(arg)
         switch name {
         case "--checks": command.checks = try rest.value(for: name, inline: inline)
+        case "--out": command.out = try rest.value(for: name, inline: inline)
+        case "--data": command.data = try rest.value(for: name, inline: inline)
+        case "--seconds":
+            let text = try rest.value(for: name, inline: inline)
+            guard let seconds = Int(text), (5...3600).contains(seconds) else {
+                throw UsageError(description: "--seconds '\(text)': expected a number of seconds from 5 to 3600")
+            }
+            command.seconds = seconds
+        case "--once": command.once = true
         case "--verbose", "-v": command.verbose = true
         case "--serve": command.serve = true
+        case "--faults": command.faults = true
         case "--port":
             let text = try rest.value(for: name, inline: inline)
             guard let port = UInt16(text) else { throw UsageError(description: "--port '\(text)': expected a port number 0-65535") }
             command.port = port
-        default: throw Arguments.unknown(name, known: ["--checks", "--verbose", "--serve", "--port", "--help"])
+        default: throw Arguments.unknown(name, known: known)
         }
     }
     return command

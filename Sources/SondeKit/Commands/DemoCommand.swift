@@ -1,13 +1,26 @@
 import Foundation
+import Synchronization
 
-/// `sonde demo`: starts the embedded sample shop on loopback and runs the example checks against it once.
-/// With `serve`, only serves the shop until the process is stopped (to try checks by hand or benchmark).
+/// `sonde demo`: the whole path on one machine with no network. The sample shop runs on loopback
+/// with a real fault — a connection leak in `/search` that exhausts its pool until it "restarts" —
+/// the example checks probe it every second, and the report and incident write-ups land in
+/// `reports/`. `--once` runs the checks once against a healthy shop; `--serve` only serves the shop.
 public struct DemoCommand: Sendable {
     /// Folder of example checks (they use `{{base_url}}` and `{{password}}`).
     public var checks: String = "checks"
+    /// Where the report and the write-ups go.
+    public var out: String = "reports"
+    /// How long the checks run against the faulty shop.
+    public var seconds: Int = 45
+    /// Data folder; a fresh temporary one by default.
+    public var data: String?
     public var verbose = false
+    /// Run each check once against a healthy shop and print the results (no report).
+    public var once = false
     /// Serve the shop until killed instead of running the checks.
     public var serve = false
+    /// Serve with the connection leak switched on (with `serve`).
+    public var faults = false
     /// Port for the shop; 0 picks a free one.
     public var port: UInt16 = 0
 
@@ -16,8 +29,9 @@ public struct DemoCommand: Sendable {
     public func run(console: Console) async -> Int32 {
         let shop: DemoShop
         let server: HTTPServer
+        let leaky = !once && (!serve || faults)
         do {
-            (shop, server) = try DemoShop.start(host: "127.0.0.1", port: port)
+            (shop, server) = try DemoShop.start(host: "127.0.0.1", port: port, faults: leaky ? DemoShop.Faults() : nil)
         } catch {
             console.err("error: cannot start the demo shop: \(error)\n")
             return ExitCode.runtime
@@ -26,17 +40,131 @@ public struct DemoCommand: Sendable {
             server.stop()
             withExtendedLifetime(shop) {}
         }
-        console.err("demo: sample shop API listening on \(server.baseURL) (user demo, password \(serve ? DemoShop.demoPassword : "***"))\n")
+        console.err("demo: sample shop API on \(server.baseURL) (user demo, password \(serve ? DemoShop.demoPassword : "***"))"
+                    + (leaky ? "; /search leaks a connection from a pool of 5 on its slow path\n" : "\n"))
         if serve {
-            while !Task.isCancelled {
-                try? await Task.sleep(for: .seconds(3600))
-            }
+            while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
             return ExitCode.ok
         }
-        var command = CheckCommand(paths: [checks],
-                                   variables: VariableSources(vars: ["base_url=\(server.baseURL)"],
-                                                              secrets: ["password=\(DemoShop.demoPassword)"]))
-        command.verbose = verbose
-        return await command.run(console: console)
+        let variables = VariableSources(vars: ["base_url=\(server.baseURL)"], secrets: ["password=\(DemoShop.demoPassword)"])
+        if once {
+            var command = CheckCommand(paths: [checks], variables: variables)
+            command.verbose = verbose
+            return await command.run(console: console)
+        }
+        return await outage(shop: shop, variables: variables, console: console)
+    }
+
+    /// Probes the leaky shop for `seconds`, then writes the report and the incident write-ups.
+    private func outage(shop: DemoShop, variables: VariableSources, console: Console) async -> Int32 {
+        let log = EventLog(format: .text, console: console)
+        let resolved: Variables
+        do { resolved = try variables.resolve() } catch {
+            console.err("error: \(error)\n")
+            return ExitCode.usage
+        }
+        var set: CheckSet
+        do {
+            let (loaded, problems) = try CheckSet.load(checks)
+            guard problems.isEmpty else {
+                for problem in problems { console.err("error: \(problem)\n") }
+                return ExitCode.parse
+            }
+            set = loaded
+        } catch {
+            console.err("error: \(error) (run the demo from the repository's root, or give --checks DIR)\n")
+            return ExitCode.usage
+        }
+        // A fast schedule so an outage fits in a minute; the files' objectives stay as written.
+        for name in set.scripts.keys {
+            set.scripts[name]?.settings.every = .seconds(1)
+            set.scripts[name]?.settings.timeout = .seconds(5)
+        }
+        let dataFolder = data ?? NSTemporaryDirectory() + "sonde-demo-" + UUID().uuidString.prefix(8)
+        let writer: RecordWriter
+        do {
+            writer = try RecordWriter(folder: DataFolder(dataFolder)) { event in RunCommand.logWriterEvent(event, log: log) }
+        } catch {
+            console.err("error: \(error)\n")
+            return ExitCode.usage
+        }
+
+        // A webhook sink on loopback shows the alerts a real receiver would get.
+        let received = Mutex(0)
+        let sink: HTTPServer
+        do {
+            sink = try HTTPServer(host: "127.0.0.1", port: 0) { _ in
+                received.withLock { $0 += 1 }
+                return .text("ok")
+            }
+        } catch {
+            console.err("error: cannot start the webhook sink: \(error)\n")
+            return ExitCode.runtime
+        }
+        defer { sink.stop() }
+        let monitorBox = Mutex<IncidentMonitor?>(nil)
+        let target: WebhookTarget
+        do { target = try WebhookTarget(parsing: sink.baseURL + "/hook") } catch {
+            console.err("error: \(error)\n")
+            return ExitCode.runtime
+        }
+        let sender = WebhookSender(targets: [target], policy: RetryPolicy(firstDelay: .milliseconds(200), maxAttempts: 3)) { event in
+            if case .delivered(let target, let id, _) = event { monitorBox.withLock { $0 }?.delivered(id: id, target: target) }
+        }
+        var configuration = Prober.Configuration(checksFolder: checks, location: "demo", variables: resolved)
+        configuration.verbose = verbose
+        let prober = Prober(configuration: configuration, checks: set, writer: writer, log: log, webhooks: sender)
+        monitorBox.withLock { $0 = prober.incidents }
+
+        console.err("demo: probing \(set.scripts.keys.sorted().joined(separator: ", ")) every second for \(seconds) s; data in \(dataFolder)\n")
+        prober.start()
+        let clock = ContinuousClock()
+        let end = clock.now + .seconds(seconds)
+        var shown = 0
+        var lastTick = 0
+        while clock.now < end {
+            try? await Task.sleep(for: .milliseconds(250))
+            let events = shop.faultLog
+            for event in events.dropFirst(shown) { console.err("demo: shop: \(Self.describe(event))\n") }
+            shown = events.count
+            let elapsed = seconds - Int((end - clock.now).milliseconds / 1000)
+            if elapsed / 15 > lastTick / 15, elapsed < seconds {
+                let (runs, failed) = prober.recorded
+                console.err("demo: \(elapsed) s of \(seconds): \(runs) runs, \(failed) failed; pool \(shop.pool.inUse)/\(shop.pool.size) in use\n")
+            }
+            lastTick = elapsed
+        }
+        _ = await prober.stop(grace: .seconds(5))
+        _ = await sender.flush(timeout: .seconds(3))
+        await writer.flush()
+
+        var report = ReportCommand()
+        report.data = [dataFolder]
+        report.out = out
+        report.checks = checks
+        var incidents = IncidentsCommand()
+        incidents.data = [dataFolder]
+        incidents.out = out
+        incidents.checks = checks
+        let reportCode = report.run(console: console)
+        let incidentsCode = incidents.run(console: console)
+        guard reportCode == ExitCode.ok, incidentsCode == ExitCode.ok else { return ExitCode.runtime }
+        let found = prober.recorded
+        console.out("""
+
+        demo: \(found.runs) runs (\(found.failed) failed), \(shop.restarts) restart\(shop.restarts == 1 ? "" : "s") of the shop, \
+        \(received.withLock { $0 }) webhook alerts received.
+        Open \(out)/README.md (uptime, budgets, burn rates) and \(out)/incidents/README.md (the write-ups).
+
+        """)
+        return ExitCode.ok
+    }
+
+    static func describe(_ event: DemoShop.FaultEvent) -> String {
+        switch event.kind {
+        case .leak(let path): return "\(path) took the slow path and leaked a pool connection"
+        case .exhausted: return "connection pool exhausted: DB-backed endpoints answer 503; restart in 15 s"
+        case .restarted: return "restarted: pool refilled, sessions dropped"
+        }
     }
 }

@@ -159,33 +159,33 @@ public struct IncidentWriteUp: Sendable {
         return text + "```\n"
     }
 
-    /// Run duration over the incident, at most 60 points (the slowest run of each slice).
+    /// Run duration over the incident (the slowest run of each slice, at most 60 slices of at least
+    /// a second) and, as bars, the share of the slice's runs that failed (100% = top of the axis).
     func latencyChart(_ incident: Incident) -> String {
-        let samples = incident.before.suffix(10) + incident.samples
+        let samples = Array(incident.before.suffix(10) + incident.samples)
         guard let first = samples.first?.timeMs, let last = samples.last?.timeMs else { return "" }
-        let slices = min(60, samples.count)
-        let width = max(1, (last - first) / Int64(slices) + 1)
-        var buckets = [(label: String, maxMs: Double, failed: Int)]()
+        let width = max(1000, (last - first) / 60 + 1)
+        var buckets: [(label: String, maxMs: Double, failed: Int, runs: Int)] = []
         var index = 0
-        for k in 0..<slices {
-            let from = first + Int64(k) * width, to = from + width
-            var maxMs = 0.0, failed = 0, any = false
-            while index < samples.count, samples[samples.startIndex + index].timeMs < to {
-                let s = samples[samples.startIndex + index]
-                maxMs = max(maxMs, s.ms)
-                if !s.ok { failed += 1 }
-                any = true
+        var from = first
+        while index < samples.count {
+            let to = from + width
+            var maxMs = 0.0, failed = 0, runs = 0
+            while index < samples.count, samples[index].timeMs < to {
+                maxMs = max(maxMs, samples[index].ms)
+                if !samples[index].ok { failed += 1 }
+                runs += 1
                 index += 1
             }
-            if any { buckets.append((Self.clock(from), maxMs, failed)) }
+            if runs > 0 { buckets.append((Self.clock(from), maxMs, failed, runs)) }
+            from = to
         }
-        let top = max(1, (buckets.map(\.maxMs).max() ?? 1) * 1.1)
-        var text = "```mermaid\nxychart-beta\n    title \"Slowest run per slice (ms); bars: failed runs scaled to the axis\"\n"
+        let top = max(1, ((buckets.map(\.maxMs).max() ?? 1) * 1.1).rounded(.up))
+        var text = "```mermaid\nxychart-beta\n    title \"Slowest run per slice (line, ms) and share of runs failed (bars, top = 100%)\"\n"
         text += "    x-axis [" + buckets.map { "\"\($0.label)\"" }.joined(separator: ", ") + "]\n"
-        text += "    y-axis \"ms\" 0 --> \(Int(top.rounded(.up)))\n"
-        let maxFailed = max(1, buckets.map(\.failed).max() ?? 1)
-        text += "    bar [" + buckets.map { String(Int((Double($0.failed) / Double(maxFailed) * top * 0.25).rounded())) }.joined(separator: ", ") + "]\n"
-        text += "    line [" + buckets.map { String(Int($0.maxMs.rounded())) }.joined(separator: ", ") + "]\n"
+        text += "    y-axis \"ms\" 0 --> \(Int(top))\n"
+        text += "    bar [" + buckets.map { String(format: "%.1f", Double($0.failed) / Double($0.runs) * top) }.joined(separator: ", ") + "]\n"
+        text += "    line [" + buckets.map { String(format: "%.1f", $0.maxMs) }.joined(separator: ", ") + "]\n"
         return text + "```\n"
     }
 
