@@ -94,6 +94,34 @@ struct CLITests {
         }
     }
 
+    @Test("the demo's leaky shop makes incidents that the report and the write-ups explain")
+    func demoOutage() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        var demo = DemoCommand()
+        demo.checks = packageRoot + "/checks"
+        demo.out = folder.path + "/reports"
+        demo.data = folder.path + "/data"
+        demo.seconds = 6
+        demo.interval = .milliseconds(200)
+        demo.shopFaults = DemoShop.Faults(slowShare: 1, slowDuration: .milliseconds(100), restartDelay: .seconds(2))
+        let console = CapturingConsole()
+        #expect(await demo.run(console: console) == ExitCode.ok, "\(console.all)")
+        #expect(console.stdout.contains("Open \(folder.path)/reports/README.md"))
+        #expect(console.stderr.contains("connection pool exhausted"))
+        let index = try String(contentsOfFile: folder.path + "/reports/incidents/README.md", encoding: .utf8)
+        #expect(index.contains("| health |"), "the health check went down with the pool")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path + "/reports/incidents")
+        let health = try #require(files.sorted().first { $0.hasSuffix("-health.md") })
+        let page = try String(contentsOfFile: folder.path + "/reports/incidents/" + health, encoding: .utf8)
+        #expect(page.contains("connection pool exhausted"))
+        #expect(page.contains("| **detected** |"))
+        #expect(page.contains("alert sent"), "the loopback webhook sink received the alert")
+        #expect(!console.all.contains(DemoShop.demoPassword))
+        let report = try String(contentsOfFile: folder.path + "/reports/README.md", encoding: .utf8)
+        #expect(report.contains("[search](checks/search.md)"))
+    }
+
     @Test("every example check passes against the sample shop")
     func demoPasses() async {
         var demo = DemoCommand()

@@ -23,6 +23,10 @@ public struct DemoCommand: Sendable {
     public var faults = false
     /// Port for the shop; 0 picks a free one.
     public var port: UInt16 = 0
+    /// The shop's fault (the leak's timings; tests shorten them).
+    public var shopFaults = DemoShop.Faults()
+    /// How often each check runs during the demo.
+    public var interval: Duration = .seconds(1)
 
     public init() {}
 
@@ -31,7 +35,7 @@ public struct DemoCommand: Sendable {
         let server: HTTPServer
         let leaky = !once && (!serve || faults)
         do {
-            (shop, server) = try DemoShop.start(host: "127.0.0.1", port: port, faults: leaky ? DemoShop.Faults() : nil)
+            (shop, server) = try DemoShop.start(host: "127.0.0.1", port: port, faults: leaky ? shopFaults : nil)
         } catch {
             console.err("error: cannot start the demo shop: \(error)\n")
             return ExitCode.runtime
@@ -77,7 +81,7 @@ public struct DemoCommand: Sendable {
         }
         // A fast schedule so an outage fits in a minute; the files' objectives stay as written.
         for name in set.scripts.keys {
-            set.scripts[name]?.settings.every = .seconds(1)
+            set.scripts[name]?.settings.every = interval
             set.scripts[name]?.settings.timeout = .seconds(5)
         }
         let dataFolder = data ?? NSTemporaryDirectory() + "sonde-demo-" + UUID().uuidString.prefix(8)
@@ -116,7 +120,7 @@ public struct DemoCommand: Sendable {
         let prober = Prober(configuration: configuration, checks: set, writer: writer, log: log, webhooks: sender)
         monitorBox.withLock { $0 = prober.incidents }
 
-        console.err("demo: probing \(set.scripts.keys.sorted().joined(separator: ", ")) every second for \(seconds) s; data in \(dataFolder)\n")
+        console.err("demo: probing \(set.scripts.keys.sorted().joined(separator: ", ")) every \(RunCommand.text(interval)) for \(seconds) s; data in \(dataFolder)\n")
         prober.start()
         let clock = ContinuousClock()
         let end = clock.now + .seconds(seconds)
@@ -163,7 +167,7 @@ public struct DemoCommand: Sendable {
     static func describe(_ event: DemoShop.FaultEvent) -> String {
         switch event.kind {
         case .leak(let path): return "\(path) took the slow path and leaked a pool connection"
-        case .exhausted: return "connection pool exhausted: DB-backed endpoints answer 503; restart in 15 s"
+        case .exhausted: return "connection pool exhausted: DB-backed endpoints answer 503 until the restart"
         case .restarted: return "restarted: pool refilled, sessions dropped"
         }
     }
