@@ -120,6 +120,8 @@ struct CLITests {
         #expect(!console.all.contains(DemoShop.demoPassword))
         let report = try String(contentsOfFile: folder.path + "/reports/README.md", encoding: .utf8)
         #expect(report.contains("[search](checks/search.md)"))
+        let healthPage = try String(contentsOfFile: folder.path + "/reports/checks/health.md", encoding: .utf8)
+        #expect(healthPage.contains("](../incidents/\(health))"), "the check page links its incidents")
     }
 
     @Test("every example check passes against the sample shop")

@@ -71,6 +71,19 @@ struct ReportTests {
         #expect(readme.contains("Default objectives"), "a check without a check file says its objectives are defaults")
     }
 
+    @Test("incident write-ups are matched to their check even when one check's name ends another's")
+    func incidentLinks() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        for name in ["2026-11-23T0910Z-login-cart.md", "2026-11-23T0910Z-cart.md", "2026-11-23T0910Z-cart-2.md",
+                     "2026-11-22T0100Z-cart.md", "README.md", "notes.txt"] {
+            try folder.write(name, "x")
+        }
+        let pages = SLOReport.incidentPages(in: folder.path, checks: ["cart", "login-cart"])
+        #expect(pages["cart"] == ["2026-11-23T0910Z-cart.md", "2026-11-23T0910Z-cart-2.md", "2026-11-22T0100Z-cart.md"])
+        #expect(pages["login-cart"] == ["2026-11-23T0910Z-login-cart.md"])
+    }
+
     @Test("a missing or empty data folder is a clear error with exit 1")
     func badFolders() throws {
         let folder = try TemporaryFolder()

@@ -150,8 +150,8 @@ public struct DemoCommand: Sendable {
         incidents.data = [dataFolder]
         incidents.out = out
         incidents.checks = checks
-        let reportCode = report.run(console: console)
         let incidentsCode = incidents.run(console: console)
+        let reportCode = report.run(console: console)
         guard reportCode == ExitCode.ok, incidentsCode == ExitCode.ok else { return ExitCode.runtime }
         let found = prober.recorded
         console.out("""

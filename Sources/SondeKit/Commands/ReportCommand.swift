@@ -74,7 +74,8 @@ public struct ReportCommand: Sendable {
             let figures = SLOEvaluator.evaluate(check: names[index], readers: readers, policy: policies[index], nowMs: nowMs)
             results.withLock { $0[index] = figures }
         }
-        return SLOReport(checks: results.withLock { $0.compactMap { $0 } }, folders: data, nowMs: nowMs, defaulted: defaulted)
+        return SLOReport(checks: results.withLock { $0.compactMap { $0 } }, folders: data, nowMs: nowMs, defaulted: defaulted,
+                         incidentPages: SLOReport.incidentPages(in: out + "/incidents", checks: names))
     }
 
     /// Writes the report's files, replacing the previous ones it wrote.

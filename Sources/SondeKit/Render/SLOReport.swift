@@ -9,12 +9,31 @@ public struct SLOReport: Sendable {
     public var nowMs: Int64
     /// Checks whose objectives are defaults because no check file was found.
     public var defaulted: Set<String>
+    /// Incident write-ups per check (file names in `incidents/`, newest first).
+    public var incidentPages: [String: [String]]
 
-    public init(checks: [CheckSLO], folders: [String], nowMs: Int64, defaulted: Set<String> = []) {
+    public init(checks: [CheckSLO], folders: [String], nowMs: Int64, defaulted: Set<String> = [],
+                incidentPages: [String: [String]] = [:]) {
         self.checks = checks
         self.folders = folders
         self.nowMs = nowMs
         self.defaulted = defaulted
+        self.incidentPages = incidentPages
+    }
+
+    /// Write-ups in `folder` (`YYYY-MM-DDTHHMMZ-<check>[-N].md`) by check, newest first.
+    public static func incidentPages(in folder: String, checks: [String]) -> [String: [String]] {
+        guard let files = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return [:] }
+        var out: [String: [String]] = [:]
+        let names = Set(checks)
+        for file in files.sorted(by: >) where file.hasSuffix(".md") && file.count > 20 && file.dropFirst(16).hasPrefix("-") {
+            var name = String(file.dropFirst(17).dropLast(3))
+            if !names.contains(name), let dash = name.lastIndex(of: "-"), Int(name[name.index(after: dash)...]) != nil {
+                name = String(name[..<dash])
+            }
+            if names.contains(name) { out[name, default: []].append(file) }
+        }
+        return out
     }
 
     /// Every file of the report: relative path → contents.
@@ -44,6 +63,7 @@ public struct SLOReport: Sendable {
             md += "No checks have data.\n"
             return md + howItCounts()
         }
+        if !incidentPages.isEmpty { md += "Incident write-ups: [incidents/README.md](incidents/README.md).\n\n" }
         md += Markdown.header(["Check", "State", "Uptime 24h", "Uptime 7d", "Uptime 30d", "p50 / p95 / p99 (24h)",
                                "Budget left", "Burn-rate alert", "Badge"], right: [2, 3, 4, 5, 6])
         for check in checks {
@@ -227,6 +247,17 @@ public struct SLOReport: Sendable {
             md += Markdown.row(["\(rule.severity.rawValue): burn > \(BurnRule.number(rule.threshold))",
                                 "\(rule.long.rawValue) = \(long)", "\(rule.short.rawValue) = \(short)",
                                 fires.map { $0 ? "**yes**" : "no" } ?? "undecided"])
+        }
+
+        md += "\n## Incidents\n\n"
+        let pages = incidentPages[check.check] ?? []
+        if pages.isEmpty {
+            md += "No incident write-up (run `sonde incidents` to find and write them).\n"
+        } else {
+            for page in pages.prefix(20) {
+                md += "- [\(Markdown.escape(String(page.dropLast(3))))](\(Markdown.link("../incidents/" + page)))\n"
+            }
+            if pages.count > 20 { md += "- … \(pages.count - 20) older: see [all incidents](../incidents/README.md)\n" }
         }
 
         md += "\n## Daily uptime, last \(SLOEvaluator.stripDays) days\n\n"
