@@ -58,7 +58,7 @@ options of demo:
   --seconds N          how long to probe the leaky shop (default: 45)
   --out DIR            where the report and write-ups go (default: reports)
   --checks DIR         folder of example checks (default: checks)
-  --data DIR           keep the run files there (default: a temporary folder)
+  --data DIR           keep the run files there (default: data/demo, emptied first)
   --once               run each check once against a healthy shop and print the results
   --serve [--faults]   only serve the sample shop (with the leak) until stopped
   --port N             port of the sample shop (default: a free one)

@@ -68,7 +68,11 @@ struct StoreDocTests {
             guard inJSON, raw.hasPrefix("{") else { continue }
             let bytes = Array(raw.utf8)
             count += 1
-            if raw.contains(#""hour":"#) {
+            if raw.contains(#""event":"#) {
+                // An incidents.jsonl example: reads as an event and re-encodes byte for byte.
+                let event = try #require(IncidentEvent.decode(String(raw)), "\(raw)")
+                #expect(event.encode() == bytes + [0x0A], "\(raw)")
+            } else if raw.contains(#""hour":"#) {
                 let rollup = try decodeHour(String(raw))
                 #expect(HourLine.encode(rollup) == bytes + [0x0A], "\(raw)")
             } else {

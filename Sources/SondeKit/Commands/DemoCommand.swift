@@ -12,7 +12,7 @@ public struct DemoCommand: Sendable {
     public var out: String = "reports"
     /// How long the checks run against the faulty shop.
     public var seconds: Int = 45
-    /// Data folder; a fresh temporary one by default.
+    /// Data folder; by default `data/demo`, emptied first (it belongs to the demo).
     public var data: String?
     public var verbose = false
     /// Run each check once against a healthy shop and print the results (no report).
@@ -84,7 +84,8 @@ public struct DemoCommand: Sendable {
             set.scripts[name]?.settings.every = interval
             set.scripts[name]?.settings.timeout = .seconds(5)
         }
-        let dataFolder = data ?? NSTemporaryDirectory() + "sonde-demo-" + UUID().uuidString.prefix(8)
+        let dataFolder = data ?? "data/demo"
+        if data == nil { try? FileManager.default.removeItem(atPath: dataFolder) }
         let writer: RecordWriter
         do {
             writer = try RecordWriter(folder: DataFolder(dataFolder)) { event in RunCommand.logWriterEvent(event, log: log) }

@@ -271,8 +271,8 @@ public struct IncidentDetector: Sendable {
             let status = run.steps.last.map { " (HTTP \($0.status))" } ?? ""
             return "\(error.kind)\(status): \(error.message)"
         }
-        let status = run.steps.last.map { "HTTP \($0.status), " } ?? ""
-        return "\(status)\(Self.formatMs(run.durationMs))"
+        let requests = run.steps.count
+        return "\(requests) request\(requests == 1 ? "" : "s") passed in \(Self.formatMs(run.durationMs))"
     }
 
     static func formatMs(_ ms: Double) -> String {
