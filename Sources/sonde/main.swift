@@ -13,6 +13,7 @@ commands:
   validate [PATH...]  parse check files only
   run                 the prober: run every check of a folder on its schedule, record each run
   status              show every check's state, last run, uptime and p95 over 24 hours
+  report              write SLO reports (uptime, latency, error budget, burn rates) into reports/
   demo                start the sample shop API and run the example checks against it
   help                show this help
 
@@ -38,6 +39,13 @@ options of run:
 
 options of status:
   --data DIR           data folder to read (default: data)
+
+options of report:
+  --data DIR           data folder (repeatable: one per location; default: data)
+  --out DIR            where to write README.md, checks/, badges/, charts/ (default: reports)
+  --checks DIR         check files whose @slo, @latency and @every apply (default: checks)
+  --window DAYS        objective window for every check, e.g. 7d (default: each check's @slo)
+  --json               print the figures as JSON instead of writing files
 
 options of demo:
   --checks DIR         folder of example checks (default: checks)
@@ -199,6 +207,30 @@ func parseRun(_ args: [String]) throws -> RunCommand {
     return command
 }
 
+func parseReport(_ args: [String]) throws -> ReportCommand {
+    var rest = Arguments(items: args)
+    var command = ReportCommand()
+    var folders: [String] = []
+    let known = ["--data", "--out", "--checks", "--window", "--json", "--help"]
+    while !rest.items.isEmpty {
+        let arg = rest.items.removeFirst()
+        let (name, inline) = Arguments.split(arg)
+        switch name {
+        case "--data": folders.append(try rest.value(for: name, inline: inline))
+        case "--out": command.out = try rest.value(for: name, inline: inline)
+        case "--checks": command.checks = try rest.value(for: name, inline: inline)
+        case "--window":
+            command.windowMs = Int64(try parseDays(try rest.value(for: name, inline: inline), option: name)) * 86_400_000
+        case "--json": command.json = true
+        default:
+            if arg.hasPrefix("-") { throw Arguments.unknown(name, known: known) }
+            throw UsageError(description: "report takes no paths: give data folders with --data (got '\(arg)')")
+        }
+    }
+    if !folders.isEmpty { command.data = folders }
+    return command
+}
+
 func main() async -> Int32 {
     var args = Array(CommandLine.arguments.dropFirst())
     guard !args.isEmpty else {
@@ -225,11 +257,13 @@ func main() async -> Int32 {
             let colour = StatusTable.shouldColour(isTerminal: isatty(1) == 1,
                                                   environment: ProcessInfo.processInfo.environment)
             return try parseStatus(args).run(console: console, colour: colour)
+        case "report":
+            return try parseReport(args).run(console: console)
         case "demo":
             return try await parseDemo(args).run(console: console)
         default:
             var message = "unknown command '\(command)'"
-            if let guess = Suggestion.closest(to: command, in: ["check", "validate", "run", "status", "demo", "help"]) {
+            if let guess = Suggestion.closest(to: command, in: ["check", "validate", "run", "status", "report", "demo", "help"]) {
                 message += "; did you mean '\(guess)'?"
             }
             throw UsageError(description: message)

@@ -103,6 +103,12 @@ struct ProberTests {
         #expect(text.contains("sonde_run_duration_seconds{check=\"good\",location=\"test-loc\",phase=\"ttfb\"}"))
         #expect(text.contains("sonde_schedule_lateness_seconds_count{location=\"test-loc\"} 6\n"))
         #expect(text.contains("sonde_checks{location=\"test-loc\"} 3\n"))
+        // Two failed runs of two: error ratio 1 over a 0.001 budget.
+        #expect(text.contains("sonde_slo_burn_rate{check=\"bad\",location=\"test-loc\",window=\"5m\"} 1000\n"))
+        #expect(text.contains("sonde_slo_burn_rate{check=\"good\",location=\"test-loc\",window=\"30m\"} 0\n"))
+        #expect(!text.contains("window=\"1h\""), "under 10 runs the 1-hour window has insufficient data")
+        #expect(text.contains("sonde_slo_error_budget_remaining_ratio{check=\"bad\",location=\"test-loc\"} -999\n"))
+        #expect(text.contains("sonde_slo_objective_ratio{check=\"good\",location=\"test-loc\"} 0.999\n"))
         let file = try folder.write("metrics.txt", text)
         let (code, output) = try await offPool { try Self.promtool(["check", "metrics"], stdin: file) }
         #expect(code == 0, "promtool check metrics: \(output)")
@@ -149,6 +155,31 @@ struct ProberTests {
         await prober.writer.flush()
         #expect(try Self.lines(folder, check: "health").count == 1)
         #expect(prober.writer.dropped == 1)
+    }
+
+    @Test("burn rates and the budget are seeded from the data folder at start")
+    func sloSeededFromFiles() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let now = UTCTime.milliseconds(Date())
+        var data = DataBuilder()
+        // The last 3 hours at one run a minute, the last 10 minutes failing, at this prober's location.
+        data.every(60_000, from: now - 3 * UTCTime.msPerHour, to: now - 1000, check: "seeded", location: "test-loc") { t in
+            t > now - 10 * 60_000
+        }
+        try data.write(to: folder.path + "/data", hoursBefore: now)
+        let prober = try Self.prober(folder, ["seeded": "GET http://127.0.0.1:9/\nHTTP 200\n"])
+        var figures = prober.slo.snapshot(nowMs: UTCTime.milliseconds(Date()))["seeded"]
+        let deadline = ContinuousClock.now + .seconds(10)
+        while figures?.burn[.h1] == nil, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(20))
+            figures = prober.slo.snapshot(nowMs: UTCTime.milliseconds(Date()))["seeded"]
+        }
+        // 1 h window: 60 or 61 minute buckets hold ~60 runs, 10 of them failed → burn ≈ 166.
+        let hour = try #require(figures?.burn[.h1])
+        #expect(hour > 150 && hour < 175, "burn 1h \(hour)")
+        let threeHours = try #require(figures?.remaining)
+        #expect(threeHours < 1 - 10.0 / (0.001 * 200) + 0.05, "budget left \(threeHours)")
     }
 
     /// Runs promtool (installed by `make test`) with a file on standard input.

@@ -104,10 +104,7 @@ public struct StatusTable: Sendable {
 
     /// `99.966%`: good ÷ runs as a percentage truncated (never rounded up) to 3 decimals; `-` without runs.
     public static func uptime(good: Int, runs: Int) -> String {
-        guard runs > 0 else { return "-" }
-        let thousandths = Int64(max(0, min(good, runs))) * 100_000 / Int64(runs)
-        let fraction = String(thousandths % 1000)
-        return "\(thousandths / 1000).\(String(repeating: "0", count: 3 - fraction.count))\(fraction)%"
+        PercentText.ratio(Int64(good), Int64(runs), decimals: 3)
     }
 
     /// `123 ms` under a second (`<1 ms` under a millisecond), `1.2 s` from a second up.

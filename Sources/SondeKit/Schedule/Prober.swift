@@ -23,6 +23,9 @@ public final class Prober: Sendable {
     public let writer: RecordWriter
     public let metrics: ProberMetrics
     public let engine: ProbeEngine
+    /// Live burn rates and budgets for `/metrics`.
+    public let slo = SLOTracker()
+    private let startedMs = UTCTime.milliseconds(Date())
     private let log: EventLog
     private let runner: CheckRunner
     private let current: Mutex<CheckSet>
@@ -41,6 +44,22 @@ public final class Prober: Sendable {
         self.current = Mutex(checks)
         metrics.setChecks(checks.sorted.map(\.name))
         writer.prepare(Self.policies(checks), location: configuration.location)
+        trackSLOs(checks, seed: checks.sorted.map(\.name))
+    }
+
+    /// Sets the tracker's objectives and seeds new checks from the files, in the background.
+    private func trackSLOs(_ set: CheckSet, seed names: [String]) {
+        let now = UTCTime.milliseconds(Date())
+        slo.setPolicies(set.scripts.mapValues { SLOPolicy(settings: $0.settings) }, nowMs: now)
+        guard !names.isEmpty else { return }
+        let reader = RunReader(folder: writer.folder)
+        let (tracker, location, before) = (slo, configuration.location, startedMs)
+        Task.detached(priority: .utility) {
+            for name in names {
+                tracker.seed(check: name, reader: reader, location: location, beforeMs: before,
+                             nowMs: UTCTime.milliseconds(Date()))
+            }
+        }
     }
 
     /// Checks currently loaded.
@@ -105,6 +124,7 @@ public final class Prober: Sendable {
         current.withLock { $0 = loaded }
         metrics.setChecks(loaded.sorted.map(\.name))
         writer.prepare(Self.policies(loaded), location: configuration.location)
+        trackSLOs(loaded, seed: changes.added)
         scheduler.withLock { $0 }?.apply(loaded.sorted)
         var parts: [String] = []
         if !changes.added.isEmpty { parts.append("added \(changes.added.joined(separator: ", "))") }
@@ -117,7 +137,8 @@ public final class Prober: Sendable {
 
     /// The `/metrics` text.
     public func renderMetrics() -> String {
-        metrics.render(skipped: scheduler.withLock { $0 }?.skipped ?? [:], dropped: writer.dropped)
+        metrics.render(skipped: scheduler.withLock { $0 }?.skipped ?? [:], dropped: writer.dropped,
+                       slo: slo.snapshot(nowMs: UTCTime.milliseconds(Date())))
     }
 
     /// One run: made, recorded (secrets redacted), counted. A run cancelled at shutdown is not recorded.
@@ -129,6 +150,7 @@ public final class Prober: Sendable {
                                redactor: redactor)
         writer.append(record, policy: RecordWriter.Policy(settings: script.settings))
         metrics.record(record, lateness: lateness)
+        slo.add(check: record.check, timeMs: record.time, ok: record.ok, nowMs: UTCTime.milliseconds(Date()))
         counters.withLock {
             $0.recorded += 1
             if !record.ok { $0.failed += 1 }

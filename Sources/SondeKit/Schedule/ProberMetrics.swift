@@ -63,7 +63,8 @@ public final class ProberMetrics: Sendable {
     static func seconds(_ ms: Double) -> Double { (ms * 1000).rounded() / 1_000_000 }
 
     /// The exposition text. `skipped` and `dropped` come from the scheduler and the writer.
-    public func render(skipped: [String: Int64], dropped: Int) -> String {
+    public func render(skipped: [String: Int64], dropped: Int,
+                       slo: [String: (policy: SLOPolicy, burn: [BurnWindow: Double], remaining: Double?)] = [:]) -> String {
         let snapshot = state.withLock { $0 }
         let checks = snapshot.checks.sorted { $0.key < $1.key }
         let loc = ("location", location)
@@ -104,6 +105,28 @@ public final class ProberMetrics: Sendable {
         out.family("sonde_last_run_timestamp_seconds", .gauge, help: "Unix time when the check's last run started.")
         for (name, check) in checks {
             out.sample("sonde_last_run_timestamp_seconds", [("check", name), loc], Double(check.lastRun) / 1000)
+        }
+
+        let tracked = slo.sorted { $0.key < $1.key }.filter { snapshot.loaded.contains($0.key) }
+        out.family("sonde_slo_objective_ratio", .gauge, help: "The check's availability objective (@slo), as a ratio.")
+        for (name, figures) in tracked {
+            out.sample("sonde_slo_objective_ratio", [("check", name), loc], figures.policy.objective)
+        }
+        out.family("sonde_slo_burn_rate", .gauge,
+                   help: "Error ratio over the window divided by the error budget; absent when the window has too few runs.")
+        for (name, figures) in tracked {
+            for window in BurnWindow.allCases {
+                if let rate = figures.burn[window] {
+                    out.sample("sonde_slo_burn_rate", [("check", name), loc, ("window", window.rawValue)], rate)
+                }
+            }
+        }
+        out.family("sonde_slo_error_budget_remaining_ratio", .gauge,
+                   help: "Share of the error budget left over the objective's window (negative once overspent).")
+        for (name, figures) in tracked {
+            if let remaining = figures.remaining {
+                out.sample("sonde_slo_error_budget_remaining_ratio", [("check", name), loc], remaining)
+            }
         }
 
         out.family("sonde_runs_skipped_total", .counter,

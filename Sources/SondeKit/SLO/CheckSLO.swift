@@ -1,0 +1,212 @@
+/// Every SLO figure of one check at one moment: what `sonde report` prints and `--json` exports.
+public struct CheckSLO: Sendable {
+    /// Up, down, or no data, by the latest run.
+    public enum State: String, Sendable {
+        case up, down
+        case noData = "no data"
+    }
+
+    /// Counts over one named window (`24h`, `7d`, `30d`...).
+    public struct Window: Sendable {
+        public var label: String
+        public var counts: WindowCounts
+        public var coverage: Double
+    }
+
+    /// One location's windows, when a check has runs from several.
+    public struct Location: Sendable {
+        public var name: String
+        public var windows: [Window]
+    }
+
+    /// The combined view of several locations over one window, in minutes (design §11).
+    public struct Combined: Sendable {
+        public var label: String
+        public var minutesCovered: Int64
+        public var minutesDown: Int64
+        /// Minutes up ÷ minutes covered; nil without runs.
+        public var uptime: Double? {
+            minutesCovered > 0 ? Double(minutesCovered - minutesDown) / Double(minutesCovered) : nil
+        }
+    }
+
+    public var check: String
+    public var policy: SLOPolicy
+    public var nowMs: Int64
+    public var state: State
+    /// The report windows, shortest first (24h, 7d, 30d and the objective's window when it differs).
+    public var windows: [Window]
+    /// The objective's window (`@slo 99.9% 30d` → 30 days).
+    public var objectiveWindow: Window
+    /// Burn-rate counts and rates per window (no rate = insufficient data).
+    public var burnCounts: [BurnWindow: WindowCounts]
+    public var burnRates: [BurnWindow: Double]
+    public var alert: AlertState
+    /// Share of the error budget left over the objective's window; nil without runs.
+    public var budgetRemaining: Double?
+    /// At the 1-hour burn rate; nil when nothing burns or the 1-hour window lacks runs.
+    public var timeToExhaustionMs: Double?
+    /// Exact nearest-rank percentiles of run durations over the last 24 hours (ms).
+    public var p50: Double?
+    public var p95: Double?
+    public var p99: Double?
+    public var latest: RunRecord?
+    /// Per UTC day, oldest first (the last 90 days).
+    public var daily: [(day: Int64, counts: WindowCounts)]
+    /// p95 run duration per hour over the last 7 days, oldest first (histogram estimate).
+    public var hourlyP95: [Double?]
+    /// The latest message of each error kind seen in the objective's window.
+    public var latestMessages: [String: String]
+    public var certDays: Double?
+    /// Per-location windows, when there are several locations.
+    public var locations: [Location]
+    /// The combined minute view per window, when there are several locations.
+    public var combined: [Combined]
+    public var stats: ReadStats
+    /// Runs stamped after `now`, ignored.
+    public var futureRuns: Int
+}
+
+/// Computes `CheckSLO` figures from the data folders.
+public enum SLOEvaluator {
+    /// The report's windows. A window of length W ending at `now` holds the runs started in
+    /// `(now − W, now]`.
+    public static let reportWindows: [(label: String, ms: Int64)] = [
+        ("24h", UTCTime.msPerDay), ("7d", 7 * UTCTime.msPerDay), ("30d", 30 * UTCTime.msPerDay),
+    ]
+    /// Days in the daily uptime strip.
+    public static let stripDays = 90
+
+    public static func evaluate(check: String, readers: [RunReader], policy: SLOPolicy, nowMs: Int64) -> CheckSLO {
+        var windowSpecs = reportWindows
+        if !windowSpecs.contains(where: { $0.ms == policy.windowMs }) {
+            windowSpecs.append((durationLabel(policy.windowMs), policy.windowMs))
+            windowSpecs.sort { $0.ms < $1.ms }
+        }
+        let todayStart = UTCTime.dayStart(nowMs)
+        let stripStart = todayStart - Int64(stripDays - 1) * UTCTime.msPerDay
+        let longest = windowSpecs.map(\.ms).max() ?? policy.windowMs
+        let hoursFrom = min(stripStart, nowMs - longest)
+        let rawFrom = nowMs - UTCTime.msPerDay
+        let edges = windowSpecs.map { nowMs - $0.ms } + BurnWindow.allCases.map { nowMs - $0.milliseconds }
+        let history = CheckHistory(check: check, readers: readers, nowMs: nowMs, hoursFromMs: hoursFrom,
+                                   rawFromMs: rawFrom, edgesMs: edges, fastMs: policy.latencyThresholdMs)
+
+        func window(_ label: String, _ ms: Int64, location: String? = nil) -> CheckSLO.Window {
+            let counts = history.counts(fromMs: nowMs - ms + 1, toMs: nowMs + 1, location: location)
+            return CheckSLO.Window(label: label, counts: counts, coverage: counts.coverage(intervalMs: policy.intervalMs))
+        }
+        let windows = windowSpecs.map { window($0.label, $0.ms) }
+        let objectiveWindow = windows.first { $0.counts.spanMs == policy.windowMs } ?? window(durationLabel(policy.windowMs), policy.windowMs)
+
+        var burnCounts: [BurnWindow: WindowCounts] = [:]
+        var burnRates: [BurnWindow: Double] = [:]
+        for burn in BurnWindow.allCases {
+            let counts = history.counts(fromMs: nowMs - burn.milliseconds + 1, toMs: nowMs + 1)
+            burnCounts[burn] = counts
+            burnRates[burn] = counts.burnRate(budget: policy.budget, minimumRuns: burn.minimumRuns)
+        }
+        let alert = AlertState.evaluate(burnRates)
+        let remaining = objectiveWindow.counts.budgetRemaining(budget: policy.budget)
+        var exhaustion: Double?
+        if let remaining, let rate = burnRates[.h1] {
+            exhaustion = ErrorBudget.timeToExhaustionMs(remaining: remaining, windowMs: policy.windowMs, burnRate: rate)
+        }
+
+        let recent = history.rawRuns(fromMs: nowMs - UTCTime.msPerDay + 1, toMs: nowMs + 1)
+        let durations = recent.map(\.durationMs).sorted()
+
+        var latest = history.latestRun
+        if latest == nil {
+            var ignored = ReadStats()
+            for reader in readers {
+                if let run = reader.lastRun(check: check, stats: &ignored), run.time <= nowMs,
+                   latest.map({ run.time > $0.time }) ?? true {
+                    latest = run
+                }
+            }
+        }
+        var state = CheckSLO.State.noData
+        if let latest {
+            let staleAfter = max(3 * policy.intervalMs, 60_000)
+            if nowMs - latest.time <= staleAfter { state = latest.ok ? .up : .down }
+        }
+
+        var daily: [(day: Int64, counts: WindowCounts)] = []
+        var day = stripStart
+        while day <= todayStart {
+            daily.append((day, history.counts(fromMs: day, toMs: min(day + UTCTime.msPerDay, nowMs + 1))))
+            day += UTCTime.msPerDay
+        }
+        var hourly: [Double?] = []
+        var hour = UTCTime.hourStart(nowMs) - 167 * UTCTime.msPerHour
+        while hour <= nowMs {
+            hourly.append(history.counts(fromMs: hour, toMs: min(hour + UTCTime.msPerHour, nowMs + 1)).histogram.quantile(0.95))
+            hour += UTCTime.msPerHour
+        }
+
+        let kinds = Set(objectiveWindow.counts.errors.keys)
+        let messages = latestMessages(check: check, kinds: kinds, history: history, readers: readers,
+                                      fromMs: nowMs - policy.windowMs, nowMs: nowMs)
+
+        var locations: [CheckSLO.Location] = []
+        var combined: [CheckSLO.Combined] = []
+        if history.locations.count > 1 {
+            for name in history.locations {
+                locations.append(CheckSLO.Location(name: name, windows: windowSpecs.map { window($0.label, $0.ms, location: name) }))
+            }
+            for spec in windowSpecs {
+                let minutes = history.combinedMinutes(fromMs: nowMs - spec.ms + 1, toMs: nowMs + 1)
+                combined.append(CheckSLO.Combined(label: spec.label, minutesCovered: minutes.covered, minutesDown: minutes.down))
+            }
+        }
+
+        return CheckSLO(
+            check: check, policy: policy, nowMs: nowMs, state: state, windows: windows, objectiveWindow: objectiveWindow,
+            burnCounts: burnCounts, burnRates: burnRates, alert: alert, budgetRemaining: remaining,
+            timeToExhaustionMs: exhaustion,
+            p50: nearestRank(0.50, durations), p95: nearestRank(0.95, durations), p99: nearestRank(0.99, durations),
+            latest: latest, daily: daily, hourlyP95: hourly, latestMessages: messages,
+            certDays: recent.last(where: { $0.certDays != nil })?.certDays ?? latest?.certDays,
+            locations: locations, combined: combined, stats: history.stats, futureRuns: history.future)
+    }
+
+    /// The value at rank ⌈q·n⌉ (at least 1) of sorted values; nil when empty.
+    public static func nearestRank(_ q: Double, _ sorted: [Double]) -> Double? {
+        guard !sorted.isEmpty else { return nil }
+        let rank = Int((q * Double(sorted.count) - 1e-9).rounded(.up))
+        return sorted[min(sorted.count, max(1, rank)) - 1]
+    }
+
+    /// `30d`, `12h`, `90m`.
+    public static func durationLabel(_ ms: Int64) -> String {
+        if ms % UTCTime.msPerDay == 0 { return "\(ms / UTCTime.msPerDay)d" }
+        if ms % UTCTime.msPerHour == 0 { return "\(ms / UTCTime.msPerHour)h" }
+        return "\(ms / 60_000)m"
+    }
+
+    /// The newest message of each kind: recent raw runs first, then older day files, newest first.
+    static func latestMessages(check: String, kinds: Set<String>, history: CheckHistory, readers: [RunReader],
+                               fromMs: Int64, nowMs: Int64) -> [String: String] {
+        var found: [String: (time: Int64, message: String)] = [:]
+        for record in history.runs.reversed() {
+            guard let error = record.error, kinds.contains(error.kind), found[error.kind] == nil else { continue }
+            found[error.kind] = (record.time, error.message)
+        }
+        var wanted = kinds.subtracting(found.keys)
+        guard !wanted.isEmpty else { return found.mapValues(\.message) }
+        for reader in readers {
+            for file in reader.folder.runFiles(check: check).reversed() where file.day + UTCTime.msPerDay > fromMs {
+                guard file.day < history.rawFromMs else { continue }
+                var ignored = ReadStats()
+                RunReader.decodeLines(file.path, RunLine.decode, stats: &ignored) { record in
+                    guard let error = record.error, wanted.contains(error.kind), record.time >= fromMs, record.time <= nowMs else { return }
+                    if record.time >= (found[error.kind]?.time ?? .min) { found[error.kind] = (record.time, error.message) }
+                }
+                wanted.subtract(found.keys)
+                if wanted.isEmpty { break }
+            }
+        }
+        return found.mapValues(\.message)
+    }
+}
