@@ -18,6 +18,7 @@ import math
 import os
 import re
 import sys
+from datetime import datetime, timezone
 from decimal import Decimal, ROUND_DOWN
 
 MS_MIN = 60_000
@@ -103,6 +104,17 @@ def walk(node, path=()):
         yield path, node
 
 
+def dicts(node):
+    """Every dict in node, depth first, in document order."""
+    if isinstance(node, dict):
+        yield node
+        for v in node.values():
+            yield from dicts(v)
+    elif isinstance(node, list):
+        for v in node:
+            yield from dicts(v)
+
+
 def check_objects(doc, names):
     """{check: the JSON object describing it}: a dict with a string field equal to the name, or a dict
     keyed by the name."""
@@ -135,9 +147,36 @@ def sonde_json_mode(expected, cutoff, path, slack_h):
         doc = docs
     names = set(expected["per_check"])
     objects = check_objects(doc, names)
+    label = f"{expected['days']}d"
+    # sonde's clock: its window of length W holds the runs started in (now - W, now].
+    sonde_cut = None
+    generated = doc.get("generated") if isinstance(doc, dict) else None
+    if isinstance(generated, str):
+        try:
+            now = datetime.strptime(generated, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+            sonde_cut = round(now.timestamp() * 1000) - expected["days"] * 86_400_000 + 1
+        except ValueError:
+            pass
     matched, problems, how = 0, [], set()
     for check, obj in sorted(objects.items()):
         info = expected["per_check"][check]
+        # 0. the shape of sonde 0.x: {"checks": [{"check", "windows": [{"window": "30d", "runs", "good", ...}]}]}
+        window = next((d for d in dicts(obj) if d.get("window") == label and "runs" in d and "good" in d), None)
+        if window is not None:
+            if sonde_cut is not None:
+                want = truth(info, sonde_cut)
+                what = f'exact runs and good of "{label}" at sonde\'s clock ("generated"), uptime ratio'
+            else:
+                want = truth_last(info, int(window["runs"]))
+                what = f'runs and good of "{label}" = the last `runs` runs, uptime ratio'
+            up = window.get("uptime")
+            if (int(window["runs"]), int(window["good"])) == want and (up is None or abs(up - want[1] / want[0]) < 1e-12):
+                matched += 1
+                how.add(what)
+            else:
+                problems.append(f"sonde {check}: window {label}: runs {window['runs']} good {window['good']} "
+                                f"uptime {up!r}; truth {want} ({what})")
+            continue
         leaves = list(walk(obj))
         in_window = [(p, v) for p, v in leaves if any(WINDOW_KEY.search(str(x)) for x in p)]
         # 1. run counts of the 30-day window: exact check.

@@ -119,14 +119,14 @@ SQLITE_OK=$(python3 bench/report-verify.py sqlite "$B/expected.json" "$CUTOFF" "
 HAVE_SONDE=0 SONDE_OK="- (not run)" SONDE_NOTE=""
 if [ ! -x "$BIN" ]; then
   SONDE_NOTE="no sonde binary at $BIN (make build, or set SONDE_BIN): sonde side skipped"
-elif ! "$BIN" report --help >/dev/null 2>&1 && ! "$BIN" help report >/dev/null 2>&1; then
+elif ! "$BIN" --help 2>&1 | grep -qE '^ +report( |$)'; then
   SONDE_NOTE="\`$BIN report\` does not exist yet in this build: sonde side skipped"
 else
   HAVE_SONDE=1
 fi
-REPORT_ARGS=(report --data "$DATA" --out "$OUT")
+REPORT_ARGS=(report --data "$DATA" --out "$OUT" --checks "$B/checks")   # @slo 99.9% 30d, no @latency
 if ((HAVE_SONDE)); then
-  if "$BIN" report --help 2>&1 | grep -q -- '--checks'; then REPORT_ARGS+=(--checks "$B/checks"); fi
+  "$BIN" validate "$B/checks" >/dev/null || die "sonde validate rejects the generated checks in $B/checks"
   # shellcheck disable=SC2206
   [ -n "${SONDE_REPORT_ARGS:-}" ] && REPORT_ARGS+=($SONDE_REPORT_ARGS)
   say "checking sonde's answer against the truth: ${REPORT_ARGS[*]} --json"
@@ -157,7 +157,10 @@ run_timed() {
   /usr/bin/time -v -o "$T/$name.time" "$@" <"$input" >"$T/$name.out" 2>"$T/$name.err" \
     || die "$name failed: $(head -5 "$T/$name.err")"
   end=$EPOCHREALTIME
-  echo "$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f", b - a }') $(awk -F': ' '/Maximum resident set size/ { print $2 }' "$T/$name.time")" >> "$T/$name"
+  # wall_s rss_kb cpu_s (user + system)
+  echo "$(awk -v a="$start" -v b="$end" 'BEGIN { printf "%.4f", b - a }')" \
+       "$(awk -F': ' '/Maximum resident set size/ { r = $2 } /User time/ { u = $2 } /System time/ { s = $2 }
+                      END { printf "%s %.2f", r, u + s }' "$T/$name.time")" >> "$T/$name"
 }
 sqlite_round() {  # sqlite_round NAME QUERY: whole process timed; the query's .timer real into $T/NAME.q
   printf '.timer on\n%s\n' "$2" > "$T/$1.sql"   # .timer reports only for statements read from stdin
@@ -194,7 +197,9 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (b > 0) printf "%.2f", a / b; else
 QI=$(med "$T/sqlite-idx.q" 1); QS=$(med "$T/sqlite-scan.q" 1)
 PI=$(med "$T/sqlite-idx" 1); PS=$(med "$T/sqlite-scan" 1)
 RI=$(med "$T/sqlite-idx" 2); RS=$(med "$T/sqlite-scan" 2)
-if ((HAVE_SONDE)); then SW=$(med "$T/sonde" 1); SR=$(med "$T/sonde" 2); fi
+CI=$(med "$T/sqlite-idx" 3); CS=$(med "$T/sqlite-scan" 3)
+if ((HAVE_SONDE)); then SW=$(med "$T/sonde" 1); SR=$(med "$T/sonde" 2); SC=$(med "$T/sonde" 3); fi
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 
 CPU=$(awk -F': *' '/^model name/ { print $2; exit }' /proc/cpuinfo)
 MEM=$(awk '/^MemTotal/ { printf "%.0f GB", $2 / 1048576 }' /proc/meminfo)
@@ -206,7 +211,7 @@ MADE=$(cat "$B/.made" 2>/dev/null || echo '?')
   echo "## sonde report benchmark — $(date -u +%Y-%m-%dT%H:%MZ)"
   echo
   echo "\`bash bench/report.sh\` (SEED=$SEED CHECKS=$CHECKS DAYS=$DAYS ROUNDS=$ROUNDS) — sonde $REV, $SWIFT_V, sqlite3 $SQLITE_V," \
-       "$(nproc) × $CPU, $MEM RAM, Linux $(uname -r), load average before $LOAD_BEFORE."
+       "$(nproc) × $CPU, $MEM RAM, Linux $(uname -r), load average before / after the rounds $LOAD_BEFORE / $LOAD_AFTER (a shared machine: other work shows as spread)."
   echo "Data: $CHECKS checks × $DAYS days × one run a minute = $ROWS runs ($RUN_FILES day files, $HOUR_LINES hour lines" \
        "in $HOUR_FILES month files, $DATA_MB MB; sqlite3 DB $DB_MB MB); $MADE. Window: the last $DAYS days (\`t >= $CUTOFF\`)."
   echo
@@ -218,12 +223,14 @@ MADE=$(cat "$B/.made" 2>/dev/null || echo '?')
     echo "| whole process (open DB, query, exit) | $(ms "$SW") | $(ms "$PI") | $(ms "$PS") |"
     echo "| ratio sqlite3 / sonde (query time) | | **$(ratio "$QI" "$SW")** | $(ratio "$QS" "$SW") |"
     echo "| ratio sqlite3 / sonde (whole process) | | $(ratio "$PI" "$SW") | $(ratio "$PS" "$SW") |"
+    echo "| whole-process CPU, user + system (median) | $SC s | $CI s | $CS s |"
     echo "| peak RSS (median) | $(mb "$SR") | $(mb "$RI") | $(mb "$RS") |"
     echo "| $DAYS-day uptime per check = truth | $SONDE_OK | $SQLITE_OK | (same query) |"
   else
     echo "| what is timed | — | query only (\`.timer on\`, real): uptime per check | same query with \`NOT INDEXED\` |"
     echo "| median time ($ROUNDS runs) | — | **$(ms "$QI")** ($(range "$T/sqlite-idx.q" 1) s) | $(ms "$QS") ($(range "$T/sqlite-scan.q" 1) s) |"
     echo "| whole process (open DB, query, exit) | — | $(ms "$PI") | $(ms "$PS") |"
+    echo "| whole-process CPU, user + system (median) | — | $CI s | $CS s |"
     echo "| peak RSS (median) | — | $(mb "$RI") | $(mb "$RS") |"
     echo "| $DAYS-day uptime per check = truth | — | $SQLITE_OK | (same query) |"
   fi
