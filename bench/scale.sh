@@ -8,7 +8,9 @@
 #        bash bench/scale.sh --analyse DIR [TIME [LOG]]   print the table for an existing data folder
 #                                                         (TIME: `/usr/bin/time -v -o` output, LOG: sonde's stderr)
 # Env:   CHECKS (2000), INTERVAL (2, seconds), SECONDS_RUN (60), SONDE_BIN (.build/release/sonde),
-#        KEEP=1 keeps the temporary folder (checks, data, logs) and prints where it is.
+#        KEEP=1 keeps the temporary folder (checks, data, logs) and prints where it is,
+#        RESULTS (bench/results-scale.md, or bench/results-scale-CHECKSxINTERVALs.md when CHECKS or
+#        INTERVAL is not the default) is where the table goes.
 # Installs what is missing (nginx-light, time, jq) with apt-get; the system nginx is not touched.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +19,8 @@ CHECKS=${CHECKS:-2000}
 INTERVAL=${INTERVAL:-2}
 SECONDS_RUN=${SECONDS_RUN:-60}
 BIN=${SONDE_BIN:-.build/release/sonde}
+if [ "$CHECKS" = 2000 ] && [ "$INTERVAL" = 2 ]; then RESULTS=${RESULTS:-bench/results-scale.md}
+else RESULTS=${RESULTS:-bench/results-scale-${CHECKS}x${INTERVAL}s.md}; fi
 LATE_GOAL_MS=100      # a run counts as on time when late_ms < this
 LATE_GOAL_SHARE=99.9  # percent of runs on time
 RSS_GOAL_MB=200       # peak RSS, MB (10^6 bytes)
@@ -287,5 +291,5 @@ TIME_PID=""
 if grep -q 'Command terminated by signal' "$T/time.txt"; then SONDE_RC="$(grep -o 'signal [0-9]*' "$T/time.txt")"; fi
 
 say "analysing $(find "$T/data" -name 'runs-*.jsonl' | wc -l) run files"
-TIME_FILE="$T/time.txt" SONDE_LOG="$T/sonde.log" analyse "$T/data" | tee bench/results-scale.md
-say "written to bench/results-scale.md"
+TIME_FILE="$T/time.txt" SONDE_LOG="$T/sonde.log" analyse "$T/data" | tee "$RESULTS"
+say "written to $RESULTS"

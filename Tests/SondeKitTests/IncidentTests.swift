@@ -87,6 +87,41 @@ struct IncidentTests {
         #expect(incident?.durationMs(nowMs: .max) == 4000, "until the latest run, not until now")
     }
 
+    @Test("a day-long outage keeps exact counts and times but a bounded, evenly thinned set of samples")
+    func longOutageStaysSmall() throws {
+        // 300 good runs, then 86,400 failures at one a second, then two good runs.
+        let pattern = String(repeating: ".", count: 300) + String(repeating: "s", count: 86_400) + ".."
+        let runs = Self.runs(pattern, start: Self.t0 - 2 * 86_400_000)
+        let (transitions, _) = Self.replay(runs)
+        let incident = try #require(Self.incidents(transitions).resolved.first)
+        #expect(incident.runs == 86_400 && incident.failedRuns == 86_400)
+        #expect(incident.startedMs == runs[300].time && incident.resolvedMs == runs[300 + 86_400].time)
+        #expect(incident.samples.count <= IncidentDetector.sampleLimit && incident.samples.count > IncidentDetector.sampleLimit / 2)
+        let gaps = Set(zip(incident.samples.dropFirst(), incident.samples).map { $0.timeMs - $1.timeMs })
+        #expect(gaps.count == 1, "samples are evenly spaced: \(gaps.sorted().prefix(5))")
+        #expect(incident.before.count == IncidentDetector.beforeLimit, "the last 120 good runs before the outage")
+        #expect(incident.before.last?.timeMs == runs[299].time)
+
+        // The live detector finds the same incident and keeps no samples at all.
+        var live = IncidentDetector(check: "api", location: "eu", policy: SLOPolicy(), downAfter: 3, upAfter: 2,
+                                    startMs: runs[0].time, keepsSamples: false)
+        var liveResolved: [Incident] = []
+        for run in runs { for case .resolved(let i) in live.observe(run) { liveResolved.append(i) } }
+        let same = try #require(liveResolved.first)
+        #expect((same.startedMs, same.detectedMs, same.resolvedMs, same.runs, same.failedRuns)
+            == (incident.startedMs, incident.detectedMs, incident.resolvedMs, incident.runs, incident.failedRuns))
+        #expect(same.samples.isEmpty && same.before.isEmpty)
+    }
+
+    @Test("the 'before' samples cover only the 30 minutes before the first failure")
+    func beforeIsThirtyMinutes() throws {
+        // A good run every 5 minutes for 2 hours, then an outage.
+        let runs = Self.runs(String(repeating: ".", count: 24) + "sss..", every: 300_000, start: Self.t0 - 3 * UTCTime.msPerHour)
+        let incident = try #require(Self.incidents(Self.replay(runs).transitions).resolved.first)
+        #expect(incident.before.map(\.timeMs) == runs[18..<24].map(\.time).filter { $0 >= runs[24].time - 30 * 60_000 })
+        #expect(incident.before.count == 6)
+    }
+
     @Test("flapping starts above 20% weighted changes over 21 runs and ends below 5%")
     func flapping() {
         #expect(IncidentDetector.flapPercent(Array(repeating: true, count: 21)) == 0)

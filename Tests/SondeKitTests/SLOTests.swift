@@ -104,6 +104,18 @@ struct SLOTests {
         #expect(fiveMinute.coverage(intervalMs: 300_000) == 1)
     }
 
+    @Test("burn counters saturate instead of wrapping, and never count more failures than runs")
+    func burnCounterSaturates() {
+        var counter = BurnCounter(policy: SLOPolicy(), nowMs: Self.now)
+        counter.addHour(timeMs: Self.now, runs: 70_000, bad: 80_000)
+        counter.addHour(timeMs: Self.now, runs: 10, bad: 0)
+        let counts = counter.sum(7 * UTCTime.msPerHour)  // past 6 h: the hour ring
+        #expect(counts.runs == Int64(UInt16.max) && counts.bad == Int64(UInt16.max))
+        for _ in 0..<3 { counter.add(timeMs: Self.now, ok: false) }
+        counter.add(timeMs: Self.now, ok: true)
+        #expect(counter.sum(60_000) == (runs: 4, bad: 3))
+    }
+
     @Test("uptime is truncated, never rounded up")
     func truncation() {
         #expect(PercentText.ratio(999_996, 1_000_000) == "99.999%")

@@ -16,10 +16,14 @@ public struct Incident: Sendable, Equatable {
     /// Failed runs per error kind, with the first and the latest message of each.
     public var kinds: [String: KindSummary] = [:]
     public var timeline: [TimelineEntry] = []
-    /// Every run from the first failure to the resolution (for latency during and the chart).
+    /// Runs from the first failure to the resolution (for latency during and the chart): every run up
+    /// to `IncidentDetector.sampleLimit`, then an even thinning of them (every 2nd, 4th, … run).
+    /// Empty in the live daemon, which writes no write-ups.
     public var samples: [Sample] = []
-    /// Runs in the 30 minutes before the first failure (for latency before).
+    /// Up to the last 120 runs in the 30 minutes before the first failure (for latency before).
     public var before: [Sample] = []
+    /// The latest run seen while the incident was open.
+    public var lastRunMs: Int64?
     /// Highest 1-hour burn rate seen while the incident was open.
     public var peakBurnRate: Double?
     /// Failed runs of the incident ÷ the failures the objective allows over its window, at resolution
@@ -35,11 +39,8 @@ public struct Incident: Sendable, Equatable {
     /// stopped: time without runs is not counted as down).
     public func durationMs(nowMs: Int64) -> Int64 {
         if let resolvedMs { return resolvedMs - startedMs }
-        return min(nowMs, samples.last?.timeMs ?? detectedMs) - startedMs
+        return min(nowMs, lastRunMs ?? detectedMs) - startedMs
     }
-
-    /// The latest run seen (ongoing incidents).
-    public var lastRunMs: Int64? { samples.last?.timeMs }
 
     /// Resolution minus start, for resolved incidents (what MTTR averages).
     public var resolvedDurationMs: Int64? { resolvedMs.map { $0 - startedMs } }

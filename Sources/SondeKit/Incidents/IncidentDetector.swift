@@ -19,12 +19,20 @@ public struct IncidentDetector: Sendable {
     static let flapWindow = 21
     /// Rows of alternating success and failure beyond this many are collapsed into one.
     static let collapseAfter = 3
+    /// Samples an incident keeps for its write-up; past this, every other one is dropped and only
+    /// every 2nd (then 4th, …) run is kept, so a days-long outage stays a few hundred kilobytes.
+    public static let sampleLimit = 4_096
+    /// Samples kept for "latency before": the last this many runs of the 30 minutes before.
+    public static let beforeLimit = 120
 
     public let check: String
     public let location: String
     public var downAfter: Int
     public var upAfter: Int
     public private(set) var policy: SLOPolicy
+    /// Whether incidents keep latency samples (`sonde incidents`: yes; the live daemon, which only
+    /// needs the times and counts, no: memory stays flat however long an outage lasts).
+    public let keepsSamples: Bool
 
     /// The open incident, if any (detected, not yet resolved).
     public private(set) var open: Incident?
@@ -43,19 +51,24 @@ public struct IncidentDetector: Sendable {
     private var burn: BurnCounter
     private var lastBurnMinute: Int64 = .min
     private var usedIDs: Set<String> = []
+    /// Runs seen since the open incident started, and the sampling stride (a power of two).
+    private var runIndex = 0
+    private var sampleStride = 1
 
-    public init(check: String, location: String, policy: SLOPolicy, downAfter: Int, upAfter: Int, startMs: Int64 = 0) {
+    public init(check: String, location: String, policy: SLOPolicy, downAfter: Int, upAfter: Int, startMs: Int64 = 0,
+                keepsSamples: Bool = true) {
         self.check = check
         self.location = location
         self.policy = policy
         self.downAfter = max(1, downAfter)
         self.upAfter = max(1, upAfter)
+        self.keepsSamples = keepsSamples
         burn = BurnCounter(policy: policy, nowMs: startMs)
     }
 
-    public init(check: String, location: String, settings: MonitorSettings, startMs: Int64 = 0) {
+    public init(check: String, location: String, settings: MonitorSettings, startMs: Int64 = 0, keepsSamples: Bool = true) {
         self.init(check: check, location: location, policy: SLOPolicy(settings: settings),
-                  downAfter: settings.downAfter, upAfter: settings.upAfter, startMs: startMs)
+                  downAfter: settings.downAfter, upAfter: settings.upAfter, startMs: startMs, keepsSamples: keepsSamples)
     }
 
     /// Applies changed directives (a reload); the state is kept.
@@ -74,7 +87,9 @@ public struct IncidentDetector: Sendable {
         let sample = Sample(run)
 
         if var incident = open {
-            incident.samples.append(sample)
+            incident.runs += 1
+            incident.lastRunMs = run.time
+            addSample(sample, to: &incident)
             if run.ok {
                 if goodStreak == 0 {
                     goodStreakStart = run.time
@@ -85,7 +100,7 @@ public struct IncidentDetector: Sendable {
                 if goodStreak >= upAfter, let resolvedAt = goodStreakStart {
                     incident.resolvedMs = resolvedAt
                     incident.samples.removeAll { $0.timeMs >= resolvedAt }
-                    incident.runs = incident.samples.count
+                    incident.runs -= goodStreak  // the closing streak starts at the resolution
                     incident.budgetShare = budgetShare(incident)
                     incident.timeline.append(TimelineEntry(
                         timeMs: resolvedAt, event: .resolved,
@@ -110,8 +125,11 @@ public struct IncidentDetector: Sendable {
             }
         } else if run.ok {
             failures.removeAll()
-            before.append(sample)
-            before.removeAll { $0.timeMs < run.time - 30 * 60_000 }
+            if keepsSamples {
+                before.append(sample)
+                // Trimmed in batches: amortised O(1) per run.
+                if before.count >= 2 * Self.beforeLimit { before.removeFirst(before.count - Self.beforeLimit) }
+            }
         } else {
             failures.append(run)
             if failures.count >= downAfter, let first = failures.first {
@@ -121,10 +139,15 @@ public struct IncidentDetector: Sendable {
                 usedIDs.insert(id)
                 var incident = Incident(id: id, check: check, location: location, startedMs: first.time,
                                         detectedMs: run.time, downAfter: downAfter, upAfter: upAfter)
-                incident.before = before
+                incident.before = Array(before.filter { $0.timeMs >= first.time - 30 * 60_000 }.suffix(Self.beforeLimit))
+                before = []
                 lastKind = nil
+                runIndex = 0
+                sampleStride = 1
                 for failure in failures {
-                    incident.samples.append(Sample(failure))
+                    incident.runs += 1
+                    incident.lastRunMs = failure.time
+                    addSample(Sample(failure), to: &incident)
                     record(failure: failure, in: &incident)
                 }
                 incident.timeline.append(TimelineEntry(
@@ -157,6 +180,8 @@ public struct IncidentDetector: Sendable {
         goodStreakStart = nil
         lastKind = incident.mainKind
         usedIDs.insert(incident.id)
+        runIndex = incident.runs
+        sampleStride = 1
     }
 
     /// Adds an "alert sent" row to the open incident (live, when a webhook went out).
@@ -190,7 +215,18 @@ public struct IncidentDetector: Sendable {
             incident.timeline.append(TimelineEntry(timeMs: run.time, event: .kindChanged, evidence: Self.evidence(run)))
         }
         lastKind = kind
-        incident.runs = incident.samples.count
+    }
+
+    /// Keeps every `sampleStride`-th run of the open incident; at the limit, halves the samples and
+    /// doubles the stride.
+    private mutating func addSample(_ sample: Sample, to incident: inout Incident) {
+        defer { runIndex += 1 }
+        guard keepsSamples, runIndex % sampleStride == 0 else { return }
+        incident.samples.append(sample)
+        if incident.samples.count > Self.sampleLimit {
+            incident.samples = incident.samples.enumerated().compactMap { $0.offset % 2 == 0 ? $0.element : nil }
+            sampleStride *= 2
+        }
     }
 
     private mutating func observeFlapping(_ run: RunRecord) -> [Transition] {

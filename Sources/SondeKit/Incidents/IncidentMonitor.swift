@@ -45,7 +45,7 @@ public final class IncidentMonitor: Sendable {
         var late: [IncidentEvent] = []
         for script in fresh {
             var detector = IncidentDetector(check: script.name, location: location, settings: script.settings,
-                                            startMs: nowMs - Self.replayMs)
+                                            startMs: nowMs - Self.replayMs, keepsSamples: false)
             // An incident still open in the events file continues.
             let stillOpen = known.filter { $0.value.opened?.check == script.name && !$0.value.resolved }
             var replayFrom = nowMs - Self.replayMs
@@ -178,6 +178,7 @@ public final class IncidentMonitor: Sendable {
             if case .integer(let n)? = opened["failed_runs"] { count = Int(n) }
             incident.kinds[kind] = KindSummary(count: count, firstMs: incident.startedMs, firstMessage: message, latestMessage: message)
             incident.failedRuns = count
+            incident.runs = count  // the runs up to detection all failed
         }
         return incident
     }

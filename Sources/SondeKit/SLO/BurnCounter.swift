@@ -4,9 +4,16 @@
 /// hour (the current partial minute or hour included). Used live for `/metrics` and when replaying
 /// runs for incidents.
 struct BurnCounter: Sendable {
+    /// 16 bits are plenty (one check runs at most 3,600 times an hour) and halve the rings: with
+    /// 10,000 checks the two counters per check weigh 86 MB instead of 173 MB. Additions saturate.
     struct Counts: Sendable {
-        var runs: UInt32 = 0
-        var bad: UInt32 = 0
+        var runs: UInt16 = 0
+        var bad: UInt16 = 0
+
+        mutating func add(runs more: UInt32, bad moreBad: UInt32) {
+            runs = UInt16(min(UInt32(UInt16.max), UInt32(runs) + more))
+            bad = min(runs, UInt16(min(UInt32(UInt16.max), UInt32(bad) + moreBad)))
+        }
     }
 
     static let minuteBuckets = 360
@@ -50,9 +57,7 @@ struct BurnCounter: Sendable {
     mutating func add(timeMs: Int64, ok: Bool) {
         let minute = timeMs / 60_000
         if minute <= lastMinute, lastMinute - minute < Int64(minutes.count) {
-            let index = Int(minute % Int64(minutes.count))
-            minutes[index].runs += 1
-            if !ok { minutes[index].bad += 1 }
+            minutes[Int(minute % Int64(minutes.count))].add(runs: 1, bad: ok ? 0 : 1)
         }
         addHour(timeMs: timeMs, runs: 1, bad: ok ? 0 : 1)
     }
@@ -61,9 +66,7 @@ struct BurnCounter: Sendable {
     mutating func addHour(timeMs: Int64, runs: UInt32, bad: UInt32) {
         let hour = timeMs / UTCTime.msPerHour
         guard hour <= lastHour, lastHour - hour < Int64(hours.count) else { return }
-        let index = Int(hour % Int64(hours.count))
-        hours[index].runs &+= runs
-        hours[index].bad &+= bad
+        hours[Int(hour % Int64(hours.count))].add(runs: runs, bad: bad)
     }
 
     /// Runs and failures over the last `ms` (whole buckets).
