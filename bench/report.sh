@@ -19,7 +19,8 @@
 #   sqlite3: the query's own time from `.timer on` (real), and the whole sqlite3 process (open the
 #   DB on disk, query, exit: wall time and peak RSS from /usr/bin/time -v), with the covering index
 #   and with `NOT INDEXED` (a full table scan).
-#   sonde: the whole `sonde report --data DATA --out OUT` process (wall, peak RSS); OUT emptied first.
+#   sonde: the whole `sonde report --data DATA --out OUT` process (wall, peak RSS); OUT holds the previous
+#   round's report, which is rewritten in place (as reports/ is by a cron job).
 # Installs what is missing (python3, sqlite3, time, jq) with apt-get. No network use otherwise.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -168,8 +169,8 @@ sqlite_round() {  # sqlite_round NAME QUERY: whole process timed; the query's .t
   grep -o 'Run Time: real [0-9.]*' "$T/$1.out" | awk '{ print $4 }' >> "$T/$1.q"
   [ "$(grep -vc 'Run Time' "$T/$1.out")" -eq "$CHECKS" ] || die "$1: expected $CHECKS rows: $(head -3 "$T/$1.out")"
 }
-sonde_round() {
-  rm -rf "$OUT"
+sonde_round() {  # OUT kept between rounds, as reports/ is between two runs of sonde report: the files
+  # are rewritten in place (emptying the folder first would time ext4 allocating 500 inodes instead)
   run_timed sonde /dev/null "$BIN" "${REPORT_ARGS[@]}"
 }
 

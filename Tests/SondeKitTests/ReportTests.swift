@@ -98,6 +98,27 @@ struct ReportTests {
         #expect(!FileManager.default.fileExists(atPath: folder.path + "/r/README.md"))
     }
 
+    @Test("an output folder that cannot be written is a clear error naming the path, and the other files are still written")
+    func unwritableOutput() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        var data = DataBuilder()
+        data.every(60_000, from: SLOTests.now - UTCTime.msPerHour, to: SLOTests.now + 1) { _ in false }
+        try data.write(to: folder.path + "/data", hoursBefore: SLOTests.now)
+        // A folder the report needs is a plain file.
+        try folder.write("r1/charts", "not a folder")
+        let first = CapturingConsole()
+        #expect(Self.command([folder.path + "/data"], out: folder.path + "/r1").run(console: first, now: Self.now) == 1)
+        #expect(first.stderr.contains("cannot write \(folder.path)/r1/charts"), "\(first.stderr)")
+        // One file the report writes is a folder: that file fails, the others are written.
+        try FileManager.default.createDirectory(atPath: folder.path + "/r2/badges/api-uptime.svg", withIntermediateDirectories: true)
+        let second = CapturingConsole()
+        #expect(Self.command([folder.path + "/data"], out: folder.path + "/r2").run(console: second, now: Self.now) == 1)
+        #expect(second.stderr.contains("cannot write \(folder.path)/r2/badges/api-uptime.svg: Is a directory"), "\(second.stderr)")
+        #expect(try Self.read(folder.path + "/r2/README.md").contains("[api](checks/api.md)"))
+        #expect(try Self.read(folder.path + "/r2/checks/api.md").contains("# api"))
+    }
+
     @Test("garbage lines, unknown versions and runs from the future are skipped and counted in the footnote")
     func footnoteCounts() throws {
         let folder = try TemporaryFolder()

@@ -78,17 +78,48 @@ public struct ReportCommand: Sendable {
                          incidentPages: SLOReport.incidentPages(in: out + "/incidents", checks: names))
     }
 
-    /// Writes the report's files, replacing the previous ones it wrote.
+    /// Writes the report's files, replacing the previous ones it wrote: folders first, then the
+    /// README and each check's files rendered and written on every core.
     func write(_ report: SLOReport) throws(Failure) {
-        for file in report.files() {
-            let path = out + "/" + file.path
+        for folder in [out] + SLOReport.folders.map({ out + "/" + $0 }) {
             do {
-                try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
-                                                        withIntermediateDirectories: true)
-                try Data(file.contents.utf8).write(to: URL(fileURLWithPath: path))
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             } catch {
-                throw .cannotWrite(path, (error as NSError).localizedDescription)
+                throw .cannotWrite(folder, (error as NSError).localizedDescription)
             }
+        }
+        let failure = Mutex<Failure?>(nil)
+        DispatchQueue.concurrentPerform(iterations: report.checks.count + 1) { index in
+            let files = index == 0 ? [("README.md", report.readme())] : report.files(of: report.checks[index - 1])
+            for (name, contents) in files {
+                let path = out + "/" + name
+                if let reason = Self.writeFile(path, contents) {
+                    failure.withLock { $0 = $0 ?? .cannotWrite(path, reason) }
+                    return
+                }
+            }
+        }
+        if let failure = failure.withLock({ $0 }) { throw failure }
+    }
+
+    /// Replaces `path` with `contents`; the reason on failure.
+    static func writeFile(_ path: String, _ contents: String) -> String? {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return String(cString: strerror(errno)) }
+        defer { close(fd) }
+        var text = contents
+        return text.withUTF8 { bytes -> String? in
+            guard let base = bytes.baseAddress else { return nil }  // empty: nothing to write
+            var offset = 0
+            while offset < bytes.count {
+                let n = Foundation.write(fd, base + offset, bytes.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return String(cString: strerror(errno))
+                }
+                offset += n
+            }
+            return nil
         }
     }
 

@@ -38,16 +38,20 @@ public struct SLOReport: Sendable {
 
     /// Every file of the report: relative path → contents.
     public func files() -> [(path: String, contents: String)] {
-        var out: [(String, String)] = [("README.md", readme())]
-        for check in checks {
-            let name = check.check
-            out.append((pageName(name), page(check)))
-            out.append(("badges/\(name)-uptime.svg", uptimeBadge(check).svg))
-            out.append(("badges/\(name)-latency.svg", latencyBadge(check).svg))
-            out.append(("charts/\(name)-daily.svg", dailyStrip(check).svg))
-            out.append(("charts/\(name)-latency.svg", sparkline(check).svg))
-        }
-        return out
+        [("README.md", readme())] + checks.flatMap(files(of:))
+    }
+
+    /// The folders the report's files go into, relative to its root.
+    public static let folders = ["checks", "badges", "charts"]
+
+    /// The files of one check: its page, its two badges and its two charts.
+    public func files(of check: CheckSLO) -> [(path: String, contents: String)] {
+        let name = check.check
+        return [(pageName(name), page(check)),
+                ("badges/\(name)-uptime.svg", uptimeBadge(check).svg),
+                ("badges/\(name)-latency.svg", latencyBadge(check).svg),
+                ("charts/\(name)-daily.svg", dailyStrip(check).svg),
+                ("charts/\(name)-latency.svg", sparkline(check).svg)]
     }
 
     func pageName(_ check: String) -> String { "checks/\(check).md" }
