@@ -33,8 +33,8 @@ public struct CheckHistory: Sendable {
         for reader in readers {
             var readStats = ReadStats()
             var stored: [Int64: [String: HourRollup]] = [:]
-            for rollup in reader.storedHours(check: check, from: hoursFromMs, to: currentHour, stats: &readStats) {
-                stored[rollup.hour, default: [:]][rollup.location] = rollup
+            reader.forEachStoredHour(check: check, from: hoursFromMs, to: currentHour, stats: &readStats) { rollup in
+                stored[rollup.hour, default: [:]][rollup.location] = rollup  // the last line wins
             }
             var rebuilt: [Int64: [String: HourRollup]] = [:]
             for file in reader.folder.runFiles(check: check) {

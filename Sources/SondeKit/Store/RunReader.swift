@@ -39,15 +39,23 @@ public struct RunReader: Sendable {
     public func storedHours(check: String, from: Int64 = .min, to: Int64 = .max,
                             stats: inout ReadStats) -> [HourRollup] {
         var byKey: [HourKey: HourRollup] = [:]
+        forEachStoredHour(check: check, from: from, to: to, stats: &stats) { rollup in
+            byKey[HourKey(hour: rollup.hour, location: rollup.location)] = rollup
+        }
+        return byKey.values.sorted { ($0.hour, $0.location) < ($1.hour, $1.location) }
+    }
+
+    /// Every stored hour line of `check` for hours in `[from, to)`, in file order (month files in
+    /// time order): where an hour and location has several lines, the last one given is the one
+    /// that counts.
+    public func forEachStoredHour(check: String, from: Int64 = .min, to: Int64 = .max, stats: inout ReadStats,
+                                  _ body: (HourRollup) -> Void) {
         for file in folder.hourFiles(check: check) {
             guard UTCTime.nextMonthStart(file.month) > from, file.month < to else { continue }
             Self.decodeLines(file.path, HourLine.decode, stats: &stats) { rollup in
-                if rollup.hour >= from, rollup.hour < to {
-                    byKey[HourKey(hour: rollup.hour, location: rollup.location)] = rollup
-                }
+                if rollup.hour >= from, rollup.hour < to { body(rollup) }
             }
         }
-        return byKey.values.sorted { ($0.hour, $0.location) < ($1.hour, $1.location) }
     }
 
     /// Hour rollups of `check` for closed hours in `[from, to)`: stored hour lines, plus hours rebuilt
