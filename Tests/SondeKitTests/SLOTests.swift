@@ -116,6 +116,18 @@ struct SLOTests {
         #expect(counter.sum(60_000) == (runs: 4, bad: 3))
     }
 
+    @Test("the live tracker gives one check's figures, the same as the whole snapshot")
+    func trackerFiguresForOneCheck() throws {
+        let tracker = SLOTracker()
+        tracker.setPolicies(["a": SLOPolicy(), "b": SLOPolicy()], nowMs: Self.now)
+        for k in 0..<60 { tracker.add(check: "a", timeMs: Self.now - Int64(k) * 1000, ok: k % 10 != 0, nowMs: Self.now) }
+        let one = try #require(tracker.figures(check: "a", nowMs: Self.now))
+        let all = try #require(tracker.snapshot(nowMs: Self.now)["a"])
+        #expect(one.burn == all.burn && one.remaining == all.remaining)
+        #expect(one.burn[.m5] == 100, "6 of 60 runs failed against a 0.1% budget: burn 100")
+        #expect(tracker.figures(check: "nope", nowMs: Self.now) == nil)
+    }
+
     @Test("uptime is truncated, never rounded up")
     func truncation() {
         #expect(PercentText.ratio(999_996, 1_000_000) == "99.999%")

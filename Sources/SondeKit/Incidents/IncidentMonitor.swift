@@ -120,7 +120,7 @@ public final class IncidentMonitor: Sendable {
         log.log(level, "incident", text, [("check", event.check), ("event", event.kind.rawValue)]
                 + (event.incident.map { [("incident", $0)] } ?? []))
         guard let sender, [.opened, .resolved, .burnAlertStarted, .burnAlertEnded].contains(event.kind) else { return }
-        let figures = slo.snapshot(nowMs: UTCTime.milliseconds(Date()))[event.check]
+        let figures = slo.figures(check: event.check, nowMs: UTCTime.milliseconds(Date()))
         let body = IncidentNotification.payload(event, burn: figures?.burn ?? [:], budgetRemaining: figures?.remaining)
         sender.send(body, id: "\(event.check)|\(event.incident ?? "")|\(event.kind.rawValue)")
     }

@@ -59,6 +59,16 @@ public final class SLOTracker: Sendable {
         }
     }
 
+    /// The same figures for one check (nil when it is not tracked): what a webhook payload carries.
+    public func figures(check: String, nowMs: Int64) -> (policy: SLOPolicy, burn: [BurnWindow: Double], remaining: Double?)? {
+        state.withLock { checks in
+            guard var entry = checks[check] else { return nil }
+            entry.advance(to: nowMs)
+            checks[check] = entry
+            return (entry.policy, entry.burnRates(), entry.budgetRemaining())
+        }
+    }
+
     /// Burn rates per window (absent: insufficient data) and the budget left over the objective's
     /// window, per check.
     public func snapshot(nowMs: Int64) -> [String: (policy: SLOPolicy, burn: [BurnWindow: Double], remaining: Double?)] {
