@@ -452,4 +452,31 @@ struct WebhookTests {
             }
         }
     }
+
+    @Test("a flood of drops gives one log line, then one summary a minute per target, and the rest at shutdown")
+    func dropsAreSummarised() {
+        let console = CapturingConsole()
+        let log = WebhookLog(log: EventLog(format: .text, console: console))
+        let t0: Int64 = 1_000_000
+        for k in 0..<1_000 {
+            log.write(.dropped(target: "https://a.example/…", id: "c\(k)|x|opened"), nowMs: t0 + Int64(k) * 10)
+        }
+        log.write(.dropped(target: "https://b.example/…", id: "other"), nowMs: t0)
+        log.write(.retrying(target: "https://a.example/…", id: "c1|x|opened", attempt: 1, reason: "HTTP 503", delay: .seconds(1)),
+                  nowMs: t0)
+        var lines = console.stderr.split(separator: "\n")
+        #expect(lines.count == 3, "\(lines)")
+        #expect(lines.filter { $0.contains("a.example") && $0.contains("dropped c0|x|opened") }.count == 1)
+        #expect(lines.contains { $0.contains("b.example") && $0.contains("dropped other") })
+        // 999 more drops of a.example were counted; a minute after the first line, the next drop sums them up.
+        log.write(.dropped(target: "https://a.example/…", id: "late"), nowMs: t0 + WebhookLog.dropSummaryMs)
+        lines = console.stderr.split(separator: "\n")
+        #expect(lines.last?.contains("https://a.example/…: dropped 1000 events in the last minute") == true, "\(lines.last ?? "")")
+        log.write(.dropped(target: "https://a.example/…", id: "later"), nowMs: t0 + WebhookLog.dropSummaryMs + 1)
+        log.flush()
+        lines = console.stderr.split(separator: "\n")
+        #expect(lines.last?.contains("https://a.example/…: dropped 1 more events") == true, "\(lines.last ?? "")")
+        #expect(lines.count == 5)
+    }
+
 }

@@ -85,8 +85,9 @@ public struct RunCommand: Sendable {
         var configuration = Prober.Configuration(checksFolder: checks, location: location, variables: resolved)
         configuration.verbose = verbose
         let monitorBox = Mutex<IncidentMonitor?>(nil)
+        let webhookLog = WebhookLog(log: log)
         let sender = targets.isEmpty ? nil : WebhookSender(targets: targets, policy: webhookPolicy) { event in
-            event.write(to: log)
+            webhookLog.write(event, nowMs: UTCTime.milliseconds(Date()))
             if case .delivered(let target, let id, _) = event {
                 monitorBox.withLock { $0 }?.delivered(id: id, target: target)
             }
@@ -146,7 +147,9 @@ public struct RunCommand: Sendable {
         let cancelled = await prober.stop(grace: shutdownGrace)
         if let sender {
             let pending = await sender.flush(timeout: shutdownGrace)
+            webhookLog.flush()
             if pending > 0 { log.warn("webhook", "\(pending) webhook deliveries still pending at exit were abandoned") }
+            if sender.dropped > 0 { log.warn("webhook", "\(sender.dropped) webhook events were dropped in all (queues full)") }
             await writer.flush()
         }
         let (runs, failed) = prober.recorded
