@@ -9,6 +9,9 @@
 #                                                         (TIME: `/usr/bin/time -v -o` output, LOG: sonde's stderr)
 # Env:   CHECKS (2000), INTERVAL (2, seconds), SECONDS_RUN (60), SONDE_BIN (.build/release/sonde),
 #        KEEP=1 keeps the temporary folder (checks, data, logs) and prints where it is,
+#        OUTAGE=1: every check probes a closed loopback port (all fail: 2,000 incidents open at once)
+#        and sonde posts them to a webhook receiver that is down (retries, full queue); results in
+#        bench/results-scale-outage.md unless RESULTS says otherwise.
 #        RESULTS (bench/results-scale.md, or bench/results-scale-CHECKSxINTERVALs.md when CHECKS or
 #        INTERVAL is not the default) is where the table goes.
 # Installs what is missing (nginx-light, time, jq) with apt-get; the system nginx is not touched.
@@ -19,7 +22,9 @@ CHECKS=${CHECKS:-2000}
 INTERVAL=${INTERVAL:-2}
 SECONDS_RUN=${SECONDS_RUN:-60}
 BIN=${SONDE_BIN:-.build/release/sonde}
-if [ "$CHECKS" = 2000 ] && [ "$INTERVAL" = 2 ]; then RESULTS=${RESULTS:-bench/results-scale.md}
+OUTAGE=${OUTAGE:-0}
+if [ "$OUTAGE" = 1 ]; then RESULTS=${RESULTS:-bench/results-scale-outage.md}
+elif [ "$CHECKS" = 2000 ] && [ "$INTERVAL" = 2 ]; then RESULTS=${RESULTS:-bench/results-scale.md}
 else RESULTS=${RESULTS:-bench/results-scale-${CHECKS}x${INTERVAL}s.md}; fi
 LATE_GOAL_MS=100      # a run counts as on time when late_ms < this
 LATE_GOAL_SHARE=99.9  # percent of runs on time
@@ -124,7 +129,11 @@ analyse() {  # analyse DATA_DIR: prints the Markdown report on stdout
   echo "| checks × interval × duration | $CHECKS × ${INTERVAL} s × ${SECONDS_RUN} s | |"
   echo "| runs recorded | $runs (expected ≈ $expected; $seen checks with runs, $min–$max runs each, ≈ $per_check expected) | |"
   [ -n "${SKIPPED:-}" ] && echo "| slots skipped (sonde_runs_skipped_total) / records dropped | $SKIPPED / ${DROPPED:--} | 0 / 0 |"
-  echo "| failed runs | $failed${kinds:+ ($kinds)} | 0: $( ((failed == 0)) && echo met || echo '**not met**') |"
+  if [ "${OUTAGE:-0}" = 1 ]; then
+    echo "| failed runs (outage: all should fail) | $failed${kinds:+ ($kinds)} | all: $( ((failed == runs)) && echo met || echo '**not met**') |"
+  else
+    echo "| failed runs | $failed${kinds:+ ($kinds)} | 0: $( ((failed == 0)) && echo met || echo '**not met**') |"
+  fi
   echo "| runs starting < ${LATE_GOAL_MS} ms late | $share_s | ≥ ${LATE_GOAL_SHARE}%: $late_ok |"
   echo "| late_ms p50 / p99 / p99.9 / max | $l50 / $l99 / $l999 / $lmax | |"
   echo "| run duration ms p50 / p99 / p99.9 / max | $m50 / $m99 / $m999 / $mmax | |"
@@ -245,25 +254,31 @@ reply=$(timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT; printf 'GET /health
 NGINX_WORKER=$(children_of "$NGINX_PID" | head -1)
 say "nginx $NGINX_PID (worker $NGINX_WORKER) on 127.0.0.1:$PORT"
 
+TARGET_PORT=$PORT EXTRA=()
+if [ "$OUTAGE" = 1 ]; then
+  TARGET_PORT=$(free_port)                              # nobody listens: connection refused
+  EXTRA=(--webhook "http://127.0.0.1:$(free_port)/hook")  # a receiver that is down
+  say "outage: checks probe closed port $TARGET_PORT; webhooks go to a closed port"
+fi
 width=${#CHECKS}; ((width >= 4)) || width=4
 for ((i = 1; i <= CHECKS; i++)); do
-  printf '# @every %ss\n# @timeout 5s\nGET http://127.0.0.1:%s/health\nHTTP 200\n' "$INTERVAL" "$PORT" \
+  printf '# @every %ss\n# @timeout 5s\nGET http://127.0.0.1:%s/health\nHTTP 200\n' "$INTERVAL" "$TARGET_PORT" \
     > "$T/checks/$(printf "c%0${width}d" "$i").hurl"
 done
-"$BIN" check "$T/checks/$(printf "c%0${width}d" 1).hurl" >/dev/null \
+[ "$OUTAGE" = 1 ] || "$BIN" check "$T/checks/$(printf "c%0${width}d" 1).hurl" >/dev/null \
   || die "sonde check fails on the generated check"
 
 MPORT=$(free_port)
-HEADER="## sonde scale benchmark — $(date -u +%Y-%m-%dT%H:%MZ)
+HEADER="## sonde scale benchmark$([ "$OUTAGE" = 1 ] && echo ': every check down at once, webhook receiver down') — $(date -u +%Y-%m-%dT%H:%MZ)
 
-\`CHECKS=$CHECKS INTERVAL=$INTERVAL SECONDS_RUN=$SECONDS_RUN bash bench/scale.sh\` — sonde $(git rev-parse --short HEAD 2>/dev/null || echo '?'), \
+\`$([ "$OUTAGE" = 1 ] && echo 'OUTAGE=1 ')CHECKS=$CHECKS INTERVAL=$INTERVAL SECONDS_RUN=$SECONDS_RUN bash bench/scale.sh\` — sonde $(git rev-parse --short HEAD 2>/dev/null || echo '?'), \
 $(nproc) CPUs, Linux $(uname -r), load average before $(cut -d' ' -f1-3 /proc/loadavg), \
 nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///') (1 worker, loopback), \`ulimit -n\` $(ulimit -n), tcp_tw_reuse $(cat /proc/sys/net/ipv4/tcp_tw_reuse 2>/dev/null || echo '?')."
 say "$CHECKS checks every ${INTERVAL}s for ${SECONDS_RUN}s (load average $(cut -d' ' -f1-3 /proc/loadavg))"
 
 launch=$(date +%s.%N)
 /usr/bin/time -v -o "$T/time.txt" "$BIN" run --checks "$T/checks" --data "$T/data" \
-  --metrics "127.0.0.1:$MPORT" >"$T/sonde.out" 2>"$T/sonde.log" &
+  --metrics "127.0.0.1:$MPORT" "${EXTRA[@]}" >"$T/sonde.out" 2>"$T/sonde.log" &
 TIME_PID=$!
 for _ in $(seq 1200); do
   grep -q ' start: ' "$T/sonde.log" 2>/dev/null && break
