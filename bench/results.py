@@ -1,0 +1,197 @@
+#!/usr/bin/env python3
+"""Assembles bench/results.md from the results-*.md files the bench scripts wrote: the machine, the
+versions, one table with every goal of the benchmarks (figure, goal, met or not) and then each
+scenario's own table. It reads what the scripts measured and invents nothing: a scenario whose file
+is missing shows as "not run".
+
+Usage: python3 bench/results.py [BENCH_DIR]   (make bench runs it last)
+"""
+import datetime
+import os
+import platform
+import re
+import subprocess
+import sys
+
+BENCH = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
+
+
+def read(name):
+    path = os.path.join(BENCH, name)
+    try:
+        with open(path, encoding="utf-8") as f:
+            return f.read()
+    except OSError:
+        return None
+
+
+def row(text, label):
+    """The cells of the first table row whose first cell starts with `label` (None when absent)."""
+    if text is None:
+        return None
+    for line in text.splitlines():
+        if not line.startswith("|"):
+            continue
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if cells and cells[0].startswith(label):
+            return cells
+    return None
+
+
+def verdict(cell):
+    """'met' / 'not met' from a goal cell such as '≥ 99.9%: met' or '< 200 MB: **not met**'."""
+    if cell is None:
+        return "?"
+    low = cell.lower()
+    if "not met" in low:
+        return "**not met**"
+    if "met" in low:
+        return "met"
+    return "?"
+
+
+def command(argv):
+    try:
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=10)
+        return (out.stdout or out.stderr).strip().splitlines()[0]
+    except (OSError, subprocess.SubprocessError, IndexError):
+        return "not installed"
+
+
+def dpkg_version(package):
+    try:
+        out = subprocess.run(["dpkg-query", "-W", "-f=${Version}", package], capture_output=True, text=True, timeout=10)
+        return out.stdout.strip() or "not installed"
+    except (OSError, subprocess.SubprocessError):
+        return "not installed"
+
+
+def machine():
+    cpu = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    cpu = line.split(":", 1)[1].strip()
+                    break
+        with open("/proc/meminfo") as f:
+            mem = int(f.readline().split()[1]) / 1048576
+    except OSError:
+        mem = 0
+    debian = read_first("/etc/debian_version")
+    return f"{os.cpu_count()} × {cpu}, {mem:.0f} GiB RAM, Linux {platform.release()}, Debian {debian}"
+
+
+def read_first(path):
+    try:
+        with open(path) as f:
+            return f.readline().strip()
+    except OSError:
+        return "?"
+
+
+def goals():
+    """(scenario, goal, measured, verdict, where) rows."""
+    out = []
+
+    probe = read("results-probe-cpu.md")
+    r = row(probe, "**goal")
+    if r is None:
+        r = row(probe, "goal")
+    if probe is None:
+        out.append(("CPU per probe", "sonde ≤ 0.2× blackbox_exporter", "not run", "?", "results-probe-cpu.md"))
+    else:
+        measured = r[1] if r and len(r) > 1 else "see the file"
+        out.append(("CPU per probe", "sonde ≤ 0.2× blackbox_exporter", measured,
+                    verdict(" ".join(r[1:]) if r else None), "results-probe-cpu.md"))
+
+    for name, label in [("results-scale.md", "2,000 checks every 2 s for 60 s"),
+                        ("results-scale-10000x10s.md", "10,000 checks every 10 s for 60 s"),
+                        ("results-scale-outage.md", "2,000 checks every 2 s, all down, webhook receiver down")]:
+        text = read(name)
+        late = row(text, "runs starting < 100 ms late")
+        rss = row(text, "sonde peak RSS")
+        if text is None:
+            out.append((label, "≥ 99.9% of runs start < 100 ms late", "not run", "?", name))
+            continue
+        out.append((label, "≥ 99.9% of runs start < 100 ms late", late[1] if late else "?",
+                    verdict(late[2] if late else None), name))
+        rss_goal = "peak RSS < 200 MB" if name != "results-scale-10000x10s.md" else "peak RSS (no goal set; < 200 MB shown)"
+        out.append((label, rss_goal, rss[1] if rss else "?", verdict(rss[2] if rss else None)
+                    if name != "results-scale-10000x10s.md" else f"({verdict(rss[2] if rss else None).strip('*')})", name))
+
+    timing = read("results-timing.md")
+    if timing is None:
+        out.append(("Timing truth", "median difference to curl < 0.5 ms (ttfb, total)", "not run", "?", "results-timing.md"))
+    else:
+        for label in ("ttfb", "total"):
+            r = row(timing, f"**{label}") or row(timing, label)
+            out.append(("Timing truth", f"{label}: median difference to curl -w < 0.5 ms",
+                        r[-2] if r and len(r) > 2 else "see the file", verdict(r[-1] if r else None), "results-timing.md"))
+
+    report = read("results-report.md")
+    ratio = row(report, "ratio sqlite3 / sonde (query time)")
+    median = row(report, "median time")
+    if report is None or ratio is None:
+        out.append(("Report speed", "sonde report faster than sqlite3's 30-day uptime query", "not run", "?", "results-report.md"))
+    else:
+        value = ratio[2].strip("*")
+        try:
+            met = "met" if float(value) > 1 else "**not met**"
+        except ValueError:
+            met = "?"
+        sonde = median[1] if median else "?"
+        sqlite = median[2] if median else "?"
+        out.append(("Report speed, 4.32 M runs", "sonde report faster than sqlite3's 30-day uptime query",
+                    f"sonde {sonde} vs sqlite3 {sqlite}: sqlite3 / sonde = {value}", met, "results-report.md"))
+
+    startup = read("results-startup.md")
+    r = row(startup, "**ratio sonde / curl")
+    out.append(("Start-up", "none (reported)", r[1].strip("*") + "× curl's wall time" if r else "not run", "—",
+                "results-startup.md"))
+    return out
+
+
+def demote(text):
+    """Headings one level down, so each scenario sits under this file's heading."""
+    return re.sub(r"^(#+) ", lambda m: "#" + m.group(1) + " ", text, flags=re.M)
+
+
+def main():
+    rev = command(["git", "-C", BENCH, "rev-parse", "--short", "HEAD"])
+    lines = [
+        "# sonde benchmarks",
+        "",
+        f"Assembled {datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%dT%H:%MZ')} by `make bench`"
+        f" (`python3 bench/results.py`) from the scenario files beside it, each written by its script in the same run.",
+        "",
+        f"- Machine: {machine()}.",
+        f"- sonde {rev}, {command(['swift', '--version'])}.",
+        f"- Peers: nginx-light {dpkg_version('nginx-light')}, prometheus-blackbox-exporter "
+        f"{dpkg_version('prometheus-blackbox-exporter')}, monitoring-plugins-basic {dpkg_version('monitoring-plugins-basic')} "
+        f"(check_http), wrk {dpkg_version('wrk')}, curl {dpkg_version('curl')}, sqlite3 {dpkg_version('sqlite3')}.",
+        "- Medians of several rounds where a scenario has rounds; every scenario states its own rounds, load average and"
+        " method below. These are shared cloud machines: spreads are given with the medians.",
+        "",
+        "## Goals",
+        "",
+        "| scenario | goal | measured | met | details |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for scenario, goal, measured, met, where in goals():
+        lines.append(f"| {scenario} | {goal} | {measured} | {met} | [{where}]({where}) |")
+    lines.append("")
+    for name in ["results-probe-cpu.md", "results-scale.md", "results-scale-10000x10s.md", "results-scale-outage.md",
+                 "results-timing.md", "results-report.md", "results-startup.md"]:
+        text = read(name)
+        if text is None:
+            continue
+        lines.append(demote(text.strip()))
+        lines.append("")
+    with open(os.path.join(BENCH, "results.md"), "w", encoding="utf-8") as f:
+        f.write("\n".join(lines))
+    print(f"wrote {os.path.join(BENCH, 'results.md')}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
