@@ -23,9 +23,10 @@ struct FaultsDiskTests {
         let port: UInt16
         let data: String
 
-        init(_ folder: TemporaryFolder, service: TestService, data: String = "data") async throws {
+        init(_ folder: TemporaryFolder, service: TestService, data: String = "data", entries: Int = 1) async throws {
+            let entry = "GET \(service.baseURL)/json\nHTTP 200\n"
             for name in ["a", "b"] {
-                try folder.write("checks/\(name).hurl", "# @every 1s\nGET \(service.baseURL)/json\nHTTP 200\n")
+                try folder.write("checks/\(name).hurl", "# @every 1s\n" + String(repeating: entry, count: entries))
             }
             port = try DaemonTests.freePort()
             self.data = data.hasPrefix("/") ? data : folder.path + "/" + data
@@ -144,5 +145,75 @@ struct FaultsDiskTests {
         // Every run is either a line or a dropped record: nothing vanished unseen.
         #expect(files.records.count + deleted + dropped == runs,
                 "\(files.records.count) lines + \(deleted) deleted by the test + \(dropped) dropped ≠ \(runs) runs")
+    }
+
+    /// Root may mount a tmpfs here (a container may forbid it: then the test is skipped, not passed).
+    static let canMountTmpfs: Bool = {
+        guard geteuid() == 0, let folder = try? TemporaryFolder() else { return false }
+        defer { folder.cleanup() }
+        guard tool(["mount", "-t", "tmpfs", "-o", "size=64k", "tmpfs", folder.path]) == 0 else { return false }
+        return tool(["umount", folder.path]) == 0
+    }()
+
+    @discardableResult
+    static func tool(_ arguments: [String]) -> Int32 {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        guard (try? process.run()) != nil else { return -1 }
+        process.waitUntilExit()
+        return process.terminationStatus
+    }
+
+    @Test("a real tmpfs fills up under sonde run: drops counted and logged, probing goes on, writing resumes when space returns",
+          .enabled(if: FaultsDiskTests.canMountTmpfs, "needs root and permission to mount a tmpfs"))
+    func tmpfsFills() async throws {
+        try await Self.awayFromMidnight()
+        let service = try TestService()
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let data = folder.path + "/data"
+        try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
+        try #require(Self.tool(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", data]) == 0)
+        defer { Self.tool(["umount", "-l", data]) }
+        // Four requests a run make lines of ~600 bytes: the free tail of a file's last page fills fast.
+        let prober = try await Prober(folder, service: service, entries: 4)
+        #expect(try await prober.wait { prober.lines("a") >= 2 && prober.lines("b") >= 2 }, "both checks wrote")
+
+        for cycle in 0..<Self.cycles {
+            let runsBefore = await prober.runs("a")
+            let droppedBefore = await prober.dropped
+            // Fill the file system to the last byte.
+            let filler = data + "/filler-\(cycle)"
+            let fd = open(filler, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+            try #require(fd >= 0)
+            let chunk = [UInt8](repeating: 0x7A, count: 4096)
+            var size = 4096
+            while size > 0 {
+                let n = chunk.withUnsafeBytes { write(fd, $0.baseAddress, size) }
+                if n <= 0 { size /= 2 }
+            }
+            close(fd)
+            let filled = try await prober.wait(.seconds(30)) { await prober.dropped >= droppedBefore + 4 }
+            let droppedFull = await prober.dropped
+            #expect(filled, "cycle \(cycle): records dropped once the disk is full: \(droppedBefore) → \(droppedFull)")
+            #expect(await prober.runs("a") >= runsBefore + 2, "cycle \(cycle): a kept probing")
+            #expect(prober.daemon.stderr.contains("no space left on device") || prober.daemon.stderr.contains("short write"),
+                    "cycle \(cycle): logged: \(prober.daemon.stderr.suffix(600))")
+            let linesFull = prober.lines("a")
+            try FileManager.default.removeItem(atPath: filler)
+            #expect(try await prober.wait { prober.lines("a") >= linesFull + 2 }, "cycle \(cycle): a writes again")
+            #expect(prober.daemon.stderr.contains("writing resumed after"), "cycle \(cycle): resumption logged")
+        }
+        let (runs, dropped) = try await prober.stop()
+        let files = try DataFiles(data, shortWrites: true)
+        #expect(files.problems.isEmpty, "\(files.problems)")
+        for fragment in files.fragments {
+            #expect(fragment.repaired, "\(fragment.path) at byte \(fragment.offset): a short write with no newline after it")
+        }
+        #expect(files.fragments.count <= 2 * Self.cycles, "at most one short write per file per full disk: \(files.fragments.count)")
+        #expect(files.records.count + dropped == runs, "\(files.records.count) lines + \(dropped) dropped ≠ \(runs) runs")
     }
 }

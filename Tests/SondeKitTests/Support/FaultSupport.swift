@@ -229,7 +229,9 @@ struct DataFiles {
         return out
     }
 
-    init(_ data: String, allowedFragments: [String: Set<Int>] = [:]) throws {
+    /// `shortWrites`: also accept, anywhere in a file, a fragment that starts like a run line, as a
+    /// short write on a full disk leaves it (the documented repair puts the next line on a line of its own).
+    init(_ data: String, allowedFragments: [String: Set<Int>] = [:], shortWrites: Bool = false) throws {
         let incidents = DataFolder(data).incidentsFile
         for path in Self.paths(data) {
             let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: path)))
@@ -249,7 +251,8 @@ struct DataFiles {
                     good = true
                 }
                 if !good {
-                    if allowedFragments[path]?.contains(start) == true {
+                    let shortWrite = shortWrites && path != incidents && line.starts(with: Array(#"{"v":1,"t":""#.utf8))
+                    if allowedFragments[path]?.contains(start) == true || shortWrite {
                         fragments.append((path, start, complete))
                     } else {
                         problems.append(Problem(path: path, line: number,
