@@ -34,7 +34,26 @@ public struct Redactor: Sendable {
         for secret in secrets where out.contains(secret) {
             out = out.replacingOccurrences(of: secret, with: "***")
         }
-        return out
+        return out.contains("…") ? maskCut(out) : out
+    }
+
+    /// A quote of a body cut inside a secret would show the secret's start. Every cut sonde makes
+    /// ends in `…`, so the text just before each `…` is masked when it is a secret's first three
+    /// characters or more.
+    private func maskCut(_ text: String) -> String {
+        var out = ""
+        var rest = Substring(text)
+        while let mark = rest.firstIndex(of: "…") {
+            var before = String(rest[..<mark])
+            for secret in secrets {
+                var n = secret.count - 1
+                while n >= 3, !before.hasSuffix(secret.prefix(n)) { n -= 1 }
+                if n >= 3 { before = String(before.dropLast(n)) + "***" }
+            }
+            out += before + "…"
+            rest = rest[rest.index(after: mark)...]
+        }
+        return out + rest
     }
 
     /// Headers whose values are never shown: `Authorization`, `Proxy-Authorization`, `Cookie`, `Set-Cookie`.
