@@ -19,6 +19,7 @@ struct FaultsSecretsTests {
         ("literal Cookie", "cookie-Rz4Pe7Uc2Lm8"),
         ("Set-Cookie from the server", "setcookie-Gk5Xa9Tn3Wy"),
         ("--secret special (JSON metacharacters)", #"spec"i\al-Mq8Dv2Bo"#),
+        ("--secret b64 (URL metacharacters)", "b64+Kx/7Wq9=Jd2&Zr?"),
     ]
 
     static func value(_ name: String) -> String { secrets.first { $0.name == name }!.value }
@@ -35,7 +36,9 @@ struct FaultsSecretsTests {
             let seen = self.seen
             let flaky = Counter()
             server = try HTTPServer(host: "127.0.0.1", port: 0) { request in
-                seen.append(request.headers.map { "\($0.name): \($0.value)" }.joined(separator: "\n") + "\n" + (request.query ?? ""))
+                let query = request.queryItems.map { "\($0.name)=\($0.value)" }.joined(separator: "&")
+                let form = request.formItems.map { "\($0.name)=\($0.value)" }.joined(separator: "&")
+                seen.append(request.headers.map { "\($0.name): \($0.value)" }.joined(separator: "\n") + "\n" + query + "\n" + form)
                 switch request.path {
                 case "/raw":
                     let text = ["Authorization", "X-Special", "X-Api-Key", "Cookie"]
@@ -136,6 +139,33 @@ struct FaultsSecretsTests {
             HTTP 200
 
             """,
+            // A base64-like secret in a query and a form: percent-encoded on the wire, in the URL
+            // that a status error names, and in the echoed form body.
+            "encoded": """
+            # @every 1s
+            # @down-after 1
+            POST \(base)/echo?x=1
+            [Query]
+            key: {{b64}}
+            [Form]
+            password: {{b64}}
+            HTTP 200
+            [Asserts]
+            jsonpath "$.body" == "nope"
+            GET \(base)/status?code=500
+            [Query]
+            key: {{b64}}
+            HTTP 200
+
+            """,
+            "encoded-status": """
+            # @every 1s
+            GET \(base)/status?code=503
+            [Query]
+            key: {{b64}}
+            HTTP 200
+
+            """,
             // A cookie set by the server, sent back by the jar, echoed and quoted.
             "cookie-flow": """
             # @every 1s
@@ -154,8 +184,10 @@ struct FaultsSecretsTests {
     /// Each way a secret could show in `text` (and the text found); nil when none does.
     static func leak(of secret: String, in text: String) -> (how: String, found: String)? {
         let escaped = String(JSON.encode(.string(secret)).dropFirst().dropLast())
-        for form in [secret, escaped] {
-            if text.contains(form) { return ("whole (\(form == secret ? "as is" : "JSON-escaped"))", form) }
+        let percent = RequestRenderer.percentEncode(secret)
+        let form = RequestRenderer.formEncode(secret)
+        for (how, form) in [("as is", secret), ("JSON-escaped", escaped), ("percent-encoded", percent), ("form-encoded", form)] {
+            if text.contains(form) { return ("whole (\(how))", form) }
             let characters = Array(form)
             for start in 0...(characters.count - 8) {
                 let window = String(characters[start..<(start + 8)])
@@ -195,6 +227,7 @@ struct FaultsSecretsTests {
         defer { folder.cleanup() }
         for (name, text) in Self.scripts(target.server.baseURL) { try folder.write("checks/\(name).hurl", text) }
         let secretArgs = ["--secret", "api_key=\(Self.value("--secret api_key"))",
+                          "--secret", "b64=\(Self.value("--secret b64 (URL metacharacters)"))",
                           "--secret", "special=\(Self.value("--secret special (JSON metacharacters)"))"]
         let env = ["SONDE_SECRET_token": Self.value("SONDE_SECRET_token")]
         var outputs: [(what: String, text: String)] = []
@@ -286,5 +319,13 @@ struct FaultsSecretsTests {
                                                    summary: #"body == "x" (actual: a"b\c-d9)"#))
         let json = CheckReport(redactor: redactor).json(result)
         #expect(!json.contains(#"a\"b\\c-d9"#) && json.contains("***"), "\(json)")
+    }
+
+    @Test("a secret sent percent-encoded in a query or a form is redacted in that form too")
+    func encodedForms() {
+        let redactor = Redactor(secrets: ["b64+Kx/7 Wq9="])
+        #expect(redactor.redact("HTTP status of /s?key=b64%2BKx%2F7%20Wq9%3D") == "HTTP status of /s?key=***")
+        #expect(redactor.redact("actual: string <password=b64%2BKx%2F7+Wq9%3D>") == "actual: string <password=***>")
+        #expect(redactor.redact("plain b64+Kx/7 Wq9=") == "plain ***")
     }
 }

@@ -24,9 +24,17 @@ public struct Variables: Sendable {
 public struct Redactor: Sendable {
     private let secrets: [String]
 
-    /// Empty secrets are ignored; longer secrets are replaced first.
+    /// Empty secrets are ignored; longer secrets are replaced first. Each secret is also looked for
+    /// percent-encoded and form-encoded, as `[Query]` and `[Form]` send it: a URL or a form body
+    /// quoted in a message must not carry it either.
     public init(secrets: [String]) {
-        self.secrets = Array(Set(secrets.filter { !$0.isEmpty })).sorted { $0.count > $1.count }
+        var all = Set<String>()
+        for secret in secrets where !secret.isEmpty {
+            all.insert(secret)
+            all.insert(RequestRenderer.percentEncode(secret))
+            all.insert(RequestRenderer.formEncode(secret))
+        }
+        self.secrets = all.sorted { $0.count > $1.count }
     }
 
     public func redact(_ text: String) -> String {
