@@ -22,6 +22,12 @@ struct FaultsSecretsTests {
         ("--secret b64 (URL metacharacters)", "b64+Kx/7Wq9=Jd2&Zr?"),
     ]
 
+    /// Secret parts of the webhook URL (user-info and path), which logs show masked.
+    static let webhookSecrets: [(name: String, value: String)] = [
+        ("webhook URL password", "hookpass-Yt5Rw2Qe"),
+        ("webhook URL path token", "hookpath-Nc8Vd3Kx"),
+    ]
+
     static func value(_ name: String) -> String { secrets.first { $0.name == name }!.value }
 
     /// The echo target. `/raw` answers with the sensitive request headers as plain text (nothing
@@ -73,13 +79,16 @@ struct FaultsSecretsTests {
         let server: HTTPServer
         private let list = TextList()
         init() throws {
-            let list = self.list
+            let list = self.list, paths = self.pathList
             server = try HTTPServer(host: "127.0.0.1", port: 0) { request in
                 list.append(String(decoding: request.body, as: UTF8.self))
+                paths.append(request.path + " " + (request.header("Authorization") ?? ""))
                 return .text("ok")
             }
         }
         var bodies: [String] { list.all }
+        var paths: [String] { pathList.all }
+        private let pathList = TextList()
     }
 
     static func scripts(_ base: String) -> [String: String] {
@@ -230,6 +239,7 @@ struct FaultsSecretsTests {
                           "--secret", "b64=\(Self.value("--secret b64 (URL metacharacters)"))",
                           "--secret", "special=\(Self.value("--secret special (JSON metacharacters)"))"]
         let env = ["SONDE_SECRET_token": Self.value("SONDE_SECRET_token")]
+        let hook = "http://hookuser:\(Self.webhookSecrets[0].value)@127.0.0.1:\(sink.server.port)/hooks/\(Self.webhookSecrets[1].value)"
         var outputs: [(what: String, text: String)] = []
         let timeout: Duration = .seconds(60)
 
@@ -255,12 +265,12 @@ struct FaultsSecretsTests {
         try await run(["validate", "broken"], tag: "validate-broken", expect: [ExitCode.parse])
         #expect(outputs.last?.text.contains("broken.hurl:3:6") == true, "the parse error was reported")
 
-        try await run(["run", "--once", "--webhook", sink.server.baseURL + "/hook"] + secretArgs, tag: "run-once",
+        try await run(["run", "--once", "--webhook", hook] + secretArgs, tag: "run-once",
                       expect: [ExitCode.assertion])
         let onceBodies = sink.bodies.count
 
         let port = try DaemonTests.freePort()
-        let daemon = try SondeProcess(["run", "--verbose", "--metrics", "127.0.0.1:\(port)", "--webhook", sink.server.baseURL + "/hook"]
+        let daemon = try SondeProcess(["run", "--verbose", "--metrics", "127.0.0.1:\(port)", "--webhook", hook]
                                       + secretArgs, in: folder.path, environment: env, tag: "run")
         try #require(try await daemon.awaitLog(" start: ") != nil, "\(daemon.stderr)")
         try await Task.sleep(for: .seconds(3))
@@ -285,6 +295,7 @@ struct FaultsSecretsTests {
         for (name, secret) in Self.secrets {
             #expect(received.contains(secret), "the target received \(name)")
         }
+        #expect(sink.paths.contains { $0.hasPrefix("/hooks/\(Self.webhookSecrets[1].value) Basic ") }, "webhooks went to the URL with credentials")
         #expect(metrics.contains("sonde_runs_total"), "/metrics answered")
         #expect(onceBodies >= 1, "run --once delivered its webhooks before exiting: \(onceBodies)")
         #expect(sink.bodies.count > onceBodies, "the daemon delivered webhooks")
@@ -295,7 +306,7 @@ struct FaultsSecretsTests {
         #expect(outputs.count >= 20, "\(outputs.count) outputs searched")
 
         for (what, text) in outputs {
-            for (name, secret) in Self.secrets {
+            for (name, secret) in Self.secrets + Self.webhookSecrets {
                 if let (how, found) = Self.leak(of: secret, in: text) {
                     let at = Self.context(of: found, in: text)
                     Issue.record("\(name) leaked \(how) in \(what): \(at)")
