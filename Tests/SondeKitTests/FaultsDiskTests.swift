@@ -14,7 +14,7 @@ import Glibc
 /// regular file (ENOTDIR). Where the test may mount (root), a size-limited tmpfs really fills up.
 @Suite("Faults: a full disk and an unwritable data folder while sonde run runs")
 struct FaultsDiskTests {
-    static let phase: Duration = FaultSize.pick(fast: .milliseconds(2500), full: .seconds(6))
+    static let phase: Duration = FaultSize.pick(fast: .seconds(3), full: .seconds(6))
     static let cycles = FaultSize.pick(fast: 1, full: 3)
 
     /// A running `sonde run --metrics --log-format json` over two 1 s checks.

@@ -8,13 +8,14 @@ import Testing
 /// "torn last line"); and nothing may be missing but runs in flight at a kill.
 ///
 /// Tolerance, from the schedule (slots at wall times offset + k·interval, `Scheduler`): every slot
-/// that came after the start log line and more than 1 s before a kill has its line (a run here takes
-/// at most 300 ms; the writer follows at once), so at most one run per check is lost per kill, the
-/// one in flight; no slot has two lines; no line falls outside the time the prober was alive.
+/// that came after the start log line and more than 1.5 s before a kill has its line (a run here takes
+/// at most 300 ms and the writer follows at once; the rest is margin for a loaded machine); over all
+/// kills at most one slot per check per kill is missing (the run in flight); no slot has two lines;
+/// no line falls outside the time the prober was alive.
 @Suite("Faults: sonde run killed with SIGKILL at random moments")
 struct FaultsKillTests {
     static let kills = FaultSize.pick(fast: 3, full: 20)
-    static let inFlightMarginMs: Int64 = 1000
+    static let inFlightMarginMs: Int64 = 1500
 
     static let checks: [(name: String, every: Int64, body: String)] = [
         ("json", 1000, "GET {{base}}/json\nHTTP 200\n"),
