@@ -3,7 +3,7 @@ SWIFT ?= swift
 CURL_HEADER := /usr/include/x86_64-linux-gnu/curl/curl.h
 BIN := .build/release/sonde
 
-.PHONY: build test demo bench bench-scale bench-report deps test-deps clean
+.PHONY: build test faults demo bench bench-scale bench-report deps test-deps clean
 
 deps:
 	@if [ ! -f /usr/include/curl/curl.h ] && [ ! -f $(CURL_HEADER) ] && \
@@ -25,6 +25,12 @@ build: deps
 test: test-deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
+
+# The fault-injection suites at full size (docs/faults.md): 1,000 mutated check files, 20 SIGKILLs,
+# 50 hung checks, a 1 GiB body, full disks, the secrets sweep. `make test` runs them at fast size.
+faults: deps
+	$(SWIFT) build --build-tests
+	SONDE_FAULTS=full $(SWIFT) test --skip-build --filter 'SondeKitTests\.Faults'
 
 demo: build
 	$(BIN) demo

@@ -75,6 +75,7 @@ struct DaemonTests {
         try folder.write("checks/text.hurl", "# @every 1s\nGET \(service.baseURL)/text\nHTTP 200\n")
         try folder.write("checks/down.hurl", "# @every 1s\n# @timeout 2s\nGET \(service.baseURL)/status?code=503\nHTTP 200\n")
 
+        let began = Date()
         let first = try Daemon([], in: folder, tag: "first")
         try await Task.sleep(for: .milliseconds(2600))
         first.signal(SIGKILL)
@@ -102,6 +103,7 @@ struct DaemonTests {
         let health = try await offPool { try RawHTTPClient(port: port).request("GET", "/healthz") }
         #expect(health.status == 200)
 
+        let ran = Date().timeIntervalSince(began)
         second.signal(SIGTERM)
         #expect(try await second.wait() == 0)
         let log = second.stderr
@@ -117,10 +119,11 @@ struct DaemonTests {
         #expect(all.torn <= 3, "at most one torn final line per file")
         let byCheck = Dictionary(grouping: all.records, by: \.check)
         #expect(Set(byCheck.keys) == ["added", "down", "health", "text"])
-        // Roughly one run a second over ~5.9 s of running; never more than the slots allow.
+        // Roughly one run a second over ~5.9 s of running (longer on a loaded machine); never more
+        // than the slots of the time the two daemons ran allow (one more at each start).
         for check in ["down", "health", "text"] {
             let count = byCheck[check]?.count ?? 0
-            #expect(count >= 4 && count <= 8, "\(check): \(count) runs")
+            #expect(count >= 4 && count <= Int(ran) + 2, "\(check): \(count) runs in \(ran) s")
         }
         let textFailures = (byCheck["text"] ?? []).filter { !$0.ok }.count
         #expect(textFailures == 0, "the previous version of text kept running")

@@ -144,7 +144,18 @@ public struct CheckReport: Sendable {
         if let days = result.certificateDaysLeft {
             fields.append(("cert_days", .float((days * 1000).rounded(.down) / 1000)))
         }
-        return redactor.redact(JSON.encode(.object(fields)))
+        // Strings are redacted before encoding: a secret with `"` or `\\` in it is escaped by the
+        // encoder and would no longer match.
+        return redactor.redact(JSON.encode(redacted(.object(fields))))
+    }
+
+    private func redacted(_ value: Value) -> Value {
+        switch value {
+        case .string(let text): return .string(redactor.redact(text))
+        case .list(let items): return .list(items.map(redacted))
+        case .object(let pairs): return .object(pairs.map { ($0.key, redacted($0.value)) })
+        default: return value
+        }
     }
 
     /// Requests and responses of every entry, for `--verbose`; sensitive headers show as `***`.
@@ -191,7 +202,8 @@ public struct CheckReport: Sendable {
     static func preview(_ body: [UInt8], limit: Int, prefix: String) -> String {
         let shown = body.prefix(limit)
         var text = String(decoding: shown, as: UTF8.self)
-        if body.count > limit { text += "\n… (\(body.count - limit) more bytes)" }
+        // The mark sits right at the cut, where the redactor looks for a secret cut in half.
+        if body.count > limit { text += "…\n(\(body.count - limit) more bytes)" }
         return text.split(separator: "\n", omittingEmptySubsequences: false)
             .map { prefix + $0 }.joined(separator: "\n") + "\n"
     }

@@ -172,12 +172,12 @@ public final class RecordWriter: @unchecked Sendable {
                 hour: hour, check: record.check, location: record.location, fastMs: policy.fastMs)].add(record)
         }
         let day = UTCTime.dayStart(record.time)
+        let path = folder.runsFile(check: record.check, at: record.time)
         let fd: Int32
-        if let current = runFiles[record.check], current.day == day {
+        if let current = runFiles[record.check], current.day == day, Self.names(path, current.fd) {
             fd = current.fd
         } else {
             if let current = runFiles.removeValue(forKey: record.check) { close(current.fd) }
-            let path = folder.runsFile(check: record.check, at: record.time)
             guard let opened = openForAppend(path, check: record.check) else {
                 dropped(path: path, reason: errnoReason(errno))
                 return
@@ -190,10 +190,19 @@ public final class RecordWriter: @unchecked Sendable {
             // Reopen next time: the reopen repairs a torn tail.
             close(fd)
             runFiles[record.check] = nil
-            dropped(path: folder.runsFile(check: record.check, at: record.time), reason: reason)
+            dropped(path: path, reason: reason)
         } else {
             succeeded()
         }
+    }
+
+    /// True when `path` still names the file open on `fd`. A day file deleted, moved or replaced
+    /// while open (a clean-up job, an operator, a full disk simulated with a link to /dev/full) is
+    /// reopened at its path: lines never go on into a file that nobody can find any more.
+    private static func names(_ path: String, _ fd: Int32) -> Bool {
+        var open = stat(), named = stat()
+        guard fstat(fd, &open) == 0, stat(path, &named) == 0 else { return false }
+        return open.st_dev == named.st_dev && open.st_ino == named.st_ino
     }
 
     /// Appends to `incidents.jsonl`; a failure is reported like a dropped record.
