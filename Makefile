@@ -3,7 +3,7 @@ SWIFT ?= swift
 CURL_HEADER := /usr/include/x86_64-linux-gnu/curl/curl.h
 BIN := .build/release/sonde
 
-.PHONY: build test demo bench bench-scale bench-report deps test-deps clean
+.PHONY: build test demo bench bench-scale bench-report bench-probe-cpu bench-timing deps test-deps clean
 
 deps:
 	@if [ ! -f /usr/include/curl/curl.h ] && [ ! -f $(CURL_HEADER) ] && \
@@ -33,6 +33,8 @@ bench: build
 	bash bench/startup.sh
 	bash bench/scale.sh
 	bash bench/report.sh
+	bash bench/probe-cpu.sh
+	bash bench/timing.sh
 
 # 2,000 checks every 2 s for 60 s against a local nginx (CHECKS, INTERVAL, SECONDS_RUN override).
 bench-scale: build
@@ -42,6 +44,16 @@ bench-scale: build
 # /tmp/sonde-bench-report-SEED, regenerated with `bash bench/report.sh --regen`).
 bench-report: build
 	bash bench/report.sh
+
+# CPU per probe: sonde's daemon vs blackbox_exporter (driven by wrk) vs check_http on one local nginx
+# (ROUNDS, CHECKS, SECONDS_RUN, BB_SECONDS, CHECK_HTTP_PROBES override); writes bench/results-probe-cpu.md.
+bench-probe-cpu: build
+	bash bench/probe-cpu.sh
+
+# sonde check --json vs curl -w against a loopback server that waits 200 ms (ROUNDS, WAIT_MS override);
+# writes bench/results-timing.md.
+bench-timing: build
+	bash bench/timing.sh
 
 clean:
 	rm -rf .build
