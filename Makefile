@@ -3,7 +3,7 @@ SWIFT ?= swift
 CURL_HEADER := /usr/include/x86_64-linux-gnu/curl/curl.h
 BIN := .build/release/sonde
 
-.PHONY: build test faults demo bench bench-scale bench-report deps test-deps clean
+.PHONY: build test faults demo bench bench-scale bench-report bench-probe-cpu bench-timing deps test-deps clean
 
 deps:
 	@if [ ! -f /usr/include/curl/curl.h ] && [ ! -f $(CURL_HEADER) ] && \
@@ -28,19 +28,26 @@ test: test-deps
 
 # The fault-injection suites at full size (docs/faults.md): 1,000 mutated check files, 20 SIGKILLs,
 # 50 hung checks, a 1 GiB body, full disks, the secrets sweep. `make test` runs them at fast size.
-faults: deps
+faults: test-deps
 	$(SWIFT) build --build-tests
 	SONDE_FAULTS=full $(SWIFT) test --skip-build --filter 'SondeKitTests\.Faults'
 
 demo: build
 	$(BIN) demo
 
+# Every scenario, one after another on this machine, then bench/results.md (about 12 minutes).
 bench: build
 	bash bench/startup.sh
+	bash bench/probe-cpu.sh
+	bash bench/timing.sh
 	bash bench/scale.sh
+	CHECKS=10000 INTERVAL=10 bash bench/scale.sh
+	OUTAGE=1 bash bench/scale.sh
 	bash bench/report.sh
+	python3 bench/results.py
 
-# 2,000 checks every 2 s for 60 s against a local nginx (CHECKS, INTERVAL, SECONDS_RUN override).
+# 2,000 checks every 2 s for 60 s against a local nginx (CHECKS, INTERVAL, SECONDS_RUN override;
+# OUTAGE=1: every check down and the webhook receiver down).
 bench-scale: build
 	bash bench/scale.sh
 
@@ -48,6 +55,16 @@ bench-scale: build
 # /tmp/sonde-bench-report-SEED, regenerated with `bash bench/report.sh --regen`).
 bench-report: build
 	bash bench/report.sh
+
+# CPU per probe: sonde's daemon vs blackbox_exporter (driven by wrk) vs check_http on one local nginx
+# (ROUNDS, CHECKS, SECONDS_RUN, BB_SECONDS, CHECK_HTTP_PROBES override); writes bench/results-probe-cpu.md.
+bench-probe-cpu: build
+	bash bench/probe-cpu.sh
+
+# sonde check --json vs curl -w against a loopback server that waits 200 ms (ROUNDS, WAIT_MS override);
+# writes bench/results-timing.md.
+bench-timing: build
+	bash bench/timing.sh
 
 clean:
 	rm -rf .build

@@ -30,15 +30,9 @@ LATE_GOAL_MS=100      # a run counts as on time when late_ms < this
 LATE_GOAL_SHARE=99.9  # percent of runs on time
 RSS_GOAL_MB=200       # peak RSS, MB (10^6 bytes)
 
-say() { echo "scale: $*" >&2; }
-die() { echo "scale: $*" >&2; exit 1; }
-
-install_missing() {  # install_missing PACKAGE... (only those whose command is missing were passed)
-  (($#)) || return 0
-  say "installing $*"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "$@" >/dev/null
-}
+BENCH_NAME=scale
+# shellcheck source=bench/lib.sh
+. bench/lib.sh   # say, die, install_missing, children_of, cpu_seconds, free_port, start_nginx, stop_nginx
 
 # --- analysis ----------------------------------------------------------------------------------
 # Globals it reads when set: TIME_FILE (time -v output), SONDE_LOG (sonde's stderr), NGINX_CPU (s),
@@ -187,11 +181,7 @@ cleanup() {
     for _ in $(seq 100); do kill -0 "$TIME_PID" 2>/dev/null || break; sleep 0.1; done
     kill -KILL "$TIME_PID" 2>/dev/null || true
   fi
-  if [ -n "$NGINX_PID" ] && kill -0 "$NGINX_PID" 2>/dev/null; then
-    kill -QUIT "$NGINX_PID" 2>/dev/null || true   # graceful stop of master and worker
-    for _ in $(seq 50); do kill -0 "$NGINX_PID" 2>/dev/null || break; sleep 0.1; done
-    kill -KILL "$NGINX_PID" 2>/dev/null || true
-  fi
+  stop_nginx
   if [ "${KEEP:-0}" = 1 ]; then say "kept $T"; else rm -rf "$T"; fi
   exit "$rc"
 }
@@ -199,59 +189,8 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
-children_of() {  # children_of PID: the pids whose parent is PID (from /proc, no procps needed)
-  awk -v p="$1" '{ f = FILENAME; sub(/^.*\) /, ""); if ($2 == p) { sub(/^\/proc\//, "", f); sub(/\/stat$/, "", f); print f } }' \
-    /proc/[0-9]*/stat 2>/dev/null || true
-}
-cpu_seconds() {  # cpu_seconds PID: utime + stime of PID in seconds
-  awk -v hz="$(getconf CLK_TCK)" '{ sub(/^.*\) /, ""); printf "%.2f\n", ($12 + $13) / hz }' "/proc/$1/stat"
-}
-free_port() {  # a loopback port nobody listens on, below the ephemeral range (sonde's sockets use that)
-  local low p
-  low=$(awk '{ print $1 }' /proc/sys/net/ipv4/ip_local_port_range)
-  ((low > 12000)) || low=32768
-  for _ in $(seq 100); do
-    p=$((10000 + RANDOM % (low - 10000)))
-    (exec 3<>"/dev/tcp/127.0.0.1/$p") 2>/dev/null || { echo "$p"; return 0; }
-  done
-  die "no free loopback port found"
-}
-
-# nginx: own prefix, config, pid file and logs in $T/nginx; the temp paths too, so nothing of the
-# system's nginx (config, /run/nginx.pid, /var/log/nginx) is used.
-mkdir -p "$T/nginx/tmp" "$T/checks" "$T/data"
-for attempt in 1 2 3 4 5; do
-  PORT=$(free_port)
-  cat > "$T/nginx/nginx.conf" <<EOF
-worker_processes 1;
-pid $T/nginx/nginx.pid;
-error_log $T/nginx/error.log warn;
-events { worker_connections 4096; }
-http {
-  access_log off;
-  client_body_temp_path $T/nginx/tmp/body;
-  proxy_temp_path $T/nginx/tmp/proxy;
-  fastcgi_temp_path $T/nginx/tmp/fastcgi;
-  uwsgi_temp_path $T/nginx/tmp/uwsgi;
-  scgi_temp_path $T/nginx/tmp/scgi;
-  server {
-    listen 127.0.0.1:$PORT backlog=4096;
-    location = /health { return 200 "ok"; }
-    location / { return 404; }
-  }
-}
-EOF
-  if "$NGINX" -p "$T/nginx/" -c "$T/nginx/nginx.conf" -e "$T/nginx/error.log" >>"$T/nginx/start.log" 2>&1; then
-    for _ in $(seq 50); do [ -s "$T/nginx/nginx.pid" ] && break; sleep 0.1; done
-    NGINX_PID=$(cat "$T/nginx/nginx.pid" 2>/dev/null || true)
-    [ -n "$NGINX_PID" ] && break
-  fi
-  say "nginx did not start on port $PORT (attempt $attempt)"
-  ((attempt < 5)) || { cat "$T/nginx/start.log" "$T/nginx/error.log" >&2 2>/dev/null || true; die "nginx did not start"; }
-done
-reply=$(timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$PORT; printf 'GET /health HTTP/1.0\r\n\r\n' >&3; cat <&3" || true)
-[[ $reply == "HTTP/1.1 200"*ok ]] || die "nginx on port $PORT does not answer /health: $reply"
-NGINX_WORKER=$(children_of "$NGINX_PID" | head -1)
+mkdir -p "$T/checks" "$T/data"
+start_nginx "$T/nginx"   # sets PORT, NGINX_PID, NGINX_WORKER (bench/lib.sh)
 say "nginx $NGINX_PID (worker $NGINX_WORKER) on 127.0.0.1:$PORT"
 
 TARGET_PORT=$PORT EXTRA=()

@@ -20,6 +20,8 @@ final class EngineCore: @unchecked Sendable {
     private let active = Atomic<Int>(0)
     /// Nanoseconds on the monotonic clock when the loop last went round (it wakes at least once a second).
     private let heartbeat = Atomic<Int64>(0)
+    /// `pthread_self()` of the engine thread, stored when its loop starts (0 before).
+    private let engineThread = Atomic<UInt>(0)
 
     // Engine-thread state.
     private var transfers: [UInt64: Transfer] = [:]
@@ -61,11 +63,20 @@ final class EngineCore: @unchecked Sendable {
     }
 
     func enqueue(_ command: EngineCommand) {
+        if case .timer(let deadline, let action) = command,
+           engineThread.load(ordering: .relaxed) == UInt(pthread_self()) {
+            // A timer set from the engine thread itself (the scheduler arming a check's next slot
+            // from the one firing): straight into the heap, no queue and no wakeup. The loop takes
+            // its poll timeout from the heap after firing timers, so the new one counts at once.
+            timers.insert(deadline, action)
+            return
+        }
         commands.withLock { $0.append(command) }
         curl_multi_wakeup(multi)
     }
 
     private func loop() {
+        engineThread.store(UInt(pthread_self()), ordering: .relaxed)
         while true {
             let pending = commands.withLock { queue -> [EngineCommand] in
                 let out = queue

@@ -253,15 +253,75 @@ private let transferHeader: sonde_data_callback = { pointer, size, count, contex
     let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
     let length = size * count
     let line = pointer.withMemoryRebound(to: UInt8.self, capacity: length) {
-        String(decoding: UnsafeBufferPointer(start: $0, count: length), as: UTF8.self)
-    }.trimmingCharacters(in: .whitespacesAndNewlines)
-    if line.hasPrefix("HTTP/") {
+        HeaderLine(UnsafeBufferPointer(start: $0, count: length))
+    }
+    switch line {
+    case .status:
         transfer.headers.removeAll()
         // A redirect's body was discarded by libcurl's follow logic; start the final one clean.
         transfer.body.removeAll(keepingCapacity: true)
-    } else if let colon = line.firstIndex(of: ":") {
-        transfer.headers.append(HTTPField(name: String(line[..<colon]),
-                                          value: line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+    case .field(let field):
+        transfer.headers.append(field)
+    case .other:
+        break
     }
     return length
+}
+
+/// One header line as libcurl hands it over (CR LF included), read as: the status line of a new
+/// response, a `name: value` field, or anything else (the blank line, a line without a colon).
+/// The line is trimmed of white space and newlines, the value of white space; the name is kept as
+/// it is up to the colon.
+///
+/// The callback runs for every header of every probe, so an ASCII line (all real ones) is split on
+/// its bytes: Foundation's `trimmingCharacters(in:)` goes through NSString and cost more
+/// instructions than the rest of a probe in sonde and libcurl together. Its ASCII members are the
+/// same: `.whitespacesAndNewlines` is tab, LF, VT, FF, CR and space; `.whitespaces` is tab and space.
+/// A line with any other byte takes the Foundation path, so the result never differs.
+enum HeaderLine: Equatable {
+    case status
+    case field(HTTPField)
+    case other
+
+    init(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard !bytes.contains(where: { $0 >= 0x80 }) else {
+            self.init(foundation: String(decoding: bytes, as: UTF8.self))
+            return
+        }
+        func isSpaceOrNewline(_ byte: UInt8) -> Bool { byte == 0x20 || (byte >= 0x09 && byte <= 0x0D) }
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
+        var start = bytes.startIndex
+        var end = bytes.endIndex
+        while start < end, isSpaceOrNewline(bytes[start]) { start += 1 }
+        while end > start, isSpaceOrNewline(bytes[end - 1]) { end -= 1 }
+        let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
+        if line.starts(with: "HTTP/".utf8) {
+            self = .status
+            return
+        }
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
+            self = .other
+            return
+        }
+        var valueStart = colon + 1
+        var valueEnd = line.endIndex
+        while valueStart < valueEnd, isSpace(line[valueStart]) { valueStart += 1 }
+        while valueEnd > valueStart, isSpace(line[valueEnd - 1]) { valueEnd -= 1 }
+        self = .field(HTTPField(name: String(decoding: UnsafeBufferPointer(rebasing: line[..<colon]), as: UTF8.self),
+                                value: String(decoding: UnsafeBufferPointer(rebasing: line[valueStart..<valueEnd]),
+                                              as: UTF8.self)))
+    }
+
+    /// The general path (any text): Foundation's trimming.
+    init(foundation text: String) {
+        let line = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        if line.hasPrefix("HTTP/") {
+            self = .status
+        } else if let colon = line.firstIndex(of: ":") {
+            self = .field(HTTPField(name: String(line[..<colon]),
+                                    value: line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+        } else {
+            self = .other
+        }
+    }
 }

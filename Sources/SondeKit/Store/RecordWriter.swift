@@ -124,8 +124,11 @@ public final class RecordWriter: @unchecked Sendable {
     private func send(_ command: Command) {
         condition.lock()
         queue.append(command)
-        condition.signal()
         condition.unlock()
+        // Signalled after unlocking: a writer woken while the lock is still held would only block
+        // on it again (two more futex calls per record). No wakeup is lost: the writer checks the
+        // queue under the lock before it waits.
+        condition.signal()
     }
 
     private func loop() {
