@@ -79,16 +79,22 @@ final class RawHTTPClient {
             var off = 0
             while off < raw.count {
                 let n = Glibc.send(fd, raw.baseAddress.map { $0 + off }, raw.count - off, Int32(MSG_NOSIGNAL))
+                if n < 0 && errno == EINTR { continue }
                 if n <= 0 { return }
                 off += n
             }
         }
     }
 
-    /// Reads more bytes into the buffer; false on close, error or timeout.
+    /// Reads more bytes into the buffer; false on close, error or timeout. A signal (SIGCHLD of the
+    /// processes other tests start) interrupts `recv` on a socket with `SO_RCVTIMEO` even under
+    /// SA_RESTART: that is retried, not taken for a close.
     private func fill() -> Bool {
         var chunk = [UInt8](repeating: 0, count: 65536)
-        let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        var n = -1
+        repeat {
+            n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+        } while n < 0 && errno == EINTR
         guard n > 0 else { return false }
         buffer.append(contentsOf: chunk[0..<n])
         return true
@@ -183,7 +189,8 @@ final class RawHTTPClient {
     func isClosedByPeer() -> Bool {
         if !buffer.isEmpty { return false }
         var byte: UInt8 = 0
-        let n = recv(fd, &byte, 1, 0)
+        var n = -1
+        repeat { n = recv(fd, &byte, 1, 0) } while n < 0 && errno == EINTR
         return n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)
     }
 
