@@ -148,7 +148,8 @@ analyse() {  # analyse DATA_DIR: prints the Markdown report on stdout
     fi
     if ((log_other > 0)); then
       echo "- sonde stderr, first lines not at \`info\` level:"
-      awk '$2 != "info"' "$SONDE_LOG" | head -5 | cut -c1-200 | sed 's/^/  - `/; s/$/`/'
+      # awk stops by itself: `| head` would end it with SIGPIPE on a long log, and pipefail with it
+      awk '$2 != "info" { print substr($0, 1, 200); if (++n == 5) exit }' "$SONDE_LOG" | sed 's/^/  - `/; s/$/`/'
     fi
   fi
   rm -rf "$w"
