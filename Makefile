@@ -3,7 +3,7 @@ SWIFT ?= swift
 CURL_HEADER := /usr/include/x86_64-linux-gnu/curl/curl.h
 BIN := .build/release/sonde
 
-.PHONY: build test faults demo bench bench-scale bench-report bench-probe-cpu bench-timing deps test-deps clean
+.PHONY: build test faults demo bench bench-scale bench-report bench-probe-cpu bench-timing profile deps test-deps clean
 
 deps:
 	@if [ ! -f /usr/include/curl/curl.h ] && [ ! -f $(CURL_HEADER) ] && \
@@ -65,6 +65,10 @@ bench-probe-cpu: build
 # writes bench/results-timing.md.
 bench-timing: build
 	bash bench/timing.sh
+
+# Instructions per run and the top functions of `sonde run` under callgrind (bench/profile.sh).
+profile: build
+	bash bench/profile.sh
 
 clean:
 	rm -rf .build
