@@ -23,6 +23,23 @@ struct ParserErrorTests {
         #expect(error.description.hasPrefix("checks/t.hurl:4:20: "))
     }
 
+    @Test("an error on an Authorization or Cookie line does not repeat the credential written there")
+    func sensitiveHeaderLineIsMasked() throws {
+        let source = "GET http://x/\nAuthorization: Basic dXNlcjpzM2NyM3Q= {{unclosed\nHTTP 200\n"
+        let error = try #require(parseError(source))
+        #expect(error.location.line == 2)
+        let text = error.render(source: source)
+        #expect(!text.contains("dXNlcjpzM2NyM3Q="), "\(text)")
+        #expect(text.contains("2 | Authorization: Basic *** ***"), "\(text)")
+        #expect(text.contains("--> checks/t.hurl:2:"))
+        let cookie = "GET http://x/\ncookie :  session=abc123; theme=dark {{token}} {{x\nHTTP 200\n"
+        let cookieText = try #require(parseError(cookie)).render(source: cookie)
+        #expect(!cookieText.contains("abc123") && cookieText.contains("*** *** {{token}} ***"), "\(cookieText)")
+        // Other lines are quoted as written.
+        #expect(SourceText.maskingSensitiveHeader("X-Trace: abc123") == nil)
+        #expect(SourceText.maskingSensitiveHeader("Authorization: Bearer {{token}}")?.line == "Authorization: Bearer {{token}}")
+    }
+
     @Test("render prints the position, the line and a caret under the column")
     func render() throws {
         let source = "GET http://x/\nHTTP 200\n[Asserts]\njsonpath \"$.count\" = 5\n"

@@ -42,4 +42,37 @@ public enum SourceText {
         }
         return current == number ? String(text[start..<text.endIndex]) : nil
     }
+
+    /// Auth schemes shown as they are in front of a masked credential.
+    static let authSchemes: Set<String> = ["basic", "bearer", "digest", "token", "negotiate", "ntlm", "aws4-hmac-sha256"]
+
+    /// A source line that is an `Authorization`, `Proxy-Authorization`, `Cookie` or `Set-Cookie`
+    /// header, with its literal value masked as `***` (an auth scheme and `{{templates}}` stay
+    /// readable), and the 1-based column where the value starts; nil for any other line. Error
+    /// blocks quote the line, and the value may be a credential written into the script.
+    public static func maskingSensitiveHeader(_ line: String) -> (line: String, valueColumn: Int)? {
+        let scalars = Array(line.unicodeScalars)
+        var index = 0
+        while index < scalars.count, scalars[index] == " " || scalars[index] == "\t" { index += 1 }
+        let nameStart = index
+        while index < scalars.count, scalars[index] != ":", scalars[index] != " ", scalars[index] != "\t" { index += 1 }
+        let name = String(String.UnicodeScalarView(scalars[nameStart..<index]))
+        while index < scalars.count, scalars[index] == " " || scalars[index] == "\t" { index += 1 }
+        guard index < scalars.count, scalars[index] == ":", Redactor.isSensitiveHeader(name) else { return nil }
+        index += 1
+        while index < scalars.count, scalars[index] == " " || scalars[index] == "\t" { index += 1 }
+        let valueStart = index
+        let value = String(String.UnicodeScalarView(scalars[valueStart...]))
+        var words: [String] = []
+        for (position, word) in value.split(separator: " ", omittingEmptySubsequences: false).enumerated() {
+            if word.isEmpty || word.hasPrefix("{{") && word.hasSuffix("}}") && !word.dropFirst(2).dropLast(2).contains("}}")
+                || position == 0 && authSchemes.contains(word.lowercased()) {
+                words.append(String(word))
+            } else {
+                words.append("***")
+            }
+        }
+        let head = String(String.UnicodeScalarView(scalars[..<valueStart]))
+        return (head + words.joined(separator: " "), valueStart + 1)
+    }
 }

@@ -33,6 +33,11 @@ public enum ParseError: Error, Sendable, Equatable, CustomStringConvertible {
         let pad = String(repeating: " ", count: gutter)
         var text = SourceText.line(line, in: source) ?? ""
         var column = max(location.column, 1)
+        // A credential written into an auth or cookie header is not repeated in the error.
+        if let masked = SourceText.maskingSensitiveHeader(text) {
+            text = masked.line
+            column = min(column, masked.valueColumn)
+        }
         // Cut long lines around the column so a huge line does not flood the terminal.
         let scalars = Array(text.unicodeScalars)
         if scalars.count > 200 {
