@@ -9,6 +9,7 @@ Usage: report-check-hours.py BENCH_DIR [CHECK...]   (default: c000, c007 and the
 import glob
 import json
 import os
+import re
 import sys
 from datetime import datetime, timezone
 from decimal import Decimal
@@ -57,7 +58,7 @@ def main():
                         failed.append(runs)
                     runs += 1
                     hour = t // 3_600_000 * 3_600_000
-                    h = hours.setdefault(hour, {"runs": 0, "good": 0, "errors": {}, "sum_ms": Decimal(0),
+                    h = hours.setdefault(hour, {"runs": 0, "good": 0, "errors": {}, "msgs": {}, "sum_ms": Decimal(0),
                                                 "phase_ms": {p: Decimal(0) for p in
                                                              ("dns", "connect", "tls", "ttfb", "transfer")},
                                                 "hist": [0] * 46, "mins": 0, "bad_mins": 0})
@@ -69,6 +70,8 @@ def main():
                     else:
                         kind = run.get("err", {}).get("kind", "internal")
                         h["errors"][kind] = h["errors"].get(kind, 0) + 1
+                        if "msg" in run.get("err", {}):
+                            h["msgs"][kind] = run["err"]["msg"]    # runs in time order: the latest wins
                         h["bad_mins"] |= 1 << minute
                     h["sum_ms"] += run["ms"]
                     for s in run["steps"]:
@@ -86,8 +89,10 @@ def main():
             with open(path) as f:
                 for raw in f:
                     line = json.loads(raw, parse_float=Decimal)
-                    assert list(line) == HOUR_KEYS, list(line)
-                    assert raw.count(" ") == 0
+                    assert [k for k in line if k != "msgs"] == HOUR_KEYS, list(line)
+                    assert "msgs" not in line or list(line).index("msgs") == HOUR_KEYS.index("errors") + 1, list(line)
+                    # no spaces between tokens (messages in "msgs" have their own)
+                    assert re.sub(r'"(?:[^"\\]|\\.)*"', '""', raw).count(" ") == 0, raw
                     assert path.endswith(line["hour"][:7] + ".jsonl")
                     hour = int(datetime.strptime(line["hour"], "%Y-%m-%dT%H:%M:%SZ")
                                .replace(tzinfo=timezone.utc).timestamp()) * 1000
@@ -109,10 +114,11 @@ def main():
                 hist = hist[:-1]
             want = {"v": 1, "check": check, "loc": "bench", "runs": h["runs"], "good": h["good"], "fast": h["good"],
                     "fast_ms": None, "errors": dict(sorted(h["errors"].items())), "sum_ms": h["sum_ms"],
+                    "msgs": dict(sorted(h["msgs"].items())),
                     "phase_ms": h["phase_ms"], "hist": hist, "mins": f"{h['mins']:015x}",
                     "bad_mins": f"{h['bad_mins']:015x}"}
             for k, v in want.items():
-                got = line[k]
+                got = line.get(k, {}) if k == "msgs" else line[k]
                 if k == "errors" and list(got) != sorted(got):
                     print(f"{check} {line['hour']}: error kinds not sorted")
                     problems += 1

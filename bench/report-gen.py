@@ -72,10 +72,11 @@ def month_name(ms_epoch):
 
 class Body:
     """One pre-formatted run (everything after `"ok":`) with the figures an hour line needs."""
-    __slots__ = ("text", "csv", "ok", "kind", "ms_us", "phases", "bucket", "tls")
+    __slots__ = ("text", "csv", "ok", "kind", "ms_us", "phases", "bucket", "tls", "msg")
 
-    def __init__(self, text, ok, kind, ms_us, phases, tls):
+    def __init__(self, text, ok, kind, ms_us, phases, tls, msg=None):
         self.text, self.ok, self.kind, self.ms_us, self.phases, self.tls = text, ok, kind, ms_us, phases, tls
+        self.msg = msg                                      # the error message as a JSON string literal
         self.csv = ("1," if ok else "0,") + ms(ms_us) + "\n"
         self.bucket = bucket(ms_us)
 
@@ -141,7 +142,7 @@ def make_bodies(rng, index):
                        'https://bench.invalid/health: Connection refused"}')
                 steps, phases, has_tls = "", (0, 0, 0, 0, 0), False
             text = f'false,"ms":{ms(run_ms)},"late_ms":{ms(late)},"err":{err},"steps":[{steps}]'
-            pool.append(Body(text, False, kind, run_ms, phases, has_tls))
+            pool.append(Body(text, False, kind, run_ms, phases, has_tls, json.dumps(json.loads(err)["msg"])))
         fails[kind] = pool
     return good, fails
 
@@ -165,12 +166,13 @@ def hour_line(check, hour_ms, bodies, minutes):
     """The hour line of one hour: `bodies` are its runs' Body objects, `minutes` their minute in the hour."""
     runs = len(bodies)
     good = sum(1 for b in bodies if b.ok)
-    errors = {}
+    errors, msgs = {}, {}
     mins = bad = 0
     for b, m in zip(bodies, minutes):
         mins |= 1 << m
         if not b.ok:
             errors[b.kind] = errors.get(b.kind, 0) + 1
+            msgs[b.kind] = b.msg                            # runs in time order: the latest wins
             bad |= 1 << m
     hist = [0] * (len(BOUNDS_US) + 1)
     for b in bodies:
@@ -179,9 +181,11 @@ def hour_line(check, hour_ms, bodies, minutes):
         hist.pop()
     sums = [sum(b.phases[p] for b in bodies) for p in range(5)]
     errs = ",".join(f'"{k}":{errors[k]}' for k in sorted(errors))
+    # sonde writes the latest message of each kind after the counts (docs/data-format.md)
+    last = (',"msgs":{' + ",".join(f'"{k}":{msgs[k]}' for k in sorted(msgs)) + "}") if msgs else ""
     hour = time.strftime("%Y-%m-%dT%H:00:00Z", civil(hour_ms))
     return (f'{{"v":1,"hour":"{hour}","check":"{check}","loc":"bench","runs":{runs},"good":{good},'
-            f'"fast":{good},"fast_ms":null,"errors":{{{errs}}},"sum_ms":{ms(sum(b.ms_us for b in bodies))},'
+            f'"fast":{good},"fast_ms":null,"errors":{{{errs}}}{last},"sum_ms":{ms(sum(b.ms_us for b in bodies))},'
             f'"phase_ms":{{"dns":{ms(sums[0])},"connect":{ms(sums[1])},"tls":{ms(sums[2])},'
             f'"ttfb":{ms(sums[3])},"transfer":{ms(sums[4])}}},"hist":[{",".join(map(str, hist))}],'
             f'"mins":"{mins:015x}","bad_mins":"{bad:015x}"}}\n')

@@ -116,6 +116,30 @@ struct SLOTests {
         #expect(counter.sum(60_000) == (runs: 4, bad: 3))
     }
 
+    @Test("the latest message of an error kind comes from the hour lines once the raw runs are gone")
+    func latestMessageFromHourLines() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        var data = DataBuilder()
+        // A failure 5 days ago (the only one of its kind), then good runs; hour lines for closed hours.
+        let failedAt = Self.now - 5 * UTCTime.msPerDay
+        data.every(60_000, from: Self.now - 6 * UTCTime.msPerDay, to: Self.now + 1) { $0 == failedAt }
+        data.runs = data.runs.map { run in
+            guard !run.ok else { return run }
+            var run = run
+            run.error = RunError(kind: "timeout", entry: 1, line: 4, message: "entry 1 line 4: timeout after 10000 ms")
+            return run
+        }
+        try data.write(to: folder.path + "/data", hoursBefore: Self.now)
+        let rawFile = DataFolder(folder.path + "/data").runsFile(check: "api", at: failedAt)
+        #expect(Self.evaluate([folder.path + "/data"]).latestMessages == ["timeout": "entry 1 line 4: timeout after 10000 ms"])
+        // Raw retention removed that day: the hour line still has the message.
+        try FileManager.default.removeItem(atPath: rawFile)
+        let slo = Self.evaluate([folder.path + "/data"])
+        #expect(slo.windows.first { $0.label == "7d" }?.counts.errors == ["timeout": 1])
+        #expect(slo.latestMessages == ["timeout": "entry 1 line 4: timeout after 10000 ms"])
+    }
+
     @Test("the live tracker gives one check's figures, the same as the whole snapshot")
     func trackerFiguresForOneCheck() throws {
         let tracker = SLOTracker()

@@ -35,7 +35,9 @@ struct StoreDocTests {
             rollup.add(RunRecord(
                 time: h + Int64(minute) * 60_000 + 123, check: "shop-api", location: "eu-west", ok: ok,
                 durationMs: minute == 20 ? 640 : ok ? 150 + Double(minute) : 10_000, lateMs: 0,
-                error: ok ? nil : RunError(kind: minute == 40 ? "timeout" : "status", entry: 1, line: 3, message: ""),
+                error: ok ? nil : minute == 40
+                    ? RunError(kind: "timeout", entry: 1, line: 3, message: "entry 1 line 3: timeout after 10000 ms")
+                    : RunError(kind: "status", entry: 1, line: 3, message: "entry 1 line 3: HTTP 503 (expected 200)"),
                 steps: [RunStep(status: 200, dns: 1, connect: 10, tls: 20, ttfb: 100, transfer: 1, total: 132)]))
         }
         return rollup

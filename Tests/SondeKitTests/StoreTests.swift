@@ -482,6 +482,36 @@ struct StoreTests {
             + #""mins":"800000040000003","bad_mins":"800000040000000"}"#
     }
 
+    @Test("an hour line keeps the latest message of each error kind, by run time, and reads back")
+    func hourLineMessages() throws {
+        let hour = Self.hour
+        func failed(_ minute: Int64, _ kind: String, _ message: String) -> RunRecord {
+            RunRecord(time: hour + minute * 60_000, check: "shop", location: "eu", ok: false, durationMs: 5, lateMs: 0,
+                      error: RunError(kind: kind, entry: 1, line: 2, message: message))
+        }
+        var rollup = HourRollup(hour: hour, check: "shop", location: "eu", fastMs: nil)
+        // Out of order, as foreign files may be: the run at minute 30 is the latest status.
+        for record in [failed(10, "status", "HTTP 500"), failed(30, "status", "HTTP 503 \"quoted\""),
+                       failed(20, "status", "HTTP 502"), failed(5, "timeout", "timeout after 2000 ms"),
+                       failed(40, "connect", "")] {
+            rollup.add(record)
+        }
+        #expect(rollup.messages.mapValues(\.text) == ["status": #"HTTP 503 "quoted""#, "timeout": "timeout after 2000 ms"])
+        let line = String(decoding: HourLine.encode(rollup).dropLast(), as: UTF8.self)
+        #expect(line.contains(#""errors":{"connect":1,"status":3,"timeout":1},"msgs":{"status":"HTTP 503 \"quoted\"","timeout":"timeout after 2000 ms"},"sum_ms":"#), "\(line)")
+        let decoded = try decodeHour(line)
+        #expect(decoded.messages == rollup.messages && decoded == rollup)
+        // A line without msgs (older writers) reads with none; merging keeps the message whose time is known.
+        let plain = try decodeHour(Self.sampleHourLine)
+        #expect(plain.messages.isEmpty)
+        var merged = decoded
+        merged.merge(HourRollup.build([failed(1, "status", "HTTP 504")], check: "shop", location: "us", fastMs: nil)[0])
+        #expect(merged.messages["status"]?.text == "HTTP 504", "a time beats an unknown time")
+        var later = rollup
+        later.merge(HourRollup.build([failed(1, "status", "HTTP 504")], check: "shop", location: "us", fastMs: nil)[0])
+        #expect(later.messages["status"]?.text == #"HTTP 503 "quoted""#, "minute 30 beats minute 1")
+    }
+
     @Test("an hour line counts runs, good, fast and error kinds, with minute masks in 15 hex digits")
     func hourLineExact() throws {
         let rollup = Self.sampleRollup()

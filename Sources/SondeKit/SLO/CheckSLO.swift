@@ -193,9 +193,11 @@ public enum SLOEvaluator {
             guard let error = record.error, kinds.contains(error.kind), found[error.kind] == nil else { continue }
             found[error.kind] = (record.time, error.message)
         }
-        let wanted = kinds.subtracting(found.keys)
+        var wanted = kinds.subtracting(found.keys)
         guard !wanted.isEmpty else { return found.mapValues(\.message) }
-        // The hour lines say in which hour each kind last happened: read only those hours.
+        // The hour lines say in which hour each kind last happened, and lines written by sonde
+        // carry that hour's latest message of each kind; raw runs are read only for hours whose
+        // line has none (older lines, other writers).
         var latestHour: [String: Int64] = [:]
         for (hour, byLocation) in history.hours where hour >= UTCTime.hourStart(fromMs) {
             for rollup in byLocation.values {
@@ -204,6 +206,22 @@ public enum SLOEvaluator {
                 }
             }
         }
+        for (kind, hour) in latestHour {
+            // Several locations in that hour: the one whose message is known to be latest, else
+            // the last location by name.
+            let rollups = (history.hours[hour] ?? [:]).sorted { $0.key < $1.key }.map(\.value)
+            var best: LatestMessage?
+            for rollup in rollups {
+                guard let message = rollup.messages[kind] else { continue }
+                if best.map({ message.isNewer(than: $0) || $0.timeMs == nil }) ?? true { best = message }
+            }
+            if let best {
+                found[kind] = (hour, best.text)
+                wanted.remove(kind)
+                latestHour[kind] = nil
+            }
+        }
+        guard !wanted.isEmpty else { return found.mapValues(\.message) }
         let hours = Set(latestHour.values)
         for reader in readers {
             for file in reader.folder.runFiles(check: check)

@@ -15,6 +15,9 @@ public struct HourRollup: Sendable, Equatable {
     public var fastMs: Double?
     /// Failed runs per error kind.
     public var errors: [String: Int64] = [:]
+    /// The message of the latest failed run of each error kind (already redacted, as in run lines),
+    /// so reports can quote it without reading raw runs.
+    public var messages: [String: LatestMessage] = [:]
     /// Sum of run durations, ms.
     public var sumMs: Double = 0
     /// Sums of the phase durations over every run's steps, ms (for mean phase breakdowns).
@@ -46,8 +49,13 @@ public struct HourRollup: Sendable, Equatable {
                 fast += 1
             }
         } else {
-            errors[record.error?.kind ?? "internal", default: 0] += 1
+            let kind = record.error?.kind ?? "internal"
+            errors[kind, default: 0] += 1
             badMinutes |= 1 << minute
+            if let message = record.error?.message, !message.isEmpty,
+               messages[kind].map({ $0.isOlder(than: record.time) }) ?? true {
+                messages[kind] = LatestMessage(text: message, timeMs: record.time)
+            }
         }
         sumMs += record.durationMs
         let phases = record.phaseTotals
@@ -65,6 +73,9 @@ public struct HourRollup: Sendable, Equatable {
         good += other.good
         fast += other.fast
         for (kind, count) in other.errors { errors[kind, default: 0] += count }
+        for (kind, message) in other.messages where messages[kind].map({ message.isNewer(than: $0) }) ?? true {
+            messages[kind] = message
+        }
         sumMs += other.sumMs
         phaseSums.dns += other.phaseSums.dns
         phaseSums.connect += other.phaseSums.connect
@@ -86,6 +97,31 @@ public struct HourRollup: Sendable, Equatable {
         }
         return byHour.keys.sorted().compactMap { byHour[$0] }
     }
+}
+
+/// The latest message of an error kind in an hour. Its time is known for runs counted here and
+/// unknown for messages read back from an hour line; equality is on the text.
+public struct LatestMessage: Sendable, Equatable {
+    public var text: String
+    public var timeMs: Int64?
+
+    public init(text: String, timeMs: Int64? = nil) {
+        self.text = text
+        self.timeMs = timeMs
+    }
+
+    /// A run at `timeMs` replaces this message unless this one is known to be later.
+    func isOlder(than timeMs: Int64) -> Bool {
+        self.timeMs.map { $0 <= timeMs } ?? true
+    }
+
+    /// Whether this message should replace `other` when two rollups of one hour merge.
+    func isNewer(than other: LatestMessage) -> Bool {
+        guard let mine = timeMs else { return false }
+        return other.timeMs.map { mine >= $0 } ?? true
+    }
+
+    public static func == (a: LatestMessage, b: LatestMessage) -> Bool { a.text == b.text }
 }
 
 /// Sums of phase durations in milliseconds.
@@ -118,7 +154,16 @@ public enum HourLine {
             if index > 0 { w.raw(",") }
             w.string(kind); w.raw(":"); w.int(rollup.errors[kind] ?? 0)
         }
-        w.raw("},\"sum_ms\":"); w.millis(rollup.sumMs)
+        w.raw("}")
+        if !rollup.messages.isEmpty {
+            w.raw(",\"msgs\":{")
+            for (index, kind) in rollup.messages.keys.sorted().enumerated() {
+                if index > 0 { w.raw(",") }
+                w.string(kind); w.raw(":"); w.string(rollup.messages[kind]?.text ?? "")
+            }
+            w.raw("}")
+        }
+        w.raw(",\"sum_ms\":"); w.millis(rollup.sumMs)
         w.raw(",\"phase_ms\":{\"dns\":"); w.millis(rollup.phaseSums.dns)
         w.raw(",\"connect\":"); w.millis(rollup.phaseSums.connect)
         w.raw(",\"tls\":"); w.millis(rollup.phaseSums.tls)
@@ -157,6 +202,11 @@ public enum HourLine {
             else if LineScanner.equals(key, "errors") {
                 try s.object { (s: inout LineScanner, kind) throws(LineError) in
                     rollup.errors[String(decoding: kind, as: UTF8.self), default: 0] += try s.integer()
+                }
+            }
+            else if LineScanner.equals(key, "msgs") {
+                try s.object { (s: inout LineScanner, kind) throws(LineError) in
+                    rollup.messages[String(decoding: kind, as: UTF8.self)] = LatestMessage(text: try s.string())
                 }
             }
             else if LineScanner.equals(key, "sum_ms") { rollup.sumMs = try s.number() }
