@@ -64,7 +64,7 @@ public final class ProberMetrics: Sendable {
 
     /// The exposition text. `skipped` and `dropped` come from the scheduler and the writer.
     public func render(skipped: [String: Int64], dropped: Int,
-                       slo: [String: (policy: SLOPolicy, burn: [BurnWindow: Double], remaining: Double?)] = [:]) -> String {
+                       slo: [String: SLOTracker.Figures] = [:]) -> String {
         let snapshot = state.withLock { $0 }
         let checks = snapshot.checks.sorted { $0.key < $1.key }
         let loc = ("location", location)

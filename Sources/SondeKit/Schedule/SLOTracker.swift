@@ -59,27 +59,34 @@ public final class SLOTracker: Sendable {
         }
     }
 
-    /// The same figures for one check (nil when it is not tracked): what a webhook payload carries.
-    public func figures(check: String, nowMs: Int64) -> (policy: SLOPolicy, burn: [BurnWindow: Double], remaining: Double?)? {
+    /// One check's policy, burn rates per window (absent: insufficient data) and budget left over
+    /// the objective's window.
+    public typealias Figures = (policy: SLOPolicy, burn: [BurnWindow: Double], remaining: Double?)
+
+    /// The figures of one check (nil when it is not tracked): what a webhook payload carries.
+    public func figures(check: String, nowMs: Int64) -> Figures? {
         state.withLock { checks in
             guard var entry = checks[check] else { return nil }
-            entry.advance(to: nowMs)
-            checks[check] = entry
-            return (entry.policy, entry.burnRates(), entry.budgetRemaining())
+            defer { checks[check] = entry }
+            return Self.figures(of: &entry, nowMs: nowMs)
         }
     }
 
-    /// Burn rates per window (absent: insufficient data) and the budget left over the objective's
-    /// window, per check.
-    public func snapshot(nowMs: Int64) -> [String: (policy: SLOPolicy, burn: [BurnWindow: Double], remaining: Double?)] {
+    /// The figures of every check, for `/metrics`.
+    public func snapshot(nowMs: Int64) -> [String: Figures] {
         state.withLock { checks in
-            var out: [String: (policy: SLOPolicy, burn: [BurnWindow: Double], remaining: Double?)] = [:]
+            var out: [String: Figures] = [:]
             for (name, var entry) in checks {
-                entry.advance(to: nowMs)
+                out[name] = Self.figures(of: &entry, nowMs: nowMs)
                 checks[name] = entry
-                out[name] = (entry.policy, entry.burnRates(), entry.budgetRemaining())
             }
             return out
         }
+    }
+
+    /// Moves the rings to `nowMs` (in place) and reads the figures.
+    private static func figures(of entry: inout BurnCounter, nowMs: Int64) -> Figures {
+        entry.advance(to: nowMs)
+        return (entry.policy, entry.burnRates(), entry.budgetRemaining())
     }
 }
