@@ -30,7 +30,7 @@ test: test-deps
 # 50 hung checks, a 1 GiB body, full disks, the secrets sweep. `make test` runs them at fast size.
 faults: test-deps
 	$(SWIFT) build --build-tests
-	SONDE_FAULTS=full $(SWIFT) test --skip-build --filter 'SondeKitTests\.Faults'
+	SONDE_FAULTS=full $(SWIFT) test --skip-build --filter 'SondeTests\.Faults'
 
 demo: build
 	$(BIN) demo

@@ -1,0 +1,117 @@
+import Foundation
+import SondeAlerts
+import SondeDaemon
+import SondeDemoShop
+import SondeIncidents
+import SondeProbe
+import SondeRender
+import SondeRun
+import SondeSLO
+import SondeScript
+import SondeServe
+import SondeStore
+import SondeSupport
+
+/// `sonde check [PATH...]`: runs each file once, files in parallel, and reports like `hurl --test`.
+package struct CheckCommand: Sendable {
+    package var paths: [String]
+    package var variables: VariableSources
+    package var json = false
+    package var verbose = false
+    package var runner = CheckRunner()
+
+    package init(paths: [String], variables: VariableSources) {
+        self.paths = paths.isEmpty ? ["checks"] : paths
+        self.variables = variables
+    }
+
+    /// Runs the command; returns the exit code (0 ok, 1 usage, 2 parse, 3 runtime, 4 assertion).
+    package func run(console: Console) async -> Int32 {
+        let resolved: Variables
+        do {
+            resolved = try variables.resolve()
+        } catch {
+            console.err("error: \(error)\n")
+            return ExitCode.usage
+        }
+
+        let scripts: [CheckScript]
+        switch Self.loadAll(paths, console: console) {
+        case .success(let loaded): scripts = loaded
+        case .failure(let failure): return failure.code
+        }
+
+        let clock = ContinuousClock()
+        let start = clock.now
+        let results = await runAll(scripts, variables: resolved)
+        let elapsed = (clock.now - start).milliseconds
+
+        for (script, result) in zip(scripts, results) {
+            let report = CheckReport(redactor: Redactor(secrets: resolved.secretValues + result.sensitiveValues))
+            if verbose { console.err(report.verbose(result)) }
+            if json {
+                console.out(report.json(result) + "\n")
+            } else {
+                console.err(report.errorBlocks(result, script: script))
+                console.out(report.fileLine(result) + "\n")
+            }
+        }
+        if !json {
+            console.out(CheckReport(redactor: Redactor(secrets: resolved.secretValues)).summary(results, durationMs: elapsed))
+        }
+        return Self.exitCode(results)
+    }
+
+    /// Runtime errors win over assertion failures, as in Hurl.
+    package static func exitCode(_ results: [RunResult]) -> Int32 {
+        let failures = results.compactMap(\.failure)
+        if failures.contains(where: { !$0.isAssertion }) { return ExitCode.runtime }
+        if !failures.isEmpty { return ExitCode.assertion }
+        return ExitCode.ok
+    }
+
+    private func runAll(_ scripts: [CheckScript], variables: Variables) async -> [RunResult] {
+        await withTaskGroup(of: (Int, RunResult).self) { group in
+            for (index, script) in scripts.enumerated() {
+                group.addTask { (index, await runner.run(script, variables: variables)) }
+            }
+            var results = [RunResult?](repeating: nil, count: scripts.count)
+            for await (index, result) in group { results[index] = result }
+            return results.compactMap { $0 }
+        }
+    }
+
+    /// Expands and parses every path; prints errors. Fails with 1 (paths) or 2 (parse) when any file is bad.
+    static func loadAll(_ paths: [String], console: Console) -> Result<[CheckScript], ExitFailure> {
+        let files: [String]
+        do {
+            files = try ScriptLoader.expand(paths)
+        } catch {
+            console.err("error: \(error)\n")
+            return .failure(ExitFailure(code: ExitCode.usage))
+        }
+        var scripts: [CheckScript] = []
+        var code: Int32 = ExitCode.ok
+        for file in files {
+            do {
+                scripts.append(try ScriptLoader.load(file))
+            } catch {
+                switch error {
+                case .parse(let parseError, let source):
+                    console.err(parseError.render(source: source) + "\n")
+                    code = max(code, ExitCode.parse)
+                default:
+                    console.err("error: \(error)\n")
+                    code = max(code, ExitCode.usage)
+                }
+            }
+        }
+        if code != ExitCode.ok { return .failure(ExitFailure(code: code)) }
+        return .success(scripts)
+    }
+}
+
+/// A command that stopped early with an exit code (its message is already printed).
+package struct ExitFailure: Error, Sendable {
+    package var code: Int32
+}

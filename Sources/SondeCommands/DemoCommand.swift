@@ -1,0 +1,187 @@
+import Foundation
+import Synchronization
+import SondeAlerts
+import SondeDaemon
+import SondeDemoShop
+import SondeIncidents
+import SondeProbe
+import SondeRender
+import SondeRun
+import SondeSLO
+import SondeScript
+import SondeServe
+import SondeStore
+import SondeSupport
+
+/// `sonde demo`: the whole path on one machine with no network. The sample shop runs on loopback
+/// with a real fault — a connection leak in `/search` that exhausts its pool until it "restarts" —
+/// the example checks probe it every second, and the report and incident write-ups land in
+/// `reports/`. `--once` runs the checks once against a healthy shop; `--serve` only serves the shop.
+package struct DemoCommand: Sendable {
+    /// Folder of example checks (they use `{{base_url}}` and `{{password}}`).
+    package var checks: String = "checks"
+    /// Where the report and the write-ups go.
+    package var out: String = "reports"
+    /// How long the checks run against the faulty shop.
+    package var seconds: Int = 45
+    /// Data folder; by default `data/demo`, emptied first (it belongs to the demo).
+    package var data: String?
+    package var verbose = false
+    /// Run each check once against a healthy shop and print the results (no report).
+    package var once = false
+    /// Serve the shop until killed instead of running the checks.
+    package var serve = false
+    /// Serve with the connection leak switched on (with `serve`).
+    package var faults = false
+    /// Port for the shop; 0 picks a free one.
+    package var port: UInt16 = 0
+    /// The shop's fault (the leak's timings; tests shorten them).
+    package var shopFaults = DemoShop.Faults()
+    /// How often each check runs during the demo.
+    package var interval: Duration = .seconds(1)
+
+    package init() {}
+
+    package func run(console: Console) async -> Int32 {
+        let shop: DemoShop
+        let server: HTTPServer
+        let leaky = !once && (!serve || faults)
+        do {
+            (shop, server) = try DemoShop.start(host: "127.0.0.1", port: port, faults: leaky ? shopFaults : nil)
+        } catch {
+            console.err("error: cannot start the demo shop: \(error)\n")
+            return ExitCode.runtime
+        }
+        defer {
+            server.stop()
+            withExtendedLifetime(shop) {}
+        }
+        console.err("demo: sample shop API on \(server.baseURL) (user demo, password \(serve ? DemoShop.demoPassword : "***"))"
+                    + (leaky ? "; /search leaks a connection from a pool of 5 on its slow path\n" : "\n"))
+        if serve {
+            while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
+            return ExitCode.ok
+        }
+        let variables = VariableSources(vars: ["base_url=\(server.baseURL)"], secrets: ["password=\(DemoShop.demoPassword)"])
+        if once {
+            var command = CheckCommand(paths: [checks], variables: variables)
+            command.verbose = verbose
+            return await command.run(console: console)
+        }
+        return await outage(shop: shop, variables: variables, console: console)
+    }
+
+    /// Probes the leaky shop for `seconds`, then writes the report and the incident write-ups.
+    private func outage(shop: DemoShop, variables: VariableSources, console: Console) async -> Int32 {
+        let log = EventLog(format: .text, console: console)
+        let resolved: Variables
+        do { resolved = try variables.resolve() } catch {
+            console.err("error: \(error)\n")
+            return ExitCode.usage
+        }
+        var set: CheckSet
+        do {
+            let (loaded, problems) = try CheckSet.load(checks)
+            guard problems.isEmpty else {
+                for problem in problems { console.err("error: \(problem)\n") }
+                return ExitCode.parse
+            }
+            set = loaded
+        } catch {
+            console.err("error: \(error) (run the demo from the repository's root, or give --checks DIR)\n")
+            return ExitCode.usage
+        }
+        // A fast schedule so an outage fits in a minute; the files' objectives stay as written.
+        for name in set.scripts.keys {
+            set.scripts[name]?.settings.every = interval
+            set.scripts[name]?.settings.timeout = .seconds(5)
+        }
+        let dataFolder = data ?? "data/demo"
+        if data == nil { try? FileManager.default.removeItem(atPath: dataFolder) }
+        let writer: RecordWriter
+        do {
+            writer = try RecordWriter(folder: DataFolder(dataFolder)) { event in RunCommand.logWriterEvent(event, log: log) }
+        } catch {
+            console.err("error: \(error)\n")
+            return ExitCode.usage
+        }
+
+        // A webhook sink on loopback shows the alerts a real receiver would get.
+        let received = Mutex(0)
+        let sink: HTTPServer
+        do {
+            sink = try HTTPServer(host: "127.0.0.1", port: 0) { _ in
+                received.withLock { $0 += 1 }
+                return .text("ok")
+            }
+        } catch {
+            console.err("error: cannot start the webhook sink: \(error)\n")
+            return ExitCode.runtime
+        }
+        defer { sink.stop() }
+        let monitorBox = Mutex<IncidentMonitor?>(nil)
+        let target: WebhookTarget
+        do { target = try WebhookTarget(parsing: sink.baseURL + "/hook") } catch {
+            console.err("error: \(error)\n")
+            return ExitCode.runtime
+        }
+        let sender = WebhookSender(targets: [target], policy: RetryPolicy(firstDelay: .milliseconds(200), maxAttempts: 3)) { event in
+            if case .delivered(let target, let id, _) = event { monitorBox.withLock { $0 }?.delivered(id: id, target: target) }
+        }
+        var configuration = Prober.Configuration(checksFolder: checks, location: "demo", variables: resolved)
+        configuration.verbose = verbose
+        let prober = Prober(configuration: configuration, checks: set, writer: writer, log: log, webhooks: sender)
+        monitorBox.withLock { $0 = prober.incidents }
+
+        console.err("demo: probing \(set.scripts.keys.sorted().joined(separator: ", ")) every \(DurationText.setting(interval)) for \(seconds) s; data in \(dataFolder)\n")
+        prober.start()
+        let clock = ContinuousClock()
+        let end = clock.now + .seconds(seconds)
+        var shown = 0
+        var lastTick = 0
+        while clock.now < end {
+            try? await Task.sleep(for: .milliseconds(250))
+            let events = shop.faultLog
+            for event in events.dropFirst(shown) { console.err("demo: shop: \(Self.describe(event))\n") }
+            shown = events.count
+            let elapsed = seconds - Int((end - clock.now).milliseconds / 1000)
+            if elapsed / 15 > lastTick / 15, elapsed < seconds {
+                let (runs, failed) = prober.recorded
+                console.err("demo: \(elapsed) s of \(seconds): \(runs) runs, \(failed) failed; pool \(shop.pool.inUse)/\(shop.pool.size) in use\n")
+            }
+            lastTick = elapsed
+        }
+        _ = await prober.stop(grace: .seconds(5))
+        _ = await sender.flush(timeout: .seconds(3))
+        await writer.flush()
+
+        var report = ReportCommand()
+        report.data = [dataFolder]
+        report.out = out
+        report.checks = checks
+        var incidents = IncidentsCommand()
+        incidents.data = [dataFolder]
+        incidents.out = out
+        incidents.checks = checks
+        let incidentsCode = incidents.run(console: console)
+        let reportCode = report.run(console: console)
+        guard reportCode == ExitCode.ok, incidentsCode == ExitCode.ok else { return ExitCode.runtime }
+        let found = prober.recorded
+        console.out("""
+
+        demo: \(found.runs) runs (\(found.failed) failed), \(shop.restarts) restart\(shop.restarts == 1 ? "" : "s") of the shop, \
+        \(received.withLock { $0 }) webhook alerts received.
+        Open \(out)/README.md (uptime, budgets, burn rates) and \(out)/incidents/README.md (the write-ups).
+
+        """)
+        return ExitCode.ok
+    }
+
+    static func describe(_ event: DemoShop.FaultEvent) -> String {
+        switch event.kind {
+        case .leak(let path): return "\(path) took the slow path and leaked a pool connection"
+        case .exhausted: return "connection pool exhausted: DB-backed endpoints answer 503 until the restart"
+        case .restarted: return "restarted: pool refilled, sessions dropped"
+        }
+    }
+}

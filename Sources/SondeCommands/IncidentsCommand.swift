@@ -1,0 +1,55 @@
+import Foundation
+import SondeAlerts
+import SondeDaemon
+import SondeDemoShop
+import SondeIncidents
+import SondeProbe
+import SondeRender
+import SondeRun
+import SondeSLO
+import SondeScript
+import SondeServe
+import SondeStore
+import SondeSupport
+
+/// `sonde incidents`: finds the incidents in the data folders (the live detector's state machine,
+/// replayed over the runs) and writes the write-ups into `<out>/incidents/`.
+package struct IncidentsCommand: Sendable {
+    package var data: [String] = ["data"]
+    package var out = "reports"
+    /// Check files whose `@down-after`, `@up-after` and objectives apply.
+    package var checks = "checks"
+
+    package init() {}
+
+    package func run(console: Console, now: Date = Date()) -> Int32 {
+        var isDirectory: ObjCBool = false
+        for folder in data where !FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) || !isDirectory.boolValue {
+            console.err("error: \(ReportCommand.Failure.missingFolder(folder))\n")
+            return ExitCode.usage
+        }
+        let readers = data.map { RunReader(folder: DataFolder($0)) }
+        guard readers.contains(where: { !$0.folder.checks().isEmpty }) else {
+            console.err("error: \(ReportCommand.Failure.noData(data))\n")
+            return ExitCode.usage
+        }
+        let nowMs = UTCTime.milliseconds(now)
+        let result = IncidentFinder.find(readers: readers, settings: ReportCommand.settings(checks), nowMs: nowMs)
+        let writeUp = IncidentWriteUp(incidents: result.incidents, nowMs: nowMs, folders: data, stats: result.stats)
+        let folder = out + "/incidents"
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            for file in writeUp.files() {
+                try Data(file.contents.utf8).write(to: URL(fileURLWithPath: folder + "/" + file.path), options: .atomic)
+            }
+        } catch {
+            console.err("error: cannot write \(folder): \((error as NSError).localizedDescription)\n")
+            return ExitCode.usage
+        }
+        let ongoing = result.incidents.filter { !$0.isResolved }.count
+        console.out("wrote \(folder)/README.md and \(result.incidents.count) write-up\(result.incidents.count == 1 ? "" : "s")"
+                    + (ongoing > 0 ? " (\(ongoing) ongoing)" : "") + "\n")
+        if result.stats.skipped > 0 { console.err("note: \(result.stats.skipped) data lines could not be read\n") }
+        return ExitCode.ok
+    }
+}

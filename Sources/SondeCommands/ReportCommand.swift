@@ -1,0 +1,148 @@
+import Foundation
+import Synchronization
+import SondeAlerts
+import SondeDaemon
+import SondeDemoShop
+import SondeIncidents
+import SondeProbe
+import SondeRender
+import SondeRun
+import SondeSLO
+import SondeScript
+import SondeServe
+import SondeStore
+import SondeSupport
+
+/// `sonde report`: SLO figures of every check from one or more data folders, written as Markdown and
+/// SVG into `reports/` (design §7, §9, §11), or printed as JSON.
+package struct ReportCommand: Sendable {
+    package var data: [String] = ["data"]
+    package var out = "reports"
+    /// Folder of check scripts whose `@slo`, `@latency` and `@every` set each check's objectives.
+    package var checks = "checks"
+    /// Overrides every check's objective window (`--window 7d`).
+    package var windowMs: Int64?
+    package var json = false
+
+    package init() {}
+
+    /// Why a report cannot be made.
+    package enum Failure: Error, Sendable, Equatable, CustomStringConvertible {
+        case missingFolder(String)
+        case noData([String])
+        case cannotWrite(String, String)
+
+        package var description: String {
+            switch self {
+            case .missingFolder(let path):
+                return "no data folder \(path): start the prober with 'sonde run --data \(path)', or point --data at one"
+            case .noData(let paths):
+                return "no run data in \(paths.joined(separator: ", ")): nothing to report yet (sonde run writes <check>/runs-*.jsonl there)"
+            case .cannotWrite(let path, let reason):
+                return "cannot write \(path): \(reason)"
+            }
+        }
+    }
+
+    package func run(console: Console, now: Date = Date()) -> Int32 {
+        do {
+            let report = try build(now: now)
+            if json {
+                console.out(ReportJSON.encode(report) + "\n")
+            } else {
+                try write(report)
+                console.out("wrote \(out)/README.md and \(report.checks.count) check pages\n")
+            }
+            let skipped = report.checks.reduce(0) { $0 + $1.stats.skipped }
+            if skipped > 0 { console.err("note: \(skipped) data lines could not be read (see the report's footnote)\n") }
+            return ExitCode.ok
+        } catch {
+            console.err("error: \(error)\n")
+            return ExitCode.usage
+        }
+    }
+
+    /// Reads every folder and computes each check's figures.
+    package func build(now: Date) throws(Failure) -> SLOReport {
+        var isDirectory: ObjCBool = false
+        for folder in data where !FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) || !isDirectory.boolValue {
+            throw .missingFolder(folder)
+        }
+        let readers = data.map { RunReader(folder: DataFolder($0)) }
+        let names = Set(readers.flatMap { $0.folder.checks() }).sorted()
+        guard !names.isEmpty else { throw .noData(data) }
+        let settings = Self.settings(checks)
+        let nowMs = UTCTime.milliseconds(now)
+        let defaulted = Set(names.filter { settings[$0] == nil })
+        let policies = names.map { name -> SLOPolicy in
+            var policy = settings[name].map(SLOPolicy.init(settings:)) ?? SLOPolicy()
+            if let windowMs { policy.windowMs = windowMs }
+            return policy
+        }
+        // Checks are independent: evaluate them on every core (this is a command, not the prober:
+        // no probe shares these threads).
+        let results = Mutex([CheckSLO?](repeating: nil, count: names.count))
+        DispatchQueue.concurrentPerform(iterations: names.count) { index in
+            let figures = SLOEvaluator.evaluate(check: names[index], readers: readers, policy: policies[index], nowMs: nowMs)
+            results.withLock { $0[index] = figures }
+        }
+        return SLOReport(checks: results.withLock { $0.compactMap { $0 } }, folders: data, nowMs: nowMs, defaulted: defaulted,
+                         incidentPages: SLOReport.incidentPages(in: out + "/incidents", checks: names))
+    }
+
+    /// Writes the report's files, replacing the previous ones it wrote: folders first, then the
+    /// README and each check's files rendered and written on every core.
+    func write(_ report: SLOReport) throws(Failure) {
+        for folder in [out] + SLOReport.folders.map({ out + "/" + $0 }) {
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            } catch {
+                throw .cannotWrite(folder, (error as NSError).localizedDescription)
+            }
+        }
+        let failure = Mutex<Failure?>(nil)
+        DispatchQueue.concurrentPerform(iterations: report.checks.count + 1) { index in
+            let files = index == 0 ? [("README.md", report.readme())] : report.files(of: report.checks[index - 1])
+            for (name, contents) in files {
+                let path = out + "/" + name
+                if let reason = Self.writeFile(path, contents) {
+                    failure.withLock { $0 = $0 ?? .cannotWrite(path, reason) }
+                    return
+                }
+            }
+        }
+        if let failure = failure.withLock({ $0 }) { throw failure }
+    }
+
+    /// Replaces `path` with `contents`; the reason on failure.
+    static func writeFile(_ path: String, _ contents: String) -> String? {
+        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return String(cString: strerror(errno)) }
+        defer { close(fd) }
+        var text = contents
+        return text.withUTF8 { bytes -> String? in
+            guard let base = bytes.baseAddress else { return nil }  // empty: nothing to write
+            var offset = 0
+            while offset < bytes.count {
+                let n = Foundation.write(fd, base + offset, bytes.count - offset)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    return String(cString: strerror(errno))
+                }
+                offset += n
+            }
+            return nil
+        }
+    }
+
+    /// Monitor settings by check name from the scripts in `folder`; files that do not parse are left
+    /// out (their checks get the defaults, and the report says so).
+    static func settings(_ folder: String) -> [String: MonitorSettings] {
+        guard let files = try? ScriptLoader.expand([folder]) else { return [:] }
+        var out: [String: MonitorSettings] = [:]
+        for file in files {
+            if let script = try? ScriptLoader.load(file) { out[script.name] = script.settings }
+        }
+        return out
+    }
+}

@@ -1,0 +1,226 @@
+import Foundation
+import Synchronization
+import SondeAlerts
+import SondeDaemon
+import SondeDemoShop
+import SondeIncidents
+import SondeProbe
+import SondeRender
+import SondeRun
+import SondeSLO
+import SondeScript
+import SondeServe
+import SondeStore
+import SondeSupport
+
+/// `sonde run`: the prober daemon (design §5, §6, §10). Schedules every check of a folder, records
+/// each run, serves `/metrics` when asked; SIGHUP reloads, SIGTERM / SIGINT stop cleanly.
+package struct RunCommand: Sendable {
+    package var checks = "checks"
+    package var data = "data"
+    package var location = "local"
+    package var once = false
+    /// `HOST:PORT`, `:PORT` or `PORT` (loopback then); nil = no metrics server.
+    package var metrics: String?
+    package var logFormat: EventLog.Format = .text
+    package var verbose = false
+    package var variables = VariableSources()
+    package var retention = RecordWriter.Retention()
+    /// `--webhook URL` values (plus `SONDE_WEBHOOK` from `variables.environment`).
+    package var webhooks: [String] = []
+    /// Retry policy of webhook deliveries.
+    package var webhookPolicy = RetryPolicy()
+    /// How long in-flight runs get at shutdown.
+    package var shutdownGrace: Duration = .seconds(5)
+
+    package init() {}
+
+    package func run(console: Console) async -> Int32 {
+        let log = EventLog(format: logFormat, console: console)
+        let resolved: Variables
+        do {
+            resolved = try variables.resolve()
+        } catch {
+            log.error("start", "\(error)")
+            return ExitCode.usage
+        }
+        guard Self.isValidLocation(location) else {
+            log.error("start", "--location '\(location)': use letters, digits, '.', '_' or '-' (at most 64)")
+            return ExitCode.usage
+        }
+        var listen: (host: String, port: UInt16)?
+        if let metrics {
+            guard let parsed = Self.parseListen(metrics) else {
+                log.error("start", "--metrics '\(metrics)': expected HOST:PORT, :PORT or PORT (e.g. 127.0.0.1:9115)")
+                return ExitCode.usage
+            }
+            listen = parsed
+        }
+
+        var targets: [WebhookTarget] = []
+        do {
+            for url in webhooks { targets.append(try WebhookTarget(parsing: url)) }
+            targets += try WebhookTarget.fromEnvironment(variables.environment)
+        } catch {
+            log.error("start", error.description)
+            return ExitCode.usage
+        }
+
+        let set: CheckSet
+        do {
+            let (loaded, problems) = try CheckSet.load(checks)
+            if !problems.isEmpty {
+                for problem in problems { log.error("start", problem.description) }
+                return problems.contains(where: \.isDuplicate) ? ExitCode.usage : ExitCode.parse
+            }
+            set = loaded
+        } catch {
+            switch error {
+            case .noScripts, .notFound:
+                log.error("start", "no checks found: \(error) (put NAME.hurl files there, or point --checks at the folder)")
+            default:
+                log.error("start", "\(error)")
+            }
+            return ExitCode.usage
+        }
+
+        let writer: RecordWriter
+        do {
+            writer = try RecordWriter(folder: DataFolder(data), retention: retention) { event in
+                Self.logWriterEvent(event, log: log)
+            }
+        } catch {
+            log.error("start", error.description)
+            return ExitCode.usage
+        }
+
+        var configuration = Prober.Configuration(checksFolder: checks, location: location, variables: resolved)
+        configuration.verbose = verbose
+        let monitorBox = Mutex<IncidentMonitor?>(nil)
+        let webhookLog = WebhookLog(log: log)
+        let sender = targets.isEmpty ? nil : WebhookSender(targets: targets, policy: webhookPolicy) { event in
+            webhookLog.write(event, nowMs: UTCTime.milliseconds(Date()))
+            if case .delivered(let target, let id, _) = event {
+                monitorBox.withLock { $0 }?.delivered(id: id, target: target)
+            }
+        }
+        let prober = Prober(configuration: configuration, checks: set, writer: writer, log: log, webhooks: sender)
+        monitorBox.withLock { $0 = prober.incidents }
+
+        if once {
+            let results = await prober.runOnce()
+            await writer.flush()
+            for result in results {
+                let report = CheckReport(redactor: Redactor(secrets: resolved.secretValues + result.sensitiveValues))
+                console.out(report.fileLine(result) + "\n")
+            }
+            if writer.dropped > 0 {
+                log.error("once", "\(writer.dropped) of \(results.count) run records could not be written to \(data)")
+            }
+            return results.allSatisfy(\.ok) ? ExitCode.ok : ExitCode.assertion
+        }
+
+        var server: HTTPServer?
+        if let listen {
+            do {
+                server = try HTTPServer(host: listen.host, port: listen.port) { request in
+                    Self.serveMetrics(request, prober: prober)
+                }
+            } catch {
+                log.error("start", "--metrics: \(error)")
+                return ExitCode.usage
+            }
+        }
+        defer { server?.stop() }
+
+        let watcher = SignalWatcher([SIGTERM, SIGINT, SIGHUP])
+        defer { watcher.cancel() }
+        prober.start()
+        let intervals = set.sorted.map(\.settings.every)
+        var summary = "\(set.scripts.count) check\(set.scripts.count == 1 ? "" : "s") from \(checks)"
+        if let shortest = intervals.min(), let longest = intervals.max() {
+            summary += shortest == longest ? " every \(DurationText.setting(shortest))" : " every \(DurationText.setting(shortest))–\(DurationText.setting(longest))"
+        }
+        summary += ", data in \(data), location \(location)"
+        if let server { summary += ", metrics on \(server.baseURL)/metrics" }
+        if !targets.isEmpty { summary += ", webhooks to \(targets.map(\.masked).joined(separator: ", "))" }
+        log.info("start", summary, [("checks", String(set.scripts.count)), ("data", data), ("location", location),
+                                    ("version", Sonde.version)])
+
+        for await number in watcher.signals {
+            if number == SIGHUP {
+                log.info("reload", "SIGHUP received: loading \(checks) again")
+                prober.reload()
+                continue
+            }
+            log.info("stop", "\(SignalWatcher.name(number)) received: no new runs; waiting up to \(DurationText.setting(shutdownGrace)) for \(prober.running) in flight")
+            break
+        }
+        let cancelled = await prober.stop(grace: shutdownGrace)
+        if let sender {
+            let pending = await sender.flush(timeout: shutdownGrace)
+            webhookLog.flush()
+            if pending > 0 { log.warn("webhook", "\(pending) webhook deliveries still pending at exit were abandoned") }
+            if sender.dropped > 0 { log.warn("webhook", "\(sender.dropped) webhook events were dropped in all (queues full)") }
+            await writer.flush()
+        }
+        let (runs, failed) = prober.recorded
+        var text = "\(runs) runs (\(failed) failed)"
+        if cancelled > 0 { text += ", \(cancelled) cancelled in flight and not recorded" }
+        if writer.dropped > 0 { text += ", \(writer.dropped) records dropped (disk)" }
+        log.info("stopped", text, [("runs", String(runs)), ("cancelled", String(cancelled)),
+                                   ("dropped", String(writer.dropped))])
+        return ExitCode.ok
+    }
+
+    static func serveMetrics(_ request: HTTPRequest, prober: Prober) -> HTTPResponse {
+        switch request.path {
+        case "/metrics":
+            return .text(prober.renderMetrics(), headers: [HTTPField(name: "Content-Type",
+                                                                     value: "text/plain; version=0.0.4; charset=utf-8")])
+        case "/healthz":
+            return prober.engine.isResponsive ? .text("ok\n") : .text("scheduler loop stalled\n", status: 503)
+        case "/":
+            return .text("sonde \(Sonde.version): see /metrics and /healthz\n")
+        default:
+            return .text("not found: try /metrics or /healthz\n", status: 404)
+        }
+    }
+
+    static func logWriterEvent(_ event: RecordWriter.Event, log: EventLog) {
+        switch event {
+        case .writeFailed(let path, let reason, let dropped):
+            log.error("store", "cannot write \(path): \(reason); \(dropped) records dropped so far; probing goes on (repeated at most once a minute)",
+                      [("path", path), ("dropped", String(dropped))])
+        case .resumed(let dropped):
+            log.info("store", "writing resumed after \(dropped) dropped records", [("dropped", String(dropped))])
+        case .rebuiltHours(let check, let hours):
+            log.info("store", "\(check): rebuilt \(hours) hour rollups from raw runs", [("check", check)])
+        case .deleted(let path):
+            log.info("retention", "deleted \(path)", [("path", path)])
+        }
+    }
+
+    /// Parses `HOST:PORT`, `[v6]:PORT`, `:PORT` or `PORT`; the host defaults to 127.0.0.1.
+    package static func parseListen(_ text: String) -> (host: String, port: UInt16)? {
+        var host = "127.0.0.1"
+        var portText = text
+        if text.hasPrefix("["), let close = text.firstIndex(of: "]") {
+            host = String(text[text.index(after: text.startIndex)..<close])
+            let rest = text[text.index(after: close)...]
+            guard rest.hasPrefix(":") else { return nil }
+            portText = String(rest.dropFirst())
+        } else if let colon = text.lastIndex(of: ":") {
+            let given = String(text[..<colon])
+            if !given.isEmpty { host = given }
+            portText = String(text[text.index(after: colon)...])
+        }
+        guard let port = UInt16(portText), !host.isEmpty else { return nil }
+        return (host, port)
+    }
+
+    static func isValidLocation(_ name: String) -> Bool {
+        !name.isEmpty && name.count <= 64
+            && name.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) }
+    }
+}

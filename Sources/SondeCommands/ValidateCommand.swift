@@ -1,0 +1,42 @@
+import SondeAlerts
+import SondeDaemon
+import SondeIncidents
+import SondeProbe
+import SondeRender
+import SondeRun
+import SondeSLO
+import SondeScript
+import SondeServe
+import SondeStore
+import SondeSupport
+
+/// `sonde validate [PATH...]`: parses only; exit 0 when every file parses, 2 otherwise (1 for bad paths).
+package struct ValidateCommand: Sendable {
+    package var paths: [String]
+
+    package init(paths: [String]) {
+        self.paths = paths.isEmpty ? ["checks"] : paths
+    }
+
+    package func run(console: Console) -> Int32 {
+        switch CheckCommand.loadAll(paths, console: console) {
+        case .failure(let failure):
+            return failure.code
+        case .success(let scripts):
+            for script in scripts {
+                let n = script.entries.count
+                console.out("\(script.path): valid (\(n) \(n == 1 ? "entry" : "entries"), every \(Self.format(script.settings.every)))\n")
+            }
+            return ExitCode.ok
+        }
+    }
+
+    static func format(_ d: Duration) -> String {
+        let ms = Int64(d.milliseconds)
+        if ms % 86_400_000 == 0 { return "\(ms / 86_400_000)d" }
+        if ms % 3_600_000 == 0 { return "\(ms / 3_600_000)h" }
+        if ms % 60_000 == 0 { return "\(ms / 60_000)m" }
+        if ms % 1000 == 0 { return "\(ms / 1000)s" }
+        return "\(ms)ms"
+    }
+}

@@ -1,0 +1,80 @@
+import SondeIncidents
+import SondeProbe
+import SondeRender
+import SondeRun
+import SondeSLO
+import SondeScript
+import SondeStore
+import SondeSupport
+
+/// The checks of a folder, loaded for the daemon: one script per check name. Loading again (SIGHUP)
+/// keeps the previous version of a check whose file no longer parses.
+package struct CheckSet: Sendable {
+    /// Scripts by check name.
+    package var scripts: [String: CheckScript] = [:]
+
+    package init() {}
+
+    /// Why a load found problems; each is one log line.
+    package struct Problem: Sendable, Equatable, CustomStringConvertible {
+        /// True for a second file with a name already taken; false for a file that does not parse.
+        package var isDuplicate: Bool
+        package var description: String
+    }
+
+    /// What changed between two sets.
+    package struct Changes: Sendable, Equatable {
+        package var added: [String] = []
+        package var changed: [String] = []
+        package var removed: [String] = []
+
+        package var isEmpty: Bool { added.isEmpty && changed.isEmpty && removed.isEmpty }
+    }
+
+    /// Sorted scripts.
+    package var sorted: [CheckScript] { scripts.keys.sorted().compactMap { scripts[$0] } }
+
+    /// Loads every `.hurl` under `folder`. Files that do not parse, and second files with a name already
+    /// taken, are left out and reported; when `previous` holds a check whose file now fails to parse,
+    /// its previous version is kept.
+    package static func load(_ folder: String, previous: CheckSet? = nil) throws(LoadError) -> (CheckSet, [Problem]) {
+        let files = try ScriptLoader.expand([folder])
+        var set = CheckSet()
+        var paths: [String: String] = [:]
+        var problems: [Problem] = []
+        for file in files {
+            let name = ScriptParser.checkName(path: file)
+            if let first = paths[name] {
+                problems.append(Problem(isDuplicate: true, description:
+                    "\(file): a check named '\(name)' is already loaded from \(first); a check's name is its file name, so rename one (this file is not loaded)"))
+                continue
+            }
+            paths[name] = file
+            do {
+                set.scripts[name] = try ScriptLoader.load(file)
+            } catch {
+                var text = error.description
+                if let old = previous?.scripts[name] {
+                    set.scripts[name] = old
+                    text += " (keeping the previous version of '\(name)')"
+                }
+                problems.append(Problem(isDuplicate: false, description: text))
+            }
+        }
+        return (set, problems)
+    }
+
+    /// What differs from `old` to `self`.
+    package func changes(from old: CheckSet) -> Changes {
+        var changes = Changes()
+        for name in scripts.keys.sorted() {
+            if let before = old.scripts[name] {
+                if before != scripts[name] { changes.changed.append(name) }
+            } else {
+                changes.added.append(name)
+            }
+        }
+        changes.removed = old.scripts.keys.filter { scripts[$0] == nil }.sorted()
+        return changes
+    }
+}

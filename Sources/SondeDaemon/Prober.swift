@@ -1,0 +1,189 @@
+import Foundation
+import Synchronization
+import SondeAlerts
+import SondeIncidents
+import SondeProbe
+import SondeRender
+import SondeRun
+import SondeSLO
+import SondeScript
+import SondeStore
+import SondeSupport
+
+/// The daemon's core: the checks of a folder on the scheduler, each run recorded by the writer and
+/// counted in the metrics. `sonde run` wires it to signals, the log and the metrics server.
+package final class Prober: Sendable {
+    /// Where and how runs are made and recorded.
+    package struct Configuration: Sendable {
+        package var checksFolder: String
+        package var location: String
+        package var variables: Variables
+        /// One log line per run.
+        package var verbose = false
+
+        package init(checksFolder: String, location: String, variables: Variables) {
+            self.checksFolder = checksFolder
+            self.location = location
+            self.variables = variables
+        }
+    }
+
+    package let configuration: Configuration
+    package let writer: RecordWriter
+    package let metrics: ProberMetrics
+    package let engine: ProbeEngine
+    /// Live burn rates and budgets for `/metrics`.
+    package let slo = SLOTracker()
+    /// Live incident detection (events file, log, webhooks).
+    package let incidents: IncidentMonitor
+    private let startedMs = UTCTime.milliseconds(Date())
+    private let log: EventLog
+    private let runner: CheckRunner
+    private let current: Mutex<CheckSet>
+    private let counters = Mutex((recorded: 0, failed: 0))
+    private let scheduler: Mutex<Scheduler?> = Mutex(nil)
+
+    /// A prober over an already loaded set of checks.
+    package init(configuration: Configuration, checks: CheckSet, writer: RecordWriter, engine: ProbeEngine = .shared,
+                log: EventLog, webhooks: WebhookSender? = nil) {
+        self.configuration = configuration
+        self.writer = writer
+        self.engine = engine
+        self.log = log
+        self.runner = CheckRunner(engine: engine)
+        self.metrics = ProberMetrics(location: configuration.location)
+        self.current = Mutex(checks)
+        self.incidents = IncidentMonitor(location: configuration.location, writer: writer, sender: webhooks, log: log,
+                                         slo: slo)
+        metrics.setChecks(checks.sorted.map(\.name))
+        writer.prepare(Self.policies(checks), location: configuration.location)
+        trackSLOs(checks, seed: checks.sorted.map(\.name))
+        incidents.apply(checks, nowMs: UTCTime.milliseconds(Date()))
+    }
+
+    /// Sets the tracker's objectives and seeds new checks from the files, in the background.
+    private func trackSLOs(_ set: CheckSet, seed names: [String]) {
+        let now = UTCTime.milliseconds(Date())
+        slo.setPolicies(set.scripts.mapValues { SLOPolicy(settings: $0.settings) }, nowMs: now)
+        guard !names.isEmpty else { return }
+        let reader = RunReader(folder: writer.folder)
+        let (tracker, location, before) = (slo, configuration.location, startedMs)
+        Task.detached(priority: .utility) {
+            for name in names {
+                tracker.seed(check: name, reader: reader, location: location, beforeMs: before,
+                             nowMs: UTCTime.milliseconds(Date()))
+            }
+        }
+    }
+
+    /// Checks currently loaded.
+    package var checks: CheckSet { current.withLock { $0 } }
+
+    /// Runs recorded since start, and how many of them failed.
+    package var recorded: (runs: Int, failed: Int) {
+        counters.withLock { ($0.recorded, $0.failed) }
+    }
+
+    /// Runs every check once, all at once; returns the results in name order (`--once`).
+    package func runOnce() async -> [RunResult] {
+        let scripts = checks.sorted
+        return await withTaskGroup(of: (Int, RunResult).self) { group in
+            for (index, script) in scripts.enumerated() {
+                group.addTask { (index, await self.execute(script, lateness: .zero)) }
+            }
+            var results = [RunResult?](repeating: nil, count: scripts.count)
+            for await (index, result) in group { results[index] = result }
+            return results.compactMap { $0 }
+        }
+    }
+
+    /// Starts the schedule.
+    package func start() {
+        let scheduler = Scheduler(engine: engine) { [self] script, lateness in
+            _ = await execute(script, lateness: lateness)
+        }
+        self.scheduler.withLock { $0 = scheduler }
+        scheduler.apply(checks.sorted)
+    }
+
+    /// Stops scheduling, waits up to `grace` for runs in flight, cancels the rest (not recorded),
+    /// and flushes the files. Returns the number of runs cancelled.
+    package func stop(grace: Duration) async -> Int {
+        var cancelled = 0
+        if let scheduler = scheduler.withLock({ $0 }) {
+            cancelled = await scheduler.stop(grace: grace)
+        }
+        await writer.flush()
+        return cancelled
+    }
+
+    /// Runs in flight.
+    package var running: Int { scheduler.withLock { $0 }?.running ?? 0 }
+
+    /// Loads the folder again: new, changed and removed checks take effect; a file that no longer
+    /// parses keeps its previous version. Problems are logged, one line each.
+    @discardableResult
+    package func reload() -> CheckSet.Changes {
+        let old = checks
+        let loaded: CheckSet
+        do {
+            let (set, problems) = try CheckSet.load(configuration.checksFolder, previous: old)
+            for problem in problems { log.error("reload", problem.description) }
+            loaded = set
+        } catch {
+            log.error("reload", "\(error); keeping the \(old.scripts.count) checks already running")
+            return CheckSet.Changes()
+        }
+        let changes = loaded.changes(from: old)
+        current.withLock { $0 = loaded }
+        metrics.setChecks(loaded.sorted.map(\.name))
+        writer.prepare(Self.policies(loaded), location: configuration.location)
+        trackSLOs(loaded, seed: changes.added)
+        incidents.apply(loaded, nowMs: UTCTime.milliseconds(Date()))
+        scheduler.withLock { $0 }?.apply(loaded.sorted)
+        var parts: [String] = []
+        if !changes.added.isEmpty { parts.append("added \(changes.added.joined(separator: ", "))") }
+        if !changes.changed.isEmpty { parts.append("changed \(changes.changed.joined(separator: ", "))") }
+        if !changes.removed.isEmpty { parts.append("removed \(changes.removed.joined(separator: ", "))") }
+        log.info("reload", "\(loaded.scripts.count) checks; " + (parts.isEmpty ? "nothing changed" : parts.joined(separator: "; ")),
+                 [("checks", String(loaded.scripts.count))])
+        return changes
+    }
+
+    /// The `/metrics` text.
+    package func renderMetrics() -> String {
+        metrics.render(skipped: scheduler.withLock { $0 }?.skipped ?? [:], dropped: writer.dropped,
+                       slo: slo.snapshot(nowMs: UTCTime.milliseconds(Date())))
+    }
+
+    /// One run: made, recorded (secrets redacted), counted. A run cancelled at shutdown is not recorded.
+    private func execute(_ script: CheckScript, lateness: Duration) async -> RunResult {
+        let result = await runner.run(script, variables: configuration.variables)
+        if Task.isCancelled { return result }
+        let redactor = Redactor(secrets: configuration.variables.secretValues + result.sensitiveValues)
+        let record = RunRecord(result, location: configuration.location, lateMs: lateness.milliseconds,
+                               redactor: redactor)
+        writer.append(record, policy: RecordWriter.Policy(settings: script.settings))
+        metrics.record(record, lateness: lateness)
+        slo.add(check: record.check, timeMs: record.time, ok: record.ok, nowMs: UTCTime.milliseconds(Date()))
+        incidents.observe(record)
+        counters.withLock {
+            $0.recorded += 1
+            if !record.ok { $0.failed += 1 }
+        }
+        if configuration.verbose {
+            var text = "\(record.check): \(record.ok ? "ok" : "failed") in \(Self.ms(record.durationMs)), late \(Self.ms(record.lateMs))"
+            if let error = record.error { text += " — \(error.kind): \(error.message)" }
+            log.info("run", text, [("check", record.check), ("ok", String(record.ok))])
+        }
+        return result
+    }
+
+    static func policies(_ set: CheckSet) -> [String: RecordWriter.Policy] {
+        set.scripts.mapValues { RecordWriter.Policy(settings: $0.settings) }
+    }
+
+    static func ms(_ value: Double) -> String {
+        value >= 1000 ? String(format: "%.2f s", value / 1000) : String(format: "%.1f ms", value)
+    }
+}

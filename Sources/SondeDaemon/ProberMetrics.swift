@@ -1,0 +1,163 @@
+import Foundation
+import Synchronization
+import SondeAlerts
+import SondeIncidents
+import SondeProbe
+import SondeRender
+import SondeRun
+import SondeSLO
+import SondeScript
+import SondeStore
+import SondeSupport
+
+/// What `/metrics` shows: the latest state of each check and counters since the prober started
+/// (design §10). Updated after every run; rendered on request.
+package final class ProberMetrics: Sendable {
+    /// Lateness histogram bounds, seconds.
+    package static let latenessBounds: [Double] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
+    private struct CheckState {
+        var up: Bool
+        var lastRun: Int64
+        var results: [String: Int64] = [:]
+        var phases = PhaseTimings()
+        var runSeconds: Double = 0
+        var certExpiry: Double?
+    }
+
+    private struct State {
+        var checks: [String: CheckState] = [:]
+        var lateness = [Int64](repeating: 0, count: ProberMetrics.latenessBounds.count + 1)
+        var latenessSum: Double = 0
+        var loaded: Set<String> = []
+    }
+
+    package let location: String
+    private let state = Mutex(State())
+
+    package init(location: String) {
+        self.location = location
+    }
+
+    /// The checks currently loaded (removed checks disappear from the metrics).
+    package func setChecks(_ names: [String]) {
+        state.withLock { state in
+            state.loaded = Set(names)
+            for name in state.checks.keys where !state.loaded.contains(name) { state.checks[name] = nil }
+        }
+    }
+
+    /// Counts a finished run.
+    package func record(_ record: RunRecord, lateness: Duration) {
+        let late = max(0, lateness.milliseconds / 1000)
+        let bucket = Self.latenessBounds.firstIndex { late <= $0 } ?? Self.latenessBounds.count
+        state.withLock { state in
+            state.lateness[bucket] += 1
+            state.latenessSum += Self.seconds(late * 1000)
+            guard state.loaded.contains(record.check) else { return }
+            var check = state.checks[record.check] ?? CheckState(up: record.ok, lastRun: record.time)
+            check.up = record.ok
+            check.lastRun = record.time
+            check.results[record.error?.kind ?? "success", default: 0] += 1
+            check.phases = record.phaseTotals
+            check.runSeconds = Self.seconds(record.durationMs)
+            if let days = record.certDays {
+                check.certExpiry = (Double(record.time) / 1000 + days * 86_400).rounded()
+            }
+            state.checks[record.check] = check
+        }
+    }
+
+    /// Milliseconds to seconds, rounded to the microsecond (no `3.5999999999999994e-05`).
+    static func seconds(_ ms: Double) -> Double { (ms * 1000).rounded() / 1_000_000 }
+
+    /// The exposition text. `skipped` and `dropped` come from the scheduler and the writer.
+    package func render(skipped: [String: Int64], dropped: Int,
+                       slo: [String: SLOTracker.Figures] = [:]) -> String {
+        let snapshot = state.withLock { $0 }
+        let checks = snapshot.checks.sorted { $0.key < $1.key }
+        let loc = ("location", location)
+        var out = PrometheusText()
+
+        out.family("sonde_check_up", .gauge, help: "1 when the check's last run passed, 0 when it failed.")
+        for (name, check) in checks { out.sample("sonde_check_up", [("check", name), loc], check.up ? 1 : 0) }
+
+        out.family("sonde_runs_total", .counter,
+                   help: "Runs since the prober started, by result: success or the error kind of design section 5.")
+        for (name, check) in checks {
+            for (result, count) in check.results.sorted(by: { $0.key < $1.key }) {
+                out.sample("sonde_runs_total", [("check", name), loc, ("result", result)], Double(count))
+            }
+        }
+
+        out.family("sonde_run_duration_seconds", .gauge,
+                   help: "Last run's phases summed over its requests; phase total is the whole run.")
+        for (name, check) in checks {
+            let phases: [(String, Double)] = [
+                ("dns", check.phases.dns), ("connect", check.phases.connect), ("tls", check.phases.tls),
+                ("ttfb", check.phases.ttfb), ("transfer", check.phases.transfer),
+            ]
+            for (phase, ms) in phases {
+                out.sample("sonde_run_duration_seconds", [("check", name), loc, ("phase", phase)], Self.seconds(ms))
+            }
+            out.sample("sonde_run_duration_seconds", [("check", name), loc, ("phase", "total")], check.runSeconds)
+        }
+
+        out.family("sonde_cert_expiry_timestamp_seconds", .gauge,
+                   help: "Unix time when the earliest leaf certificate seen by the last HTTPS run expires.")
+        for (name, check) in checks {
+            if let expiry = check.certExpiry {
+                out.sample("sonde_cert_expiry_timestamp_seconds", [("check", name), loc], expiry)
+            }
+        }
+
+        out.family("sonde_last_run_timestamp_seconds", .gauge, help: "Unix time when the check's last run started.")
+        for (name, check) in checks {
+            out.sample("sonde_last_run_timestamp_seconds", [("check", name), loc], Double(check.lastRun) / 1000)
+        }
+
+        let tracked = slo.sorted { $0.key < $1.key }.filter { snapshot.loaded.contains($0.key) }
+        out.family("sonde_slo_objective_ratio", .gauge, help: "The check's availability objective (@slo), as a ratio.")
+        for (name, figures) in tracked {
+            out.sample("sonde_slo_objective_ratio", [("check", name), loc], figures.policy.objective)
+        }
+        out.family("sonde_slo_burn_rate", .gauge,
+                   help: "Error ratio over the window divided by the error budget; absent when the window has too few runs.")
+        for (name, figures) in tracked {
+            for window in BurnWindow.allCases {
+                if let rate = figures.burn[window] {
+                    out.sample("sonde_slo_burn_rate", [("check", name), loc, ("window", window.rawValue)], rate)
+                }
+            }
+        }
+        out.family("sonde_slo_error_budget_remaining_ratio", .gauge,
+                   help: "Share of the error budget left over the objective's window (negative once overspent).")
+        for (name, figures) in tracked {
+            if let remaining = figures.remaining {
+                out.sample("sonde_slo_error_budget_remaining_ratio", [("check", name), loc], remaining)
+            }
+        }
+
+        out.family("sonde_runs_skipped_total", .counter,
+                   help: "Scheduled runs skipped because the previous run of the check was still going.")
+        for name in snapshot.loaded.sorted() {
+            out.sample("sonde_runs_skipped_total", [("check", name), loc], Double(skipped[name] ?? 0))
+        }
+
+        out.family("sonde_schedule_lateness_seconds", .histogram,
+                   help: "How late runs started against their schedule.")
+        out.histogram("sonde_schedule_lateness_seconds", [loc], bounds: Self.latenessBounds, counts: snapshot.lateness,
+                      sum: snapshot.latenessSum)
+
+        out.family("sonde_records_dropped_total", .counter,
+                   help: "Run records that could not be written to the data folder (disk full, I/O error).")
+        out.sample("sonde_records_dropped_total", [loc], Double(dropped))
+
+        out.family("sonde_checks", .gauge, help: "Checks loaded.")
+        out.sample("sonde_checks", [loc], Double(snapshot.loaded.count))
+
+        out.family("sonde_build_info", .gauge, help: "Always 1; the version label says which sonde runs.")
+        out.sample("sonde_build_info", [("version", Sonde.version)], 1)
+        return out.text
+    }
+}

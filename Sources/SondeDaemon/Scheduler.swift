@@ -1,0 +1,193 @@
+import Foundation
+import Synchronization
+import SondeAlerts
+import SondeIncidents
+import SondeProbe
+import SondeRender
+import SondeRun
+import SondeSLO
+import SondeScript
+import SondeStore
+import SondeSupport
+
+/// Starts each check at absolute times `first + k·interval` on the monotonic clock, with `first`
+/// spread by a stable per-check offset, using the probe engine's thread as the timer. A check never
+/// overlaps itself: a slot that comes while its previous run is still going is taken as soon as that
+/// run ends (late, and says by how much); slots missed beyond that one are skipped and counted.
+package final class Scheduler: Sendable {
+    /// Runs one check for one slot; `lateness` is how late the run started. The closure records the
+    /// result. It runs in a task of its own.
+    package typealias Execute = @Sendable (_ script: CheckScript, _ lateness: Duration) async -> Void
+
+    private struct Slot {
+        var script: CheckScript
+        var generation: UInt64
+        var interval: Duration
+        var running = false
+        /// A slot that came while the check was running: start it when the run ends.
+        var missed: ContinuousClock.Instant?
+        var skipped: Int64 = 0
+    }
+
+    private struct State {
+        var slots: [String: Slot] = [:]
+        var tasks: [String: Task<Void, Never>] = [:]
+        var generation: UInt64 = 0
+        var stopping = false
+    }
+
+    private let engine: ProbeEngine
+    private let execute: Execute
+    private let origin: ContinuousClock.Instant
+    private let state = Mutex(State())
+    private let clock = ContinuousClock()
+
+    /// A scheduler whose slots count from `origin`: by default the monotonic instant of the Unix
+    /// epoch, read once from the wall clock, so a check keeps the same phase across restarts and on
+    /// every prober (runs at wall times `offset + k·interval`); afterwards only the monotonic clock counts.
+    package init(engine: ProbeEngine, origin: ContinuousClock.Instant = Scheduler.epochOrigin(),
+                execute: @escaping Execute) {
+        self.engine = engine
+        self.origin = origin
+        self.execute = execute
+    }
+
+    /// The monotonic instant that corresponds to 1970-01-01T00:00:00Z on the wall clock now.
+    package static func epochOrigin() -> ContinuousClock.Instant {
+        let sinceEpoch = Date().timeIntervalSince1970
+        let whole = sinceEpoch.rounded(.down)
+        return ContinuousClock.now - .seconds(Int64(whole)) - .nanoseconds(Int64((sinceEpoch - whole) * 1e9))
+    }
+
+    /// The stable offset of a check inside its interval: the same name always gets the same offset,
+    /// and many names spread evenly (FNV-1a of the name, mixed, as a fraction of the interval).
+    package static func offset(of name: String, interval: Duration) -> Duration {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in name.utf8 {
+            hash ^= UInt64(byte)
+            hash &*= 0x100_0000_01b3
+        }
+        // FNV alone leaves names that differ in their last characters close together in the high
+        // bits; a splitmix64 finaliser spreads them.
+        hash ^= hash >> 30
+        hash &*= 0xbf58_476d_1ce4_e5b9
+        hash ^= hash >> 27
+        hash &*= 0x94d0_49bb_1331_11eb
+        hash ^= hash >> 31
+        let fraction = Double(hash >> 11) / Double(1 << 53)
+        return interval * fraction
+    }
+
+    /// The first slot of a check at or after `now`.
+    func nextSlot(name: String, interval: Duration, after now: ContinuousClock.Instant) -> ContinuousClock.Instant {
+        let first = origin + Self.offset(of: name, interval: interval)
+        if now <= first { return first }
+        let k = ((now - first) / interval).rounded(.up)
+        return first + interval * k
+    }
+
+    /// Adds or replaces checks and removes those not in `scripts`. A changed check keeps its place in
+    /// the schedule when its interval is unchanged; a run in flight finishes with the old version.
+    package func apply(_ scripts: [CheckScript]) {
+        let now = clock.now
+        var toSchedule: [(String, UInt64, ContinuousClock.Instant)] = []
+        state.withLock { state in
+            let names = Set(scripts.map(\.name))
+            for name in state.slots.keys where !names.contains(name) {
+                state.slots[name] = nil
+            }
+            for script in scripts {
+                if let existing = state.slots[script.name], existing.script == script { continue }
+                state.generation += 1
+                let interval = script.settings.every
+                var slot = Slot(script: script, generation: state.generation, interval: interval)
+                if let existing = state.slots[script.name] {
+                    slot.running = existing.running
+                    slot.skipped = existing.skipped
+                }
+                state.slots[script.name] = slot
+                toSchedule.append((script.name, slot.generation, nextSlot(name: script.name, interval: interval, after: now)))
+            }
+        }
+        for (name, generation, at) in toSchedule { arm(name, generation, at) }
+    }
+
+    /// Names of the scheduled checks.
+    package var checks: [String] { state.withLock { $0.slots.keys.sorted() } }
+
+    /// Slots skipped so far because the check was still running (per check).
+    package var skipped: [String: Int64] {
+        state.withLock { $0.slots.mapValues(\.skipped) }
+    }
+
+    /// Runs in flight.
+    package var running: Int { state.withLock { $0.tasks.count } }
+
+    /// Stops starting runs, waits up to `grace` for runs in flight, then cancels the rest.
+    /// Returns the number of runs cancelled.
+    package func stop(grace: Duration) async -> Int {
+        state.withLock { $0.stopping = true }
+        let deadline = clock.now + grace
+        while running > 0, clock.now < deadline {
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        let left = state.withLock { state in Array(state.tasks.values) }
+        for task in left { task.cancel() }
+        for task in left { await task.value }
+        return left.count
+    }
+
+    private func arm(_ name: String, _ generation: UInt64, _ at: ContinuousClock.Instant) {
+        engine.schedule(at: at) { [self] in fire(name, generation, at) }
+    }
+
+    /// On the engine thread: start the slot's run, or remember it when the check is still running.
+    private func fire(_ name: String, _ generation: UInt64, _ at: ContinuousClock.Instant) {
+        let next: ContinuousClock.Instant? = state.withLock { state in
+            guard !state.stopping, var slot = state.slots[name], slot.generation == generation else { return nil }
+            if slot.running {
+                if slot.missed != nil { slot.skipped += 1 }
+                slot.missed = at
+            } else {
+                slot.running = true
+                start(slot.script, at: at, in: &state)
+            }
+            state.slots[name] = slot
+            var following = at + slot.interval
+            let now = clock.now
+            if following <= now {
+                // The engine thread was held up past whole intervals: keep the latest slot that is
+                // due (it starts late and says so) and skip the ones before it.
+                let behind = ((now - following) / slot.interval).rounded(.down)
+                state.slots[name]?.skipped += Int64(behind)
+                following = following + slot.interval * behind
+            }
+            return following
+        }
+        if let next { arm(name, generation, next) }
+    }
+
+    private func start(_ script: CheckScript, at slotTime: ContinuousClock.Instant, in state: inout State) {
+        let name = script.name
+        let task = Task { [self] in
+            let lateness = max(.zero, clock.now - slotTime)
+            await execute(script, lateness)
+            finished(name)
+        }
+        state.tasks[name] = task
+    }
+
+    private func finished(_ name: String) {
+        state.withLock { state in
+            state.tasks[name] = nil
+            guard var slot = state.slots[name] else { return }
+            slot.running = false
+            if let missed = slot.missed, !state.stopping {
+                slot.missed = nil
+                slot.running = true
+                start(slot.script, at: missed, in: &state)
+            }
+            state.slots[name] = slot
+        }
+    }
+}

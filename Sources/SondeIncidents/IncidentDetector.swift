@@ -1,0 +1,351 @@
+import SondeProbe
+import SondeSLO
+import SondeScript
+import SondeStore
+import SondeSupport
+
+/// The incident state machine of one check at one location (design §8), fed its runs in time
+/// order. The same code runs live in `sonde run` and offline in `sonde incidents`, so both find the
+/// same incidents with the same times.
+package struct IncidentDetector: Sendable {
+    /// What a run changed.
+    package enum Transition: Sendable, Equatable {
+        case opened(Incident)
+        case resolved(Incident)
+        case flappingStarted(timeMs: Int64, percent: Double)
+        case flappingEnded(timeMs: Int64, percent: Double)
+        case burnAlertStarted(timeMs: Int64, level: AlertState.Level, rules: [String])
+        case burnAlertEnded(timeMs: Int64)
+    }
+
+    /// Flapping thresholds on the weighted share of state changes over the last 21 runs (Nagios
+    /// style, with hysteresis): starts above 20%, ends below 5%.
+    package static let flapHigh = 20.0
+    package static let flapLow = 5.0
+    static let flapWindow = 21
+    /// Rows of alternating success and failure beyond this many are collapsed into one.
+    static let collapseAfter = 3
+    /// Samples an incident keeps for its write-up; past this, every other one is dropped and only
+    /// every 2nd (then 4th, …) run is kept, so a days-long outage stays a few hundred kilobytes.
+    package static let sampleLimit = 4_096
+    /// Samples kept for "latency before": the last this many runs of the 30 minutes before.
+    package static let beforeLimit = 120
+
+    package let check: String
+    package let location: String
+    package var downAfter: Int
+    package var upAfter: Int
+    package private(set) var policy: SLOPolicy
+    /// Whether incidents keep latency samples (`sonde incidents`: yes; the live daemon, which only
+    /// needs the times and counts, no: memory stays flat however long an outage lasts).
+    package let keepsSamples: Bool
+
+    /// The open incident, if any (detected, not yet resolved).
+    package private(set) var open: Incident?
+    /// Whether the check is flapping now.
+    package private(set) var flapping = false
+    /// The burn-rate alert level now (`page`, `ticket`, or `ok`).
+    package private(set) var burnLevel: AlertState.Level = .ok
+
+    private var failures: [RunRecord] = []  // consecutive failures while no incident is open
+    private var goodStreak = 0
+    private var goodStreakStart: Int64?
+    private var lastKind: String?
+    private var lastOK = true
+    private var results: [Bool] = []
+    private var before: [Sample] = []
+    private var burn: BurnCounter
+    private var lastBurnMinute: Int64 = .min
+    private var usedIDs: Set<String> = []
+    /// Runs seen since the open incident started, and the sampling stride (a power of two).
+    private var runIndex = 0
+    private var sampleStride = 1
+
+    package init(check: String, location: String, policy: SLOPolicy, downAfter: Int, upAfter: Int, startMs: Int64 = 0,
+                keepsSamples: Bool = true) {
+        self.check = check
+        self.location = location
+        self.policy = policy
+        self.downAfter = max(1, downAfter)
+        self.upAfter = max(1, upAfter)
+        self.keepsSamples = keepsSamples
+        burn = BurnCounter(policy: policy, nowMs: startMs)
+    }
+
+    package init(check: String, location: String, settings: MonitorSettings, startMs: Int64 = 0, keepsSamples: Bool = true) {
+        self.init(check: check, location: location, policy: SLOPolicy(settings: settings),
+                  downAfter: settings.downAfter, upAfter: settings.upAfter, startMs: startMs, keepsSamples: keepsSamples)
+    }
+
+    /// Applies changed directives (a reload); the state is kept.
+    package mutating func update(settings: MonitorSettings) {
+        downAfter = max(1, settings.downAfter)
+        upAfter = max(1, settings.upAfter)
+        policy = SLOPolicy(settings: settings)
+        burn.policy = policy
+    }
+
+    /// Feeds one run; returns what it changed.
+    package mutating func observe(_ run: RunRecord) -> [Transition] {
+        var out: [Transition] = []
+        burn.advance(to: run.time)
+        burn.add(timeMs: run.time, ok: run.ok)
+        let sample = Sample(run)
+
+        if var incident = open {
+            incident.runs += 1
+            incident.lastRunMs = run.time
+            addSample(sample, to: &incident)
+            if run.ok {
+                if goodStreak == 0 {
+                    goodStreakStart = run.time
+                    incident.addRow(TimelineEntry(timeMs: run.time, event: .succeeded,
+                                                  evidence: Self.evidence(run)), collapseAfter: Self.collapseAfter)
+                }
+                goodStreak += 1
+                if goodStreak >= upAfter, let resolvedAt = goodStreakStart {
+                    incident.resolvedMs = resolvedAt
+                    incident.samples.removeAll { $0.timeMs >= resolvedAt }
+                    incident.runs -= goodStreak  // the closing streak starts at the resolution
+                    incident.budgetShare = budgetShare(incident)
+                    incident.timeline.append(TimelineEntry(
+                        timeMs: resolvedAt, event: .resolved,
+                        evidence: "\(upAfter) consecutive good run\(upAfter == 1 ? "" : "s") (@up-after \(upAfter))"))
+                    open = nil
+                    goodStreak = 0
+                    goodStreakStart = nil
+                    before = []
+                    out.append(.resolved(incident))
+                } else {
+                    open = incident
+                }
+            } else {
+                if goodStreak > 0 {
+                    incident.addRow(TimelineEntry(timeMs: run.time, event: .failedAgain, evidence: Self.evidence(run)),
+                                    collapseAfter: Self.collapseAfter)
+                }
+                goodStreak = 0
+                goodStreakStart = nil
+                record(failure: run, in: &incident)
+                open = incident
+            }
+        } else if run.ok {
+            failures.removeAll()
+            if keepsSamples {
+                before.append(sample)
+                // Trimmed in batches: amortised O(1) per run.
+                if before.count >= 2 * Self.beforeLimit { before.removeFirst(before.count - Self.beforeLimit) }
+            }
+        } else {
+            failures.append(run)
+            if failures.count >= downAfter, let first = failures.first {
+                var id = Incident.makeID(check: check, startedMs: first.time)
+                var n = 2
+                while usedIDs.contains(id) { id = Incident.makeID(check: check, startedMs: first.time) + "-\(n)"; n += 1 }
+                usedIDs.insert(id)
+                var incident = Incident(id: id, check: check, location: location, startedMs: first.time,
+                                        detectedMs: run.time, downAfter: downAfter, upAfter: upAfter)
+                incident.before = Array(before.filter { $0.timeMs >= first.time - 30 * 60_000 }.suffix(Self.beforeLimit))
+                before = []
+                lastKind = nil
+                runIndex = 0
+                sampleStride = 1
+                for failure in failures {
+                    incident.runs += 1
+                    incident.lastRunMs = failure.time
+                    addSample(Sample(failure), to: &incident)
+                    record(failure: failure, in: &incident)
+                }
+                incident.timeline.append(TimelineEntry(
+                    timeMs: run.time, event: .detected,
+                    evidence: "\(downAfter) consecutive failed run\(downAfter == 1 ? "" : "s") (@down-after \(downAfter))"))
+                if burnLevel == .page || burnLevel == .ticket {
+                    incident.timeline.append(TimelineEntry(timeMs: run.time, event: .burnAlertStarted,
+                                                           evidence: "\(burnLevel.rawValue) already firing"))
+                }
+                incident.peakBurnRate = burn.burnRates()[.h1]
+                failures.removeAll()
+                goodStreak = 0
+                open = incident
+                out.append(.opened(incident))
+            }
+        }
+
+        out += observeFlapping(run)
+        out += observeBurn(run)
+        lastOK = run.ok
+        return out
+    }
+
+    /// Continues an incident opened before a restart (from `incidents.jsonl`): the next runs resolve
+    /// it as usual.
+    package mutating func resume(_ incident: Incident) {
+        open = incident
+        failures.removeAll()
+        goodStreak = 0
+        goodStreakStart = nil
+        lastKind = incident.mainKind
+        usedIDs.insert(incident.id)
+        runIndex = incident.runs
+        sampleStride = 1
+    }
+
+    /// Adds an "alert sent" row to the open incident (live, when a webhook went out).
+    package mutating func noteAlertSent(timeMs: Int64, evidence: String) {
+        guard var incident = open else { return }
+        incident.timeline.append(TimelineEntry(timeMs: timeMs, event: .alertSent, evidence: evidence))
+        open = incident
+    }
+
+    /// The open incident with its budget share brought up to date (for an "ongoing" write-up).
+    package func ongoing() -> Incident? {
+        guard var incident = open else { return nil }
+        incident.budgetShare = budgetShare(incident)
+        return incident
+    }
+
+    private mutating func record(failure run: RunRecord, in incident: inout Incident) {
+        incident.failedRuns += 1
+        let kind = run.error?.kind ?? "internal"
+        let message = run.error?.message ?? ""
+        if var summary = incident.kinds[kind] {
+            summary.count += 1
+            summary.latestMessage = message
+            incident.kinds[kind] = summary
+        } else {
+            incident.kinds[kind] = KindSummary(count: 1, firstMs: run.time, firstMessage: message, latestMessage: message)
+        }
+        if lastKind == nil {
+            incident.timeline.append(TimelineEntry(timeMs: run.time, event: .firstFailure, evidence: Self.evidence(run)))
+        } else if lastKind != kind {
+            incident.timeline.append(TimelineEntry(timeMs: run.time, event: .kindChanged, evidence: Self.evidence(run)))
+        }
+        lastKind = kind
+    }
+
+    /// Keeps every `sampleStride`-th run of the open incident; at the limit, halves the samples and
+    /// doubles the stride.
+    private mutating func addSample(_ sample: Sample, to incident: inout Incident) {
+        defer { runIndex += 1 }
+        guard keepsSamples, runIndex % sampleStride == 0 else { return }
+        incident.samples.append(sample)
+        if incident.samples.count > Self.sampleLimit {
+            incident.samples = incident.samples.enumerated().compactMap { $0.offset % 2 == 0 ? $0.element : nil }
+            sampleStride *= 2
+        }
+    }
+
+    private mutating func observeFlapping(_ run: RunRecord) -> [Transition] {
+        results.append(run.ok)
+        if results.count > Self.flapWindow { results.removeFirst(results.count - Self.flapWindow) }
+        guard results.count == Self.flapWindow else { return [] }
+        let percent = Self.flapPercent(results)
+        if !flapping, percent > Self.flapHigh {
+            flapping = true
+            if var incident = open {
+                incident.addRow(TimelineEntry(timeMs: run.time, event: .flapping,
+                                              evidence: String(format: "%.0f%% of the last 21 runs changed state", percent)),
+                                collapseAfter: .max)
+                open = incident
+            }
+            return [.flappingStarted(timeMs: run.time, percent: percent)]
+        }
+        if flapping, percent < Self.flapLow {
+            flapping = false
+            return [.flappingEnded(timeMs: run.time, percent: percent)]
+        }
+        return []
+    }
+
+    /// Nagios' weighted share of state changes: the 20 transitions between 21 results, the oldest
+    /// weighted 0.8 and the newest 1.2, in percent.
+    package static func flapPercent(_ results: [Bool]) -> Double {
+        guard results.count >= 2 else { return 0 }
+        let transitions = results.count - 1
+        var total = 0.0
+        for i in 1..<results.count where results[i] != results[i - 1] {
+            let weight = 0.8 + 0.4 * Double(i - 1) / Double(max(1, transitions - 1))
+            total += weight
+        }
+        return total / Double(transitions) * 100
+    }
+
+    private mutating func observeBurn(_ run: RunRecord) -> [Transition] {
+        let minute = run.time / 60_000
+        guard minute != lastBurnMinute else { return [] }
+        lastBurnMinute = minute
+        let rates = burn.burnRates()
+        if var incident = open, let hour = rates[.h1] {
+            incident.peakBurnRate = max(incident.peakBurnRate ?? 0, hour)
+            open = incident
+        }
+        let state = AlertState.evaluate(rates)
+        let level: AlertState.Level = state.level == .insufficientData ? .ok : state.level
+        guard level != burnLevel else { return [] }
+        let previous = burnLevel
+        burnLevel = level
+        if level == .ok {
+            if var incident = open {
+                incident.timeline.append(TimelineEntry(timeMs: run.time, event: .burnAlertEnded,
+                                                       evidence: "no rule fires any more (was \(previous.rawValue))"))
+                open = incident
+            }
+            return [.burnAlertEnded(timeMs: run.time)]
+        }
+        let rules = state.firing.map(\.description)
+        if var incident = open {
+            incident.timeline.append(TimelineEntry(timeMs: run.time, event: .burnAlertStarted,
+                                                   evidence: rules.joined(separator: "; ")))
+            open = incident
+        }
+        return [.burnAlertStarted(timeMs: run.time, level: level, rules: rules)]
+    }
+
+    private func budgetShare(_ incident: Incident) -> Double? {
+        let window = burn.counts(policy.windowMs)
+        let allowed = policy.budget * Double(window.runs)
+        guard allowed > 0 else { return nil }
+        return Double(incident.failedRuns) / allowed
+    }
+
+    static func evidence(_ run: RunRecord) -> String {
+        if let error = run.error {
+            let status = run.steps.last.map { " (HTTP \($0.status))" } ?? ""
+            return "\(error.kind)\(status): \(error.message)"
+        }
+        let requests = run.steps.count
+        return "\(requests) request\(requests == 1 ? "" : "s") passed in \(Self.formatMs(run.durationMs))"
+    }
+
+    static func formatMs(_ ms: Double) -> String {
+        ms >= 1000 ? String(format: "%.2f s", ms / 1000) : String(format: "%.0f ms", ms)
+    }
+}
+
+extension Incident {
+    /// Appends a success or failed-again row, collapsing long alternations into one row.
+    mutating func addRow(_ entry: TimelineEntry, collapseAfter: Int) {
+        let alternating: Set<TimelineEntry.Event> = [.succeeded, .failedAgain]
+        guard alternating.contains(entry.event) else {
+            timeline.append(entry)
+            return
+        }
+        // Count the alternating rows at the end of the timeline.
+        var tail = 0
+        for row in timeline.reversed() {
+            guard alternating.contains(row.event) || row.event == .flapping else { break }
+            tail += 1
+        }
+        if tail >= collapseAfter, let last = timeline.last, last.event == .flapping, last.untilMs != nil || last.count > 1 {
+            timeline[timeline.count - 1].count += 1
+            timeline[timeline.count - 1].untilMs = entry.timeMs
+            return
+        }
+        if tail >= collapseAfter {
+            timeline.append(TimelineEntry(timeMs: entry.timeMs, event: .flapping,
+                                          evidence: "alternating success and failure", count: 1, untilMs: entry.timeMs))
+            return
+        }
+        timeline.append(entry)
+    }
+}

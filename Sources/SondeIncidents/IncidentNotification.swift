@@ -1,0 +1,66 @@
+import SondeProbe
+import SondeSLO
+import SondeScript
+import SondeStore
+import SondeSupport
+
+/// What a webhook receives for an incident event: JSON with the event's facts, budget figures and a
+/// Slack-compatible `text` (design §10).
+package enum IncidentNotification {
+    /// One line for people (the log and Slack's `text`).
+    package static func text(_ event: IncidentEvent) -> String {
+        func field(_ key: String) -> String {
+            switch event[key] {
+            case .string(let s)?: return s
+            case .integer(let i)?: return String(i)
+            case .float(let d)?: return String(d)
+            default: return ""
+            }
+        }
+        let check = event.check
+        switch event.kind {
+        case .opened:
+            return "🔴 \(check) is DOWN since \(clock(field("started"))) UTC: \(field("kind")) — \(field("msg")) "
+                + "(detected after \(field("failed_runs")) failed runs)"
+        case .resolved:
+            let seconds = (Int64(field("duration_ms")) ?? 0) / 1000
+            return "✅ \(check) is back UP at \(clock(field("resolved"))) UTC after \(seconds / 60) min \(seconds % 60) s "
+                + "(\(field("failed_runs")) failed runs, mostly \(field("kind")))"
+        case .burnAlertStarted:
+            var rules: [String] = []
+            if case .list(let items)? = event["rules"] {
+                rules = items.compactMap { if case .string(let s) = $0 { return s } else { return nil } }
+            }
+            return "🔥 \(check): error budget burning — \(field("level")) (\(rules.joined(separator: "; ")))"
+        case .burnAlertEnded:
+            return "\(check): burn-rate alert over"
+        case .flappingStarted:
+            return "\(check) is flapping (\(field("percent"))% of the last 21 runs changed state)"
+        case .flappingEnded:
+            return "\(check) stopped flapping"
+        case .alertSent:
+            return "\(check): alert sent to \(field("target"))"
+        }
+    }
+
+    /// The JSON body: `event`, `check`, `location`, `incident`, `time`, the event's fields, budget
+    /// figures, and `text`.
+    package static func payload(_ event: IncidentEvent, burn: [BurnWindow: Double], budgetRemaining: Double?) -> [UInt8] {
+        var object: [(key: String, value: Value)] = [
+            ("event", .string(event.kind.rawValue)), ("check", .string(event.check)), ("location", .string(event.location)),
+            ("time", .string(UTCTime.rfc3339(event.timeMs))),
+        ]
+        if let incident = event.incident { object.append(("incident", .string(incident))) }
+        object += event.fields
+        object.append(("budget_remaining", budgetRemaining.map { .float(($0 * 10_000).rounded() / 10_000) } ?? .null))
+        object.append(("burn_rates", .object(BurnWindow.allCases.compactMap { window in
+            burn[window].map { (window.rawValue, Value.float(($0 * 100).rounded() / 100)) }
+        })))
+        object.append(("text", .string(text(event))))
+        return Array(JSON.encode(.object(object)).utf8)
+    }
+
+    static func clock(_ rfc3339: String) -> String {
+        String(rfc3339.dropFirst(11).prefix(8))
+    }
+}

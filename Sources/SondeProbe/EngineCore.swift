@@ -1,0 +1,211 @@
+import Foundation
+import Synchronization
+import CCurl
+import SondeSupport
+
+/// Work sent to the engine thread.
+enum EngineCommand: Sendable {
+    case add(Transfer)
+    case cancel(UInt64)
+    case closeSession(UInt64)
+    case timer(ContinuousClock.Instant, @Sendable () -> Void)
+}
+
+/// The engine thread and its libcurl state. The multi handle, the shares and the transfers are
+/// touched only by the engine thread; other threads talk to it through `commands` (a `Mutex`) and
+/// `curl_multi_wakeup`, the one multi call that is safe from any thread.
+final class EngineCore: @unchecked Sendable {
+    private let multi: UnsafeMutableRawPointer
+    private let commands = Mutex<[EngineCommand]>([])
+    private let ids = Atomic<UInt64>(1)
+    private let active = Atomic<Int>(0)
+    /// Nanoseconds on the monotonic clock when the loop last went round (it wakes at least once a second).
+    private let heartbeat = Atomic<Int64>(0)
+    /// `pthread_self()` of the engine thread, stored when its loop starts (0 before).
+    private let engineThread = Atomic<UInt>(0)
+
+    // Engine-thread state.
+    private var transfers: [UInt64: Transfer] = [:]
+    private var byHandle: [UnsafeMutableRawPointer: Transfer] = [:]
+    private var shares: [UInt64: UnsafeMutableRawPointer] = [:]
+    private var sessionTransfers: [UInt64: Int] = [:]
+    private var closedSessions: Set<UInt64> = []
+    private var cancelledEarly: Set<UInt64> = []
+    /// Last leaf certificate per session and host: a reused connection reports no certificate.
+    private var certificates: [UInt64: [String: CertificateInfo]] = [:]
+    private var timers = TimerHeap()
+    private let clock = ContinuousClock()
+    private let origin = ContinuousClock.now
+
+    private static let globalInit: Bool = {
+        signal(SIGPIPE, SIG_IGN)
+        return curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
+    }()
+
+    init() {
+        _ = Self.globalInit
+        guard let handle = curl_multi_init() else {
+            fatalError("curl_multi_init failed: out of memory")
+        }
+        multi = handle
+        let thread = Thread { [self] in loop() }
+        thread.name = "sonde-probe"
+        thread.start()
+    }
+
+    func nextID() -> UInt64 { ids.wrappingAdd(1, ordering: .relaxed).oldValue }
+
+    var activeCount: Int { active.load(ordering: .relaxed) }
+
+    /// Time since the loop last went round.
+    var sinceHeartbeat: Duration {
+        let beat = Duration.nanoseconds(heartbeat.load(ordering: .relaxed))
+        return (clock.now - origin) - beat
+    }
+
+    func enqueue(_ command: EngineCommand) {
+        if case .timer(let deadline, let action) = command,
+           engineThread.load(ordering: .relaxed) == UInt(pthread_self()) {
+            // A timer set from the engine thread itself (the scheduler arming a check's next slot
+            // from the one firing): straight into the heap, no queue and no wakeup. The loop takes
+            // its poll timeout from the heap after firing timers, so the new one counts at once.
+            timers.insert(deadline, action)
+            return
+        }
+        commands.withLock { $0.append(command) }
+        curl_multi_wakeup(multi)
+    }
+
+    private func loop() {
+        engineThread.store(UInt(pthread_self()), ordering: .relaxed)
+        while true {
+            let pending = commands.withLock { queue -> [EngineCommand] in
+                let out = queue
+                queue.removeAll(keepingCapacity: true)
+                return out
+            }
+            for command in pending { handle(command) }
+            fireDueTimers()
+            var running: Int32 = 0
+            curl_multi_perform(multi, &running)
+            drainMessages()
+            var fds: Int32 = 0
+            curl_multi_poll(multi, nil, 0, pollTimeout(), &fds)
+            let elapsed = (clock.now - origin).components
+            heartbeat.store(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000, ordering: .relaxed)
+        }
+    }
+
+    private func fireDueTimers() {
+        let now = clock.now
+        while let timer = timers.popDue(now) { timer.action() }
+    }
+
+    /// Milliseconds until the next timer, rounded up (never early), at most one second.
+    private func pollTimeout() -> Int32 {
+        guard let next = timers.nextDeadline else { return 1000 }
+        let wait = next - clock.now
+        if wait <= .zero { return 0 }
+        let ms = (wait.milliseconds).rounded(.up)
+        return Int32(min(1000, max(0, ms)))
+    }
+
+    private func handle(_ command: EngineCommand) {
+        switch command {
+        case .timer(let deadline, let action):
+            timers.insert(deadline, action)
+        case .add(let transfer):
+            if cancelledEarly.remove(transfer.id) != nil {
+                transfer.finish(.failure(.timeout("the run was cancelled before the request was sent")))
+                return
+            }
+            start(transfer)
+        case .cancel(let id):
+            if let transfer = transfers[id] {
+                complete(transfer, with: .failure(.timeout("the run was cancelled")))
+            } else {
+                cancelledEarly.insert(id)
+            }
+        case .closeSession(let id):
+            closedSessions.insert(id)
+            releaseSessionIfIdle(id)
+        }
+    }
+
+    private func share(for session: UInt64) -> UnsafeMutableRawPointer? {
+        if let existing = shares[session] { return existing }
+        guard let share = curl_share_init() else { return nil }
+        for data in [CURL_LOCK_DATA_CONNECT, CURL_LOCK_DATA_DNS, CURL_LOCK_DATA_SSL_SESSION, CURL_LOCK_DATA_COOKIE] {
+            sonde_share_setopt_long(share, CURLSHOPT_SHARE, Int(data.rawValue))
+        }
+        shares[session] = share
+        return share
+    }
+
+    private func releaseSessionIfIdle(_ id: UInt64) {
+        guard closedSessions.contains(id), (sessionTransfers[id] ?? 0) == 0 else { return }
+        closedSessions.remove(id)
+        sessionTransfers[id] = nil
+        certificates[id] = nil
+        if let share = shares.removeValue(forKey: id) {
+            curl_share_cleanup(share)
+        }
+    }
+
+    private func start(_ transfer: Transfer) {
+        guard let easy = curl_easy_init() else {
+            transfer.finish(.failure(.internal("curl_easy_init failed: out of memory")))
+            return
+        }
+        transfer.easy = easy
+        if let problem = transfer.configure(share: share(for: transfer.session)) {
+            curl_easy_cleanup(easy)
+            transfer.easy = nil
+            transfer.releaseBuffers()
+            transfer.finish(.failure(problem))
+            return
+        }
+        transfers[transfer.id] = transfer
+        byHandle[easy] = transfer
+        sessionTransfers[transfer.session, default: 0] += 1
+        active.add(1, ordering: .relaxed)
+        curl_multi_add_handle(multi, easy)
+    }
+
+    private func drainMessages() {
+        var left: Int32 = 0
+        while let message = curl_multi_info_read(multi, &left) {
+            guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle,
+                  let transfer = byHandle[easy] else { continue }
+            let code = message.pointee.data.result
+            let result: Result<ProbeResponse, ProbeError>
+            if code == CURLE_OK {
+                var response = transfer.response()
+                if response.certificate == nil, transfer.isHTTPS {
+                    response.certificate = certificates[transfer.session]?[transfer.host]
+                } else if let cert = response.certificate {
+                    certificates[transfer.session, default: [:]][transfer.host] = cert
+                }
+                result = .success(response)
+            } else {
+                result = .failure(transfer.error(for: code))
+            }
+            complete(transfer, with: result)
+        }
+    }
+
+    private func complete(_ transfer: Transfer, with result: Result<ProbeResponse, ProbeError>) {
+        if let easy = transfer.easy {
+            curl_multi_remove_handle(multi, easy)
+            curl_easy_cleanup(easy)
+            byHandle[easy] = nil
+            transfer.easy = nil
+        }
+        transfer.releaseBuffers()
+        transfers[transfer.id] = nil
+        active.subtract(1, ordering: .relaxed)
+        sessionTransfers[transfer.session, default: 1] -= 1
+        releaseSessionIfIdle(transfer.session)
+        transfer.finish(result)
+    }
+}

@@ -1,0 +1,46 @@
+import SondeSupport
+
+/// A transfer that did not produce a response. Each maps to one error kind of design §5.
+package enum ProbeError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// Name resolution failed.
+    case dns(String)
+    /// TCP connection failed (refused, unreachable).
+    case connect(String)
+    /// TLS handshake or certificate verification failed.
+    case tls(String)
+    /// `max-time`, `connect-timeout` or the run deadline expired.
+    case timeout(String)
+    /// Malformed HTTP from the server, or a transfer cut short.
+    case `protocol`(String)
+    /// The body exceeded the cap (bytes).
+    case tooLarge(limit: Int)
+    /// Anything else (bad URL, out of memory, libcurl misuse).
+    case `internal`(String)
+
+    /// The design §5 error kind name.
+    package var kind: ErrorKind {
+        switch self {
+        case .dns: return .dns
+        case .connect: return .connect
+        case .tls: return .tls
+        case .timeout: return .timeout
+        case .protocol: return .protocol
+        case .tooLarge: return .tooLarge
+        case .internal: return .internal
+        }
+    }
+
+    package var description: String {
+        switch self {
+        case .dns(let m), .connect(let m), .tls(let m), .timeout(let m), .protocol(let m), .internal(let m):
+            return m
+        case .tooLarge(let limit):
+            return "response body larger than \(limit) bytes; aborted"
+        }
+    }
+}
+
+/// The one error kind every failed run carries (design §5).
+package enum ErrorKind: String, Sendable, Equatable, CaseIterable, Codable {
+    case dns, connect, tls, timeout, `protocol`, tooLarge = "too-large", status, header, assert, capture, template, `internal`
+}

@@ -1,0 +1,30 @@
+import SondeSupport
+
+/// One HTTP request for the probe engine, fully rendered (no templates left).
+package struct ProbeRequest: Sendable {
+    package var method: String
+    package var url: String
+    /// Header lines in order; names as written.
+    package var headers: [HTTPField]
+    package var body: [UInt8]?
+    /// Follow redirects (`location: true`); off by default as in Hurl.
+    package var followRedirects: Bool = false
+    /// `max-redirs`; nil leaves libcurl's default (Hurl: 50).
+    package var maxRedirects: Int? = nil
+    /// `insecure: true`: skip peer and host verification.
+    package var insecure: Bool = false
+    /// Limit on the whole transfer (`max-time`, capped by the run deadline).
+    package var maxTime: Duration? = nil
+    /// Limit on connecting (`connect-timeout`).
+    package var connectTimeout: Duration? = nil
+    /// Body cap: the transfer is aborted as soon as more bytes arrive.
+    package var bodyLimit: Int = 8 * 1024 * 1024
+
+    package init(method: String, url: String, headers: [HTTPField] = [], body: [UInt8]? = nil) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+    }
+}
+

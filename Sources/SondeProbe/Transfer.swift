@@ -1,0 +1,328 @@
+import Foundation
+import CCurl
+import SondeSupport
+
+/// One request in flight: its easy handle, buffers and the continuation to resume.
+/// Created on a caller's thread, then touched only by the engine thread.
+final class Transfer: @unchecked Sendable {
+    let id: UInt64
+    let session: UInt64
+    let request: ProbeRequest
+    private var continuation: CheckedContinuation<Result<ProbeResponse, ProbeError>, Never>?
+
+    var easy: UnsafeMutableRawPointer?
+    private var headerList: UnsafeMutablePointer<curl_slist>?
+    private var errorBuffer: UnsafeMutablePointer<CChar>?
+    fileprivate var body: [UInt8] = []
+    fileprivate var headers: [HTTPField] = []
+    fileprivate var overLimit = false
+
+    let isHTTPS: Bool
+    let isHTTPScheme: Bool
+    let host: String
+
+    init(id: UInt64, session: UInt64, request: ProbeRequest,
+         continuation: CheckedContinuation<Result<ProbeResponse, ProbeError>, Never>) {
+        self.id = id
+        self.session = session
+        self.request = request
+        self.continuation = continuation
+        let components = URLComponents(string: request.url)
+        isHTTPS = components?.scheme?.lowercased() == "https"
+        isHTTPScheme = isHTTPS || components?.scheme?.lowercased() == "http"
+        host = (components?.host ?? "") + ":" + String(components?.port ?? 0)
+    }
+
+    /// Resumes the waiting task exactly once.
+    func finish(_ result: Result<ProbeResponse, ProbeError>) {
+        continuation?.resume(returning: result)
+        continuation = nil
+    }
+
+    func releaseBuffers() {
+        if let headerList { curl_slist_free_all(headerList) }
+        headerList = nil
+        errorBuffer?.deallocate()
+        errorBuffer = nil
+    }
+
+    /// Sets every option; returns a problem when libcurl refuses one.
+    func configure(share: UnsafeMutableRawPointer?) -> ProbeError? {
+        guard let easy else { return .internal("no easy handle") }
+        let buffer = UnsafeMutablePointer<CChar>.allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        buffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        errorBuffer = buffer
+        let context = Unmanaged.passUnretained(self).toOpaque()
+
+        var codes: [CURLcode] = []
+        func set(_ option: CURLoption, _ value: Int) { codes.append(sonde_easy_setopt_long(easy, option, value)) }
+        func set(_ option: CURLoption, _ value: String) { codes.append(sonde_easy_setopt_string(easy, option, value)) }
+
+        set(CURLOPT_URL, request.url)
+        set(CURLOPT_NOSIGNAL, 1)
+        set(CURLOPT_NOPROGRESS, 1)
+        codes.append(sonde_easy_setopt_ptr(easy, CURLOPT_ERRORBUFFER, buffer))
+        if let share { codes.append(sonde_easy_setopt_ptr(easy, CURLOPT_SHARE, share)) }
+        set(CURLOPT_COOKIEFILE, "")
+        set(CURLOPT_CERTINFO, isHTTPS ? 1 : 0)
+        set(CURLOPT_FOLLOWLOCATION, request.followRedirects ? 1 : 0)
+        if let max = request.maxRedirects { set(CURLOPT_MAXREDIRS, max) }
+        if request.insecure {
+            set(CURLOPT_SSL_VERIFYPEER, 0)
+            set(CURLOPT_SSL_VERIFYHOST, 0)
+        }
+        if let maxTime = request.maxTime { set(CURLOPT_TIMEOUT_MS, max(1, Int(maxTime.milliseconds.rounded(.up)))) }
+        if let connect = request.connectTimeout { set(CURLOPT_CONNECTTIMEOUT_MS, max(1, Int(connect.milliseconds.rounded(.up)))) }
+
+        switch request.method {
+        case "GET": set(CURLOPT_HTTPGET, 1)
+        case "HEAD": set(CURLOPT_NOBODY, 1)
+        default: set(CURLOPT_CUSTOMREQUEST, request.method)
+        }
+        if let body = request.body {
+            codes.append(sonde_easy_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)))
+            codes.append(body.withUnsafeBytes { sonde_easy_setopt_ptr(easy, CURLOPT_COPYPOSTFIELDS, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1)) })
+            if request.method == "GET" || request.method == "HEAD" {
+                // A body on GET: keep the method while sending the body.
+                set(CURLOPT_CUSTOMREQUEST, request.method)
+            }
+        }
+
+        var list: UnsafeMutablePointer<curl_slist>?
+        var hasUserAgent = false
+        var cookies: [String] = []
+        for header in request.headers {
+            let lower = header.name.lowercased()
+            if lower == "cookie" { cookies.append(header.value); continue }
+            if lower == "user-agent" { hasUserAgent = true }
+            let line = header.value.isEmpty ? "\(header.name);" : "\(header.name): \(header.value)"
+            list = curl_slist_append(list, line)
+        }
+        list = curl_slist_append(list, "Expect:")
+        headerList = list
+        codes.append(sonde_easy_setopt_slist(easy, CURLOPT_HTTPHEADER, list))
+        if !hasUserAgent { set(CURLOPT_USERAGENT, "sonde/\(Sonde.version)") }
+        if !cookies.isEmpty { set(CURLOPT_COOKIE, cookies.joined(separator: "; ")) }
+
+        codes.append(sonde_easy_setopt_data_callback(easy, CURLOPT_WRITEFUNCTION, transferWrite))
+        codes.append(sonde_easy_setopt_ptr(easy, CURLOPT_WRITEDATA, context))
+        codes.append(sonde_easy_setopt_data_callback(easy, CURLOPT_HEADERFUNCTION, transferHeader))
+        codes.append(sonde_easy_setopt_ptr(easy, CURLOPT_HEADERDATA, context))
+
+        if let bad = codes.first(where: { $0 != CURLE_OK }) {
+            return .internal("libcurl refused an option for \(request.url): \(String(cString: curl_easy_strerror(bad)))")
+        }
+        return nil
+    }
+
+    /// The response of a completed transfer.
+    func response() -> ProbeResponse {
+        guard let easy else {
+            return ProbeResponse(status: 0, httpVersion: "1.1", headers: [], body: [], effectiveURL: request.url,
+                                 timings: PhaseTimings(), certificate: nil, redirects: 0)
+        }
+        var status = 0
+        sonde_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
+        var version = 0
+        sonde_easy_getinfo_long(easy, CURLINFO_HTTP_VERSION, &version)
+        var redirects = 0
+        sonde_easy_getinfo_long(easy, CURLINFO_REDIRECT_COUNT, &redirects)
+        var urlPointer: UnsafeMutablePointer<CChar>?
+        sonde_easy_getinfo_string(easy, CURLINFO_EFFECTIVE_URL, &urlPointer)
+        let effectiveURL = urlPointer.map { String(cString: $0) } ?? request.url
+
+        func micro(_ info: CURLINFO) -> Double {
+            var value: curl_off_t = 0
+            sonde_easy_getinfo_off(easy, info, &value)
+            return Double(value)
+        }
+        let lookup = micro(CURLINFO_NAMELOOKUP_TIME_T)
+        let connect = micro(CURLINFO_CONNECT_TIME_T)
+        let appConnect = micro(CURLINFO_APPCONNECT_TIME_T)
+        let preTransfer = micro(CURLINFO_PRETRANSFER_TIME_T)
+        let startTransfer = micro(CURLINFO_STARTTRANSFER_TIME_T)
+        let total = micro(CURLINFO_TOTAL_TIME_T)
+        let timings = PhaseTimings(
+            dns: lookup / 1000,
+            connect: max(connect - lookup, 0) / 1000,
+            tls: appConnect > 0 ? max(appConnect - connect, 0) / 1000 : 0,
+            ttfb: max(startTransfer - preTransfer, 0) / 1000,
+            transfer: max(total - startTransfer, 0) / 1000,
+            total: total / 1000,
+            bytes: body.count)
+
+        let versionText: String
+        switch version {
+        case Int(CURL_HTTP_VERSION_1_0): versionText = "1.0"
+        case Int(CURL_HTTP_VERSION_2_0): versionText = "2"
+        case 30: versionText = "3"
+        default: versionText = "1.1"
+        }
+        return ProbeResponse(status: status, httpVersion: versionText, headers: headers, body: body,
+                             effectiveURL: effectiveURL, timings: timings, certificate: certificate(easy),
+                             redirects: redirects)
+    }
+
+    private func certificate(_ easy: UnsafeMutableRawPointer) -> CertificateInfo? {
+        guard isHTTPS else { return nil }
+        var info: UnsafeMutablePointer<curl_certinfo>?
+        guard sonde_easy_getinfo_certinfo(easy, &info) == CURLE_OK, let info,
+              info.pointee.num_of_certs > 0, let lists = info.pointee.certinfo else { return nil }
+        var fields: [String: String] = [:]
+        var item = lists[0]
+        while let node = item {
+            if let data = node.pointee.data {
+                let text = String(cString: data)
+                if let colon = text.firstIndex(of: ":") {
+                    fields[String(text[..<colon])] = String(text[text.index(after: colon)...])
+                }
+            }
+            item = node.pointee.next
+        }
+        return CertificateInfo(subject: fields["Subject"] ?? "", issuer: fields["Issuer"] ?? "",
+                               startDate: fields["Start date"].flatMap(Self.parseCertificateDate),
+                               expireDate: fields["Expire date"].flatMap(Self.parseCertificateDate),
+                               serialNumber: fields["Serial Number"] ?? "")
+    }
+
+    /// Parses OpenSSL's `Mar 12 23:59:59 2027 GMT` (the day may be space-padded).
+    static func parseCertificateDate(_ text: String) -> Date? {
+        let parts = text.split(separator: " ").map(String.init)
+        guard parts.count >= 4 else { return nil }
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.timeZone = TimeZone(identifier: "UTC")
+        formatter.dateFormat = "MMM d HH:mm:ss yyyy"
+        return formatter.date(from: parts[0..<4].joined(separator: " "))
+    }
+
+    /// Maps a libcurl failure to one error kind with an actionable message.
+    func error(for code: CURLcode) -> ProbeError {
+        let detail = errorBuffer.map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
+            ?? String(cString: curl_easy_strerror(code))
+        let target = request.url
+        switch code {
+        case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
+            return .dns("cannot resolve host of \(target): \(detail)")
+        case CURLE_COULDNT_CONNECT:
+            return .connect("cannot connect to \(target): \(detail)")
+        case CURLE_OPERATION_TIMEDOUT:
+            var limits: [String] = []
+            if let t = request.maxTime { limits.append("max-time \(Int(t.milliseconds)) ms") }
+            if let t = request.connectTimeout { limits.append("connect-timeout \(Int(t.milliseconds)) ms") }
+            let which = limits.isEmpty ? "" : " (\(limits.joined(separator: ", ")))"
+            return .timeout("timeout\(which) for \(target): \(detail)")
+        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
+             CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH,
+             CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_CRL_BADFILE, CURLE_SSL_ENGINE_NOTFOUND,
+             CURLE_SSL_ENGINE_SETFAILED, CURLE_SSL_SHUTDOWN_FAILED, CURLE_USE_SSL_FAILED:
+            return .tls("TLS failure with \(target): \(detail)")
+        case CURLE_WRITE_ERROR where overLimit:
+            return .tooLarge(limit: request.bodyLimit)
+        case CURLE_WEIRD_SERVER_REPLY, CURLE_GOT_NOTHING, CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_PARTIAL_FILE,
+             CURLE_BAD_CONTENT_ENCODING, CURLE_HTTP2, CURLE_HTTP2_STREAM, CURLE_TOO_MANY_REDIRECTS:
+            return .protocol("bad HTTP answer from \(target): \(detail)")
+        case CURLE_UNSUPPORTED_PROTOCOL where isHTTPScheme:
+            // libcurl's answer to a reply that is not HTTP (read as HTTP/0.9).
+            return .protocol("bad HTTP answer from \(target): \(detail)")
+        case CURLE_URL_MALFORMAT, CURLE_UNSUPPORTED_PROTOCOL:
+            return .internal("invalid URL \(target): \(detail)")
+        default:
+            return .internal("request to \(target) failed: \(detail)")
+        }
+    }
+}
+
+/// libcurl's write callback: appends the body, aborting once it passes the cap.
+private let transferWrite: sonde_data_callback = { pointer, size, count, context in
+    guard let pointer, let context else { return 0 }
+    let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
+    let length = size * count
+    if transfer.body.count + length > transfer.request.bodyLimit {
+        transfer.overLimit = true
+        return 0
+    }
+    pointer.withMemoryRebound(to: UInt8.self, capacity: length) {
+        transfer.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: length))
+    }
+    return length
+}
+
+/// libcurl's header callback: keeps the headers of the last response only.
+private let transferHeader: sonde_data_callback = { pointer, size, count, context in
+    guard let pointer, let context else { return 0 }
+    let transfer = Unmanaged<Transfer>.fromOpaque(context).takeUnretainedValue()
+    let length = size * count
+    let line = pointer.withMemoryRebound(to: UInt8.self, capacity: length) {
+        HeaderLine(UnsafeBufferPointer(start: $0, count: length))
+    }
+    switch line {
+    case .status:
+        transfer.headers.removeAll()
+        // A redirect's body was discarded by libcurl's follow logic; start the final one clean.
+        transfer.body.removeAll(keepingCapacity: true)
+    case .field(let field):
+        transfer.headers.append(field)
+    case .other:
+        break
+    }
+    return length
+}
+
+/// One header line as libcurl hands it over (CR LF included), read as: the status line of a new
+/// response, a `name: value` field, or anything else (the blank line, a line without a colon).
+/// The line is trimmed of white space and newlines, the value of white space; the name is kept as
+/// it is up to the colon.
+///
+/// The callback runs for every header of every probe, so an ASCII line (all real ones) is split on
+/// its bytes: Foundation's `trimmingCharacters(in:)` goes through NSString and cost more
+/// instructions than the rest of a probe in sonde and libcurl together. Its ASCII members are the
+/// same: `.whitespacesAndNewlines` is tab, LF, VT, FF, CR and space; `.whitespaces` is tab and space.
+/// A line with any other byte takes the Foundation path, so the result never differs.
+enum HeaderLine: Equatable {
+    case status
+    case field(HTTPField)
+    case other
+
+    init(_ bytes: UnsafeBufferPointer<UInt8>) {
+        guard !bytes.contains(where: { $0 >= 0x80 }) else {
+            self.init(foundation: String(decoding: bytes, as: UTF8.self))
+            return
+        }
+        func isSpaceOrNewline(_ byte: UInt8) -> Bool { byte == 0x20 || (byte >= 0x09 && byte <= 0x0D) }
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 }
+        var start = bytes.startIndex
+        var end = bytes.endIndex
+        while start < end, isSpaceOrNewline(bytes[start]) { start += 1 }
+        while end > start, isSpaceOrNewline(bytes[end - 1]) { end -= 1 }
+        let line = UnsafeBufferPointer(rebasing: bytes[start..<end])
+        if line.starts(with: "HTTP/".utf8) {
+            self = .status
+            return
+        }
+        guard let colon = line.firstIndex(of: UInt8(ascii: ":")) else {
+            self = .other
+            return
+        }
+        var valueStart = colon + 1
+        var valueEnd = line.endIndex
+        while valueStart < valueEnd, isSpace(line[valueStart]) { valueStart += 1 }
+        while valueEnd > valueStart, isSpace(line[valueEnd - 1]) { valueEnd -= 1 }
+        self = .field(HTTPField(name: String(decoding: UnsafeBufferPointer(rebasing: line[..<colon]), as: UTF8.self),
+                                value: String(decoding: UnsafeBufferPointer(rebasing: line[valueStart..<valueEnd]),
+                                              as: UTF8.self)))
+    }
+
+    /// The general path (any text): Foundation's trimming.
+    init(foundation text: String) {
+        let line = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        if line.hasPrefix("HTTP/") {
+            self = .status
+        } else if let colon = line.firstIndex(of: ":") {
+            self = .field(HTTPField(name: String(line[..<colon]),
+                                    value: line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+        } else {
+            self = .other
+        }
+    }
+}

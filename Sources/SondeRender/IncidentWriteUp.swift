@@ -1,0 +1,237 @@
+import Foundation
+import SondeIncidents
+import SondeProbe
+import SondeRun
+import SondeSLO
+import SondeScript
+import SondeStore
+import SondeSupport
+
+/// Renders `reports/incidents/`: one Markdown write-up per incident and a `README.md` index with MTTD
+/// and MTTR (design §8). Pure: returns file names and contents.
+package struct IncidentWriteUp: Sendable {
+    package var incidents: [Incident]
+    package var nowMs: Int64
+    package var folders: [String]
+    package var stats: ReadStats
+
+    package init(incidents: [Incident], nowMs: Int64, folders: [String], stats: ReadStats = ReadStats()) {
+        self.incidents = incidents
+        self.nowMs = nowMs
+        self.folders = folders
+        self.stats = stats
+    }
+
+    package func files() -> [(path: String, contents: String)] {
+        [("README.md", index())] + incidents.map { ("\($0.id).md", page($0)) }
+    }
+
+    // MARK: Index
+
+    package func index() -> String {
+        var md = "# Incidents\n\n"
+        let resolved = incidents.filter(\.isResolved)
+        md += "\(incidents.count) incident\(incidents.count == 1 ? "" : "s")"
+        md += " (\(incidents.count - resolved.count) ongoing)"
+        md += " found in \(folders.map { "`\(Markdown.escape($0))`" }.joined(separator: ", ")), as of \(Self.time(nowMs)). "
+        md += "MTTD = mean time from the first failed run to detection; MTTR = mean time from the first failed run to "
+        md += "resolution (resolved incidents only).\n\n"
+        if incidents.isEmpty { return md + "No incident: no check failed `@down-after` times in a row.\n" }
+        md += "**Overall:** MTTD \(Self.mean(incidents.map(\.timeToDetectMs))), MTTR \(Self.mean(resolved.compactMap(\.resolvedDurationMs))).\n\n"
+        md += Markdown.header(["Started (UTC)", "Check", "Status", "Duration", "Time to detect", "Main error", "Write-up"],
+                              right: [3, 4])
+        for incident in incidents.sorted(by: { $0.startedMs > $1.startedMs }) {
+            md += Markdown.row([
+                Self.time(incident.startedMs), Markdown.escape(incident.check), incident.isResolved ? "resolved" : "**ongoing**",
+                Self.span(incident.durationMs(nowMs: nowMs)), Self.span(incident.timeToDetectMs),
+                incident.mainKind.map { "`\(Markdown.escape($0))`" } ?? "-",
+                "[\(incident.id)](\(Markdown.link(incident.id + ".md")))",
+            ])
+        }
+        md += "\n## Per check\n\n"
+        md += Markdown.header(["Check", "Incidents", "Ongoing", "MTTD", "MTTR", "Down in total"], right: [1, 2, 3, 4, 5])
+        for (check, group) in Dictionary(grouping: incidents, by: \.check).sorted(by: { $0.key < $1.key }) {
+            let done = group.filter(\.isResolved)
+            md += Markdown.row([Markdown.escape(check), String(group.count), String(group.count - done.count),
+                                Self.mean(group.map(\.timeToDetectMs)),
+                                Self.mean(done.compactMap(\.resolvedDurationMs)),
+                                Self.span(group.reduce(0) { $0 + $1.durationMs(nowMs: nowMs) })])
+        }
+        if stats.skipped > 0 {
+            md += "\n\(stats.skipped) data lines could not be read and were skipped"
+            if let first = stats.firstProblem { md += " (first: `\(Markdown.escape(first))`)" }
+            md += ".\n"
+        }
+        return md
+    }
+
+    // MARK: Write-up
+
+    package func page(_ incident: Incident) -> String {
+        let check = Markdown.escape(incident.check)
+        let kind = incident.mainKind.map { "`\(Markdown.escape($0))`" } ?? "failures"
+        let status = incident.isResolved ? "resolved" : "ongoing"
+        var md = "# \(check): \(incident.isResolved ? "down" : "down for") \(Self.span(incident.durationMs(nowMs: nowMs))) — \(kind)"
+        if let summary = incident.mainKind.flatMap({ incident.kinds[$0] }) {
+            md += " (\(Markdown.escape(Self.short(summary.latestMessage, 80))))"
+        }
+        md += "\n\n[← all incidents](README.md)\n\n"
+        md += "**Status:** \(incident.isResolved ? "resolved" : "🔴 **ongoing**")"
+        if !incident.location.isEmpty { md += " · **Location:** \(Markdown.escape(incident.location))" }
+        md += "\n\n"
+        md += Markdown.header(["", "UTC"])
+        md += Markdown.row(["Started (first failed run)", Self.time(incident.startedMs, seconds: true)])
+        md += Markdown.row(["Detected (\(incident.downAfter) failed in a row)",
+                            Self.time(incident.detectedMs, seconds: true) + " — time to detect \(Self.span(incident.timeToDetectMs))"])
+        if let resolved = incident.resolvedMs {
+            md += Markdown.row(["Resolved (\(incident.upAfter) good in a row)", Self.time(resolved, seconds: true)])
+        } else {
+            md += Markdown.row(["Resolved", "not yet — latest run \(incident.lastRunMs.map { Self.time($0, seconds: true) } ?? "-") failed; report made \(Self.time(nowMs, seconds: true))"])
+        }
+        md += Markdown.row(["Duration", Self.span(incident.durationMs(nowMs: nowMs)) + (incident.isResolved ? "" : " so far")])
+
+        md += "\n## Impact\n\n"
+        md += "- **\(incident.failedRuns) of \(incident.runs) runs failed** between the first failure and "
+        md += incident.isResolved ? "the resolution.\n" : "now.\n"
+        if let share = incident.budgetShare {
+            md += "- **Error budget:** this incident used "
+            md += share <= 1 ? PercentText.truncated(share, decimals: 1) + " of the error budget" : String(format: "%.1f× the whole error budget", share)
+            md += " (its failed runs ÷ the failures the objective allows over its window, counted to the resolution)"
+            if let peak = incident.peakBurnRate { md += String(format: "; peak 1-hour burn rate %.1f", peak) }
+            md += ".\n"
+        }
+        md += "\n" + Markdown.header(["Error kind", "Runs", "First message", "Latest message"], right: [1])
+        for (name, summary) in incident.kinds.sorted(by: { ($1.value.count, $0.value.firstMs) < ($0.value.count, $1.value.firstMs) }) {
+            md += Markdown.row(["`\(Markdown.escape(name))`", String(summary.count),
+                                Markdown.escape(Self.short(summary.firstMessage, 160)),
+                                summary.latestMessage == summary.firstMessage ? "(same)" : Markdown.escape(Self.short(summary.latestMessage, 160))])
+        }
+        md += "\n**Latency** (run duration and server time to first byte):\n\n"
+        md += Markdown.header(["", "Runs", "p50", "p95", "TTFB p50", "TTFB p95"], right: [1, 2, 3, 4, 5])
+        md += latencyRow("30 min before", incident.before)
+        md += latencyRow("during", incident.samples)
+        md += latencyRow("during, good runs only", incident.samples.filter(\.ok))
+
+        md += "\n## Also affected\n\n"
+        let end = incident.resolvedMs ?? nowMs
+        let others = incidents.filter { $0.id != incident.id && $0.startedMs < end && ($0.resolvedMs ?? nowMs) > incident.startedMs }
+        if others.isEmpty {
+            md += "No other check had an incident in this window.\n"
+        } else {
+            for other in others {
+                md += "- [\(Markdown.escape(other.check))](\(Markdown.link(other.id + ".md"))): "
+                md += "\(Self.time(other.startedMs, seconds: true)) → \(other.resolvedMs.map { Self.time($0, seconds: true) } ?? "ongoing"), "
+                md += "\(other.mainKind.map { "`\(Markdown.escape($0))`" } ?? "failures") (\(other.failedRuns) failed runs)\n"
+            }
+        }
+
+        md += "\n## Timeline\n\n"
+        md += Markdown.header(["Time (UTC)", "Event", "Evidence"])
+        for row in incident.timeline {
+            var event = row.event.rawValue
+            var evidence = Markdown.escape(Self.short(row.evidence, 200))
+            if row.event == .flapping, let until = row.untilMs, row.count >= 1 {
+                event = "flapping"
+                evidence = "\(row.count) more change\(row.count == 1 ? "" : "s") between success and failure until \(Self.clock(until))"
+            }
+            if [.detected, .resolved].contains(row.event) { event = "**\(event)**" }
+            md += Markdown.row([Self.clock(row.timeMs), event, evidence])
+        }
+
+        md += "\n## Chart\n\n" + gantt(incident) + "\n" + latencyChart(incident)
+
+        md += "\n## Root cause\n\n_To be written._\n\n## Trigger\n\n_To be written._\n\n"
+        md += "## Resolution\n\n_To be written._\n\n## Action items\n\n| Action | Owner | Due |\n| --- | --- | --- |\n|  |  |  |\n"
+        _ = status
+        return md
+    }
+
+    func latencyRow(_ title: String, _ samples: [Sample]) -> String {
+        guard !samples.isEmpty else { return Markdown.row([title, "0", "-", "-", "-", "-"]) }
+        let ms = samples.map(\.ms).sorted()
+        let ttfb = samples.map(\.ttfb).sorted()
+        return Markdown.row([title, String(samples.count),
+                             Self.ms(SLOEvaluator.nearestRank(0.5, ms)), Self.ms(SLOEvaluator.nearestRank(0.95, ms)),
+                             Self.ms(SLOEvaluator.nearestRank(0.5, ttfb)), Self.ms(SLOEvaluator.nearestRank(0.95, ttfb))])
+    }
+
+    func gantt(_ incident: Incident) -> String {
+        let end = incident.resolvedMs ?? nowMs
+        var text = "```mermaid\ngantt\n    title \(Self.mermaidText(incident.check)) outage (UTC)\n"
+        text += "    dateFormat YYYY-MM-DDTHH:mm:ss\n    axisFormat %H:%M:%S\n    section \(Self.mermaidText(incident.check))\n"
+        let undetected = max(1, (incident.detectedMs - incident.startedMs + 999) / 1000)
+        let down = max(1, (end - incident.detectedMs + 999) / 1000)
+        text += "    Failing, not yet detected :crit, \(Self.mermaidTime(incident.startedMs)), \(undetected)s\n"
+        text += "    \(incident.isResolved ? "Down until resolved" : "Down (ongoing)") :crit, \(Self.mermaidTime(incident.detectedMs)), \(down)s\n"
+        return text + "```\n"
+    }
+
+    /// Run duration over the incident (the slowest run of each slice, at most 60 slices of at least
+    /// a second) and, as bars, the share of the slice's runs that failed (100% = top of the axis).
+    func latencyChart(_ incident: Incident) -> String {
+        let samples = Array(incident.before.suffix(10) + incident.samples)
+        guard let first = samples.first?.timeMs, let last = samples.last?.timeMs else { return "" }
+        let width = max(1000, (last - first) / 60 + 1)
+        var buckets: [(label: String, maxMs: Double, failed: Int, runs: Int)] = []
+        var index = 0
+        var from = first
+        while index < samples.count {
+            let to = from + width
+            var maxMs = 0.0, failed = 0, runs = 0
+            while index < samples.count, samples[index].timeMs < to {
+                maxMs = max(maxMs, samples[index].ms)
+                if !samples[index].ok { failed += 1 }
+                runs += 1
+                index += 1
+            }
+            if runs > 0 { buckets.append((Self.clock(from), maxMs, failed, runs)) }
+            from = to
+        }
+        let top = max(1, ((buckets.map(\.maxMs).max() ?? 1) * 1.1).rounded(.up))
+        var text = "```mermaid\nxychart-beta\n    title \"Slowest run per slice (line, ms) and share of runs failed (bars, top = 100%)\"\n"
+        text += "    x-axis [" + buckets.map { "\"\($0.label)\"" }.joined(separator: ", ") + "]\n"
+        text += "    y-axis \"ms\" 0 --> \(Int(top))\n"
+        text += "    bar [" + buckets.map { String(format: "%.1f", Double($0.failed) / Double($0.runs) * top) }.joined(separator: ", ") + "]\n"
+        text += "    line [" + buckets.map { String(format: "%.1f", $0.maxMs) }.joined(separator: ", ") + "]\n"
+        return text + "```\n"
+    }
+
+    // MARK: Text
+
+    static func mean(_ values: [Int64]) -> String {
+        guard !values.isEmpty else { return "-" }
+        return span(values.reduce(0, +) / Int64(values.count))
+    }
+
+    /// `42 s`, `3 min 20 s`, `2 h 05 min`, `1 d 4 h`.
+    static func span(_ ms: Int64) -> String {
+        let seconds = max(0, ms) / 1000
+        if seconds < 60 { return ms < 1000 ? "\(max(0, ms)) ms" : "\(seconds) s" }
+        if seconds < 3600 { return "\(seconds / 60) min \(seconds % 60) s" }
+        if seconds < 86_400 { return "\(seconds / 3600) h \(String(seconds % 3600 / 60).leftPadded(2)) min" }
+        return "\(seconds / 86_400) d \(seconds % 86_400 / 3600) h"
+    }
+
+    static func time(_ ms: Int64, seconds: Bool = false) -> String {
+        let text = UTCTime.rfc3339(ms)  // 2026-11-23T09:10:02.123Z
+        return String(text.prefix(seconds ? 19 : 16)).replacingOccurrences(of: "T", with: " ")
+    }
+
+    static func clock(_ ms: Int64) -> String { String(UTCTime.rfc3339(ms).dropFirst(11).prefix(8)) }
+
+    static func mermaidTime(_ ms: Int64) -> String { String(UTCTime.rfc3339(ms).prefix(19)) }
+
+    static func mermaidText(_ text: String) -> String {
+        String(text.unicodeScalars.filter { $0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_. ".unicodeScalars.contains($0) }
+            .map(Character.init))
+    }
+
+    static func ms(_ value: Double?) -> String {
+        guard let value else { return "-" }
+        return value >= 1000 ? String(format: "%.2f s", value / 1000) : String(format: "%.1f ms", value)
+    }
+
+    static func short(_ text: String, _ limit: Int) -> String {
+        text.count <= limit ? text : String(text.prefix(limit - 1)) + "…"
+    }
+}

@@ -1,0 +1,175 @@
+import Foundation
+import SondeProbe
+import SondeScript
+import SondeSupport
+
+/// Runs check scripts on the probe engine: one session (cold connections, one cookie jar) per run,
+/// entries in order, stopping at the first failing entry.
+package struct CheckRunner: Sendable {
+    /// Limits applied to every run.
+    package struct Limits: Sendable {
+        /// Response body cap per request.
+        package var bodyLimit: Int = 8 * 1024 * 1024
+        /// Overrides the script's `@timeout` when set.
+        package var runTimeout: Duration? = nil
+
+        package init() {}
+    }
+
+    package var engine: ProbeEngine
+    package var limits: Limits
+
+    package init(engine: ProbeEngine = .shared, limits: Limits = Limits()) {
+        self.engine = engine
+        self.limits = limits
+    }
+
+    /// Runs `script` once with the given variables (from `--var`, `--secret`, the environment).
+    package func run(_ script: CheckScript, variables initial: Variables) async -> RunResult {
+        let startedAt = Date()
+        let clock = ContinuousClock()
+        let start = clock.now
+        let deadline = start + (limits.runTimeout ?? script.settings.timeout)
+        let session = engine.makeSession()
+        defer { session.close() }
+
+        var variables = initial
+        var entries: [EntryResult] = []
+        var runFailure: RunFailure?
+
+        for (offset, entry) in script.entries.enumerated() {
+            let result = await runEntry(entry, index: offset + 1, variables: &variables, session: session,
+                                        deadline: deadline, clock: clock)
+            if var failure = result.failure {
+                failure = Self.namingSource(failure, in: script)
+                var failed = result
+                failed.failure = failure
+                entries.append(failed)
+                runFailure = failure
+                break
+            }
+            entries.append(result)
+        }
+
+        let elapsed = clock.now - start
+        return RunResult(check: script.name, path: script.path, startedAt: startedAt,
+                         durationMs: elapsed.milliseconds, entries: entries, failure: runFailure)
+    }
+
+    private func runEntry(_ entry: Entry, index: Int, variables: inout Variables, session: ProbeSession,
+                          deadline: ContinuousClock.Instant, clock: ContinuousClock) async -> EntryResult {
+        let options = RequestRenderer.EntryOptions(entry.request.options)
+        var result = EntryResult(index: index, line: entry.location.line, request: nil, response: nil, attempts: 0)
+        if options.skip {
+            result.skipped = true
+            return result
+        }
+        for option in options.variables {
+            do {
+                variables.set(option.name, try TemplateRenderer.value(of: option.value, variables))
+            } catch {
+                result.failure = ResponseChecker.failure(from: error, entry: index, kind: .template)
+                return result
+            }
+        }
+
+        var attempt = 0
+        while true {
+            attempt += 1
+            result.attempts = attempt
+            if options.delay > .zero, !(await sleep(options.delay, before: deadline, clock: clock)) {
+                result.failure = deadlineFailure(entry, index: index)
+                return result
+            }
+            let (outcome, captures) = await attemptEntry(entry, index: index, options: options, variables: variables,
+                                                         session: session, deadline: deadline, clock: clock,
+                                                         result: &result)
+            if outcome == nil {
+                for capture in captures { variables.set(capture.name, capture.value) }
+                result.failure = nil
+                return result
+            }
+            result.failure = outcome
+            // A template error will fail the same way again: do not retry it.
+            guard attempt <= options.retry, outcome?.kind != .template else { return result }
+            if !(await sleep(options.retryInterval, before: deadline, clock: clock)) {
+                return result
+            }
+        }
+    }
+
+    /// One attempt: render, send, check. Returns the failure (nil on success) and the captures.
+    private func attemptEntry(_ entry: Entry, index: Int, options: RequestRenderer.EntryOptions,
+                              variables: Variables, session: ProbeSession, deadline: ContinuousClock.Instant,
+                              clock: ContinuousClock,
+                              result: inout EntryResult) async -> (RunFailure?, [(name: String, value: Value)]) {
+        var request: ProbeRequest
+        do {
+            request = try RequestRenderer.render(entry.request, options: options, variables: variables,
+                                                 bodyLimit: limits.bodyLimit)
+        } catch {
+            return (ResponseChecker.failure(from: error, entry: index, kind: .template), [])
+        }
+        let remaining = deadline - clock.now
+        if remaining <= .zero {
+            return (deadlineFailure(entry, index: index), [])
+        }
+        var deadlineBound = false
+        if let maxTime = request.maxTime, maxTime <= remaining {
+            request.maxTime = maxTime
+        } else {
+            request.maxTime = remaining
+            deadlineBound = true
+        }
+        result.request = request
+
+        switch await engine.perform(request, in: session) {
+        case .failure(let error):
+            result.response = nil
+            var summary = error.description
+            if case .timeout = error, deadlineBound {
+                summary = "run deadline exceeded: \(error.description)"
+            }
+            return (RunFailure(kind: error.kind, entry: index, location: entry.request.url.location,
+                               summary: summary), [])
+        case .success(let response):
+            result.response = response
+            guard let spec = entry.response else { return (nil, []) }
+            let context = ResponseContext(response: response)
+            let outcome = ResponseChecker.check(spec, context: context, variables: variables, entry: index)
+            return (outcome.failure, outcome.captures)
+        }
+    }
+
+    /// Assert failures say which assert: the source text of its line (`jsonpath "$.count" == 5`).
+    static func namingSource(_ failure: RunFailure, in script: CheckScript) -> RunFailure {
+        var named = failure
+        if failure.summary == ResponseChecker.assertSummary,
+           let line = script.sourceLine(failure.location.line)?.trimmingCharacters(in: .whitespaces), !line.isEmpty {
+            named.summary = line
+        }
+        named.others = failure.others.map { namingSource($0, in: script) }
+        return named
+    }
+
+    private func deadlineFailure(_ entry: Entry, index: Int) -> RunFailure {
+        RunFailure(kind: .timeout, entry: index, location: entry.location,
+                   summary: "run deadline exceeded before the request was sent")
+    }
+
+    /// Sleeps without blocking a thread; false when the deadline comes first.
+    private func sleep(_ duration: Duration, before deadline: ContinuousClock.Instant,
+                       clock: ContinuousClock) async -> Bool {
+        let wake = clock.now + duration
+        if wake > deadline {
+            try? await Task.sleep(until: deadline, tolerance: .zero, clock: clock)
+            return false
+        }
+        do {
+            try await Task.sleep(until: wake, tolerance: .zero, clock: clock)
+            return true
+        } catch {
+            return false
+        }
+    }
+}

@@ -1,0 +1,40 @@
+import SondeScript
+import SondeSupport
+
+/// An error while rendering a template or evaluating a query, filter or predicate.
+package enum EvalError: Error, Sendable, Equatable, CustomStringConvertible {
+    case undefinedVariable(name: String, location: SourceLocation)
+    case invalidRegex(pattern: String, location: SourceLocation)
+    case invalidJSONPath(message: String, location: SourceLocation)
+    case bodyNotJSON(message: String, location: SourceLocation)
+    case bodyNotText(charset: String, location: SourceLocation)
+    case filterFailed(filter: String, message: String, location: SourceLocation)
+
+    package var location: SourceLocation {
+        switch self {
+        case .undefinedVariable(_, let l), .invalidRegex(_, let l), .invalidJSONPath(_, let l),
+             .bodyNotJSON(_, let l), .bodyNotText(_, let l), .filterFailed(_, _, let l):
+            return l
+        }
+    }
+
+    package var message: String {
+        switch self {
+        case .undefinedVariable(let name, _):
+            return "undefined variable '\(name)' (set it with --var, --secret, a capture or SONDE_VAR_\(name))"
+        case .invalidRegex(let pattern, _): return "invalid regex <\(pattern)>"
+        case .invalidJSONPath(let message, _): return message
+        case .bodyNotJSON(let message, _): return "the body is not valid JSON: \(message)"
+        case .bodyNotText(let charset, _): return "the body cannot be decoded as \(charset) text"
+        case .filterFailed(let filter, let message, _): return "filter \(filter): \(message)"
+        }
+    }
+
+    /// True for errors of template rendering (error kind `template`).
+    package var isTemplateError: Bool {
+        if case .undefinedVariable = self { return true }
+        return false
+    }
+
+    package var description: String { "\(location): \(message)" }
+}

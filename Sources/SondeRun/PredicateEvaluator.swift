@@ -1,0 +1,136 @@
+import Foundation
+import SondeProbe
+import SondeScript
+import SondeSupport
+
+/// Whether a predicate held, with Hurl-style descriptions of both sides.
+package struct PredicateOutcome: Sendable, Equatable {
+    package var passed: Bool
+    /// `integer <4>`, `none` for a missing value.
+    package var actual: String
+    /// `integer <5>`, `greater than integer <5>`, `not contains string <x>`...
+    package var expected: String
+
+    package init(passed: Bool, actual: String, expected: String) {
+        self.passed = passed
+        self.actual = actual
+        self.expected = expected
+    }
+}
+
+/// Evaluates predicates with Hurl's strict typing: `"1"` is not `1`, `5 == 5.0` holds,
+/// comparing values of different types fails (it is not an error).
+package enum PredicateEvaluator {
+    package static func evaluate(_ predicate: SondeScript.Predicate, actual: Value?,
+                                variables: Variables) throws(EvalError) -> PredicateOutcome {
+        let (held, expectation) = try test(predicate.function, actual, variables: variables, location: predicate.location)
+        let passed = predicate.negated ? !held : held
+        return PredicateOutcome(passed: passed, actual: ValueText.typed(actual),
+                                expected: predicate.negated ? "not " + expectation : expectation)
+    }
+
+    private static func test(_ function: SondeScript.Predicate.Function, _ actual: Value?, variables: Variables,
+                             location: SourceLocation) throws(EvalError) -> (Bool, String) {
+        func expected(_ v: PredicateValue) throws(EvalError) -> Value { try TemplateRenderer.value(of: v, variables) }
+        switch function {
+        case .equal(let v):
+            let e = try expected(v)
+            return (actual.map { $0 == e } ?? false, ValueText.typed(e))
+        case .notEqual(let v):
+            let e = try expected(v)
+            return (actual.map { $0 != e } ?? false, "not equal to " + ValueText.typed(e))
+        case .greater(let v):
+            let e = try expected(v)
+            return (order(actual, e).map { $0 > 0 } ?? false, "greater than " + ValueText.typed(e))
+        case .greaterOrEqual(let v):
+            let e = try expected(v)
+            return (order(actual, e).map { $0 >= 0 } ?? false, "greater than or equal to " + ValueText.typed(e))
+        case .less(let v):
+            let e = try expected(v)
+            return (order(actual, e).map { $0 < 0 } ?? false, "less than " + ValueText.typed(e))
+        case .lessOrEqual(let v):
+            let e = try expected(v)
+            return (order(actual, e).map { $0 <= 0 } ?? false, "less than or equal to " + ValueText.typed(e))
+        case .contains(let v):
+            let e = try expected(v)
+            let held: Bool
+            switch (actual, e) {
+            case let (.string(a)?, .string(b)): held = a.contains(b)
+            case let (.list(items)?, _): held = items.contains(e)
+            case let (.bytes(a)?, .bytes(b)): held = b.isEmpty || a.firstRange(of: b) != nil
+            default: held = false
+            }
+            return (held, "contains " + ValueText.typed(e))
+        case .startsWith(let v):
+            let e = try expected(v)
+            let held: Bool
+            switch (actual, e) {
+            case let (.string(a)?, .string(b)): held = a.hasPrefix(b)
+            case let (.bytes(a)?, .bytes(b)): held = a.starts(with: b)
+            default: held = false
+            }
+            return (held, "starts with " + ValueText.typed(e))
+        case .endsWith(let v):
+            let e = try expected(v)
+            let held: Bool
+            switch (actual, e) {
+            case let (.string(a)?, .string(b)): held = a.hasSuffix(b)
+            case let (.bytes(a)?, .bytes(b)): held = a.count >= b.count && Array(a.suffix(b.count)) == b
+            default: held = false
+            }
+            return (held, "ends with " + ValueText.typed(e))
+        case .matches(let template):
+            let pattern = try TemplateRenderer.render(template, variables)
+            guard case .string(let text)? = actual else {
+                // Validate the regex even when there is nothing to match.
+                _ = try QueryEvaluator.matches(pattern, "", location: template.location)
+                return (false, "matches regex <\(pattern)>")
+            }
+            return (try QueryEvaluator.matches(pattern, text, location: template.location), "matches regex <\(pattern)>")
+        case .exists:
+            return (actual != nil, "something")
+        case .isString:
+            if case .string? = actual { return (true, "string") }
+            return (false, "string")
+        case .isInteger:
+            if case .integer? = actual { return (true, "integer") }
+            return (false, "integer")
+        case .isFloat:
+            if case .float? = actual { return (true, "float") }
+            return (false, "float")
+        case .isNumber:
+            switch actual {
+            case .integer?, .float?: return (true, "number")
+            default: return (false, "number")
+            }
+        case .isBoolean:
+            if case .bool? = actual { return (true, "boolean") }
+            return (false, "boolean")
+        case .isList:
+            if case .list? = actual { return (true, "list") }
+            return (false, "list")
+        case .isEmpty:
+            switch actual {
+            case .string(let s)?: return (s.isEmpty, "empty")
+            case .list(let l)?: return (l.isEmpty, "empty")
+            case .object(let o)?: return (o.isEmpty, "empty")
+            case .bytes(let b)?: return (b.isEmpty, "empty")
+            default: return (false, "empty")
+            }
+        }
+    }
+
+    /// Ordering between two values of comparable types: -1, 0, 1; nil when not comparable.
+    static func order(_ a: Value?, _ b: Value) -> Int? {
+        func sign<T: Comparable>(_ x: T, _ y: T) -> Int { x < y ? -1 : (x > y ? 1 : 0) }
+        switch (a, b) {
+        case let (.integer(x)?, .integer(y)): return sign(x, y)
+        case let (.integer(x)?, .float(y)): return sign(Double(x), y)
+        case let (.float(x)?, .integer(y)): return sign(x, Double(y))
+        case let (.float(x)?, .float(y)): return sign(x, y)
+        case let (.string(x)?, .string(y)): return sign(x, y)
+        case let (.date(x)?, .date(y)): return sign(x, y)
+        default: return nil
+        }
+    }
+}

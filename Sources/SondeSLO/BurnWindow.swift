@@ -1,0 +1,31 @@
+import SondeSupport
+
+/// The windows burn rates are measured over (design §7, after the SRE workbook's multi-window,
+/// multi-burn-rate alerts for a 30-day objective).
+package enum BurnWindow: String, Sendable, CaseIterable, Comparable {
+    case m5 = "5m", m30 = "30m", h1 = "1h", h2 = "2h", h6 = "6h", d1 = "1d", d3 = "3d"
+
+    package var milliseconds: Int64 {
+        switch self {
+        case .m5: return 5 * 60_000
+        case .m30: return 30 * 60_000
+        case .h1: return UTCTime.msPerHour
+        case .h2: return 2 * UTCTime.msPerHour
+        case .h6: return 6 * UTCTime.msPerHour
+        case .d1: return UTCTime.msPerDay
+        case .d3: return 3 * UTCTime.msPerDay
+        }
+    }
+
+    /// Fewest runs a window needs before its burn rate counts; below it the window reports
+    /// "insufficient data". The 5-minute and 30-minute windows only confirm that a problem is still
+    /// going on, so one run is enough; longer windows carry the alert's weight and need 10.
+    package var minimumRuns: Int64 {
+        switch self {
+        case .m5, .m30: return 1
+        default: return 10
+        }
+    }
+
+    package static func < (a: BurnWindow, b: BurnWindow) -> Bool { a.milliseconds < b.milliseconds }
+}

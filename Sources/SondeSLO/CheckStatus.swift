@@ -1,0 +1,147 @@
+import Foundation
+import SondeProbe
+import SondeScript
+import SondeStore
+import SondeSupport
+
+/// The figures of one check for `sonde status`: its state by the latest run, and counts over the
+/// last 24 hours computed from the raw runs (exact, not from hour histograms).
+///
+/// Runs of several locations in one data folder are merged: the state is the latest run's,
+/// whatever its location; counts and the p95 cover every location.
+package struct CheckStatus: Sendable, Equatable {
+    /// What the latest run says about a check.
+    package enum State: String, Sendable, Equatable {
+        /// The latest run passed.
+        case up
+        /// The latest run failed.
+        case down
+        /// No run at all, or the latest run is stale: the prober is not running.
+        case noData = "no data"
+    }
+
+    /// The window of the counts: 24 hours.
+    package static let windowMs: Int64 = UTCTime.msPerDay
+    /// A latest run older than this many typical intervals is stale.
+    package static let staleIntervals: Int64 = 3
+    /// The smallest stale threshold, whatever the interval.
+    package static let minimumStaleMs: Int64 = 60_000
+    /// The interval assumed when a check has fewer than two recent runs (`@every`'s default).
+    package static let defaultIntervalMs: Int64 = 60_000
+    /// How many of the latest runs (of the latest run's location) the typical interval looks at.
+    package static let intervalSample = 21
+
+    /// The check's name (its folder in the data folder).
+    package var check: String
+    /// Up, down or no data, by the latest run.
+    package var state: State
+    /// The latest run (any location), `nil` when the check has none.
+    package var lastRun: RunRecord?
+    /// Milliseconds from the latest run's start to `now` (never negative).
+    package var ageMs: Int64?
+    /// Median gap between the recent runs of the latest run's location, `nil` when under two runs.
+    package var typicalIntervalMs: Int64?
+    /// Age past which the latest run is stale: `max(3 × interval, 60 s)`.
+    package var staleAfterMs: Int64
+    /// Runs started in the 24 hours up to `now`.
+    package var runs: Int
+    /// Good runs among `runs`.
+    package var good: Int
+    /// 95th percentile of the run durations in the window (nearest rank), ms; `nil` without runs.
+    package var p95Ms: Double?
+
+    package init(check: String, state: State, lastRun: RunRecord? = nil, ageMs: Int64? = nil,
+                typicalIntervalMs: Int64? = nil, staleAfterMs: Int64 = CheckStatus.staleIntervals * CheckStatus.defaultIntervalMs,
+                runs: Int = 0, good: Int = 0, p95Ms: Double? = nil) {
+        self.check = check
+        self.state = state
+        self.lastRun = lastRun
+        self.ageMs = ageMs
+        self.typicalIntervalMs = typicalIntervalMs
+        self.staleAfterMs = staleAfterMs
+        self.runs = runs
+        self.good = good
+        self.p95Ms = p95Ms
+    }
+
+    /// The failure to show: the latest run's, only when the check is down.
+    package var lastError: RunError? {
+        state == .down ? lastRun?.error : nil
+    }
+
+    /// The status of `check` at `now`. Lines the reader skipped are added to `stats`, each file
+    /// counted once.
+    package static func compute(check: String, reader: RunReader, now: Date, stats: inout ReadStats) -> CheckStatus {
+        let nowMs = UTCTime.milliseconds(now)
+        let from = nowMs - windowMs
+        // One streaming pass over the window: counts, durations and recent start times per
+        // location (a day file may hold millions of lines; no records are kept).
+        var windowStats = ReadStats()
+        var runs = 0, good = 0
+        var durations: [Double] = []
+        var latest: RunRecord?
+        var recentTimes: [String: [Int64]] = [:]
+        reader.forEachRun(check: check, from: from, to: nowMs + 1, stats: &windowStats) { record in
+            runs += 1
+            if record.ok { good += 1 }
+            durations.append(record.durationMs)
+            if latest == nil || record.time >= latest!.time { latest = record }
+            Self.keepRecent(record, in: &recentTimes)
+        }
+        var lastStats = ReadStats()
+        let last = latest ?? reader.lastRun(check: check, stats: &lastStats)
+        stats.merge(latest == nil ? lastStats : windowStats)
+
+        var status = CheckStatus(check: check, state: .noData, runs: runs, good: good,
+                                 p95Ms: nearestRank(percent: 95, of: durations))
+        guard let last else { return status }
+
+        if latest == nil {
+            var ignored = ReadStats()  // older files: not part of what the table counts
+            recentTimes = [:]
+            reader.forEachRun(check: check, from: last.time - windowMs, to: last.time + 1, stats: &ignored) { record in
+                Self.keepRecent(record, in: &recentTimes)
+            }
+        }
+        let interval = typicalInterval(recentTimes[last.location] ?? [])
+        let age = max(0, nowMs - last.time)
+        status.lastRun = last
+        status.ageMs = age
+        status.typicalIntervalMs = interval
+        status.staleAfterMs = max(staleIntervals * (interval ?? defaultIntervalMs), minimumStaleMs)
+        if age > status.staleAfterMs {
+            status.state = .noData
+        } else {
+            status.state = last.ok ? .up : .down
+        }
+        return status
+    }
+
+    /// Median of the gaps between the last `intervalSample` start times (sorted), ignoring
+    /// zero gaps; `nil` with fewer than two distinct times.
+    /// Keeps the latest start times per location, enough for `typicalInterval`.
+    static func keepRecent(_ record: RunRecord, in times: inout [String: [Int64]]) {
+        times[record.location, default: []].append(record.time)
+        if let count = times[record.location]?.count, count > 4 * intervalSample {
+            let kept = times[record.location, default: []].sorted().suffix(intervalSample)
+            times[record.location] = Array(kept)
+        }
+    }
+
+    package static func typicalInterval(_ times: [Int64]) -> Int64? {
+        let sorted = times.sorted().suffix(intervalSample)
+        let gaps = zip(sorted, sorted.dropFirst()).map { $1 - $0 }.filter { $0 > 0 }.sorted()
+        guard !gaps.isEmpty else { return nil }
+        let middle = gaps.count / 2
+        return gaps.count % 2 == 1 ? gaps[middle] : (gaps[middle - 1] + gaps[middle]) / 2
+    }
+
+    /// The `percent` percentile by nearest rank: the value at rank ⌈percent·n/100⌉ (at least 1) of
+    /// the sorted values, in integer arithmetic; `nil` when empty.
+    package static func nearestRank(percent: Int, of values: [Double]) -> Double? {
+        guard !values.isEmpty else { return nil }
+        let sorted = values.sorted()
+        let rank = (max(0, min(percent, 100)) * sorted.count + 99) / 100
+        return sorted[max(rank, 1) - 1]
+    }
+}

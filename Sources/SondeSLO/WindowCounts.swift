@@ -1,0 +1,95 @@
+import SondeProbe
+import SondeScript
+import SondeStore
+import SondeSupport
+
+/// What happened in one window of one check: counts that add up from hour rollups and raw runs,
+/// and the SLO figures derived from them (design §7).
+package struct WindowCounts: Sendable, Equatable {
+    /// The window, `[from, to)`, epoch ms.
+    package var fromMs: Int64
+    package var toMs: Int64
+    package var runs: Int64 = 0
+    package var good: Int64 = 0
+    /// Good runs under the latency threshold (all good runs without `@latency`).
+    package var fast: Int64 = 0
+    package var errors: [String: Int64] = [:]
+    /// Minutes in which a run started.
+    package var minutesWithRuns: Int64 = 0
+    package var histogram = LatencyHistogram()
+    package var sumMs: Double = 0
+    package var phaseSums = PhaseSums()
+
+    package init(fromMs: Int64, toMs: Int64) {
+        self.fromMs = fromMs
+        self.toMs = toMs
+    }
+
+    /// Adds a piece of the window (a whole hour, or the runs of a partial hour).
+    package mutating func add(_ piece: HourRollup) {
+        runs += piece.runs
+        good += piece.good
+        fast += piece.fast
+        for (kind, count) in piece.errors { errors[kind, default: 0] += count }
+        minutesWithRuns += Int64(piece.minutes.nonzeroBitCount)
+        histogram.merge(piece.histogram)
+        sumMs += piece.sumMs
+        phaseSums.dns += piece.phaseSums.dns
+        phaseSums.connect += piece.phaseSums.connect
+        phaseSums.tls += piece.phaseSums.tls
+        phaseSums.ttfb += piece.phaseSums.ttfb
+        phaseSums.transfer += piece.phaseSums.transfer
+    }
+
+    package var spanMs: Int64 { max(0, toMs - fromMs) }
+
+    /// Failed runs.
+    package var bad: Int64 { runs - good }
+
+    /// Good runs ÷ runs; nil without runs (no data is neither up nor down).
+    package var availability: Double? { runs > 0 ? Double(good) / Double(runs) : nil }
+
+    /// Good and fast runs ÷ runs; nil without runs.
+    package var latencySLI: Double? { runs > 0 ? Double(fast) / Double(runs) : nil }
+
+    /// Share of the window the prober watched: each minute with a run covers one interval (at least
+    /// a minute), capped at the window.
+    package func coverage(intervalMs: Int64) -> Double {
+        guard spanMs > 0 else { return 0 }
+        let step = max(60_000, intervalMs)
+        return min(1, Double(minutesWithRuns) * Double(step) / Double(spanMs))
+    }
+
+    /// Failed runs ÷ runs; nil without runs.
+    package var errorRatio: Double? { runs > 0 ? Double(bad) / Double(runs) : nil }
+
+    /// Error ratio ÷ error budget; nil below `minimumRuns` runs (insufficient data).
+    package func burnRate(budget: Double, minimumRuns: Int64 = 1) -> Double? {
+        guard runs >= max(1, minimumRuns), budget > 0, let errorRatio else { return nil }
+        return errorRatio / budget
+    }
+
+    /// Share of the error budget left: 1 − bad ÷ (budget × runs); negative once overspent; nil without runs.
+    package func budgetRemaining(budget: Double) -> Double? {
+        guard runs > 0, budget > 0 else { return nil }
+        return 1 - Double(bad) / (budget * Double(runs))
+    }
+
+    /// Mean run duration, ms.
+    package var meanMs: Double? { runs > 0 ? sumMs / Double(runs) : nil }
+}
+
+/// Error-budget arithmetic that does not depend on where the counts come from.
+package enum ErrorBudget {
+    /// Time until the budget is gone at `burnRate`: remaining × window ÷ burn rate. Nil when nothing
+    /// burns (rate 0) or nothing is left.
+    package static func timeToExhaustionMs(remaining: Double, windowMs: Int64, burnRate: Double) -> Double? {
+        guard burnRate > 0, remaining > 0 else { return nil }
+        return remaining * Double(windowMs) / burnRate
+    }
+
+    /// Share of a window's budget spent by burning at `burnRate` for `durationMs`.
+    package static func consumed(burnRate: Double, durationMs: Int64, windowMs: Int64) -> Double {
+        burnRate * Double(durationMs) / Double(windowMs)
+    }
+}

@@ -1,0 +1,343 @@
+import SondeSupport
+
+// The typed syntax tree of a check script (Hurl subset, design §4.2).
+
+/// One request, optionally followed by the response it expects.
+package struct Entry: Sendable, Equatable {
+    package var request: Request
+    package var response: ResponseSpec?
+    /// Position of the request line (the method).
+    package var location: SourceLocation
+
+    package init(request: Request, response: ResponseSpec?, location: SourceLocation) {
+        self.request = request
+        self.response = response
+        self.location = location
+    }
+}
+
+/// A request: method, URL, headers, sections and an optional body.
+package struct Request: Sendable, Equatable {
+    package var method: String
+    package var url: Template
+    package var headers: [KeyValue] = []
+    /// `[Query]` / `[QueryStringParams]`: appended (percent-encoded) to the URL's query.
+    package var query: [KeyValue] = []
+    /// `[Form]` / `[FormParams]`: sent as `application/x-www-form-urlencoded`.
+    package var form: [KeyValue] = []
+    /// `[BasicAuth]`: one `user: password` line.
+    package var basicAuth: KeyValue? = nil
+    /// `[Cookies]`: cookies for this request only.
+    package var cookies: [KeyValue] = []
+    /// `[Options]` in source order.
+    package var options: [EntryOption] = []
+    package var body: Body? = nil
+    package var location: SourceLocation
+
+    package init(method: String, url: Template, location: SourceLocation) {
+        self.method = method
+        self.url = url
+        self.location = location
+    }
+}
+
+/// `name: value` line of a header or of a request section.
+package struct KeyValue: Sendable, Equatable {
+    package var key: Template
+    package var value: Template
+    package var location: SourceLocation
+
+    package init(key: Template, value: Template, location: SourceLocation) {
+        self.key = key
+        self.value = value
+        self.location = location
+    }
+}
+
+/// A request or response body.
+package struct Body: Sendable, Equatable {
+    package enum Kind: Sendable, Equatable {
+        /// A JSON object or array literal. Placeholders outside JSON strings use
+        /// `.jsonValue` encoding (typed), inside strings `.jsonString`.
+        case json(Template)
+        /// A ```` ``` ```` multiline string (verbatim, each line ending in `\n`); `tag` is `json`, `raw` or nil.
+        case multiline(Template, tag: String?)
+        /// A `` `one line` `` string.
+        case oneline(Template)
+    }
+
+    package var kind: Kind
+    package var location: SourceLocation
+
+    package init(kind: Kind, location: SourceLocation) {
+        self.kind = kind
+        self.location = location
+    }
+}
+
+/// Text with `{{name}}` placeholders.
+package struct Template: Sendable, Equatable, CustomStringConvertible {
+    package enum Part: Sendable, Equatable {
+        case literal(String)
+        case placeholder(Placeholder)
+    }
+
+    package var parts: [Part]
+    package var location: SourceLocation
+
+    package init(parts: [Part], location: SourceLocation) {
+        self.parts = parts
+        self.location = location
+    }
+
+    /// A template of plain text.
+    package init(literal: String, location: SourceLocation) {
+        self.parts = literal.isEmpty ? [] : [.literal(literal)]
+        self.location = location
+    }
+
+    /// The text when the template has no placeholder, else `nil`.
+    package var literalValue: String? {
+        var out = ""
+        for part in parts {
+            switch part {
+            case .literal(let s): out += s
+            case .placeholder: return nil
+            }
+        }
+        return out
+    }
+
+    /// The template as written (placeholders as `{{name}}`).
+    package var description: String {
+        parts.map { part -> String in
+            switch part {
+            case .literal(let s): return s
+            case .placeholder(let p): return "{{\(p.name)}}"
+            }
+        }.joined()
+    }
+}
+
+/// A `{{name}}` placeholder.
+package struct Placeholder: Sendable, Equatable {
+    /// How the value is written where the placeholder stands.
+    package enum Encoding: Sendable, Equatable {
+        /// As text (URLs, headers, section values, multiline bodies).
+        case plain
+        /// As a JSON value keeping its type (unquoted in a JSON body).
+        case jsonValue
+        /// As escaped JSON string content (inside a JSON string of a JSON body).
+        case jsonString
+    }
+
+    package var name: String
+    package var encoding: Encoding
+    package var location: SourceLocation
+
+    package init(name: String, encoding: Encoding = .plain, location: SourceLocation) {
+        self.name = name
+        self.encoding = encoding
+        self.location = location
+    }
+}
+
+/// One `[Options]` line.
+package struct EntryOption: Sendable, Equatable {
+    package enum Kind: Sendable, Equatable {
+        case retry(Int)
+        case retryInterval(Duration)
+        case maxTime(Duration)
+        case connectTimeout(Duration)
+        case location(Bool)
+        case maxRedirs(Int)
+        case insecure(Bool)
+        case delay(Duration)
+        /// `variable: name=value`; the value is typed like a predicate value (`n=5` is an integer).
+        case variable(name: String, value: PredicateValue)
+        case skip(Bool)
+    }
+
+    package var kind: Kind
+    package var location: SourceLocation
+
+    package init(kind: Kind, location: SourceLocation) {
+        self.kind = kind
+        self.location = location
+    }
+}
+
+/// The expected response of an entry.
+package struct ResponseSpec: Sendable, Equatable {
+    package enum Version: Sendable, Equatable {
+        /// `HTTP`: any version.
+        case any
+        case http1_0, http1_1, http2, http3
+    }
+
+    package enum Status: Sendable, Equatable {
+        /// `HTTP *`: no implicit status check.
+        case any
+        case code(Int)
+    }
+
+    package var version: Version
+    package var status: Status
+    /// Position of the `HTTP` line.
+    package var location: SourceLocation
+    /// Position of the status code (or `*`) on that line.
+    package var statusLocation: SourceLocation
+    /// Implicit header asserts: name case-insensitive, value exact.
+    package var headers: [KeyValue] = []
+    package var captures: [Capture] = []
+    package var asserts: [Assert] = []
+    /// Implicit `body ==` assert.
+    package var body: Body? = nil
+
+    package init(version: Version, status: Status, location: SourceLocation, statusLocation: SourceLocation) {
+        self.version = version
+        self.status = status
+        self.location = location
+        self.statusLocation = statusLocation
+    }
+}
+
+/// `name: QUERY [FILTER...]` in `[Captures]`.
+package struct Capture: Sendable, Equatable {
+    package var name: String
+    package var query: Query
+    package var filters: [Filter]
+    package var location: SourceLocation
+
+    package init(name: String, query: Query, filters: [Filter], location: SourceLocation) {
+        self.name = name
+        self.query = query
+        self.filters = filters
+        self.location = location
+    }
+}
+
+/// `QUERY [FILTER...] PREDICATE` in `[Asserts]`.
+package struct Assert: Sendable, Equatable {
+    package var query: Query
+    package var filters: [Filter]
+    package var predicate: Predicate
+    /// Position of the first character of the query.
+    package var location: SourceLocation
+
+    package init(query: Query, filters: [Filter], predicate: Predicate, location: SourceLocation) {
+        self.query = query
+        self.filters = filters
+        self.predicate = predicate
+        self.location = location
+    }
+}
+
+/// What an assert or capture reads from the response.
+package struct Query: Sendable, Equatable {
+    package enum Kind: Sendable, Equatable {
+        case status
+        /// `version`: the HTTP version as a string ("1.1", "2").
+        case version
+        case header(Template)
+        case body
+        case jsonpath(Template)
+        /// `regex "pat"` or `regex /pat/`: group 1 of the first match (the whole match without a group).
+        case regex(Template)
+        case variable(String)
+        case duration
+        case url
+        case certificate(CertificateField)
+    }
+
+    package var kind: Kind
+    package var location: SourceLocation
+
+    package init(kind: Kind, location: SourceLocation) {
+        self.kind = kind
+        self.location = location
+    }
+}
+
+/// Fields of `certificate "..."`.
+package enum CertificateField: String, Sendable, Equatable, CaseIterable {
+    case subject = "Subject"
+    case issuer = "Issuer"
+    case startDate = "Start-Date"
+    case expireDate = "Expire-Date"
+    case serialNumber = "Serial-Number"
+}
+
+/// A filter applied to a query's value, left to right.
+package struct Filter: Sendable, Equatable {
+    package enum Kind: Sendable, Equatable {
+        case count
+        case nth(Int)
+        case first
+        case last
+        case regex(Template)
+        case split(Template)
+        case replace(Template, Template)
+        case toInt
+        case toFloat
+        case toString
+        case daysAfterNow
+    }
+
+    package var kind: Kind
+    package var location: SourceLocation
+
+    package init(kind: Kind, location: SourceLocation) {
+        self.kind = kind
+        self.location = location
+    }
+}
+
+/// `[not] FUNCTION [VALUE]`.
+package struct Predicate: Sendable, Equatable {
+    package enum Function: Sendable, Equatable {
+        case equal(PredicateValue)
+        case notEqual(PredicateValue)
+        case greater(PredicateValue)
+        case greaterOrEqual(PredicateValue)
+        case less(PredicateValue)
+        case lessOrEqual(PredicateValue)
+        case contains(PredicateValue)
+        case startsWith(PredicateValue)
+        case endsWith(PredicateValue)
+        /// `matches "regex"` or `matches /regex/`.
+        case matches(Template)
+        case exists
+        case isString
+        case isInteger
+        case isFloat
+        case isNumber
+        case isBoolean
+        case isList
+        case isEmpty
+    }
+
+    package var negated: Bool
+    package var function: Function
+    /// Position of the predicate (of `not` when negated).
+    package var location: SourceLocation
+
+    package init(negated: Bool, function: Function, location: SourceLocation) {
+        self.negated = negated
+        self.function = function
+        self.location = location
+    }
+}
+
+/// A literal value in a predicate or a `variable` option.
+package enum PredicateValue: Sendable, Equatable {
+    case null
+    case bool(Bool)
+    case integer(Int64)
+    /// A float with its source text (for messages: `5.0`).
+    case float(Double, text: String)
+    /// A quoted or backtick string; may hold placeholders rendered as text.
+    case string(Template)
+    /// A bare `{{name}}`: the variable's value with its own type.
+    case placeholder(Placeholder)
+}

@@ -1,0 +1,40 @@
+/// Monitor settings read from `# @key value` comment directives before the first request (design §4.1).
+package struct MonitorSettings: Sendable, Equatable {
+    /// How often the whole script runs.
+    package var every: Duration = .seconds(60)
+    /// Deadline for one whole run.
+    package var timeout: Duration = .seconds(10)
+    /// Availability objective and its rolling window.
+    package var slo: AvailabilityObjective = AvailabilityObjective(target: 99.9, window: .seconds(30 * 86_400))
+    /// Latency SLI: `target`% of runs must finish under `threshold`. `nil` when not set.
+    package var latency: LatencyObjective? = nil
+    /// Consecutive failed runs that open an incident.
+    package var downAfter: Int = 3
+    /// Consecutive good runs that resolve it.
+    package var upAfter: Int = 2
+    package var tags: [String] = []
+
+    package init() {}
+}
+
+/// `# @slo 99.9% 30d`: target in percent (0 < target < 100) over a rolling window.
+package struct AvailabilityObjective: Sendable, Equatable {
+    package var target: Double
+    package var window: Duration
+
+    package init(target: Double, window: Duration) {
+        self.target = target
+        self.window = window
+    }
+}
+
+/// `# @latency 500ms 99%`: `target` percent of runs must be good and faster than `threshold`.
+package struct LatencyObjective: Sendable, Equatable {
+    package var threshold: Duration
+    package var target: Double
+
+    package init(threshold: Duration, target: Double) {
+        self.threshold = threshold
+        self.target = target
+    }
+}

@@ -1,0 +1,385 @@
+import Foundation
+import SondeSupport
+
+/// Captures, asserts and options: queries, filters, predicates and values.
+extension Parser {
+    static let queries = ["status", "version", "header", "body", "jsonpath", "regex", "variable", "duration", "url",
+                          "certificate"]
+    static let unsupportedQueries = ["xpath", "cookie", "bytes", "sha256", "md5", "ip", "redirects"]
+    static let filters = ["count", "nth", "first", "last", "regex", "split", "replace", "toInt", "toFloat", "toString",
+                          "daysAfterNow"]
+    static let unsupportedFilters = ["base64Decode", "base64Encode", "base64UrlSafeDecode", "base64UrlSafeEncode",
+                                     "decode", "format", "htmlEscape", "htmlUnescape", "jsonpath", "urlDecode",
+                                     "urlEncode", "urlQueryParam", "xpath", "toDate", "toHex", "daysBeforeNow",
+                                     "location", "utf8Decode", "utf8Encode", "dateFormat"]
+    static let predicates = ["==", "!=", ">", ">=", "<", "<=", "contains", "startsWith", "endsWith", "matches", "exists",
+                             "isString", "isInteger", "isFloat", "isNumber", "isBoolean", "isList", "isEmpty", "not"]
+    static let unsupportedPredicates = ["isCollection", "isDate", "isIsoDate", "isIpv4", "isIpv6", "isUuid", "isObject",
+                                        "includes"]
+
+    /// A word from the source, shortened for messages.
+    static func shown(_ word: String) -> String {
+        word.count <= 40 ? word : String(word.prefix(40)) + "…"
+    }
+
+    // MARK: lines
+
+    func capture(_ c: inout LineCursor) throws(ParseError) -> Capture {
+        let start = c.location
+        var name = ""
+        while let s = c.peek, s.isASCII, s.properties.isAlphabetic || ("0"..."9").contains(s) || s == "_" || s == "-" {
+            name.unicodeScalars.append(s)
+            c.index += 1
+        }
+        guard let first = name.unicodeScalars.first, first == "_" || first.properties.isAlphabetic else {
+            throw c.error("expected a capture such as token: jsonpath \"$.token\"", at: start)
+        }
+        c.skipSpaces()
+        guard c.peek == ":" else { throw c.error("expected ':' after the capture name \(name)") }
+        c.index += 1
+        c.skipSpaces()
+        let query = try self.query(&c)
+        let filters = try self.filters(&c, inAssert: false)
+        try c.expectLineEnd("the capture")
+        return Capture(name: name, query: query, filters: filters, location: start)
+    }
+
+    func assertLine(_ c: inout LineCursor) throws(ParseError) -> Assert {
+        let start = c.location
+        let query = try self.query(&c)
+        let filters = try self.filters(&c, inAssert: true)
+        c.skipSpaces()
+        let predicate = try self.predicate(&c)
+        try c.expectLineEnd("the predicate")
+        return Assert(query: query, filters: filters, predicate: predicate, location: start)
+    }
+
+    // MARK: queries
+
+    func query(_ c: inout LineCursor) throws(ParseError) -> Query {
+        let start = c.location
+        let name = c.word()
+        func quotedArgument(_ what: String) throws(ParseError) -> Template {
+            c.skipSpaces()
+            guard c.peek == "\"" else { throw c.error("expected \(what) in quotes after \(name), such as \(name) \"...\"") }
+            return try c.quoted()
+        }
+        let kind: Query.Kind
+        switch name {
+        case "status": kind = .status
+        case "version": kind = .version
+        case "body": kind = .body
+        case "duration": kind = .duration
+        case "url": kind = .url
+        case "header": kind = .header(try quotedArgument("a header name"))
+        case "jsonpath":
+            let expression = try quotedArgument("a JSONPath expression")
+            if let literal = expression.literalValue {
+                do { _ = try JSONPath(literal) } catch {
+                    throw c.error("invalid JSONPath \"\(literal)\": \(error.message)", at: expression.location)
+                }
+            }
+            kind = .jsonpath(expression)
+        case "regex": kind = .regex(try regexArgument(&c, after: "regex"))
+        case "variable":
+            let argument = try quotedArgument("a variable name")
+            guard let literal = argument.literalValue, !literal.isEmpty else {
+                throw c.error("expected a variable name such as variable \"token\"", at: argument.location)
+            }
+            kind = .variable(literal)
+        case "certificate":
+            let argument = try quotedArgument("a certificate field")
+            let valid = CertificateField.allCases.map(\.rawValue)
+            guard let literal = argument.literalValue, let field = CertificateField(rawValue: literal) else {
+                throw c.error("unknown certificate field \(argument): expected one of " +
+                              valid.map { "\"\($0)\"" }.joined(separator: ", "), at: argument.location)
+            }
+            kind = .certificate(field)
+        default:
+            if Self.unsupportedQueries.contains(name) {
+                throw c.error("query '\(name)' is not supported by sonde yet", at: start)
+            }
+            var message = name.isEmpty ? "expected a query such as status, header \"Name\" or jsonpath \"$.x\""
+                                       : "unknown query '\(Self.shown(name))'"
+            if !name.isEmpty, let guess = Suggestion.closest(to: name, in: Self.queries) { message += "; did you mean \(guess)?" }
+            else if !name.isEmpty { message += "; expected one of " + Self.queries.joined(separator: ", ") }
+            throw c.error(message, at: start)
+        }
+        return Query(kind: kind, location: start)
+    }
+
+    /// `"pattern"` or `/pattern/`, validated when it has no placeholder.
+    func regexArgument(_ c: inout LineCursor, after what: String) throws(ParseError) -> Template {
+        c.skipSpaces()
+        let template: Template
+        if c.peek == "\"" {
+            template = try c.quoted()
+        } else if c.peek == "/" {
+            template = try c.regexLiteral()
+        } else {
+            throw c.error("expected a regex such as \"([0-9]+)\" or /([0-9]+)/ after \(what)")
+        }
+        if let literal = template.literalValue {
+            do { _ = try NSRegularExpression(pattern: literal) } catch {
+                throw c.error("invalid regex <\(literal)>", at: template.location)
+            }
+        }
+        return template
+    }
+
+    // MARK: filters
+
+    func filters(_ c: inout LineCursor, inAssert: Bool) throws(ParseError) -> [Filter] {
+        var out: [Filter] = []
+        while true {
+            c.skipSpaces()
+            if c.atEnd || c.peek == "#" { return out }
+            let save = c.index
+            let start = c.location
+            let name = c.word()
+            guard !name.isEmpty else { c.index = save; return out }
+            if Self.unsupportedFilters.contains(name) {
+                throw c.error("filter '\(name)' is not supported by sonde yet", at: start)
+            }
+            if !Self.filters.contains(name) {
+                if inAssert && (Self.predicates.contains(name) || Self.unsupportedPredicates.contains(name)) {
+                    c.index = save
+                    return out
+                }
+                var message = inAssert
+                    ? "expected a filter or a predicate such as == or contains after the query, found '\(Self.shown(name))'"
+                    : "expected a filter such as count or nth 0, found '\(Self.shown(name))'"
+                if let guess = Suggestion.closest(to: name, in: Self.filters + (inAssert ? Self.predicates : [])) {
+                    message += "; did you mean \(guess)?"
+                }
+                throw c.error(message, at: start)
+            }
+            let kind: Filter.Kind
+            switch name {
+            case "count": kind = .count
+            case "first": kind = .first
+            case "last": kind = .last
+            case "toInt": kind = .toInt
+            case "toFloat": kind = .toFloat
+            case "toString": kind = .toString
+            case "daysAfterNow": kind = .daysAfterNow
+            case "nth":
+                c.skipSpaces()
+                let numberStart = c.location
+                var text = ""
+                if c.peek == "-" { text = "-"; c.index += 1 }
+                while let s = c.peek, ("0"..."9").contains(s) { text.unicodeScalars.append(s); c.index += 1 }
+                guard let n = Int(text) else { throw c.error("expected an index such as nth 0 or nth -1", at: numberStart) }
+                kind = .nth(n)
+            case "regex":
+                kind = .regex(try regexArgument(&c, after: "regex"))
+            case "split":
+                c.skipSpaces()
+                guard c.peek == "\"" else { throw c.error("expected a separator in quotes such as split \",\"") }
+                kind = .split(try c.quoted())
+            case "replace":
+                c.skipSpaces()
+                guard c.peek == "\"" else { throw c.error("expected two strings such as replace \"old\" \"new\"") }
+                let old = try c.quoted()
+                c.skipSpaces()
+                guard c.peek == "\"" else { throw c.error("expected the replacement in quotes such as replace \"old\" \"new\"") }
+                kind = .replace(old, try c.quoted())
+            default:
+                throw c.error("unknown filter '\(Self.shown(name))'", at: start)
+            }
+            out.append(Filter(kind: kind, location: start))
+        }
+    }
+
+    // MARK: predicates
+
+    func predicate(_ c: inout LineCursor) throws(ParseError) -> Predicate {
+        let start = c.location
+        var negated = false
+        if c.hasPrefix("not"), c.peek(3) == " " || c.peek(3) == "\t" {
+            negated = true
+            c.index += 3
+            c.skipSpaces()
+        }
+        let functionStart = c.location
+        var name = ""
+        if let s = c.peek, "=!<>".unicodeScalars.contains(s) {
+            while let s = c.peek, "=!<>".unicodeScalars.contains(s) { name.unicodeScalars.append(s); c.index += 1 }
+        } else {
+            name = c.word()
+        }
+        func value() throws(ParseError) -> PredicateValue {
+            c.skipSpaces()
+            return try predicateValue(&c, after: name)
+        }
+        let function: Predicate.Function
+        switch name {
+        case "==": function = .equal(try value())
+        case "!=": function = .notEqual(try value())
+        case ">": function = .greater(try value())
+        case ">=": function = .greaterOrEqual(try value())
+        case "<": function = .less(try value())
+        case "<=": function = .lessOrEqual(try value())
+        case "contains": function = .contains(try value())
+        case "startsWith": function = .startsWith(try value())
+        case "endsWith": function = .endsWith(try value())
+        case "matches": function = .matches(try regexArgument(&c, after: "matches"))
+        case "exists": function = .exists
+        case "isString": function = .isString
+        case "isInteger": function = .isInteger
+        case "isFloat": function = .isFloat
+        case "isNumber": function = .isNumber
+        case "isBoolean": function = .isBoolean
+        case "isList": function = .isList
+        case "isEmpty": function = .isEmpty
+        default:
+            if Self.unsupportedPredicates.contains(name) {
+                throw c.error("predicate '\(name)' is not supported by sonde yet", at: functionStart)
+            }
+            var message = name.isEmpty || name == "not"
+                ? "expected a predicate such as == or contains after the query"
+                : "unknown predicate '\(Self.shown(name))': expected a predicate such as == or contains after the query"
+            if !name.isEmpty, let guess = Suggestion.closest(to: name, in: Self.predicates) { message += "; did you mean \(guess)?" }
+            throw c.error(message, at: functionStart)
+        }
+        return Predicate(negated: negated, function: function, location: start)
+    }
+
+    /// `null`, `true`, `false`, numbers, `"string"`, `` `string` ``, `{{var}}`.
+    func predicateValue(_ c: inout LineCursor, after what: String) throws(ParseError) -> PredicateValue {
+        let start = c.location
+        guard let s = c.peek, s != "#" else {
+            throw c.error("expected a value after \(what), such as 200, \"text\", true or null")
+        }
+        if s == "\"" { return .string(try c.quoted()) }
+        if s == "`" { return .string(try c.backtick()) }
+        if c.hasPrefix("{{") {
+            let p = try c.placeholder(encoding: .plain)
+            return .placeholder(p)
+        }
+        if s == "-" || ("0"..."9").contains(s) {
+            var text = ""
+            while let d = c.peek, ("0"..."9").contains(d) || d == "-" || d == "." || d == "e" || d == "E" || d == "+" {
+                text.unicodeScalars.append(d)
+                c.index += 1
+            }
+            if !text.contains("."), !text.contains("e"), !text.contains("E") {
+                guard let i = Int64(text) else {
+                    throw c.error("number \(text) does not fit a 64-bit integer", at: start)
+                }
+                return .integer(i)
+            }
+            guard let d = Double(text), d.isFinite else { throw c.error("invalid number \(text)", at: start) }
+            return .float(d, text: text)
+        }
+        let word = c.word()
+        switch word {
+        case "null": return .null
+        case "true": return .bool(true)
+        case "false": return .bool(false)
+        default:
+            if word.hasPrefix("hex") || word.hasPrefix("base64") || word.hasPrefix("file") {
+                throw c.error("\(Self.shown(word)) values are not supported by sonde yet", at: start)
+            }
+            throw c.error("expected a value after \(what), such as 200, \"text\", true or null (strings need quotes)", at: start)
+        }
+    }
+
+    // MARK: options
+
+    static let options = ["retry", "retry-interval", "max-time", "connect-timeout", "location", "max-redirs",
+                          "insecure", "delay", "variable", "skip"]
+    static let unsupportedOptions = ["compressed", "http1.0", "http1.1", "http2", "http3", "verbose", "very-verbose",
+                                     "output", "cacert", "cert", "key", "proxy", "resolve", "user", "ipv4", "ipv6",
+                                     "path-as-is", "aws-sigv4", "connect-to", "netrc", "netrc-file", "netrc-optional",
+                                     "unix-socket", "repeat", "location-trusted", "limit-rate", "pinnedpubkey"]
+
+    func option(_ c: inout LineCursor) throws(ParseError) -> EntryOption {
+        let start = c.location
+        let name = c.word()
+        c.skipSpaces()
+        guard !name.isEmpty, c.peek == ":" else {
+            throw c.error("expected an option line such as retry: 3", at: start)
+        }
+        c.index += 1
+        c.skipSpaces()
+        let valueStart = c.location
+        if Self.unsupportedOptions.contains(name) {
+            throw c.error("option '\(name)' is not supported by sonde yet", at: start)
+        }
+        guard Self.options.contains(name) else {
+            var message = "unknown option '\(Self.shown(name))'"
+            if let guess = Suggestion.closest(to: name, in: Self.options) { message += "; did you mean \(guess)?" }
+            else { message += "; supported options: " + Self.options.joined(separator: ", ") }
+            throw c.error(message, at: start)
+        }
+        func integer(_ range: ClosedRange<Int>) throws(ParseError) -> Int {
+            let text = c.token()
+            guard let n = Int(text), range.contains(n) else {
+                throw c.error("expected an integer from \(range.lowerBound) to \(range.upperBound) for \(name)", at: valueStart)
+            }
+            return n
+        }
+        func boolean() throws(ParseError) -> Bool {
+            switch c.token() {
+            case "true": return true
+            case "false": return false
+            default: throw c.error("expected true or false for \(name)", at: valueStart)
+            }
+        }
+        func duration() throws(ParseError) -> Duration {
+            let text = c.token()
+            if let n = Int64(text), n >= 0 { return .milliseconds(n) }
+            guard let d = Self.duration(text, units: ["ms", "s", "m"]) else {
+                throw c.error("expected a duration such as 500ms, 2s or 1m for \(name)", at: valueStart)
+            }
+            return d
+        }
+        let kind: EntryOption.Kind
+        switch name {
+        case "retry": kind = .retry(try integer(0...100))
+        case "retry-interval": kind = .retryInterval(try duration())
+        case "max-time":
+            let d = try duration()
+            guard d > .zero else { throw c.error("max-time must be more than 0", at: valueStart) }
+            kind = .maxTime(d)
+        case "connect-timeout":
+            let d = try duration()
+            guard d > .zero else { throw c.error("connect-timeout must be more than 0", at: valueStart) }
+            kind = .connectTimeout(d)
+        case "delay": kind = .delay(try duration())
+        case "location": kind = .location(try boolean())
+        case "insecure": kind = .insecure(try boolean())
+        case "skip": kind = .skip(try boolean())
+        case "max-redirs": kind = .maxRedirs(try integer(0...1000))
+        case "variable":
+            var variable = ""
+            while let s = c.peek, s.isASCII, s.properties.isAlphabetic || ("0"..."9").contains(s) || s == "_" || s == "-" {
+                variable.unicodeScalars.append(s)
+                c.index += 1
+            }
+            guard let first = variable.unicodeScalars.first, first == "_" || first.properties.isAlphabetic, c.peek == "=" else {
+                throw c.error("expected variable: name=value", at: valueStart)
+            }
+            c.index += 1
+            let value: PredicateValue
+            if let s = c.peek, s == "\"" || s == "`" || s == "-" || ("0"..."9").contains(s) || c.hasPrefix("{{")
+                || c.hasPrefix("true") || c.hasPrefix("false") || c.hasPrefix("null") {
+                let save = c.index
+                if let v = try? predicateValue(&c, after: "="), c.atLineEnd() {
+                    value = v
+                } else {
+                    c.index = save
+                    value = .string(try c.valueTemplate())
+                }
+            } else {
+                value = .string(try c.valueTemplate())
+            }
+            kind = .variable(name: variable, value: value)
+        default:
+            throw c.error("unknown option '\(Self.shown(name))'", at: start)
+        }
+        try c.expectLineEnd("the option value")
+        return EntryOption(kind: kind, location: start)
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+import SondeProbe
+import SondeRun
+import SondeScript
+import SondeSupport
+
+/// The layout of a data folder (design §6): `<check>/runs-YYYY-MM-DD.jsonl`,
+/// `<check>/hours-YYYY-MM.jsonl`, `incidents.jsonl`.
+package struct DataFolder: Sendable, Equatable {
+    package var root: String
+
+    package init(_ root: String) {
+        self.root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
+    }
+
+    package func directory(of check: String) -> String { root + "/" + check }
+
+    /// The raw-run file of the UTC day holding `ms`.
+    package func runsFile(check: String, at ms: Int64) -> String {
+        directory(of: check) + "/runs-" + UTCTime.dayString(ms) + ".jsonl"
+    }
+
+    /// The hour-rollup file of the UTC month holding `ms`.
+    package func hoursFile(check: String, at ms: Int64) -> String {
+        directory(of: check) + "/hours-" + UTCTime.monthString(ms) + ".jsonl"
+    }
+
+    package var incidentsFile: String { root + "/incidents.jsonl" }
+
+    /// Folders holding run or hour files, sorted by name.
+    package func checks() -> [String] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: root) else { return [] }
+        return names.filter { name in
+            !name.hasPrefix(".") && (!runFiles(check: name).isEmpty || !hourFiles(check: name).isEmpty)
+        }.sorted()
+    }
+
+    /// Raw-run files of a check with their day's start, oldest first.
+    package func runFiles(check: String) -> [(day: Int64, path: String)] {
+        files(check: check, prefix: "runs-", parse: UTCTime.parseDay)
+    }
+
+    /// Hour files of a check with their month's start, oldest first.
+    package func hourFiles(check: String) -> [(month: Int64, path: String)] {
+        files(check: check, prefix: "hours-", parse: UTCTime.parseMonth).map { (month: $0.0, path: $0.1) }
+    }
+
+    private func files(check: String, prefix: String,
+                       parse: (Substring) -> Int64?) -> [(day: Int64, path: String)] {
+        let directory = directory(of: check)
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
+        var out: [(day: Int64, path: String)] = []
+        for name in names where name.hasPrefix(prefix) && name.hasSuffix(".jsonl") {
+            let stamp = name.dropFirst(prefix.count).dropLast(6)
+            if let start = parse(stamp) { out.append((start, directory + "/" + name)) }
+        }
+        return out.sorted { $0.day < $1.day }
+    }
+}

@@ -1,0 +1,82 @@
+import SondeProbe
+import SondeRun
+import SondeScript
+import SondeSupport
+
+/// Run durations counted in fixed buckets that merge by addition, so percentiles over months come
+/// from summed hour lines. Bucket `i` counts durations `≤ bounds[i]` and `> bounds[i-1]`; the last
+/// bucket (index `bounds.count`) counts everything slower than 60 s. The bounds are part of the data
+/// format (`docs/data-format.md`): about 25% apart, so an estimate is within one bucket's width.
+package struct LatencyHistogram: Sendable, Equatable {
+    /// Upper bounds in milliseconds, inclusive.
+    package static let bounds: [Double] = [
+        0.5, 1, 1.5, 2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 40, 50, 60, 80, 100, 120, 150, 200, 250, 300,
+        400, 500, 600, 800, 1000, 1200, 1500, 2000, 2500, 3000, 4000, 5000, 6000, 8000, 10_000, 12_000,
+        15_000, 20_000, 30_000, 60_000,
+    ]
+
+    /// Counts per bucket; always `bounds.count + 1` long.
+    package private(set) var counts: [Int64]
+
+    package init() { counts = Array(repeating: 0, count: Self.bounds.count + 1) }
+
+    /// A histogram from stored counts; missing trailing buckets are zero, extra ones are added to the last.
+    package init(counts stored: [Int64]) {
+        self.init()
+        for (index, count) in stored.enumerated() {
+            counts[min(index, Self.bounds.count)] += max(0, count)
+        }
+    }
+
+    /// Number of durations counted.
+    package var total: Int64 { counts.reduce(0, +) }
+
+    /// Index of the bucket that holds `ms`.
+    package static func bucket(_ ms: Double) -> Int {
+        var low = 0, high = bounds.count
+        while low < high {
+            let mid = (low + high) / 2
+            if ms <= bounds[mid] { high = mid } else { low = mid + 1 }
+        }
+        return low
+    }
+
+    package mutating func add(_ ms: Double) { counts[Self.bucket(ms)] += 1 }
+
+    package mutating func merge(_ other: LatencyHistogram) {
+        for index in counts.indices { counts[index] += other.counts[index] }
+    }
+
+    /// Number of durations at or under `ms`, counting the bucket holding `ms` in full only when `ms`
+    /// is one of the bounds (exact then); otherwise interpolated linearly inside the bucket.
+    package func count(atMost ms: Double) -> Double {
+        let b = Self.bucket(ms)
+        var below: Int64 = 0
+        for index in 0..<b { below += counts[index] }
+        guard b < Self.bounds.count else { return Double(below) + Double(counts[b]) }
+        if ms == Self.bounds[b] { return Double(below + counts[b]) }
+        let low = b == 0 ? 0 : Self.bounds[b - 1]
+        let share = (ms - low) / (Self.bounds[b] - low)
+        return Double(below) + Double(counts[b]) * share
+    }
+
+    /// The `q` quantile (0...1), linearly interpolated inside its bucket; `nil` when empty.
+    /// Durations over the last bound report that bound (60 s).
+    package func quantile(_ q: Double) -> Double? {
+        let n = total
+        guard n > 0 else { return nil }
+        let rank = max(1, (q * Double(n)).rounded(.up))
+        var seen: Int64 = 0
+        for (index, count) in counts.enumerated() where count > 0 {
+            if Double(seen + count) >= rank {
+                guard index < Self.bounds.count else { return Self.bounds[Self.bounds.count - 1] }
+                let low = index == 0 ? 0 : Self.bounds[index - 1]
+                let high = Self.bounds[index]
+                let within = (rank - Double(seen)) / Double(count)
+                return low + (high - low) * within
+            }
+            seen += count
+        }
+        return Self.bounds[Self.bounds.count - 1]
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+import SondeProbe
+import SondeRun
+import SondeScript
+import SondeSupport
+
+/// One run as stored in `data/<check>/runs-YYYY-MM-DD.jsonl` (design §6, `docs/data-format.md`).
+package struct RunRecord: Sendable, Equatable {
+    /// The run-line format version this sonde writes and reads.
+    package static let formatVersion: Int64 = 1
+
+    /// Start of the run, epoch milliseconds UTC (`t`).
+    package var time: Int64
+    package var check: String
+    /// Location of the prober (`loc`).
+    package var location: String
+    package var ok: Bool
+    /// Run duration in milliseconds (`ms`).
+    package var durationMs: Double
+    /// How late the run started against its schedule, in milliseconds (`late_ms`).
+    package var lateMs: Double
+    /// The failure (`err`), absent for a good run.
+    package var error: RunError?
+    /// Per-entry timings (`steps`), in order; entries that got no response are absent.
+    package var steps: [RunStep]
+    /// Days until the earliest leaf-certificate expiry (`cert_days`), HTTPS only.
+    package var certDays: Double?
+
+    package init(time: Int64, check: String, location: String, ok: Bool, durationMs: Double, lateMs: Double,
+                error: RunError? = nil, steps: [RunStep] = [], certDays: Double? = nil) {
+        self.time = time
+        self.check = check
+        self.location = location
+        self.ok = ok
+        self.durationMs = durationMs
+        self.lateMs = lateMs
+        self.error = error
+        self.steps = steps
+        self.certDays = certDays
+    }
+
+    /// The record of a finished run. Messages pass through `redactor`: secrets never reach the files.
+    package init(_ result: RunResult, location: String, lateMs: Double, redactor: Redactor) {
+        self.init(time: UTCTime.milliseconds(result.startedAt), check: result.check, location: location,
+                  ok: result.ok, durationMs: result.durationMs, lateMs: max(0, lateMs))
+        if let failure = result.failure {
+            error = RunError(kind: failure.kind.rawValue, entry: failure.entry, line: failure.location.line,
+                             message: redactor.redact(failure.message))
+        }
+        steps = result.entries.compactMap { entry in
+            guard let response = entry.response else { return nil }
+            return RunStep(status: response.status, timings: response.timings)
+        }
+        certDays = result.certificateDaysLeft
+    }
+
+    /// Phase durations summed over the steps.
+    package var phaseTotals: PhaseTimings {
+        var sum = PhaseTimings()
+        for step in steps {
+            sum.dns += step.dns
+            sum.connect += step.connect
+            sum.tls += step.tls
+            sum.ttfb += step.ttfb
+            sum.transfer += step.transfer
+            sum.total += step.total
+            sum.bytes += step.bytes
+        }
+        return sum
+    }
+}
+
+/// The `err` object of a failed run.
+package struct RunError: Sendable, Equatable {
+    /// One of the error kinds of design §5 (`timeout`, `status`...); kept as text so lines written
+    /// by other tools with kinds unknown here still read.
+    package var kind: String
+    /// 1-based index of the failing entry.
+    package var entry: Int
+    /// Script line of what failed.
+    package var line: Int
+    /// One-line message, secrets redacted.
+    package var message: String
+
+    package init(kind: String, entry: Int, line: Int, message: String) {
+        self.kind = kind
+        self.entry = entry
+        self.line = line
+        self.message = message
+    }
+}
+
+/// Status and phase timings of one entry of a run (milliseconds, microsecond precision).
+package struct RunStep: Sendable, Equatable {
+    package var status: Int
+    package var dns: Double
+    package var connect: Double
+    package var tls: Double
+    package var ttfb: Double
+    package var transfer: Double
+    package var total: Double
+    package var bytes: Int
+
+    package init(status: Int, dns: Double = 0, connect: Double = 0, tls: Double = 0, ttfb: Double = 0,
+                transfer: Double = 0, total: Double = 0, bytes: Int = 0) {
+        self.status = status
+        self.dns = dns
+        self.connect = connect
+        self.tls = tls
+        self.ttfb = ttfb
+        self.transfer = transfer
+        self.total = total
+        self.bytes = bytes
+    }
+
+    package init(status: Int, timings: PhaseTimings) {
+        self.init(status: status, dns: timings.dns, connect: timings.connect, tls: timings.tls, ttfb: timings.ttfb,
+                  transfer: timings.transfer, total: timings.total, bytes: timings.bytes)
+    }
+}

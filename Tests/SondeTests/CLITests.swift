@@ -1,0 +1,150 @@
+import Foundation
+import Testing
+@testable import SondeSupport
+@testable import SondeProbe
+@testable import SondeScript
+@testable import SondeRun
+@testable import SondeStore
+@testable import SondeSLO
+@testable import SondeIncidents
+@testable import SondeAlerts
+@testable import SondeRender
+@testable import SondeServe
+@testable import SondeDemoShop
+@testable import SondeDaemon
+@testable import SondeCommands
+
+/// The package root, found from this file's path.
+let packageRoot = URL(fileURLWithPath: #filePath)
+    .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+
+@Suite("The sonde executable and the demo")
+struct CLITests {
+    /// Runs the built `sonde` binary (make test builds it with the tests).
+    func sonde(_ arguments: [String]) async throws -> (code: Int32, out: String, err: String) {
+        try await offPool { try Self.runSonde(arguments) }
+    }
+
+    static func runSonde(_ arguments: [String]) throws -> (code: Int32, out: String, err: String) {
+        let binary = packageRoot + "/.build/debug/sonde"
+        try #require(FileManager.default.isExecutableFile(atPath: binary), "build the executable first: swift build")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        let out = Pipe(), err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+    }
+
+    @Test("a misspelt option is a usage error with a suggestion, exit 1")
+    func misspeltOption() async throws {
+        let result = try await sonde(["check", "--jsn", "x.hurl"])
+        #expect(result.code == 1)
+        #expect(result.err.contains("unknown option --jsn; did you mean --json?"))
+        #expect(result.err.contains("usage: sonde"))
+    }
+
+    @Test("an unknown command suggests the closest one")
+    func unknownCommand() async throws {
+        let result = try await sonde(["chek"])
+        #expect(result.code == 1)
+        #expect(result.err.contains("did you mean 'check'?"))
+    }
+
+    @Test("--version and --help answer with exit 0")
+    func versionAndHelp() async throws {
+        let version = try await sonde(["--version"])
+        #expect(version.code == 0)
+        #expect(version.out == "sonde \(Sonde.version)\n")
+        let help = try await sonde(["check", "--help"])
+        #expect(help.code == 0)
+        #expect(help.out.contains("--secret NAME=VALUE"))
+    }
+
+    @Test("validate of the example checks exits 0")
+    func validateExamples() async throws {
+        let result = try await sonde(["validate", packageRoot + "/checks"])
+        #expect(result.code == 0, "\(result.err)")
+    }
+
+    @Test("a server that never answers fails as timeout at max-time, and @timeout caps a run")
+    func timeoutBound() async throws {
+        let service = try TestService()
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let maxTime = try folder.write("max-time.hurl", "GET \(service.baseURL)/hang\n[Options]\nmax-time: 500ms\nHTTP 200\n")
+        let deadline = try folder.write("deadline.hurl", "# @timeout 400ms\nGET \(service.baseURL)/hang\nHTTP 200\n")
+        for (file, limit) in [(maxTime, 500.0), (deadline, 400.0)] {
+            // Timed on a thread of its own, around a separate process: the test pool's load does not count.
+            let (result, ms) = try await offPool { () throws -> ((code: Int32, out: String, err: String), Double) in
+                let start = Date()
+                let result = try Self.runSonde(["check", "--json", file])
+                return (result, Date().timeIntervalSince(start) * 1000)
+            }
+            #expect(result.code == ExitCode.runtime)
+            #expect(result.out.contains("\"kind\":\"timeout\""))
+            // The run's own duration (sonde's monotonic clock) is tight; the process as a whole only
+            // has to end (start-up of a debug binary on a loaded machine takes a variable while).
+            let object = try JSON.parse(result.out.trimmingCharacters(in: .whitespacesAndNewlines))
+            guard case .object(let fields) = object, let runMs = fields.first(where: { $0.key == "ms" })?.value else {
+                Issue.record("no ms in \(result.out)")
+                continue
+            }
+            let measured: Double
+            switch runMs {
+            case .float(let d): measured = d
+            case .integer(let i): measured = Double(i)
+            default: measured = .infinity
+            }
+            #expect(measured >= limit - 5 && measured < limit + 250, "run took \(measured) ms")
+            #expect(ms < limit + 5000, "the process took \(ms) ms")
+        }
+    }
+
+    @Test("the demo's leaky shop makes incidents that the report and the write-ups explain")
+    func demoOutage() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        var demo = DemoCommand()
+        demo.checks = packageRoot + "/checks"
+        demo.out = folder.path + "/reports"
+        demo.data = folder.path + "/data"
+        demo.seconds = 6
+        demo.interval = .milliseconds(200)
+        demo.shopFaults = DemoShop.Faults(slowShare: 1, slowDuration: .milliseconds(100), restartDelay: .seconds(2))
+        let console = CapturingConsole()
+        #expect(await demo.run(console: console) == ExitCode.ok, "\(console.all)")
+        #expect(console.stdout.contains("Open \(folder.path)/reports/README.md"))
+        #expect(console.stderr.contains("connection pool exhausted"))
+        let index = try String(contentsOfFile: folder.path + "/reports/incidents/README.md", encoding: .utf8)
+        #expect(index.contains("| health |"), "the health check went down with the pool")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path + "/reports/incidents")
+        let health = try #require(files.sorted().first { $0.hasSuffix("-health.md") })
+        let page = try String(contentsOfFile: folder.path + "/reports/incidents/" + health, encoding: .utf8)
+        #expect(page.contains("connection pool exhausted"))
+        #expect(page.contains("| **detected** |"))
+        #expect(page.contains("alert sent"), "the loopback webhook sink received the alert")
+        #expect(!console.all.contains(DemoShop.demoPassword))
+        let report = try String(contentsOfFile: folder.path + "/reports/README.md", encoding: .utf8)
+        #expect(report.contains("[search](checks/search.md)"))
+        let healthPage = try String(contentsOfFile: folder.path + "/reports/checks/health.md", encoding: .utf8)
+        #expect(healthPage.contains("](../incidents/\(health))"), "the check page links its incidents")
+    }
+
+    @Test("every example check passes against the sample shop")
+    func demoPasses() async {
+        var demo = DemoCommand()
+        demo.once = true
+        demo.checks = packageRoot + "/checks"
+        let console = CapturingConsole()
+        let code = await demo.run(console: console)
+        #expect(code == ExitCode.ok, "\(console.all)")
+        #expect(console.stdout.contains("Failed files:      0"))
+        #expect(!console.all.contains(DemoShop.demoPassword))
+    }
+}
