@@ -14,7 +14,7 @@ import SondeStore
 import SondeSupport
 
 /// `sonde report`: SLO figures of every check from one or more data folders, written as Markdown and
-/// SVG into `reports/` (design §7, §9, §11), or printed as JSON.
+/// SVG into `reports/` (README.md, "sonde report"), or printed as JSON.
 package struct ReportCommand: Sendable {
     package var data: [String] = ["data"]
     package var out = "reports"

@@ -13,8 +13,9 @@ import SondeServe
 import SondeStore
 import SondeSupport
 
-/// `sonde run`: the prober daemon (design §5, §6, §10). Schedules every check of a folder, records
-/// each run, serves `/metrics` when asked; SIGHUP reloads, SIGTERM / SIGINT stop cleanly.
+/// `sonde run`: the prober daemon (README.md, "sonde run"; docs/architecture.md). Schedules every
+/// check of a folder, records each run, serves `/metrics` when asked; SIGHUP reloads, SIGTERM /
+/// SIGINT stop cleanly.
 package struct RunCommand: Sendable {
     package var checks = "checks"
     package var data = "data"

@@ -11,7 +11,7 @@ import SondeStore
 import SondeSupport
 
 /// What `/metrics` shows: the latest state of each check and counters since the prober started
-/// (design §10). Updated after every run; rendered on request.
+/// (README.md, "/metrics and /healthz"). Updated after every run; rendered on request.
 package final class ProberMetrics: Sendable {
     /// Lateness histogram bounds, seconds.
     package static let latenessBounds: [Double] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
@@ -83,7 +83,7 @@ package final class ProberMetrics: Sendable {
         for (name, check) in checks { out.sample("sonde_check_up", [("check", name), loc], check.up ? 1 : 0) }
 
         out.family("sonde_runs_total", .counter,
-                   help: "Runs since the prober started, by result: success or the error kind of design section 5.")
+                   help: "Runs since the prober started, by result: success or the failed run's error kind.")
         for (name, check) in checks {
             for (result, count) in check.results.sorted(by: { $0.key < $1.key }) {
                 out.sample("sonde_runs_total", [("check", name), loc, ("result", result)], Double(count))

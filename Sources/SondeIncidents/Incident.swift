@@ -4,9 +4,9 @@ import SondeScript
 import SondeStore
 import SondeSupport
 
-/// One outage of one check at one location, as detected from its runs (design §8): started at the
-/// first failed run, detected at the `@down-after`-th, resolved at the first good run of the
-/// `@up-after` streak that closed it.
+/// One outage of one check at one location, as detected from its runs (README.md, "Incidents and
+/// webhooks"): started at the first failed run, detected at the `@down-after`-th, resolved at the
+/// first good run of the `@up-after` streak that closed it.
 package struct Incident: Sendable, Equatable {
     /// `2026-11-23T0910Z-api`: the start minute and the check (also the write-up's file name).
     package var id: String

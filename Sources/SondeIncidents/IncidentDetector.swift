@@ -4,9 +4,9 @@ import SondeScript
 import SondeStore
 import SondeSupport
 
-/// The incident state machine of one check at one location (design §8), fed its runs in time
-/// order. The same code runs live in `sonde run` and offline in `sonde incidents`, so both find the
-/// same incidents with the same times.
+/// The incident state machine of one check at one location (README.md, "Incidents and webhooks"),
+/// fed its runs in time order. The same code runs live in `sonde run` and offline in
+/// `sonde incidents`, so both find the same incidents with the same times.
 package struct IncidentDetector: Sendable {
     /// What a run changed.
     package enum Transition: Sendable, Equatable {

@@ -4,8 +4,8 @@ import SondeScript
 import SondeStore
 import SondeSupport
 
-/// One line of `data/incidents.jsonl`: what the live prober noticed and when (design §6, §8).
-/// Append-only; `sonde run` reads it at start to resume an open incident.
+/// One line of `data/incidents.jsonl`: what the live prober noticed and when (docs/data-format.md,
+/// "Incident events"). Append-only; `sonde run` reads it at start to resume an open incident.
 package struct IncidentEvent: Sendable, Equatable {
     package enum Kind: String, Sendable, CaseIterable {
         case opened

@@ -5,7 +5,7 @@ import SondeStore
 import SondeSupport
 
 /// What a webhook receives for an incident event: JSON with the event's facts, budget figures and a
-/// Slack-compatible `text` (design §10).
+/// Slack-compatible `text` (README.md, "Incidents and webhooks").
 package enum IncidentNotification {
     /// One line for people (the log and Slack's `text`).
     package static func text(_ event: IncidentEvent) -> String {

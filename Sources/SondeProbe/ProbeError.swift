@@ -1,6 +1,7 @@
 import SondeSupport
 
-/// A transfer that did not produce a response. Each maps to one error kind of design §5.
+/// A transfer that did not produce a response. Each maps to one error kind (docs/data-format.md,
+/// "Error kinds").
 package enum ProbeError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Name resolution failed.
     case dns(String)
@@ -17,7 +18,7 @@ package enum ProbeError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Anything else (bad URL, out of memory, libcurl misuse).
     case `internal`(String)
 
-    /// The design §5 error kind name.
+    /// The error kind name (docs/data-format.md, "Error kinds").
     package var kind: ErrorKind {
         switch self {
         case .dns: return .dns
@@ -40,7 +41,7 @@ package enum ProbeError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 }
 
-/// The one error kind every failed run carries (design §5).
+/// The one error kind every failed run carries (docs/data-format.md, "Error kinds").
 package enum ErrorKind: String, Sendable, Equatable, CaseIterable, Codable {
     case dns, connect, tls, timeout, `protocol`, tooLarge = "too-large", status, header, assert, capture, template, `internal`
 }

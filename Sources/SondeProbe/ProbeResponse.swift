@@ -31,9 +31,9 @@ package struct ProbeResponse: Sendable {
     }
 }
 
-/// Per-phase durations of one request, in milliseconds with microsecond precision (design §5).
-/// dns = name lookup; connect = TCP connect; tls = handshake (0 for plain HTTP);
-/// ttfb = start_transfer − pre_transfer; transfer = total − start_transfer.
+/// Per-phase durations of one request, in milliseconds with microsecond precision
+/// (docs/data-format.md, "Run lines"). dns = name lookup; connect = TCP connect; tls = handshake (0
+/// for plain HTTP); ttfb = start_transfer − pre_transfer; transfer = total − start_transfer.
 package struct PhaseTimings: Sendable, Equatable {
     package var dns: Double
     package var connect: Double

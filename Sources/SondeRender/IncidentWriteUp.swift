@@ -8,7 +8,7 @@ import SondeStore
 import SondeSupport
 
 /// Renders `reports/incidents/`: one Markdown write-up per incident and a `README.md` index with MTTD
-/// and MTTR (design §8). Pure: returns file names and contents.
+/// and MTTR (README.md, "sonde incidents"). Pure: returns file names and contents.
 package struct IncidentWriteUp: Sendable {
     package var incidents: [Incident]
     package var nowMs: Int64

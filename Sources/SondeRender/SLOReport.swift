@@ -8,7 +8,8 @@ import SondeStore
 import SondeSupport
 
 /// Renders `sonde report`: `README.md` (every check), one page per check, and the SVG badges and
-/// charts they show (design §9). Pure: returns file names and contents; the command writes them.
+/// charts they show (README.md, "sonde report"). Pure: returns file names and contents; the command
+/// writes them.
 package struct SLOReport: Sendable {
     package var checks: [CheckSLO]
     /// The data folders read, as given.

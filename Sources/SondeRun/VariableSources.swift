@@ -4,8 +4,8 @@ import SondeScript
 import SondeSupport
 
 /// Builds the variables of a run from `--var`, `--vars-file`, `--secret` and the environment
-/// (`SONDE_VAR_name`, `SONDE_SECRET_name`), design §4.3. Later sources override earlier ones:
-/// environment, then vars files, then `--var`, then secrets.
+/// (`SONDE_VAR_name`, `SONDE_SECRET_name`; README.md, "sonde check"). Later sources override
+/// earlier ones: environment, then vars files, then `--var`, then secrets.
 package struct VariableSources: Sendable {
     package var environment: [String: String] = [:]
     package var varsFiles: [String] = []

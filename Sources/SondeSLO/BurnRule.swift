@@ -4,7 +4,7 @@ import SondeStore
 import SondeSupport
 
 /// One multi-window burn-rate rule: it fires when the burn rate is above `threshold` over both the
-/// long and the short window (design §7).
+/// long and the short window (README.md, "sonde report", Alerts).
 package struct BurnRule: Sendable, Equatable, CustomStringConvertible {
     package enum Severity: String, Sendable, Comparable {
         case ticket, page

@@ -1,7 +1,7 @@
 import SondeSupport
 
-/// The windows burn rates are measured over (design §7, after the SRE workbook's multi-window,
-/// multi-burn-rate alerts for a 30-day objective).
+/// The windows burn rates are measured over (README.md, "sonde report"; after the SRE workbook's
+/// multi-window, multi-burn-rate alerts for a 30-day objective).
 package enum BurnWindow: String, Sendable, CaseIterable, Comparable {
     case m5 = "5m", m30 = "30m", h1 = "1h", h2 = "2h", h6 = "6h", d1 = "1d", d3 = "3d"
 

@@ -24,7 +24,8 @@ package struct CheckSLO: Sendable {
         package var windows: [Window]
     }
 
-    /// The combined view of several locations over one window, in minutes (design §11).
+    /// The combined view of several locations over one window, in minutes
+    /// (README.md, "sonde report", Locations).
     package struct Combined: Sendable {
         package var label: String
         package var minutesCovered: Int64

@@ -2,8 +2,9 @@ import SondeProbe
 import SondeScript
 import SondeSupport
 
-/// The objectives a check is measured against (design §4.1, §7): `@slo` and `@latency`, and the
-/// interval that tells how much of a window its runs cover.
+/// The objectives a check is measured against (docs/check-format.md, "Monitor directives";
+/// README.md, "sonde report"): `@slo` and `@latency`, and the interval that tells how much of a
+/// window its runs cover.
 package struct SLOPolicy: Sendable, Equatable {
     /// Availability objective as a ratio (99.9% → 0.999).
     package var objective: Double

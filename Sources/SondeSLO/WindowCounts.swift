@@ -4,7 +4,7 @@ import SondeStore
 import SondeSupport
 
 /// What happened in one window of one check: counts that add up from hour rollups and raw runs,
-/// and the SLO figures derived from them (design §7).
+/// and the SLO figures derived from them (README.md, "sonde report").
 package struct WindowCounts: Sendable, Equatable {
     /// The window, `[from, to)`, epoch ms.
     package var fromMs: Int64

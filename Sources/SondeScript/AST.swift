@@ -1,6 +1,6 @@
 import SondeSupport
 
-// The typed syntax tree of a check script (Hurl subset, design §4.2).
+// The typed syntax tree of a check script (the Hurl subset of docs/check-format.md).
 
 /// One request, optionally followed by the response it expects.
 package struct Entry: Sendable, Equatable {

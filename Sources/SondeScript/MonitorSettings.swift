@@ -1,4 +1,5 @@
-/// Monitor settings read from `# @key value` comment directives before the first request (design §4.1).
+/// Monitor settings read from `# @key value` comment directives before the first request
+/// (docs/check-format.md, "Monitor directives").
 package struct MonitorSettings: Sendable, Equatable {
     /// How often the whole script runs.
     package var every: Duration = .seconds(60)

@@ -1,6 +1,7 @@
 import SondeSupport
 
-/// Monitor directives: `# @key value` comment lines before the first request (design §4.1).
+/// Monitor directives: `# @key value` comment lines before the first request (docs/check-format.md,
+/// "Monitor directives").
 extension Parser {
     struct Directive {
         var key: String

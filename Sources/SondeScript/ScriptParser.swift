@@ -1,7 +1,7 @@
 import SondeSupport
 
-/// Parses check scripts (design §4: monitor directives and the Hurl subset) into a `CheckScript`.
-/// Never traps on input: every problem is a `ParseError` with a position.
+/// Parses check scripts (docs/check-format.md: monitor directives and the Hurl subset) into a
+/// `CheckScript`. Never traps on input: every problem is a `ParseError` with a position.
 package enum ScriptParser {
     /// Parses raw file bytes: rejects NUL bytes and invalid UTF-8 with a position, ignores a BOM.
     package static func parse(bytes: [UInt8], path: String) throws(ParseError) -> CheckScript {

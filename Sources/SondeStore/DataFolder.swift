@@ -4,8 +4,8 @@ import SondeRun
 import SondeScript
 import SondeSupport
 
-/// The layout of a data folder (design §6): `<check>/runs-YYYY-MM-DD.jsonl`,
-/// `<check>/hours-YYYY-MM.jsonl`, `incidents.jsonl`.
+/// The layout of a data folder (docs/data-format.md, "Layout"):
+/// `<check>/runs-YYYY-MM-DD.jsonl`, `<check>/hours-YYYY-MM.jsonl`, `incidents.jsonl`.
 package struct DataFolder: Sendable, Equatable {
     package var root: String
 

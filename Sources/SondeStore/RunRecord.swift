@@ -4,7 +4,7 @@ import SondeRun
 import SondeScript
 import SondeSupport
 
-/// One run as stored in `data/<check>/runs-YYYY-MM-DD.jsonl` (design §6, `docs/data-format.md`).
+/// One run as stored in `data/<check>/runs-YYYY-MM-DD.jsonl` (docs/data-format.md, "Run lines").
 package struct RunRecord: Sendable, Equatable {
     /// The run-line format version this sonde writes and reads.
     package static let formatVersion: Int64 = 1
@@ -72,8 +72,8 @@ package struct RunRecord: Sendable, Equatable {
 
 /// The `err` object of a failed run.
 package struct RunError: Sendable, Equatable {
-    /// One of the error kinds of design §5 (`timeout`, `status`...); kept as text so lines written
-    /// by other tools with kinds unknown here still read.
+    /// One of the error kinds of docs/data-format.md (`timeout`, `status`...); kept as text so
+    /// lines written by other tools with kinds unknown here still read.
     package var kind: String
     /// 1-based index of the failing entry.
     package var entry: Int

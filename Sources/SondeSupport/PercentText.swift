@@ -1,5 +1,5 @@
-/// Percentages as reports print them: truncated, never rounded up (design §7: 99.9996% shows as
-/// 99.999%, not 100%).
+/// Percentages as reports print them: truncated, never rounded up (README.md, "sonde report":
+/// 99.9996% shows as 99.999%, not 100%).
 package enum PercentText {
     /// `numerator ÷ denominator` as a percentage truncated to `decimals`, in integer arithmetic
     /// (exact): `99.930%`. `-` when the denominator is 0.
