@@ -46,18 +46,20 @@ let package = Package(
                 "SondeRender", "SondeAlerts", "SondeIncidents", "SondeSLO", "SondeStore", "SondeRun", "SondeScript",
                 "SondeProbe", "SondeSupport",
             ]),
-        // The commands: check, validate, run, status, report, incidents, demo.
+        // Table-driven argument parsing, per-command help and one-line usage errors.
+        .target(name: "SondeCLI", dependencies: ["SondeSupport"]),
+        // The commands: check, validate, run, status, report, incidents, demo, and their table.
         .target(
             name: "SondeCommands",
             dependencies: [
-                "SondeDaemon", "SondeDemoShop", "SondeServe", "SondeRender", "SondeAlerts",
+                "SondeCLI", "SondeDaemon", "SondeDemoShop", "SondeServe", "SondeRender", "SondeAlerts",
                 "SondeIncidents", "SondeSLO", "SondeStore", "SondeRun", "SondeScript", "SondeProbe", "SondeSupport",
             ]),
         .executableTarget(name: "sonde", dependencies: ["SondeCommands"]),
         .testTarget(
             name: "SondeTests",
             dependencies: [
-                "SondeCommands", "SondeDaemon", "SondeDemoShop", "SondeServe", "SondeRender",
+                "SondeCommands", "SondeCLI", "SondeDaemon", "SondeDemoShop", "SondeServe", "SondeRender",
                 "SondeAlerts", "SondeIncidents", "SondeSLO", "SondeStore", "SondeRun", "SondeScript", "SondeProbe",
                 "SondeSupport",
             ]),

@@ -1,0 +1,43 @@
+/// One command, declared once: its options, what it takes besides them, and its help.
+package struct CommandSpec: Sendable, Equatable {
+    /// The word after the program's name (`check`).
+    package var name: String
+    /// One line for the global help and the top of the command's help.
+    package var summary: String
+    /// Its options, in help order; `--help` is added by the parser.
+    package var options: [OptionSpec]
+    /// What it takes besides options.
+    package var positionals: PositionalRule
+    /// Environment variables it reads.
+    package var environment: [EnvironmentNote]
+    /// Exit codes worth listing in its help.
+    package var exitCodes: [ExitCodeNote]
+    /// Further lines at the end of its help (signals, …).
+    package var notes: [String]
+
+    /// Declares a command.
+    package init(_ name: String, summary: String, options: [OptionSpec] = [],
+                 positionals: PositionalRule = .none(hint: nil), environment: [EnvironmentNote] = [],
+                 exitCodes: [ExitCodeNote] = [], notes: [String] = []) {
+        self.name = name
+        self.summary = summary
+        self.options = options
+        self.positionals = positionals
+        self.environment = environment
+        self.exitCodes = exitCodes
+        self.notes = notes
+    }
+
+    /// Its options and `--help`, as the parser and the help see them.
+    package var allOptions: [OptionSpec] { options + [.help] }
+
+    /// The option called `--name` (without dashes), if it has one.
+    package func option(named name: String) -> OptionSpec? {
+        allOptions.first { $0.name == name }
+    }
+
+    /// The option whose one-letter alias is `short`, if any.
+    package func option(short: Character) -> OptionSpec? {
+        allOptions.first { $0.short == short }
+    }
+}

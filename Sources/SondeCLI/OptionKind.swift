@@ -1,0 +1,43 @@
+/// What an option takes after its name, and how its value is checked.
+package enum OptionKind: Sendable, Equatable {
+    /// No value: present or not (`--json`).
+    case flag
+    /// One string; given again, the last one wins (`--data DIR`, `--metrics HOST:PORT`).
+    case string
+    /// A string that may be given many times, every value kept in order (`--var k=v`).
+    case repeatable
+    /// A whole number within `range` (`--seconds 45`).
+    case integer(ClosedRange<Int>)
+    /// A number of days within `range`, written `35d` or `35` (`--keep-raw 35d`).
+    case days(ClosedRange<Int>)
+    /// One of fixed words (`--log-format text`).
+    case choice([String])
+
+    /// Whether the option is followed by a value.
+    package var takesValue: Bool { self != .flag }
+
+    /// The placeholder to show when the option declares none.
+    package var defaultPlaceholder: String {
+        switch self {
+        case .flag: return ""
+        case .string, .repeatable: return "VALUE"
+        case .integer: return "N"
+        case .days: return "DAYS"
+        case .choice(let words): return words.joined(separator: "|")
+        }
+    }
+
+    /// What a valid value looks like, for error messages: "a whole number from 5 to 3600".
+    package var expected: String {
+        switch self {
+        case .flag: return "no value"
+        case .string, .repeatable: return "a value"
+        case .integer(let range): return "a whole number from \(range.lowerBound) to \(range.upperBound)"
+        case .days(let range):
+            return "a number of days from \(range.lowerBound) to \(range.upperBound), such as 35d"
+        case .choice(let words):
+            guard let last = words.last else { return "no value" }
+            return words.count == 1 ? last : words.dropLast().joined(separator: ", ") + " or " + last
+        }
+    }
+}

@@ -1,0 +1,82 @@
+import SondeSupport
+
+/// The whole command line of a program: its commands, global options and exit codes. Resolves the
+/// arguments into a request and writes every help text.
+package struct ProgramSpec: Sendable, Equatable {
+    /// The program's name (`sonde`).
+    package var name: String
+    /// One line on what it is.
+    package var summary: String
+    /// Its commands, in help order.
+    package var commands: [CommandSpec]
+    /// Options before any command; `--help` is added. One named like a command (`--version`) runs it.
+    package var globalOptions: [OptionSpec]
+    /// The exit codes every command shares.
+    package var exitCodes: [ExitCodeNote]
+
+    /// Declares a program.
+    package init(name: String, summary: String, commands: [CommandSpec], globalOptions: [OptionSpec] = [],
+                 exitCodes: [ExitCodeNote] = []) {
+        self.name = name
+        self.summary = summary
+        self.commands = commands
+        self.globalOptions = globalOptions
+        self.exitCodes = exitCodes
+    }
+
+    /// Global options as help shows them, `--help` first.
+    package var allGlobalOptions: [OptionSpec] { [.help] + globalOptions }
+
+    /// The command called `name`, if there is one.
+    package func command(named name: String) -> CommandSpec? {
+        commands.first { $0.name == name }
+    }
+
+    /// Reads the arguments after the program's name; the first mistake throws.
+    package func resolve(_ arguments: [String]) throws(UsageError) -> Request {
+        guard let first = arguments.first else { return .globalHelp(requested: false) }
+        var rest = Array(arguments.dropFirst())
+        let spec: CommandSpec
+        if first == "--help" || first == "-h" {
+            guard let helpCommand = commands.first(where: { $0.positionals == .command }) else {
+                return .globalHelp(requested: true)
+            }
+            spec = helpCommand
+        } else if first.hasPrefix("-") && first != "-" {
+            spec = try globalCommand(first)
+        } else if let named = command(named: first) {
+            spec = named
+        } else {
+            throw unknownCommand(first)
+        }
+        let parser = ArgumentParser(spec: spec, commandPath: name + " " + spec.name)
+        switch try parser.parse(rest) {
+        case .help:
+            return .commandHelp(spec)
+        case .arguments(let parsed):
+            guard spec.positionals == .command else { return .command(parsed) }
+            rest = parsed.positionals
+            guard let topic = rest.first else { return .globalHelp(requested: true) }
+            guard let asked = command(named: topic) else {
+                throw unknownCommand(topic)
+            }
+            return .commandHelp(asked)
+        }
+    }
+
+    /// The error for a command the program does not have, with the closest name.
+    private func unknownCommand(_ word: String) -> UsageError {
+        .unknownCommand(word, program: name, suggestion: Suggestion.closest(to: word, in: commands.map(\.name)))
+    }
+
+    /// The command a global option such as `--version` stands for.
+    private func globalCommand(_ written: String) throws(UsageError) -> CommandSpec {
+        let (optionName, inline) = ArgumentParser.split(written)
+        let names = allGlobalOptions.map(\.flagName)
+        guard names.contains(optionName), let spec = command(named: String(optionName.dropFirst(2))) else {
+            throw .unknownOption(written, command: name, suggestion: Suggestion.closest(to: optionName, in: names))
+        }
+        if let inline { throw .flagWithValue(option: optionName, command: name, value: inline) }
+        return spec
+    }
+}

@@ -1,0 +1,70 @@
+/// A mistake on the command line. Shown as `error: …`, perhaps a `hint: …`, and where to look
+/// (`See 'sonde check --help'.`); the program exits 1.
+package enum UsageError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// A command the program does not have.
+    case unknownCommand(String, program: String, suggestion: String?)
+    /// An option `command` (`sonde check`) does not have; `suggestion` is the closest one.
+    case unknownOption(String, command: String, suggestion: String?)
+    /// An option that takes a value came last, or was followed by another option (`got`).
+    case missingValue(option: String, command: String, synopsis: String, got: String?)
+    /// A value the option does not accept; `expected` says what it does.
+    case invalidValue(option: String, command: String, value: String, expected: String)
+    /// An argument that is not an option, beyond the `allowed` number the command takes.
+    case unexpectedArgument(String, command: String, allowed: Int, hint: String?)
+    /// A flag written with a value (`--json=yes`).
+    case flagWithValue(option: String, command: String, value: String)
+
+    /// The first line, without `error: `.
+    package var description: String {
+        switch self {
+        case .unknownCommand(let name, let program, let suggestion):
+            return "unknown command '\(name)' for '\(program)'" + (suggestion.map { " (did you mean '\($0)'?)" } ?? "")
+        case .unknownOption(let option, let command, let suggestion):
+            return "unknown option \(option) for '\(command)'" + (suggestion.map { " (did you mean \($0)?)" } ?? "")
+        case .missingValue(let option, _, _, let got):
+            return "option \(option) needs a value" + (got.map { " (got \($0))" } ?? "")
+        case .invalidValue(let option, _, let value, let expected):
+            return "invalid value '\(value)' for \(option): expected \(expected)"
+        case .unexpectedArgument(let argument, let command, let allowed, _):
+            let takes = allowed == 0 ? "no arguments" : "at most \(allowed) argument\(allowed == 1 ? "" : "s")"
+            return "'\(command)' takes \(takes) (got '\(argument)')"
+        case .flagWithValue(let option, _, let value):
+            return "option \(option) takes no value (got \(option)=\(value))"
+        }
+    }
+
+    /// A second line on how to fix it, when the first does not say.
+    package var hint: String? {
+        switch self {
+        case .missingValue(let option, _, let synopsis, let got):
+            guard let got else { return "give it as \(synopsis)" }
+            return "give it as \(synopsis); a value that starts with '-' goes as \(option)=\(got)"
+        case .unexpectedArgument(_, _, _, let hint):
+            return hint
+        case .flagWithValue(let option, _, _):
+            return "write \(option) alone"
+        case .unknownCommand, .unknownOption, .invalidValue:
+            return nil
+        }
+    }
+
+    /// The help to read: `sonde check --help`, or the program's for an unknown command.
+    package var seeAlso: String {
+        switch self {
+        case .unknownCommand(_, let program, _):
+            return program + " --help"
+        case .unknownOption(_, let command, _), .missingValue(_, let command, _, _),
+            .invalidValue(_, let command, _, _), .unexpectedArgument(_, let command, _, _),
+            .flagWithValue(_, let command, _):
+            return command + " --help"
+        }
+    }
+
+    /// The whole message for standard error: two or three lines, each ending in a newline.
+    package var text: String {
+        var lines = ["error: " + description]
+        if let hint { lines.append("hint: " + hint) }
+        lines.append("See '\(seeAlso)'.")
+        return lines.map { $0 + "\n" }.joined()
+    }
+}
