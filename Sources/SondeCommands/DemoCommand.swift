@@ -103,7 +103,7 @@ package struct DemoCommand: Sendable {
             writer = try RecordWriter(folder: DataFolder(dataFolder)) { event in RunCommand.logWriterEvent(event, log: log) }
         } catch {
             console.err("error: \(error)\n")
-            return ExitCode.usage
+            return ExitCode.runtime
         }
 
         // A webhook sink on loopback shows the alerts a real receiver would get.

@@ -44,7 +44,7 @@ package struct IncidentsCommand: Sendable {
             }
         } catch {
             console.err("error: cannot write \(folder): \((error as NSError).localizedDescription)\n")
-            return ExitCode.usage
+            return ExitCode.runtime
         }
         let ongoing = result.incidents.filter { !$0.isResolved }.count
         console.out("wrote \(folder)/README.md and \(result.incidents.count) write-up\(result.incidents.count == 1 ? "" : "s")"

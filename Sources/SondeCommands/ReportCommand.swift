@@ -58,6 +58,7 @@ package struct ReportCommand: Sendable {
             return ExitCode.ok
         } catch {
             console.err("error: \(error)\n")
+            if case .cannotWrite = error { return ExitCode.runtime }
             return ExitCode.usage
         }
     }

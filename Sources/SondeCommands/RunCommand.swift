@@ -91,8 +91,9 @@ package struct RunCommand: Sendable {
                 Self.logWriterEvent(event, log: log)
             }
         } catch {
+            // The folder exists or was named fine; the system refuses it: a runtime error.
             log.error("start", error.description)
-            return ExitCode.usage
+            return ExitCode.runtime
         }
 
         var configuration = Prober.Configuration(checksFolder: checks, location: location, variables: resolved)
@@ -128,8 +129,9 @@ package struct RunCommand: Sendable {
                     Self.serveMetrics(request, prober: prober)
                 }
             } catch {
+                // A taken port or a refused address is the system's answer, not a usage error.
                 log.error("start", "--metrics: \(error)")
-                return ExitCode.usage
+                return ExitCode.runtime
             }
         }
         defer { server?.stop() }

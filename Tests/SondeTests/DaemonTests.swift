@@ -180,11 +180,11 @@ struct DaemonTests {
         #expect(try await none.wait() == 1)
         #expect(none.stderr.contains("no checks found: empty: no .hurl files in this folder"))
 
-        // Data folder not writable (its parent is a file).
+        // Data folder not writable (its parent is a file): the system refuses, a runtime error.
         try folder.write("checks/a.hurl", "GET http://127.0.0.1:9/\nHTTP 200\n")
         try folder.write("afile", "x")
         let unwritable = try Daemon(["--data", "afile/data"], in: folder, tag: "unwritable")
-        #expect(try await unwritable.wait() == 1)
+        #expect(try await unwritable.wait() == 3)
         #expect(unwritable.stderr.contains("data folder afile/data is not writable"))
 
         // Two files with the same check name.
@@ -205,5 +205,12 @@ struct DaemonTests {
         let metrics = try Daemon(["--metrics", "localhost:notaport"], in: folder, tag: "metrics")
         #expect(try await metrics.wait() == 1)
         #expect(metrics.stderr.contains("--metrics 'localhost:notaport': expected HOST:PORT"))
+
+        // A metrics address that is taken: the listener cannot bind, a runtime error (3), not usage.
+        let taken = try HTTPServer { _ in .text("") }
+        defer { taken.stop() }
+        let bind = try Daemon(["--metrics", "127.0.0.1:\(taken.port)"], in: folder, tag: "bind")
+        #expect(try await bind.wait() == 3)
+        #expect(bind.stderr.contains("--metrics: cannot listen on 127.0.0.1:\(taken.port): address already in use"))
     }
 }
