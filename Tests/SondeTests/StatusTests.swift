@@ -310,7 +310,7 @@ import Testing
         defer { folder.cleanup() }
         let misspelt = try await offPool { try CLITests.runSonde(["status", "--dta", folder.path]) }
         #expect(misspelt.code == 1)
-        #expect(misspelt.err.contains("unknown option --dta; did you mean --data?"))
+        #expect(misspelt.err.hasPrefix("error: unknown option --dta for 'sonde status' (did you mean --data?)\n"))
         let result = try await offPool { try CLITests.runSonde(["status", "--data=" + folder.path]) }
         #expect(result.code == 0, "\(result.err)")
         #expect(result.out.hasPrefix("check       state"))

@@ -1,0 +1,77 @@
+import SondeCLI
+import SondeSupport
+
+/// `sonde run`: its options, help and how its arguments make a `RunCommand`.
+package enum RunSpec {
+    private static let defaults = RunCommand()
+
+    /// `--checks DIR`.
+    package static let checks = OptionSpec("checks", .string, placeholder: "DIR", default: defaults.checks,
+                                           help: "folder of checks")
+    /// `--data DIR`.
+    package static let data = OptionSpec("data", .string, placeholder: "DIR", default: defaults.data,
+                                         help: "folder of run files")
+    /// `--location NAME`.
+    package static let location = OptionSpec("location", .string, placeholder: "NAME", default: defaults.location,
+                                             help: "name of this prober in the records: letters, digits, '.', '_', '-'")
+    /// `--once`.
+    package static let once = OptionSpec("once", .flag,
+                                         help: "run every check once, record, exit (0 all passed, 4 any failed)")
+    /// `--metrics HOST:PORT`.
+    package static let metrics = OptionSpec("metrics", .string, placeholder: "HOST:PORT",
+                                            help: "serve /metrics and /healthz (:PORT or PORT alone: on 127.0.0.1)")
+    /// `--log-format text|json`.
+    package static let logFormat = OptionSpec("log-format", .choice(EventLog.Format.allCases.map(\.rawValue)),
+                                              default: defaults.logFormat.rawValue,
+                                              help: "one line per event on stderr")
+    /// `--keep-raw DAYS`.
+    package static let keepRaw = OptionSpec("keep-raw", .days(1...100_000), default: "\(defaults.retention.rawDays)d",
+                                            help: "keep raw run files this long")
+    /// `--keep-hours DAYS`.
+    package static let keepHours = OptionSpec("keep-hours", .days(1...100_000),
+                                              default: "\(defaults.retention.hourDays)d",
+                                              help: "keep hour rollups this long")
+    /// `--webhook URL`.
+    package static let webhook = OptionSpec("webhook", .repeatable, placeholder: "URL", environment: "SONDE_WEBHOOK",
+                                            help: "POST incident events there")
+    /// `--verbose`, `-v`.
+    package static let verbose = OptionSpec("verbose", short: "v", .flag, help: "log one line per run")
+
+    /// The declaration.
+    package static let spec = CommandSpec(
+        "run", summary: "the prober: run every check of a folder on its schedule, record each run",
+        options: [checks, data, location, once, metrics, logFormat, keepRaw, keepHours, webhook, verbose]
+            + VariableOptions.options,
+        positionals: .none(hint: "give the folder of checks with --checks DIR"),
+        environment: VariableOptions.environment + [
+            EnvironmentNote("SONDE_WEBHOOK", "more webhook URLs, separated by commas or spaces")
+        ],
+        exitCodes: [
+            ExitCodeNote(ExitCode.ok, "stopped by SIGTERM or SIGINT; with --once: every check passed"),
+            ExitCodeNote(ExitCode.usage, "usage error: bad option, no checks, two checks of one name, bad --metrics"),
+            ExitCodeNote(ExitCode.parse, "a check file does not parse"),
+            ExitCodeNote(ExitCode.runtime,
+                         "cannot start: the metrics address is taken, the data folder is not writable"),
+            ExitCodeNote(ExitCode.assertion, "with --once: a check failed"),
+        ],
+        notes: ["signals: SIGHUP reloads the checks, SIGTERM / SIGINT stop after in-flight runs (up to 5 s)"])
+
+    /// The command the arguments ask for.
+    package static func command(_ parsed: ParsedArguments, environment: [String: String]) -> RunCommand {
+        var command = RunCommand()
+        command.variables = VariableOptions.sources(parsed, environment: environment)
+        command.checks = parsed.string(checks) ?? command.checks
+        command.data = parsed.string(data) ?? command.data
+        command.location = parsed.string(location) ?? command.location
+        command.once = parsed.flag(once)
+        command.metrics = parsed.string(metrics)
+        if let text = parsed.string(logFormat), let format = EventLog.Format(rawValue: text) {
+            command.logFormat = format
+        }
+        command.retention.rawDays = parsed.number(keepRaw) ?? command.retention.rawDays
+        command.retention.hourDays = parsed.number(keepHours) ?? command.retention.hourDays
+        command.webhooks = parsed.strings(webhook)
+        command.verbose = parsed.flag(verbose)
+        return command
+    }
+}

@@ -1,0 +1,20 @@
+import SondeCLI
+import SondeSupport
+
+/// `sonde validate`: its help and how its arguments make a `ValidateCommand`.
+package enum ValidateSpec {
+    /// The declaration.
+    package static let spec = CommandSpec(
+        "validate", summary: "parse check files only",
+        positionals: CheckSpec.paths,
+        exitCodes: [
+            ExitCodeNote(ExitCode.ok, "every file parses"),
+            ExitCodeNote(ExitCode.usage, "usage error: bad option, missing file, folder without .hurl files"),
+            ExitCodeNote(ExitCode.parse, "a file does not parse"),
+        ])
+
+    /// The command the arguments ask for.
+    package static func command(_ parsed: ParsedArguments) -> ValidateCommand {
+        ValidateCommand(paths: parsed.positionals)
+    }
+}
