@@ -5,6 +5,9 @@
 #   children_of PID            pids whose parent is PID (from /proc, no procps needed)
 #   cpu_seconds PID            utime + stime of PID in seconds (2 decimals)
 #   cpu_ticks PID              utime + stime of PID in clock ticks (getconf CLK_TCK per second)
+#   ctx_switches PID           "voluntary involuntary" context switches of PID, summed over the
+#                              threads alive now (/proc/PID/task/*/status; a thread that exited
+#                              takes its count with it)
 #   free_port                  a loopback port nobody listens on, below the ephemeral range
 #   start_nginx DIR            a private nginx on 127.0.0.1:$PORT with prefix, config, pid file,
 #                              logs and temp paths in DIR (the system nginx is not touched):
@@ -32,6 +35,11 @@ cpu_seconds() {  # cpu_seconds PID: utime + stime of PID in seconds
 }
 cpu_ticks() {  # cpu_ticks PID: utime + stime of PID in clock ticks
   awk '{ sub(/^.*\) /, ""); print $12 + $13 }' "/proc/$1/stat"
+}
+ctx_switches() {  # ctx_switches PID: "voluntary involuntary", summed over /proc/PID/task/*/status
+  { cat /proc/"$1"/task/*/status 2>/dev/null || true; } |   # a thread may exit in between: skipped
+    awk '$1 == "voluntary_ctxt_switches:" { v += $2 } $1 == "nonvoluntary_ctxt_switches:" { n += $2 }
+         END { printf "%d %d\n", v, n }'
 }
 free_port() {  # a loopback port nobody listens on, below the ephemeral range (sonde's sockets use that)
   local low p
