@@ -35,7 +35,7 @@ faults: test-deps
 demo: build
 	$(BIN) demo
 
-# Every scenario, one after another on this machine, then bench/results.md (about 12 minutes).
+# Every scenario, one after another on this machine, then bench/results.md (about 14 minutes).
 bench: build
 	bash bench/startup.sh
 	bash bench/probe-cpu.sh
@@ -56,8 +56,10 @@ bench-scale: build
 bench-report: build
 	bash bench/report.sh
 
-# CPU per probe: sonde's daemon vs blackbox_exporter (driven by wrk) vs check_http on one local nginx
-# (ROUNDS, CHECKS, SECONDS_RUN, BB_SECONDS, CHECK_HTTP_PROBES override); writes bench/results-probe-cpu.md.
+# CPU per probe: sonde's daemon vs the libcurl floor (bench/curl-floor.c) at the same rate vs
+# blackbox_exporter (paced and flat out) vs check_http on one local nginx, with context switches and
+# syscalls per run (ROUNDS, CHECKS, SECONDS_RUN, STRACE_SECONDS, BB_SECONDS, CHECK_HTTP_PROBES
+# override); writes bench/results-probe-cpu.md.
 bench-probe-cpu: build
 	bash bench/probe-cpu.sh
 
