@@ -10,10 +10,12 @@ import SondeScript
 import SondeStore
 import SondeSupport
 
-/// Starts each check at absolute times `first + k·interval` on the monotonic clock, with `first`
-/// spread by a stable per-check offset, using the probe engine's thread as the timer. A check never
-/// overlaps itself: a slot that comes while its previous run is still going is taken as soon as that
-/// run ends (late, and says by how much); slots missed beyond that one are skipped and counted.
+/// Starts each check at absolute times `first + k·interval` on the monotonic clock of `time`, with
+/// `first` spread by a stable per-check offset. On the system clock the probe engine's thread is the
+/// timer; on another `TimeSource` (a test's manual clock) each slot waits in `time.sleep(until:)`.
+/// A check never overlaps itself: a slot that comes while its previous run is still going is taken
+/// as soon as that run ends (late, and says by how much); slots missed beyond that one are skipped
+/// and counted.
 package final class Scheduler: Sendable {
     /// Runs one check for one slot; `lateness` is how late the run started. The closure records the
     /// result. It runs in a task of its own.
@@ -32,6 +34,10 @@ package final class Scheduler: Sendable {
     private struct State {
         var slots: [String: Slot] = [:]
         var tasks: [String: Task<Void, Never>] = [:]
+        /// The task waiting for a check's next slot, when `time` is not real time.
+        var timers: [String: Task<Void, Never>] = [:]
+        /// `stop` waiting for the runs in flight to end.
+        var idleWaiters: [CheckedContinuation<Void, Never>] = []
         var generation: UInt64 = 0
         var stopping = false
     }
@@ -39,24 +45,26 @@ package final class Scheduler: Sendable {
     private let engine: ProbeEngine
     private let execute: Execute
     private let origin: ContinuousClock.Instant
+    private let time: any TimeSource
     private let state = Mutex(State())
-    private let clock = ContinuousClock()
 
     /// A scheduler whose slots count from `origin`: by default the monotonic instant of the Unix
-    /// epoch, read once from the wall clock, so a check keeps the same phase across restarts and on
-    /// every prober (runs at wall times `offset + k·interval`); afterwards only the monotonic clock counts.
-    package init(engine: ProbeEngine, origin: ContinuousClock.Instant = Scheduler.epochOrigin(),
+    /// epoch, read once from the wall clock of `time`, so a check keeps the same phase across
+    /// restarts and on every prober (runs at wall times `offset + k·interval`); afterwards only the
+    /// monotonic clock counts. `time` also measures lateness and the grace of `stop`.
+    package init(engine: ProbeEngine, time: any TimeSource = SystemTimeSource(), origin: ContinuousClock.Instant? = nil,
                 execute: @escaping Execute) {
         self.engine = engine
-        self.origin = origin
+        self.time = time
+        self.origin = origin ?? Self.epochOrigin(time)
         self.execute = execute
     }
 
-    /// The monotonic instant that corresponds to 1970-01-01T00:00:00Z on the wall clock now.
-    package static func epochOrigin() -> ContinuousClock.Instant {
-        let sinceEpoch = Date().timeIntervalSince1970
+    /// The monotonic instant that corresponds to 1970-01-01T00:00:00Z on the wall clock of `time` now.
+    package static func epochOrigin(_ time: any TimeSource = SystemTimeSource()) -> ContinuousClock.Instant {
+        let sinceEpoch = time.wallDate.timeIntervalSince1970
         let whole = sinceEpoch.rounded(.down)
-        return ContinuousClock.now - .seconds(Int64(whole)) - .nanoseconds(Int64((sinceEpoch - whole) * 1e9))
+        return time.now - .seconds(Int64(whole)) - .nanoseconds(Int64((sinceEpoch - whole) * 1e9))
     }
 
     /// The stable offset of a check inside its interval: the same name always gets the same offset,
@@ -89,15 +97,17 @@ package final class Scheduler: Sendable {
     /// Adds or replaces checks and removes those not in `scripts`. A changed check keeps its place in
     /// the schedule when its interval is unchanged; a run in flight finishes with the old version.
     package func apply(_ scripts: [CheckScript]) {
-        let now = clock.now
+        let now = time.now
         var toSchedule: [(String, UInt64, ContinuousClock.Instant)] = []
         state.withLock { state in
             let names = Set(scripts.map(\.name))
             for name in state.slots.keys where !names.contains(name) {
                 state.slots[name] = nil
+                state.timers.removeValue(forKey: name)?.cancel()
             }
             for script in scripts {
                 if let existing = state.slots[script.name], existing.script == script { continue }
+                state.timers.removeValue(forKey: script.name)?.cancel()
                 state.generation += 1
                 let interval = script.settings.every
                 var slot = Slot(script: script, generation: state.generation, interval: interval)
@@ -123,25 +133,70 @@ package final class Scheduler: Sendable {
     /// Runs in flight.
     package var running: Int { state.withLock { $0.tasks.count } }
 
-    /// Stops starting runs, waits up to `grace` for runs in flight, then cancels the rest.
-    /// Returns the number of runs cancelled.
+    /// Stops starting runs, waits up to `grace` (on `time`) for runs in flight, then cancels the
+    /// rest. Returns the number of runs cancelled.
     package func stop(grace: Duration) async -> Int {
         state.withLock { $0.stopping = true }
-        let deadline = clock.now + grace
-        while running > 0, clock.now < deadline {
-            try? await Task.sleep(for: .milliseconds(20))
+        let (time, deadline) = (self.time, self.time.now + grace)
+        let left = await withTaskGroup(of: Bool.self) { group -> [Task<Void, Never>] in
+            group.addTask { [self] in
+                await untilIdle()
+                return true
+            }
+            group.addTask {
+                try? await time.sleep(until: deadline)
+                return false
+            }
+            let idle = await group.next() ?? true
+            // Past the grace: cancel what still runs, so that `untilIdle` returns too.
+            let left = idle ? [] : state.withLock { state in Array(state.tasks.values) }
+            for task in left { task.cancel() }
+            group.cancelAll()
+            return left
         }
-        let left = state.withLock { state in Array(state.tasks.values) }
-        for task in left { task.cancel() }
         for task in left { await task.value }
+        let timers = state.withLock { state in
+            defer { state.timers.removeAll() }
+            return Array(state.timers.values)
+        }
+        for timer in timers { timer.cancel() }
         return left.count
     }
 
-    private func arm(_ name: String, _ generation: UInt64, _ at: ContinuousClock.Instant) {
-        engine.schedule(at: at) { [self] in fire(name, generation, at) }
+    /// Returns when no run is in flight.
+    private func untilIdle() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let idle = state.withLock { state in
+                if state.tasks.isEmpty { return true }
+                state.idleWaiters.append(continuation)
+                return false
+            }
+            if idle { continuation.resume() }
+        }
     }
 
-    /// On the engine thread: start the slot's run, or remember it when the check is still running.
+    /// Calls `fire` at `at`: from the engine thread on real time, else from a task asleep on `time`.
+    private func arm(_ name: String, _ generation: UInt64, _ at: ContinuousClock.Instant) {
+        guard !time.isRealTime else {
+            engine.schedule(at: at) { [self] in fire(name, generation, at) }
+            return
+        }
+        let time = self.time
+        state.withLock { state in
+            guard !state.stopping, state.slots[name]?.generation == generation else { return }
+            state.timers[name] = Task { [self] in
+                do {
+                    try await time.sleep(until: at)
+                } catch {
+                    return
+                }
+                fire(name, generation, at)
+            }
+        }
+    }
+
+    /// On the engine thread (or a timer task): start the slot's run, or remember it when the check
+    /// is still running.
     private func fire(_ name: String, _ generation: UInt64, _ at: ContinuousClock.Instant) {
         let next: ContinuousClock.Instant? = state.withLock { state in
             guard !state.stopping, var slot = state.slots[name], slot.generation == generation else { return nil }
@@ -154,7 +209,7 @@ package final class Scheduler: Sendable {
             }
             state.slots[name] = slot
             var following = at + slot.interval
-            let now = clock.now
+            let now = time.now
             if following <= now {
                 // The engine thread was held up past whole intervals: keep the latest slot that is
                 // due (it starts late and says so) and skip the ones before it.
@@ -170,7 +225,7 @@ package final class Scheduler: Sendable {
     private func start(_ script: CheckScript, at slotTime: ContinuousClock.Instant, in state: inout State) {
         let name = script.name
         let task = Task { [self] in
-            let lateness = max(.zero, clock.now - slotTime)
+            let lateness = max(.zero, time.now - slotTime)
             await execute(script, lateness)
             finished(name)
         }
@@ -178,16 +233,21 @@ package final class Scheduler: Sendable {
     }
 
     private func finished(_ name: String) {
-        state.withLock { state in
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.tasks[name] = nil
-            guard var slot = state.slots[name] else { return }
-            slot.running = false
-            if let missed = slot.missed, !state.stopping {
-                slot.missed = nil
-                slot.running = true
-                start(slot.script, at: missed, in: &state)
+            if var slot = state.slots[name] {
+                slot.running = false
+                if let missed = slot.missed, !state.stopping {
+                    slot.missed = nil
+                    slot.running = true
+                    start(slot.script, at: missed, in: &state)
+                }
+                state.slots[name] = slot
             }
-            state.slots[name] = slot
+            guard state.tasks.isEmpty else { return [] }
+            defer { state.idleWaiters.removeAll() }
+            return state.idleWaiters
         }
+        for waiter in waiters { waiter.resume() }
     }
 }

@@ -23,13 +23,12 @@ struct SchedulerTests {
         return script
     }
 
-    /// Polls `condition` every 10 ms for up to 10 s (the pool may be busy with other suites).
-    static func waitUntil(_ condition: @Sendable () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
-        while !condition() {
-            try #require(ContinuousClock.now < deadline, "condition not met within 10 s")
-            try await Task.sleep(for: .milliseconds(10))
-        }
+    /// Runs as the scheduler started them: the manual clock's instant and the lateness it reported.
+    final class Starts: Sendable {
+        private let list = Mutex<[(at: ContinuousClock.Instant, late: Duration)]>([])
+        func add(_ at: ContinuousClock.Instant, _ late: Duration) { list.withLock { $0.append((at, late)) } }
+        var all: [(at: ContinuousClock.Instant, late: Duration)] { list.withLock { $0 } }
+        var count: Int { list.withLock { $0.count } }
     }
 
     @Test("offsets are stable per name, inside the interval, and spread 2,000 checks evenly")
@@ -43,8 +42,8 @@ struct SchedulerTests {
             perTenth[Int(offset.milliseconds / 100)] += 1
         }
         // 100 per 100 ms slice on average; a hash that clumps would put hundreds in one slice.
-        #expect(perTenth.max()! < 160, "offsets clump: \(perTenth)")
-        #expect(perTenth.min()! > 40, "offsets clump: \(perTenth)")
+        #expect((perTenth.max() ?? 0) < 160, "offsets clump: \(perTenth)")
+        #expect((perTenth.min() ?? 0) > 40, "offsets clump: \(perTenth)")
     }
 
     @Test("the next slot is first + k·interval, never before now")
@@ -62,81 +61,217 @@ struct SchedulerTests {
     @Test("slots sit at the same wall-clock phase whenever the scheduler starts")
     func phaseSurvivesRestart() {
         let interval = Duration.seconds(60)
-        let offset = Scheduler.offset(of: "health", interval: interval)
-        let now = ContinuousClock.now
-        let slot = Scheduler(engine: .shared) { _, _ in }.nextSlot(name: "health", interval: interval, after: now)
-        // The slot's wall time, modulo the interval, is the check's offset.
-        let wall = Date().timeIntervalSince1970 + (slot - now).milliseconds / 1000
-        let phase = wall.truncatingRemainder(dividingBy: 60)
-        #expect(abs(phase - offset.milliseconds / 1000) < 0.05 || abs(abs(phase - offset.milliseconds / 1000) - 60) < 0.05)
-        #expect(slot >= now && slot < now + interval)
+        let offsetMs = Scheduler.offset(of: "health", interval: interval).milliseconds
+        // Three starts at unrelated wall times, one of them mid-millisecond of the minute.
+        for wallMs: Int64 in [1_767_225_600_000, 1_767_225_612_345, 1_800_000_000_999] {
+            let time = ManualTimeSource(wallMs: wallMs)
+            let now = time.now
+            let slot = Scheduler(engine: .shared, time: time) { _, _ in }.nextSlot(name: "health", interval: interval, after: now)
+            #expect(slot >= now && slot < now + interval)
+            // The slot's wall time, modulo the interval, is the check's offset.
+            let phase = (Double(wallMs % 60_000) + (slot - now).milliseconds).truncatingRemainder(dividingBy: 60_000)
+            #expect(abs(phase - offsetMs) < 0.01 || abs(abs(phase - offsetMs) - 60_000) < 0.01, "phase \(phase) ms")
+        }
+    }
+
+    @Test("slots are anchored once: a later wall-clock step moves none of them")
+    func wallStepMovesNoSlot() async throws {
+        let time = ManualTimeSource()
+        let scheduler = Scheduler(engine: .shared, time: time) { _, _ in }
+        let expected = scheduler.nextSlot(name: "a", interval: .seconds(10), after: time.now)
+        time.stepWall(by: -3_600_000)
+        time.stepWall(by: 1_234)
+        scheduler.apply([try Self.script("a", every: .seconds(10))])
+        try await time.waitForSleepers(1)
+        #expect(time.deadlines == [expected])
+        #expect(await scheduler.stop(grace: .seconds(1)) == 0)
+        #expect(time.sleepers == 0, "stop cancels the timer")
     }
 
     @Test("a run slower than its interval never overlaps the next one, which starts late and says so")
     func noOverlap() async throws {
-        let log = Mutex<[(start: ContinuousClock.Instant, end: ContinuousClock.Instant, late: Duration)]>([])
-        let scheduler = Scheduler(engine: .shared) { _, lateness in
-            let start = ContinuousClock.now
-            try? await Task.sleep(for: .milliseconds(250))
-            let end = ContinuousClock.now
-            log.withLock { $0.append((start, end, lateness)) }
+        let time = ManualTimeSource()
+        let starts = Starts()
+        let ends = Mutex<[ContinuousClock.Instant]>([])
+        // Each run takes 230 ms of the manual clock; the check is due every 100 ms.
+        let scheduler = Scheduler(engine: .shared, time: time) { _, lateness in
+            starts.add(time.now, lateness)
+            try? await time.sleep(for: .milliseconds(230))
+            ends.withLock { $0.append(time.now) }
         }
         scheduler.apply([try Self.script("slow", every: .milliseconds(100))])
-        try await Self.waitUntil { log.withLock { $0.count } >= 3 }
-        _ = await scheduler.stop(grace: .seconds(2))
-        let runs = log.withLock { $0 }
-        #expect(runs.count >= 2)
-        for (previous, next) in zip(runs, runs.dropFirst()) {
-            #expect(next.start >= previous.end, "runs overlap")
+        try await time.waitForSleepers(1)
+        let first = try #require(time.nextDeadline)
+        // Once the first run is going, two tasks sleep: the timer of the next slot and the run in
+        // flight. Step from one deadline to the next, letting both settle each time.
+        while time.now < first + .milliseconds(1000) {
+            time.advanceToNextDeadline()
+            try await time.waitForSleepers(2)
         }
-        // Runs after the first waited for their predecessor and start late against the latest slot.
-        #expect(runs.dropFirst().contains { $0.late >= .milliseconds(10) })
-        #expect((scheduler.skipped["slow"] ?? 0) >= 1, "slots that came while running are counted as skipped")
+        let ms = { (d: Duration) in Int(d.milliseconds.rounded()) }
+        let runs = starts.all
+        // Runs start when the previous one ends (0, 230, 460, …), against the latest slot that
+        // came meanwhile (0, 200, 400, 600, 900): 30, 60, 90 and 20 ms late.
+        #expect(runs.map { ms($0.at - first) } == [0, 230, 460, 690, 920])
+        #expect(runs.map { ms($0.late) } == [0, 30, 60, 90, 20])
+        #expect(ends.withLock { $0 }.map { ms($0 - first) } == [230, 460, 690, 920])
+        for (previous, next) in zip(ends.withLock { $0 }, runs.dropFirst()) {
+            #expect(next.at >= previous, "runs overlap")
+        }
+        // Slots 100, 300, 500, 700 and 800 were overtaken by a later one while the check ran.
+        #expect(scheduler.skipped["slow"] == 5)
+
+        // Stopping lets the run in flight (it ends at 1150) finish, and starts nothing more.
+        let stopping = Task { await scheduler.stop(grace: .seconds(1)) }
+        try await time.waitForSleepers(3)  // the run, the timer and stop's grace
+        time.advance(by: .milliseconds(150))
+        #expect(await stopping.value == 0)
+        #expect(starts.count == 5)
+        #expect(time.sleepers == 0)
     }
 
     @Test("removing a check stops its runs; adding one starts it")
     func applyAddsAndRemoves() async throws {
+        let time = ManualTimeSource()
         let counts = Mutex<[String: Int]>([:])
-        let scheduler = Scheduler(engine: .shared) { script, _ in
+        let scheduler = Scheduler(engine: .shared, time: time) { script, _ in
             counts.withLock { $0[script.name, default: 0] += 1 }
         }
         scheduler.apply([try Self.script("a", every: .milliseconds(50))])
-        try await Self.waitUntil { counts.withLock { $0["a"] ?? 0 } >= 2 }
+        try await time.waitForSleepers(1)
+        for _ in 0..<3 {
+            time.advanceToNextDeadline()
+            try await time.waitForSleepers(1)
+        }
+        #expect(await pollUntil { counts.withLock { $0["a"] } == 3 })
         scheduler.apply([try Self.script("b", every: .milliseconds(50))])
-        let aAtSwitch = counts.withLock { $0["a"] ?? 0 }
-        try await Self.waitUntil { counts.withLock { $0["b"] ?? 0 } >= 2 }
-        try await Task.sleep(for: .milliseconds(200))
-        _ = await scheduler.stop(grace: .seconds(1))
-        let final = counts.withLock { $0 }
-        #expect((final["a"] ?? 0) <= aAtSwitch + 1, "a kept running after it was removed")
-        #expect((final["b"] ?? 0) >= 2)
+        try await time.waitForSleepers(1)
+        #expect(time.sleepers == 1, "a's timer went with a")
+        for _ in 0..<3 {
+            time.advanceToNextDeadline()
+            try await time.waitForSleepers(1)
+        }
+        #expect(await pollUntil { counts.withLock { $0["b"] } == 3 })
+        #expect(await scheduler.stop(grace: .seconds(1)) == 0)
+        #expect(counts.withLock { $0 } == ["a": 3, "b": 3], "a ran after it was removed, or b missed a slot")
         #expect(scheduler.checks == ["b"])
     }
 
-    @Test("a run never starts more often than its slots allow")
-    func runsFollowTheSchedule() async throws {
-        let count = Counter()
-        let scheduler = Scheduler(engine: .shared) { _, _ in _ = count.next() }
+    @Test("runs start on the absolute slots first + k·interval, without drift, however the clock steps")
+    func absoluteSlotsWithoutDrift() async throws {
+        let interval = Duration.milliseconds(100)
+        // Exactly on each deadline: every run on its slot, none late, the 100th exactly 99 intervals on.
+        do {
+            let time = ManualTimeSource()
+            let starts = Starts()
+            let scheduler = Scheduler(engine: .shared, time: time) { _, lateness in starts.add(time.now, lateness) }
+            scheduler.apply([try Self.script("tick", every: interval)])
+            try await time.waitForSleepers(1)
+            let first = try #require(time.nextDeadline)
+            for k in 1...100 {
+                time.advanceToNextDeadline()
+                try await time.waitForSleepers(1)
+                #expect(await pollUntil { starts.count == k })
+            }
+            #expect(await scheduler.stop(grace: .seconds(1)) == 0)
+            let runs = starts.all
+            #expect(runs.count == 100)
+            #expect(runs.enumerated().allSatisfy { k, run in run.at == first + interval * k && run.late == .zero })
+            #expect(scheduler.skipped["tick"] == 0)
+        }
+        // In 37 ms steps: each run starts at the first step past its slot and says how late it is;
+        // its slot (start − lateness) stays on the grid, one per interval, none skipped.
+        do {
+            let time = ManualTimeSource()
+            let starts = Starts()
+            let scheduler = Scheduler(engine: .shared, time: time) { _, lateness in starts.add(time.now, lateness) }
+            scheduler.apply([try Self.script("tick", every: interval)])
+            try await time.waitForSleepers(1)
+            let first = try #require(time.nextDeadline)
+            time.advance(to: first - .milliseconds(1))
+            let end = first + .seconds(5)
+            while time.now < end {
+                let due = time.nextDeadline
+                let before = starts.count
+                time.advance(by: .milliseconds(37))
+                if let due, due <= time.now {
+                    try await time.waitForSleepers(1)
+                    #expect(await pollUntil { starts.count == before + 1 })
+                }
+            }
+            #expect(await scheduler.stop(grace: .seconds(1)) == 0)
+            let runs = starts.all
+            // Slots first … first + 50·interval lie in the window (first − 1 ms, first + 5.031 s].
+            #expect(runs.count == 51)
+            for (k, run) in runs.enumerated() {
+                #expect(run.at - run.late == first + interval * k, "run \(k) is off its slot")
+                #expect(run.late >= .zero && run.late < .milliseconds(37))
+            }
+            #expect(scheduler.skipped["tick"] == 0)
+        }
+    }
+
+    @Test("a clock that jumps past whole intervals runs the latest due slot, late, and counts the rest as skipped")
+    func jumpSkipsMissedSlots() async throws {
+        let time = ManualTimeSource()
+        let starts = Starts()
+        let scheduler = Scheduler(engine: .shared, time: time) { _, lateness in starts.add(time.now, lateness) }
         scheduler.apply([try Self.script("tick", every: .milliseconds(100))])
-        try await Task.sleep(for: .milliseconds(1050))
-        _ = await scheduler.stop(grace: .seconds(1))
-        // At most 11 slots fit in 1.05 s; a scheduler that drifted or fired twice would differ.
-        #expect(count.current <= 11)
-        #expect(count.current >= 2)
+        try await time.waitForSleepers(1)
+        let first = try #require(time.nextDeadline)
+        time.advance(to: first + .milliseconds(1050))
+        try await time.waitForSleepers(1)
+        #expect(await pollUntil { starts.count == 2 })
+        // The slot at `first` (1050 ms late), then the latest one due (first + 1 s, 50 ms late);
+        // the nine between them are skipped, and the next slot is first + 1.1 s.
+        #expect(starts.all.map(\.late) == [.milliseconds(1050), .milliseconds(50)])
+        #expect(scheduler.skipped["tick"] == 9)
+        #expect(time.deadlines == [first + .milliseconds(1100)])
+        #expect(await scheduler.stop(grace: .seconds(1)) == 0)
     }
 
     @Test("stop waits for runs in flight and cancels what outlives the grace")
     func stopCancelsStragglers() async throws {
+        let time = ManualTimeSource()
         let finished = Counter()
-        let scheduler = Scheduler(engine: .shared) { _, _ in
-            try? await Task.sleep(for: .seconds(30))
+        let scheduler = Scheduler(engine: .shared, time: time) { _, _ in
+            try? await time.sleep(for: .seconds(30))
             if !Task.isCancelled { _ = finished.next() }
         }
         scheduler.apply([try Self.script("stuck", every: .seconds(1))])
-        while scheduler.running == 0 { try await Task.sleep(for: .milliseconds(20)) }
-        let cancelled = await scheduler.stop(grace: .milliseconds(200))
-        #expect(cancelled == 1)
+        try await time.waitForSleepers(1)
+        time.advanceToNextDeadline()
+        try await time.waitForSleepers(2)  // the run and the next slot's timer
+        #expect(scheduler.running == 1)
+        let stopping = Task { await scheduler.stop(grace: .milliseconds(200)) }
+        try await time.waitForSleepers(3)  // and stop's grace
+        time.advance(by: .milliseconds(199))
+        #expect(scheduler.running == 1, "the grace is not over")
+        time.advance(by: .milliseconds(1))
+        #expect(await stopping.value == 1)
         #expect(finished.current == 0)
         #expect(scheduler.running == 0)
+        #expect(time.sleepers == 0)
+    }
+
+    @Test("stop returns as soon as the runs in flight end, before the grace is over")
+    func stopReturnsWhenIdle() async throws {
+        let time = ManualTimeSource()
+        let finished = Counter()
+        let scheduler = Scheduler(engine: .shared, time: time) { _, _ in
+            try? await time.sleep(for: .milliseconds(30))
+            if !Task.isCancelled { _ = finished.next() }
+        }
+        scheduler.apply([try Self.script("quick", every: .seconds(1))])
+        try await time.waitForSleepers(1)
+        time.advanceToNextDeadline()
+        try await time.waitForSleepers(2)
+        let stopping = Task { await scheduler.stop(grace: .seconds(10)) }
+        try await time.waitForSleepers(3)
+        let stopAt = time.now
+        time.advance(by: .milliseconds(30))
+        #expect(await stopping.value == 0)
+        #expect(finished.current == 1)
+        #expect(time.now - stopAt == .milliseconds(30))
     }
 }
