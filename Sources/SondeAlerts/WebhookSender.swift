@@ -9,7 +9,9 @@ import SondeSupport
 ///   event goes out only once the previous one was delivered or given up. Targets are
 ///   independent; a dead one does not hold up the others.
 /// - Requests run on `engine` (libcurl on its own thread; pass a separate engine from the
-///   probes'); backoff waits are `Task.sleep`s. Nothing blocks Swift's cooperative pool.
+///   probes'). Backoff waits and `flush`'s time limit sleep on `time` (by default the system
+///   clock); an attempt's own time limit is libcurl's, in real time. Nothing blocks Swift's
+///   cooperative pool.
 /// - A 2xx answer is delivered. 5xx, 408, 429 (honouring `Retry-After` up to `maxDelay`),
 ///   timeouts and DNS, connect, TLS or protocol failures are retried per `RetryPolicy`; other
 ///   answers (3xx, 4xx) are given up at once, as retrying will not change them.
@@ -25,6 +27,7 @@ package final class WebhookSender: Sendable {
     package let queueLimit: Int
 
     private let queue: WebhookQueue
+    private let time: any TimeSource
     private let workers: [Task<Void, Never>]
     private let report: @Sendable (Event) -> Void
 
@@ -35,10 +38,11 @@ package final class WebhookSender: Sendable {
     /// - Parameters:
     ///   - engine: where requests run. The default is a new engine with its own thread, apart
     ///     from the probes'. Create a sender only when there are targets.
+    ///   - time: what backoff waits and `flush` sleep on.
     ///   - report: called for every delivery, retry, give-up and drop, from a worker task (or,
     ///     for drops, from the caller of `send`); it should return quickly (write a log line).
     package init(targets: [WebhookTarget], policy: RetryPolicy = .init(), queueLimit: Int = 1000,
-                engine: ProbeEngine = ProbeEngine(),
+                engine: ProbeEngine = ProbeEngine(), time: any TimeSource = SystemTimeSource(),
                 report: @escaping @Sendable (WebhookSender.Event) -> Void) {
         var seen = Set<WebhookTarget>()
         let unique = targets.filter { seen.insert($0).inserted }
@@ -48,9 +52,11 @@ package final class WebhookSender: Sendable {
         self.report = report
         let queue = WebhookQueue(lanes: unique.count, limit: queueLimit)
         self.queue = queue
+        self.time = time
         workers = unique.enumerated().map { lane, target in
             Task.detached {
-                await Self.work(lane: lane, target: target, queue: queue, engine: engine, policy: policy, report: report)
+                await Self.work(lane: lane, target: target, queue: queue, engine: engine, policy: policy, time: time,
+                                report: report)
             }
         }
     }
@@ -71,14 +77,15 @@ package final class WebhookSender: Sendable {
         }
     }
 
-    /// Waits until every queued event is delivered or given up, or until `timeout` passes;
-    /// returns how many are still pending (0 when all are done). For shutdown.
+    /// Waits until every queued event is delivered or given up, or until `timeout` passes on
+    /// `time`; returns how many are still pending (0 when all are done). For shutdown.
     package func flush(timeout: Duration) async -> Int {
-        let queue = self.queue
+        let (queue, time) = (self.queue, self.time)
         guard queue.pending > 0 else { return 0 }
+        let deadline = time.now + timeout
         await withTaskGroup(of: Void.self) { group in
             group.addTask { await queue.waitUntilIdle() }
-            group.addTask { try? await Task.sleep(for: timeout, tolerance: .zero) }
+            group.addTask { try? await time.sleep(until: deadline) }
             _ = await group.next()
             group.cancelAll()
         }
@@ -96,17 +103,19 @@ package final class WebhookSender: Sendable {
     /// One target's loop: its events in order, each to the end, on one session (connections
     /// to the target are reused between events).
     private static func work(lane: Int, target: WebhookTarget, queue: WebhookQueue, engine: ProbeEngine,
-                             policy: RetryPolicy, report: @Sendable (Event) -> Void) async {
+                             policy: RetryPolicy, time: any TimeSource, report: @Sendable (Event) -> Void) async {
         let session = engine.makeSession()
         defer { session.close() }
         while let item = await queue.next(lane: lane) {
-            await deliver(item, to: target, session: session, engine: engine, policy: policy, report: report)
+            await deliver(item, to: target, session: session, engine: engine, policy: policy, time: time,
+                          report: report)
             queue.finish(lane: lane)
         }
     }
 
     private static func deliver(_ item: WebhookQueue.Item, to target: WebhookTarget, session: ProbeSession,
-                                engine: ProbeEngine, policy: RetryPolicy, report: @Sendable (Event) -> Void) async {
+                                engine: ProbeEngine, policy: RetryPolicy, time: any TimeSource,
+                                report: @Sendable (Event) -> Void) async {
         var request = ProbeRequest(method: "POST", url: target.url, headers: [
             HTTPField(name: "Content-Type", value: "application/json"),
             HTTPField(name: "User-Agent", value: "sonde/\(Sonde.version)"),
@@ -132,7 +141,7 @@ package final class WebhookSender: Sendable {
                 let delay = policy.delay(afterAttempt: attempt, retryAfter: retryAfter)
                 report(.retrying(target: target.masked, id: item.id, attempt: attempt, reason: reason, delay: delay))
                 do {
-                    try await Task.sleep(for: delay, tolerance: .zero)
+                    try await time.sleep(for: delay)
                 } catch {
                     return
                 }

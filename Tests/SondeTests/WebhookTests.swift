@@ -24,14 +24,15 @@ private func fastPolicy(attempts: Int = 4, first: Duration = .milliseconds(20),
     RetryPolicy(firstDelay: first, factor: 2, maxDelay: .seconds(2), maxAttempts: attempts, attemptTimeout: timeout)
 }
 
-/// A loopback webhook receiver: keeps every request with its arrival time; `answer` gets the
-/// request and its 0-based index and may sleep or hang.
+/// A loopback webhook receiver: keeps every request with its arrival time on `time`; `answer`
+/// gets the request and its 0-based index and may sleep or hang.
 private final class Sink: Sendable {
     let server: HTTPServer
     private let box: SinkBox
 
-    init(_ answer: @escaping @Sendable (HTTPRequest, Int) -> HTTPResponse = { _, _ in .text("ok") }) throws {
-        let box = SinkBox()
+    init(time: any TimeSource = SystemTimeSource(),
+         _ answer: @escaping @Sendable (HTTPRequest, Int) -> HTTPResponse = { _, _ in .text("ok") }) throws {
+        let box = SinkBox(time: time)
         server = try HTTPServer(host: "127.0.0.1", port: 0) { request in
             let index = box.append(request)
             return answer(request, index)
@@ -49,32 +50,36 @@ private final class Sink: Sendable {
 
 /// The requests a sink received (a separate object so the handler need not capture the sink).
 private final class SinkBox: Sendable {
+    private let time: any TimeSource
     private let list = Mutex<[(at: ContinuousClock.Instant, request: HTTPRequest)]>([])
+    init(time: any TimeSource) { self.time = time }
     func append(_ request: HTTPRequest) -> Int {
-        list.withLock { $0.append((ContinuousClock.now, request)); return $0.count - 1 }
+        let now = time.now
+        return list.withLock { $0.append((now, request)); return $0.count - 1 }
     }
     var items: [(at: ContinuousClock.Instant, request: HTTPRequest)] { list.withLock { $0 } }
 }
 
-/// Collects what a sender reports, with the time of each event.
+/// Collects what a sender reports, with the time of each event on `time`.
 private final class Recorder: Sendable {
+    private let time: any TimeSource
     private let list = Mutex<[(at: ContinuousClock.Instant, event: WebhookSender.Event)]>([])
 
+    init(time: any TimeSource = SystemTimeSource()) { self.time = time }
+
     var report: @Sendable (WebhookSender.Event) -> Void {
-        { event in self.list.withLock { $0.append((ContinuousClock.now, event)) } }
+        { event in
+            let now = self.time.now
+            self.list.withLock { $0.append((now, event)) }
+        }
     }
     var events: [WebhookSender.Event] { list.withLock { $0.map(\.event) } }
     var timed: [(at: ContinuousClock.Instant, event: WebhookSender.Event)] { list.withLock { $0 } }
 
     /// Polls (without blocking the pool) until `done` holds or `timeout` passes; returns `done`.
     @discardableResult
-    func wait(timeout: Duration = .seconds(10), until done: ([WebhookSender.Event]) -> Bool) async -> Bool {
-        let deadline = ContinuousClock.now + timeout
-        while !done(events) {
-            if ContinuousClock.now > deadline { return false }
-            try? await Task.sleep(for: .milliseconds(5))
-        }
-        return true
+    func wait(timeout: Duration = .seconds(30), until done: ([WebhookSender.Event]) -> Bool) async -> Bool {
+        await pollUntil(timeout: timeout) { done(events) }
     }
 
     func finished(_ id: String, at target: String? = nil) -> Bool {
@@ -122,11 +127,13 @@ private final class DeadPort: Sendable {
     enum DeadPortError: Error { case cannotBind }
 }
 
-private func waitUntil(timeout: Duration = .seconds(10), _ done: () -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + timeout
+/// Until `done` holds (30 s of real time at most): whenever a task sleeps on `time` (a backoff
+/// wait), moves the clock to its deadline; meanwhile polls, as the requests are real I/O.
+private func drive(_ time: ManualTimeSource, until done: () -> Bool) async -> Bool {
+    let deadline = ContinuousClock.now + .seconds(30)
     while !done() {
         if ContinuousClock.now > deadline { return false }
-        try? await Task.sleep(for: .milliseconds(5))
+        if time.advanceToNextDeadline() == nil { try? await Task.sleep(for: .milliseconds(2)) }
     }
     return true
 }
@@ -208,29 +215,36 @@ struct WebhookTests {
         #expect(request.header("Content-Type") == "application/json")
         #expect(request.header("User-Agent") == "sonde/\(Sonde.version)")
         #expect(String(decoding: request.body, as: UTF8.self) == body)
-        #expect(sender.pending == 0)
+        #expect(await pollUntil { sender.pending == 0 }, "the lane is freed just after the report")
     }
 
     @Test("a target answering 500 twice then 200 gets it on attempt 3, after two growing waits")
     func retriesOn500() async throws {
-        let sink = try Sink { _, index in index < 2 ? .text("oops", status: 500) : .text("ok") }
-        let recorder = Recorder()
+        let time = ManualTimeSource()
+        let sink = try Sink(time: time) { _, index in index < 2 ? .text("oops", status: 500) : .text("ok") }
+        let recorder = Recorder(time: time)
         let target = try WebhookTarget(parsing: sink.url)
         let sender = WebhookSender(targets: [target], policy: fastPolicy(first: .milliseconds(30)),
-                                   engine: webhookEngine, report: recorder.report)
+                                   engine: webhookEngine, time: time, report: recorder.report)
         sender.send(Array("{}".utf8), id: "e1")
-        #expect(await recorder.wait { $0.contains { if case .delivered = $0 { true } else { false } } })
+        // The first retry waits on the clock: a millisecond short of its delay, nothing is sent again.
+        try await time.waitForSleepers(1)
+        time.advance(by: .milliseconds(29))
+        #expect(time.sleepers == 1 && sink.requests.count == 1)
+        time.advance(by: .milliseconds(1))
+        #expect(await drive(time) { recorder.finished("e1") })
         let events = recorder.events
         #expect(events == [
             .retrying(target: target.masked, id: "e1", attempt: 1, reason: "HTTP 500 'oops'", delay: .milliseconds(30)),
             .retrying(target: target.masked, id: "e1", attempt: 2, reason: "HTTP 500 'oops'", delay: .milliseconds(60)),
             .delivered(target: target.masked, id: "e1", attempts: 3),
         ])
+        // On the manual clock each try comes exactly its wait after the previous one.
         let times = sink.times
         #expect(times.count == 3)
         if times.count == 3 {
-            #expect(times[1] - times[0] >= .milliseconds(30))
-            #expect(times[2] - times[1] >= .milliseconds(60))
+            #expect(times[1] - times[0] == .milliseconds(30))
+            #expect(times[2] - times[1] == .milliseconds(60))
         }
         #expect(events.first?.description
                 == "\(target.masked): attempt 1 for e1 failed (HTTP 500 'oops'); retrying in 30ms")
@@ -240,13 +254,14 @@ struct WebhookTests {
     func downTarget() async throws {
         let dead = try DeadPort()
         let target = try WebhookTarget(parsing: dead.url())
-        let recorder = Recorder()
+        let time = ManualTimeSource()
+        let recorder = Recorder(time: time)
         let sender = WebhookSender(targets: [target], policy: fastPolicy(attempts: 4), engine: webhookEngine,
-                                   report: recorder.report)
-        let start = ContinuousClock.now
+                                   time: time, report: recorder.report)
+        let start = time.now
         sender.send(Array("{}".utf8), id: "e1")
-        #expect(await recorder.wait { _ in recorder.finished("e1") })
-        let elapsed = ContinuousClock.now - start
+        #expect(await drive(time) { recorder.finished("e1") })
+        let elapsed = time.now - start
         let events = recorder.events
         let times = recorder.timed.map(\.at)
         #expect(events.count == 4)
@@ -261,35 +276,35 @@ struct WebhookTests {
             return nil
         }
         #expect(delays == [.milliseconds(20), .milliseconds(40), .milliseconds(80)])
-        // Each report comes at least its wait after the previous one; 140 ms of waits in all
-        // (the upper bound is loose: the whole test suite shares two cores).
+        // Each report comes exactly its wait after the previous one: 140 ms of waits in all.
         for (index, delay) in delays.enumerated() {
-            #expect(times[index + 1] - times[index] >= delay)
+            #expect(times[index + 1] - times[index] == delay)
         }
-        #expect(elapsed >= .milliseconds(140))
-        #expect(elapsed < .seconds(10))
+        #expect(elapsed == .milliseconds(140))
         #expect(events[3].description.hasPrefix("\(target.masked): gave up on e1 after 4 attempts: cannot connect"))
     }
 
     @Test("a slow target is cut at the per-attempt timeout, counted as a timeout and retried")
     func slowTarget() async throws {
+        // The attempt's limit is libcurl's, in real time; the backoff after it is on the manual clock.
         let sink = try Sink { _, index in
-            if index == 0 { Thread.sleep(forTimeInterval: 0.6) }
+            if index == 0 { Thread.sleep(forTimeInterval: 1.5) }
             return .text("ok")
         }
-        let recorder = Recorder()
+        let time = ManualTimeSource()
+        let recorder = Recorder(time: time)
         let target = try WebhookTarget(parsing: sink.url)
         let sender = WebhookSender(targets: [target], policy: fastPolicy(timeout: .milliseconds(150)),
-                                   engine: webhookEngine, report: recorder.report)
+                                   engine: webhookEngine, time: time, report: recorder.report)
         sender.send(Array("{}".utf8), id: "slow")
-        #expect(await recorder.wait { _ in recorder.finished("slow") })
+        #expect(await drive(time) { recorder.finished("slow") })
         let events = recorder.events
         #expect(events.count == 2)
         guard events.count == 2, case .retrying(_, "slow", 1, let reason, _) = events[0] else {
             Issue.record("expected a retry then a delivery, got \(events)")
             return
         }
-        // Cut by the engine at 150 ms, not after the handler's 600 ms.
+        // Cut by the engine at 150 ms, not after the handler's 1.5 s.
         #expect(reason.hasPrefix("timeout (max-time 150 ms): Operation timed out after "))
         #expect(events[1] == .delivered(target: target.masked, id: "slow", attempts: 2))
     }
@@ -309,49 +324,50 @@ struct WebhookTests {
         #expect(reason.hasPrefix("HTTP 400 'invalid_payload'; retrying will not change this answer"))
         #expect(recorder.events.count == 1)
         #expect(sink.requests.count == 1)
-        #expect(sender.pending == 0)
+        #expect(await pollUntil { sender.pending == 0 }, "the lane is freed just after the report")
     }
 
     @Test("429 waits at least Retry-After (capped by the maximum delay) before the next try")
     func retryAfter() async throws {
-        let sink = try Sink { _, index in
+        let time = ManualTimeSource()
+        let sink = try Sink(time: time) { _, index in
             index == 0 ? .text("slow down", status: 429, headers: [HTTPField(name: "Retry-After", value: "1")]) : .text("ok")
         }
-        let recorder = Recorder()
+        let recorder = Recorder(time: time)
         let target = try WebhookTarget(parsing: sink.url)
         let policy = RetryPolicy(firstDelay: .milliseconds(10), maxDelay: .milliseconds(80), maxAttempts: 3,
                                  attemptTimeout: .seconds(5))
-        let sender = WebhookSender(targets: [target], policy: policy, engine: webhookEngine, report: recorder.report)
+        let sender = WebhookSender(targets: [target], policy: policy, engine: webhookEngine, time: time,
+                                   report: recorder.report)
         sender.send(Array("{}".utf8), id: "e1")
-        #expect(await recorder.wait { _ in recorder.finished("e1") })
+        #expect(await drive(time) { recorder.finished("e1") })
         #expect(recorder.events == [
             .retrying(target: target.masked, id: "e1", attempt: 1, reason: "HTTP 429 'slow down'", delay: .milliseconds(80)),
             .delivered(target: target.masked, id: "e1", attempts: 2),
         ])
+        let times = sink.times
+        #expect(times.count == 2 && times.last.map { $0 - times[0] } == .milliseconds(80))
     }
 
     // MARK: The queue
 
-    @Test("send returns within milliseconds while the target hangs")
+    @Test("send returns at once while the target hangs")
     func sendNeverWaits() async throws {
         let sink = try Sink { _, _ in .noResponse }
         let recorder = Recorder()
         let sender = WebhookSender(targets: [try WebhookTarget(parsing: sink.url)],
                                    policy: fastPolicy(timeout: .seconds(30)), engine: webhookEngine,
-                                   report: recorder.report)
+                                   time: ManualTimeSource(), report: recorder.report)
         sender.send(Array("{}".utf8), id: "first")
-        #expect(await waitUntil { sink.requests.count == 1 })
-        let slowest = try await offPool { () -> Duration in
-            var slowest = Duration.zero
-            for n in 0..<50 {
-                let start = ContinuousClock.now
-                sender.send(Array("{\"n\":\(n)}".utf8), id: "e\(n)")
-                slowest = max(slowest, ContinuousClock.now - start)
-            }
-            return slowest
+        #expect(await pollUntil { sink.requests.count == 1 })
+        // The first event hangs in delivery for 30 s: a send that waited for the lane would not
+        // return before that, nor leave all 50 queued behind it.
+        let sent = try await offPool { () -> Int in
+            for n in 0..<50 { sender.send(Array("{\"n\":\(n)}".utf8), id: "e\(n)") }
+            return sender.pending
         }
-        #expect(slowest < .milliseconds(50))
-        #expect(sender.pending == 51)
+        #expect(sent == 51)
+        #expect(sink.requests.count == 1)
         #expect(recorder.events.isEmpty)
     }
 
@@ -365,12 +381,13 @@ struct WebhookTests {
             }
             return .text("ok")
         }
-        let recorder = Recorder()
+        let time = ManualTimeSource()
+        let recorder = Recorder(time: time)
         let sender = WebhookSender(targets: [try WebhookTarget(parsing: sink.url)], policy: fastPolicy(),
-                                   engine: webhookEngine, report: recorder.report)
+                                   engine: webhookEngine, time: time, report: recorder.report)
         let ids = (0..<12).map { "e\($0)" }
         for id in ids { sender.send(Array(id.utf8), id: id) }
-        #expect(await recorder.wait { _ in ids.allSatisfy { recorder.finished($0) } })
+        #expect(await drive(time) { ids.allSatisfy { recorder.finished($0) } })
         #expect(sink.bodies == ["e0", "e1", "e2", "e3", "e3"] + ids.dropFirst(4))
         let delivered = recorder.events.compactMap { event -> String? in
             if case .delivered(_, let id, _) = event { return id }
@@ -385,17 +402,20 @@ struct WebhookTests {
         let deadPort = try DeadPort()
         let dead = try WebhookTarget(parsing: deadPort.url())
         let healthy = try WebhookTarget(parsing: sink.url)
-        let recorder = Recorder()
-        // The dead target keeps retrying its first event for 1 + 2 + 4 s.
+        let time = ManualTimeSource()
+        let recorder = Recorder(time: time)
+        // The dead target waits 1 s on the manual clock before its second try: time never moves
+        // here, so it is still waiting when the healthy target has both events.
         let sender = WebhookSender(targets: [dead, healthy], policy: fastPolicy(attempts: 4, first: .seconds(1)),
-                                   engine: webhookEngine, report: recorder.report)
+                                   engine: webhookEngine, time: time, report: recorder.report)
         sender.send(Array("one".utf8), id: "one")
         sender.send(Array("two".utf8), id: "two")
         #expect(await recorder.wait { _ in recorder.finished("two", at: healthy.masked) })
+        try await time.waitForSleepers(1)
         #expect(sink.bodies == ["one", "two"])
         #expect(!recorder.finished("one", at: dead.masked))
         #expect(recorder.events.contains { if case .retrying(dead.masked, "one", _, _, _) = $0 { true } else { false } })
-        #expect(sender.pending == 2)
+        #expect(await pollUntil { sender.pending == 2 }, "the dead target still holds both")
     }
 
     @Test("a full queue drops the oldest waiting event and reports it")
@@ -406,7 +426,7 @@ struct WebhookTests {
         let sender = WebhookSender(targets: [target], policy: fastPolicy(timeout: .seconds(30)), queueLimit: 2,
                                    engine: webhookEngine, report: recorder.report)
         sender.send(Array("{}".utf8), id: "e0")
-        #expect(await waitUntil { sink.requests.count == 1 })  // e0 is in delivery, not waiting
+        #expect(await pollUntil { sink.requests.count == 1 })  // e0 is in delivery, not waiting
         for id in ["e1", "e2", "e3", "e4"] { sender.send(Array("{}".utf8), id: id) }
         #expect(recorder.events == [.dropped(target: target.masked, id: "e1"), .dropped(target: target.masked, id: "e2")])
         #expect(sender.dropped == 2)
@@ -425,17 +445,20 @@ struct WebhookTests {
         #expect(sink.requests.count == 5)
         #expect(await good.flush(timeout: .seconds(1)) == 0)
 
+        // The time limit is on the manual clock: flush gives up when it has passed, not before.
         let hanging = try Sink { _, _ in .noResponse }
+        let time = ManualTimeSource()
         let stuck = WebhookSender(targets: [try WebhookTarget(parsing: hanging.url)],
-                                  policy: fastPolicy(timeout: .seconds(30)), engine: webhookEngine, report: { _ in })
+                                  policy: fastPolicy(timeout: .seconds(30)), engine: webhookEngine, time: time,
+                                  report: { _ in })
         stuck.send(Array("{}".utf8), id: "a")
         stuck.send(Array("{}".utf8), id: "b")
-        let start = ContinuousClock.now
-        let left = await stuck.flush(timeout: .milliseconds(150))
-        let elapsed = ContinuousClock.now - start
-        #expect(left == 2)
-        #expect(elapsed >= .milliseconds(150))
-        #expect(elapsed < .seconds(10))
+        let flushing = Task { await stuck.flush(timeout: .milliseconds(150)) }
+        try await time.waitForSleepers(1)
+        time.advance(by: .milliseconds(149))
+        #expect(time.sleepers == 1, "flush gave up early")
+        time.advance(by: .milliseconds(1))
+        #expect(await flushing.value == 2)
     }
 
     @Test("no report shows the password or the secret path, even when the target echoes its URL")
@@ -447,11 +470,12 @@ struct WebhookTests {
         let deadPort = try DeadPort()
         let dead = deadPort.url("/services/T0/B0/secret?x=1").replacingOccurrences(of: "http://", with: "http://user:pa55@")
         let targets = [try WebhookTarget(parsing: withSecret), try WebhookTarget(parsing: dead)]
-        let recorder = Recorder()
+        let time = ManualTimeSource()
+        let recorder = Recorder(time: time)
         let sender = WebhookSender(targets: targets, policy: fastPolicy(attempts: 2), engine: webhookEngine,
-                                   report: recorder.report)
+                                   time: time, report: recorder.report)
         sender.send(Array("{}".utf8), id: "e1")
-        #expect(await recorder.wait { _ in targets.allSatisfy { recorder.finished("e1", at: $0.masked) } })
+        #expect(await drive(time) { targets.allSatisfy { recorder.finished("e1", at: $0.masked) } })
         // The credentials went out as Basic auth.
         #expect(sink.requests.first?.header("Authorization") == "Basic " + Data("user:pa55".utf8).base64EncodedString())
         let events = recorder.events
