@@ -13,7 +13,8 @@ import SondeSupport
 /// Live incident detection in `sonde run`: one `IncidentDetector` per check fed every run; each
 /// transition is appended to `data/incidents.jsonl`, logged, and sent to the webhooks. At start the
 /// detectors replay the last two hours of runs and reconcile with the events file, so an incident
-/// opened before a restart is resolved after it, once, and nothing is announced twice.
+/// opened before a restart is resolved after it, once, and nothing is announced twice. The times it
+/// reads itself (alerts sent, figures for a webhook) come from `time`.
 package final class IncidentMonitor: Sendable {
     /// How far back the start-up replay reads runs.
     package static let replayMs: Int64 = 2 * UTCTime.msPerHour
@@ -23,14 +24,17 @@ package final class IncidentMonitor: Sendable {
     private let sender: WebhookSender?
     private let log: EventLog
     private let slo: SLOTracker
+    private let time: any TimeSource
     private let detectors = Mutex<[String: IncidentDetector]>([:])
 
-    package init(location: String, writer: RecordWriter, sender: WebhookSender?, log: EventLog, slo: SLOTracker) {
+    package init(location: String, writer: RecordWriter, sender: WebhookSender?, log: EventLog, slo: SLOTracker,
+                time: any TimeSource = SystemTimeSource()) {
         self.location = location
         self.writer = writer
         self.sender = sender
         self.log = log
         self.slo = slo
+        self.time = time
     }
 
     /// Detectors for `checks`: new ones replay their recent runs and reconcile with the events file;
@@ -108,7 +112,7 @@ package final class IncidentMonitor: Sendable {
         let parts = id.split(separator: "|", maxSplits: 2).map(String.init)
         guard parts.count == 3 else { return }
         let (check, incident, about) = (parts[0], parts[1], parts[2])
-        let now = UTCTime.milliseconds(Date())
+        let now = time.wallMs
         detectors.withLock { all in all[check]?.noteAlertSent(timeMs: now, evidence: "\(about) → \(target)") }
         writer.appendIncidentEvent(IncidentEvent(
             timeMs: now, kind: .alertSent, check: check, location: location, incident: incident.isEmpty ? nil : incident,
@@ -129,7 +133,7 @@ package final class IncidentMonitor: Sendable {
         log.log(level, "incident", text, [("check", event.check), ("event", event.kind.rawValue)]
                 + (event.incident.map { [("incident", $0)] } ?? []))
         guard let sender, [.opened, .resolved, .burnAlertStarted, .burnAlertEnded].contains(event.kind) else { return }
-        let figures = slo.figures(check: event.check, nowMs: UTCTime.milliseconds(Date()))
+        let figures = slo.figures(check: event.check, nowMs: time.wallMs)
         let body = IncidentNotification.payload(event, burn: figures?.burn ?? [:], budgetRemaining: figures?.remaining)
         sender.send(body, id: "\(event.check)|\(event.incident ?? "")|\(event.kind.rawValue)")
     }

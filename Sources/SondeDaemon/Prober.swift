@@ -12,6 +12,7 @@ import SondeSupport
 
 /// The daemon's core: the checks of a folder on the scheduler, each run recorded by the writer and
 /// counted in the metrics. `sonde run` wires it to signals, the log and the metrics server.
+/// Every time it reads (slots, lateness, run timestamps, SLO and incident times) comes from `time`.
 package final class Prober: Sendable {
     /// Where and how runs are made and recorded.
     package struct Configuration: Sendable {
@@ -36,7 +37,9 @@ package final class Prober: Sendable {
     package let slo = SLOTracker()
     /// Live incident detection (events file, log, webhooks).
     package let incidents: IncidentMonitor
-    private let startedMs = UTCTime.milliseconds(Date())
+    /// The clocks the schedule, the records and the live figures follow.
+    package let time: any TimeSource
+    private let startedMs: Int64
     private let log: EventLog
     private let runner: CheckRunner
     private let current: Mutex<CheckSet>
@@ -45,33 +48,33 @@ package final class Prober: Sendable {
 
     /// A prober over an already loaded set of checks.
     package init(configuration: Configuration, checks: CheckSet, writer: RecordWriter, engine: ProbeEngine = .shared,
-                log: EventLog, webhooks: WebhookSender? = nil) {
+                log: EventLog, webhooks: WebhookSender? = nil, time: any TimeSource = SystemTimeSource()) {
         self.configuration = configuration
         self.writer = writer
         self.engine = engine
         self.log = log
-        self.runner = CheckRunner(engine: engine)
+        self.time = time
+        self.startedMs = time.wallMs
+        self.runner = CheckRunner(engine: engine, time: time)
         self.metrics = ProberMetrics(location: configuration.location)
         self.current = Mutex(checks)
         self.incidents = IncidentMonitor(location: configuration.location, writer: writer, sender: webhooks, log: log,
-                                         slo: slo)
+                                         slo: slo, time: time)
         metrics.setChecks(checks.sorted.map(\.name))
         writer.prepare(Self.policies(checks), location: configuration.location)
         trackSLOs(checks, seed: checks.sorted.map(\.name))
-        incidents.apply(checks, nowMs: UTCTime.milliseconds(Date()))
+        incidents.apply(checks, nowMs: time.wallMs)
     }
 
     /// Sets the tracker's objectives and seeds new checks from the files, in the background.
     private func trackSLOs(_ set: CheckSet, seed names: [String]) {
-        let now = UTCTime.milliseconds(Date())
-        slo.setPolicies(set.scripts.mapValues { SLOPolicy(settings: $0.settings) }, nowMs: now)
+        slo.setPolicies(set.scripts.mapValues { SLOPolicy(settings: $0.settings) }, nowMs: time.wallMs)
         guard !names.isEmpty else { return }
         let reader = RunReader(folder: writer.folder)
-        let (tracker, location, before) = (slo, configuration.location, startedMs)
+        let (tracker, location, before, time) = (slo, configuration.location, startedMs, time)
         Task.detached(priority: .utility) {
             for name in names {
-                tracker.seed(check: name, reader: reader, location: location, beforeMs: before,
-                             nowMs: UTCTime.milliseconds(Date()))
+                tracker.seed(check: name, reader: reader, location: location, beforeMs: before, nowMs: time.wallMs)
             }
         }
     }
@@ -99,7 +102,7 @@ package final class Prober: Sendable {
 
     /// Starts the schedule.
     package func start() {
-        let scheduler = Scheduler(engine: engine) { [self] script, lateness in
+        let scheduler = Scheduler(engine: engine, time: time) { [self] script, lateness in
             _ = await execute(script, lateness: lateness)
         }
         self.scheduler.withLock { $0 = scheduler }
@@ -139,7 +142,7 @@ package final class Prober: Sendable {
         metrics.setChecks(loaded.sorted.map(\.name))
         writer.prepare(Self.policies(loaded), location: configuration.location)
         trackSLOs(loaded, seed: changes.added)
-        incidents.apply(loaded, nowMs: UTCTime.milliseconds(Date()))
+        incidents.apply(loaded, nowMs: time.wallMs)
         scheduler.withLock { $0 }?.apply(loaded.sorted)
         var parts: [String] = []
         if !changes.added.isEmpty { parts.append("added \(changes.added.joined(separator: ", "))") }
@@ -153,7 +156,7 @@ package final class Prober: Sendable {
     /// The `/metrics` text.
     package func renderMetrics() -> String {
         metrics.render(skipped: scheduler.withLock { $0 }?.skipped ?? [:], dropped: writer.dropped,
-                       slo: slo.snapshot(nowMs: UTCTime.milliseconds(Date())))
+                       slo: slo.snapshot(nowMs: time.wallMs))
     }
 
     /// One run: made, recorded (secrets redacted), counted. A run cancelled at shutdown is not recorded.
@@ -165,7 +168,7 @@ package final class Prober: Sendable {
                                redactor: redactor)
         writer.append(record, policy: RecordWriter.Policy(settings: script.settings))
         metrics.record(record, lateness: lateness)
-        slo.add(check: record.check, timeMs: record.time, ok: record.ok, nowMs: UTCTime.milliseconds(Date()))
+        slo.add(check: record.check, timeMs: record.time, ok: record.ok, nowMs: time.wallMs)
         incidents.observe(record)
         counters.withLock {
             $0.recorded += 1

@@ -4,7 +4,9 @@ import SondeScript
 import SondeSupport
 
 /// Runs check scripts on the probe engine: one session (cold connections, one cookie jar) per run,
-/// entries in order, stopping at the first failing entry.
+/// entries in order, stopping at the first failing entry. A run's start time is read from `time`'s
+/// wall clock; its deadline, delays and retry waits stay on the real monotonic clock, because they
+/// bound real transfers (libcurl's time limits).
 package struct CheckRunner: Sendable {
     /// Limits applied to every run.
     package struct Limits: Sendable {
@@ -18,15 +20,18 @@ package struct CheckRunner: Sendable {
 
     package var engine: ProbeEngine
     package var limits: Limits
+    /// Where a run's start time (`RunResult.startedAt`) comes from.
+    package var time: any TimeSource
 
-    package init(engine: ProbeEngine = .shared, limits: Limits = Limits()) {
+    package init(engine: ProbeEngine = .shared, limits: Limits = Limits(), time: any TimeSource = SystemTimeSource()) {
         self.engine = engine
         self.limits = limits
+        self.time = time
     }
 
     /// Runs `script` once with the given variables (from `--var`, `--secret`, the environment).
     package func run(_ script: CheckScript, variables initial: Variables) async -> RunResult {
-        let startedAt = Date()
+        let startedAt = time.wallDate
         let clock = ContinuousClock()
         let start = clock.now
         let deadline = start + (limits.runTimeout ?? script.settings.timeout)

@@ -58,18 +58,18 @@ struct LiveIncidentTests {
             return set
         }
 
-        /// A prober wired like `sonde run --webhook`.
-        func prober(engine: ProbeEngine) throws -> (Prober, WebhookSender) {
-            let writer = try RecordWriter(folder: DataFolder(folder.path + "/data")) { _ in }
+        /// A prober wired like `sonde run --webhook`, everything on `time`.
+        func prober(engine: ProbeEngine, time: ManualTimeSource) throws -> (Prober, WebhookSender) {
+            let writer = try RecordWriter(folder: DataFolder(folder.path + "/data"), now: { time.wallMs }) { _ in }
             let box = Mutex<IncidentMonitor?>(nil)
             let sender = WebhookSender(targets: [try WebhookTarget(parsing: sink.baseURL + "/hook")],
-                                       policy: RetryPolicy(firstDelay: .milliseconds(20), maxAttempts: 3, attemptTimeout: .seconds(2)),
-                                       engine: engine) { event in
+                                       policy: RetryPolicy(firstDelay: .milliseconds(20), maxAttempts: 3, attemptTimeout: .seconds(30)),
+                                       engine: engine, time: time) { event in
                 if case .delivered(let target, let id, _) = event { box.withLock { $0 }?.delivered(id: id, target: target) }
             }
             let prober = Prober(configuration: Prober.Configuration(checksFolder: folder.path, location: "lab", variables: Variables()),
                                 checks: try checks(), writer: writer, log: EventLog(format: .text, console: CapturingConsole()),
-                                webhooks: sender)
+                                webhooks: sender, time: time)
             box.withLock { $0 = prober.incidents }
             return (prober, sender)
         }
@@ -84,31 +84,48 @@ struct LiveIncidentTests {
         }
     }
 
-    static func waitUntil(_ seconds: Double = 10, _ condition: () -> Bool) async throws {
-        let deadline = ContinuousClock.now + .seconds(seconds)
-        while !condition() {
-            try #require(ContinuousClock.now < deadline, "condition not met in \(seconds) s")
-            try await Task.sleep(for: .milliseconds(20))
-        }
+    /// Moves the clock to the next slot and waits until its run (real HTTP) is recorded and the
+    /// slot after it is armed. Returns the run's wall time.
+    @discardableResult
+    static func tick(_ prober: Prober, _ time: ManualTimeSource) async throws -> Int64 {
+        let before = prober.recorded.runs
+        try await time.waitForSleepers(1)
+        try #require(time.sleepers == 1, "only the scheduler's timer sleeps between runs")
+        time.advanceToNextDeadline()
+        let wall = time.wallMs
+        try #require(await pollUntil { prober.recorded.runs == before + 1 }, "the run was not recorded")
+        return wall
+    }
+
+    /// Stops the prober and waits (30 s at most) for the webhooks and the files.
+    static func stop(_ prober: Prober, _ sender: WebhookSender) async throws {
+        _ = await prober.stop(grace: .seconds(2))
+        try #require(await pollUntil { sender.pending == 0 }, "webhooks still pending")
+        _ = await sender.flush(timeout: .seconds(3))
+        await prober.writer.flush()
     }
 
     @Test("up, down for a moment, up: one incident, opened and resolved once each, and sonde incidents agrees")
     func oneOutage() async throws {
         let fixture = try Fixture()
         let engine = ProbeEngine()
-        let (prober, sender) = try fixture.prober(engine: engine)
+        let time = ManualTimeSource()
+        let (prober, sender) = try fixture.prober(engine: engine, time: time)
         prober.start()
-        try await Task.sleep(for: .milliseconds(600))
+        for _ in 0..<3 { try await Self.tick(prober, time) }
         fixture.setHealthy(false)
-        try await Self.waitUntil { fixture.events("opened").count == 1 }
-        try await Task.sleep(for: .milliseconds(400))
+        let firstFailure = try await Self.tick(prober, time)
+        let detection = try await Self.tick(prober, time)
+        #expect(await pollUntil { fixture.events("opened").count == 1 })
+        for _ in 0..<2 { try await Self.tick(prober, time) }
         fixture.setHealthy(true)
-        try await Self.waitUntil { fixture.events("resolved").count == 1 }
-        try await Task.sleep(for: .milliseconds(400))
-        _ = await prober.stop(grace: .seconds(2))
-        _ = await sender.flush(timeout: .seconds(3))
-        await prober.writer.flush()
+        let recovery = try await Self.tick(prober, time)
+        try await Self.tick(prober, time)
+        #expect(await pollUntil { fixture.events("resolved").count == 1 })
+        for _ in 0..<2 { try await Self.tick(prober, time) }
+        try await Self.stop(prober, sender)
 
+        #expect(prober.recorded.runs == 11 && prober.recorded.failed == 4)
         #expect(fixture.events("opened").count == 1 && fixture.events("resolved").count == 1)
         let opened = try #require(fixture.events("opened").first)
         #expect(opened.contains("\"text\":\"🔴 svc is DOWN since"))
@@ -116,17 +133,23 @@ struct LiveIncidentTests {
         let file = fixture.fileEvents()
         #expect(file.filter { $0.kind == .opened }.count == 1)
         #expect(file.filter { $0.kind == .resolved }.count == 1)
-        #expect(file.filter { $0.kind == .alertSent }.count >= 2)
+        #expect(file.filter { $0.kind == .alertSent }.count == 2)
+
+        // The incident's times are the runs' times on the manual clock: it started with the first
+        // failed run, was detected at the second and resolved as of the first of two good ones.
+        let live = try #require(file.first { $0.kind == .resolved })
+        #expect(live["started"] == .string(UTCTime.rfc3339(firstFailure)))
+        #expect(live["detected"] == .string(UTCTime.rfc3339(detection)))
+        #expect(live["resolved"] == .string(UTCTime.rfc3339(recovery)))
 
         // The offline replay finds the same incident with the same times.
         var settings = MonitorSettings()
         settings.downAfter = 2
         settings.upAfter = 2
         let found = IncidentFinder.find(readers: [RunReader(folder: DataFolder(fixture.folder.path + "/data"))],
-                                        settings: ["svc": settings], nowMs: UTCTime.milliseconds(Date()))
+                                        settings: ["svc": settings], nowMs: time.wallMs)
         #expect(found.incidents.count == 1)
         let incident = try #require(found.incidents.first)
-        let live = try #require(file.first { $0.kind == .resolved })
         #expect(live.incident == incident.id)
         #expect(live["started"] == .string(UTCTime.rfc3339(incident.startedMs)))
         #expect(live["detected"] == .string(UTCTime.rfc3339(incident.detectedMs)))
@@ -138,24 +161,25 @@ struct LiveIncidentTests {
     func restartMidIncident() async throws {
         let fixture = try Fixture()
         let engine = ProbeEngine()
+        let before = ManualTimeSource()
         do {
-            let (prober, sender) = try fixture.prober(engine: engine)
+            let (prober, sender) = try fixture.prober(engine: engine, time: before)
             prober.start()
-            try await Task.sleep(for: .milliseconds(400))
+            for _ in 0..<2 { try await Self.tick(prober, before) }
             fixture.setHealthy(false)
-            try await Self.waitUntil { fixture.events("opened").count == 1 }
-            _ = await prober.stop(grace: .seconds(2))
-            _ = await sender.flush(timeout: .seconds(3))
-            await prober.writer.flush()
+            for _ in 0..<2 { try await Self.tick(prober, before) }
+            #expect(await pollUntil { fixture.events("opened").count == 1 })
+            try await Self.stop(prober, sender)
         }
         fixture.setHealthy(true)
-        let (prober, sender) = try fixture.prober(engine: engine)
+        // Restarted a second later on the wall clock.
+        let after = ManualTimeSource(wallMs: before.wallMs + 1000)
+        let (prober, sender) = try fixture.prober(engine: engine, time: after)
         prober.start()
-        try await Self.waitUntil { fixture.events("resolved").count == 1 }
-        try await Task.sleep(for: .milliseconds(500))
-        _ = await prober.stop(grace: .seconds(2))
-        _ = await sender.flush(timeout: .seconds(3))
-        await prober.writer.flush()
+        for _ in 0..<2 { try await Self.tick(prober, after) }
+        #expect(await pollUntil { fixture.events("resolved").count == 1 })
+        for _ in 0..<2 { try await Self.tick(prober, after) }
+        try await Self.stop(prober, sender)
         #expect(fixture.events("opened").count == 1, "not announced again after the restart")
         #expect(fixture.events("resolved").count == 1)
         let file = fixture.fileEvents()

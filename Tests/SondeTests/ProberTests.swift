@@ -17,19 +17,20 @@ import Testing
 
 @Suite("Prober: runs recorded, secrets kept out, metrics valid")
 struct ProberTests {
-    /// A prober over `files` (name → source) writing into a temporary data folder.
+    /// A prober over `files` (name → source) writing into a temporary data folder, on `time`.
     static func prober(_ folder: TemporaryFolder, _ files: [String: String], secrets: [String: String] = [:],
-                       console: CapturingConsole = CapturingConsole()) throws -> Prober {
+                       console: CapturingConsole = CapturingConsole(),
+                       time: any TimeSource = ManualTimeSource()) throws -> Prober {
         for (name, source) in files { try folder.write("checks/\(name).hurl", source) }
         let (set, problems) = try CheckSet.load(folder.path + "/checks")
         #expect(problems.isEmpty)
         var variables = Variables()
         for (name, value) in secrets { variables.set(name, .string(value), secret: true) }
-        let writer = try RecordWriter(folder: DataFolder(folder.path + "/data")) { _ in }
+        let writer = try RecordWriter(folder: DataFolder(folder.path + "/data"), now: { time.wallMs }) { _ in }
         let configuration = Prober.Configuration(checksFolder: folder.path + "/checks", location: "test-loc",
                                                  variables: variables)
         return Prober(configuration: configuration, checks: set, writer: writer,
-                      log: EventLog(format: .text, console: console))
+                      log: EventLog(format: .text, console: console), time: time)
     }
 
     static func lines(_ folder: TemporaryFolder, check: String) throws -> [String] {
@@ -153,8 +154,9 @@ struct ProberTests {
         let service = try TestService()
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let prober = try Self.prober(folder, ["health": "GET \(service.baseURL)/json\nHTTP 200\n"])
-        let day = DataFolder(folder.path + "/data").runsFile(check: "health", at: UTCTime.milliseconds(Date()))
+        let time = ManualTimeSource()
+        let prober = try Self.prober(folder, ["health": "GET \(service.baseURL)/json\nHTTP 200\n"], time: time)
+        let day = DataFolder(folder.path + "/data").runsFile(check: "health", at: time.wallMs)
         try FileManager.default.createDirectory(atPath: folder.path + "/data/health", withIntermediateDirectories: true)
         try FileManager.default.createSymbolicLink(atPath: day, withDestinationPath: "/dev/full")
         let full = await prober.runOnce()
@@ -173,20 +175,18 @@ struct ProberTests {
     func sloSeededFromFiles() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let now = UTCTime.milliseconds(Date())
+        let time = ManualTimeSource()
+        let now = time.wallMs
         var data = DataBuilder()
         // The last 3 hours at one run a minute, the last 10 minutes failing, at this prober's location.
         data.every(60_000, from: now - 3 * UTCTime.msPerHour, to: now - 1000, check: "seeded", location: "test-loc") { t in
             t > now - 10 * 60_000
         }
         try data.write(to: folder.path + "/data", hoursBefore: now)
-        let prober = try Self.prober(folder, ["seeded": "GET http://127.0.0.1:9/\nHTTP 200\n"])
-        var figures = prober.slo.snapshot(nowMs: UTCTime.milliseconds(Date()))["seeded"]
-        let deadline = ContinuousClock.now + .seconds(10)
-        while figures?.burn[.h1] == nil, ContinuousClock.now < deadline {
-            try await Task.sleep(for: .milliseconds(20))
-            figures = prober.slo.snapshot(nowMs: UTCTime.milliseconds(Date()))["seeded"]
-        }
+        let prober = try Self.prober(folder, ["seeded": "GET http://127.0.0.1:9/\nHTTP 200\n"], time: time)
+        // Seeding reads the files in the background: poll for it (time itself stands still).
+        #expect(await pollUntil { prober.slo.snapshot(nowMs: time.wallMs)["seeded"]?.burn[.h1] != nil })
+        let figures = prober.slo.snapshot(nowMs: time.wallMs)["seeded"]
         // 1 h window: 60 or 61 minute buckets hold ~60 runs, 10 of them failed → burn ≈ 166.
         let hour = try #require(figures?.burn[.h1])
         #expect(hour > 150 && hour < 175, "burn 1h \(hour)")
