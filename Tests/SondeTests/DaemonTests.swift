@@ -71,6 +71,12 @@ struct DaemonTests {
         return (records, torn)
     }
 
+    /// Complete runs recorded so far, by check (the daemon may be writing: a torn last line is skipped).
+    static func runCounts(_ data: String) -> [String: Int] {
+        let records = (try? readAll(data))?.records ?? []
+        return Dictionary(grouping: records, by: \.check).mapValues(\.count)
+    }
+
     static func freePort() throws -> UInt16 {
         let probe = try HTTPServer(host: "127.0.0.1", port: 0) { _ in .text("") }
         let port = probe.port
@@ -87,22 +93,30 @@ struct DaemonTests {
         try folder.write("checks/text.hurl", "# @every 1s\nGET \(service.baseURL)/text\nHTTP 200\n")
         try folder.write("checks/down.hurl", "# @every 1s\n# @timeout 2s\nGET \(service.baseURL)/status?code=503\nHTTP 200\n")
 
+        // Each step waits for what it needs (runs in the files, lines in the log), never for a fixed
+        // time: a busy machine only makes it slower.
+        let data = folder.path + "/data"
+        let checks = ["down", "health", "text"]
         let began = Date()
         let first = try Daemon([], in: folder, tag: "first")
-        try await Task.sleep(for: .milliseconds(2600))
+        #expect(await pollUntil { let n = Self.runCounts(data); return checks.allSatisfy { n[$0, default: 0] >= 2 } },
+                "the first daemon did not run each check twice: \(Self.runCounts(data))")
         first.signal(SIGKILL)
         #expect(try await first.wait() == SIGKILL)
-        let afterKill = try Self.readAll(folder.path + "/data")
-        #expect(afterKill.records.count >= 6, "three 1 s checks over 2.6 s: \(afterKill.records.count) runs")
+        let afterKill = Self.runCounts(data)
+        #expect(checks.allSatisfy { afterKill[$0, default: 0] >= 2 }, "\(afterKill)")
 
         let port = try Self.freePort()
         let second = try Daemon(["--metrics", "127.0.0.1:\(port)", "--log-format", "json"], in: folder, tag: "second")
-        try await Task.sleep(for: .milliseconds(1500))
+        #expect(await pollUntil { let n = Self.runCounts(data); return checks.allSatisfy { n[$0, default: 0] > afterKill[$0, default: 0] } },
+                "the second daemon did not run each check: \(Self.runCounts(data))")
         // A file that stops parsing keeps its previous version; a new file starts.
         try folder.write("checks/text.hurl", "# @every 1s\nGET \(service.baseURL)/text\nHTTP 200 junk\n")
         try folder.write("checks/added.hurl", "# @every 1s\nGET \(service.baseURL)/json\nHTTP 200\n")
         second.signal(SIGHUP)
-        try await Task.sleep(for: .milliseconds(1800))
+        #expect(await pollUntil { second.stderr.contains("keeping the previous version of 'text'") }, "no reload line")
+        #expect(await pollUntil { let n = Self.runCounts(data); return n["added", default: 0] >= 1 && checks.allSatisfy { n[$0, default: 0] >= 4 } },
+                "too few runs after the reload: \(Self.runCounts(data))")
 
         let metrics = try await offPool { try RawHTTPClient(port: port).request("GET", "/metrics") }
         #expect(metrics.status == 200)
@@ -131,9 +145,9 @@ struct DaemonTests {
         #expect(all.torn <= 3, "at most one torn final line per file")
         let byCheck = Dictionary(grouping: all.records, by: \.check)
         #expect(Set(byCheck.keys) == ["added", "down", "health", "text"])
-        // Roughly one run a second over ~5.9 s of running (longer on a loaded machine); never more
-        // than the slots of the time the two daemons ran allow (one more at each start).
-        for check in ["down", "health", "text"] {
+        // At least the runs waited for above; never more than the slots of the time the two daemons
+        // ran allow (one more at each start).
+        for check in checks {
             let count = byCheck[check]?.count ?? 0
             #expect(count >= 4 && count <= Int(ran) + 2, "\(check): \(count) runs in \(ran) s")
         }
@@ -143,12 +157,18 @@ struct DaemonTests {
         #expect(downKinds == ["status"])
         let healthFailures = (byCheck["health"] ?? []).filter { !$0.ok }.count
         #expect(healthFailures == 0)
-        // Runs of one check never overlap and keep their one-second rhythm.
+        // Runs of one check keep their one-second rhythm: their slots (start time less lateness; a
+        // run started late on a busy machine still belongs to its slot) are a second apart or more.
+        // Across the restart the phase is the same (stable offset), so no pair is closer.
         for (check, records) in byCheck {
-            let times = records.map(\.time).sorted()
-            for (a, b) in zip(times, times.dropFirst()) where b - a < 900 {
-                // Across the restart the phase is the same (stable offset), so no pair is closer.
-                Issue.record("\(check): runs \(b - a) ms apart")
+            let slots = records.map { Double($0.time) - $0.lateMs }.sorted()
+            for (a, b) in zip(slots, slots.dropFirst()) where b - a < 900 {
+                Issue.record("\(check): slots \(b - a) ms apart")
+            }
+            // And never overlap: each run starts after the previous one ended.
+            let runs = records.sorted { $0.time < $1.time }
+            for (a, b) in zip(runs, runs.dropFirst()) where Double(b.time) < Double(a.time) + a.durationMs - 1 {
+                Issue.record("\(check): a run at \(b.time) started before the one at \(a.time) ended")
             }
         }
     }
