@@ -134,7 +134,7 @@ package final class ManualTimeSource: TimeSource {
 
     /// Returns once at least `count` tasks are asleep on this source. Throws when that has not
     /// happened within `timeout` of real time: a guard against a test that would otherwise hang.
-    package func waitForSleepers(_ count: Int, timeout: Duration = .seconds(30)) async throws(ManualTimeSourceError) {
+    package func waitForSleepers(_ count: Int, timeout: Duration = .seconds(60)) async throws(ManualTimeSourceError) {
         let reached = await withTaskGroup(of: Bool.self) { group in
             group.addTask { await self.untilSleepers(count) }
             group.addTask {

@@ -97,7 +97,7 @@ struct LiveIncidentTests {
         return wall
     }
 
-    /// Stops the prober and waits (30 s at most) for the webhooks and the files.
+    /// Stops the prober and waits (60 s at most) for the webhooks and the files.
     static func stop(_ prober: Prober, _ sender: WebhookSender) async throws {
         _ = await prober.stop(grace: .seconds(2))
         try #require(await pollUntil { sender.pending == 0 }, "webhooks still pending")

@@ -18,9 +18,10 @@ import Testing
 /// One engine (one libcurl thread) for the whole suite rather than one per sender.
 private let webhookEngine = ProbeEngine()
 
-/// Small delays so that the suite stays fast: 20 ms, 40 ms, 80 ms, … per retry.
+/// Small delays: 20 ms, 40 ms, 80 ms, … per retry (on the manual clock where a test passes one).
+/// The per-attempt limit is real time and generous: a loaded machine may answer slowly.
 private func fastPolicy(attempts: Int = 4, first: Duration = .milliseconds(20),
-                        timeout: Duration = .seconds(5)) -> RetryPolicy {
+                        timeout: Duration = .seconds(30)) -> RetryPolicy {
     RetryPolicy(firstDelay: first, factor: 2, maxDelay: .seconds(2), maxAttempts: attempts, attemptTimeout: timeout)
 }
 
@@ -78,7 +79,7 @@ private final class Recorder: Sendable {
 
     /// Polls (without blocking the pool) until `done` holds or `timeout` passes; returns `done`.
     @discardableResult
-    func wait(timeout: Duration = .seconds(30), until done: ([WebhookSender.Event]) -> Bool) async -> Bool {
+    func wait(timeout: Duration = .seconds(60), until done: ([WebhookSender.Event]) -> Bool) async -> Bool {
         await pollUntil(timeout: timeout) { done(events) }
     }
 
@@ -127,10 +128,10 @@ private final class DeadPort: Sendable {
     enum DeadPortError: Error { case cannotBind }
 }
 
-/// Until `done` holds (30 s of real time at most): whenever a task sleeps on `time` (a backoff
+/// Until `done` holds (60 s of real time at most): whenever a task sleeps on `time` (a backoff
 /// wait), moves the clock to its deadline; meanwhile polls, as the requests are real I/O.
 private func drive(_ time: ManualTimeSource, until done: () -> Bool) async -> Bool {
-    let deadline = ContinuousClock.now + .seconds(30)
+    let deadline = ContinuousClock.now + .seconds(60)
     while !done() {
         if ContinuousClock.now > deadline { return false }
         if time.advanceToNextDeadline() == nil { try? await Task.sleep(for: .milliseconds(2)) }
@@ -287,14 +288,17 @@ struct WebhookTests {
     @Test("a slow target is cut at the per-attempt timeout, counted as a timeout and retried")
     func slowTarget() async throws {
         // The attempt's limit is libcurl's, in real time; the backoff after it is on the manual clock.
+        // The first answer is held until the test lets it go, long after the limit.
+        let held = DispatchSemaphore(value: 0)
         let sink = try Sink { _, index in
-            if index == 0 { Thread.sleep(forTimeInterval: 1.5) }
+            if index == 0 { _ = held.wait(timeout: .now() + 30) }
             return .text("ok")
         }
+        defer { held.signal() }
         let time = ManualTimeSource()
         let recorder = Recorder(time: time)
         let target = try WebhookTarget(parsing: sink.url)
-        let sender = WebhookSender(targets: [target], policy: fastPolicy(timeout: .milliseconds(150)),
+        let sender = WebhookSender(targets: [target], policy: fastPolicy(timeout: .seconds(2)),
                                    engine: webhookEngine, time: time, report: recorder.report)
         sender.send(Array("{}".utf8), id: "slow")
         #expect(await drive(time) { recorder.finished("slow") })
@@ -304,9 +308,10 @@ struct WebhookTests {
             Issue.record("expected a retry then a delivery, got \(events)")
             return
         }
-        // Cut by the engine at 150 ms, not after the handler's 1.5 s.
-        #expect(reason.hasPrefix("timeout (max-time 150 ms): Operation timed out after "))
+        // Cut by the engine at 2 s, while the handler still held the answer.
+        #expect(reason.hasPrefix("timeout (max-time 2000 ms): Operation timed out after "))
         #expect(events[1] == .delivered(target: target.masked, id: "slow", attempts: 2))
+        #expect(sink.requests.count == 2)
     }
 
     @Test("a 400 is given up after one attempt, with the answer quoted")
@@ -436,10 +441,12 @@ struct WebhookTests {
 
     @Test("flush returns 0 once everything is delivered, and the number pending when time runs out")
     func flush() async throws {
+        // On a manual clock that never moves the limit cannot pass: flush returns because all five
+        // were delivered (one attempt each, so a failure gives up instead of waiting on the clock).
         let sink = try Sink()
         let recorder = Recorder()
-        let good = WebhookSender(targets: [try WebhookTarget(parsing: sink.url)], policy: fastPolicy(),
-                                 engine: webhookEngine, report: recorder.report)
+        let good = WebhookSender(targets: [try WebhookTarget(parsing: sink.url)], policy: fastPolicy(attempts: 1),
+                                 engine: webhookEngine, time: ManualTimeSource(), report: recorder.report)
         for n in 0..<5 { good.send(Array("{}".utf8), id: "e\(n)") }
         #expect(await good.flush(timeout: .seconds(10)) == 0)
         #expect(sink.requests.count == 5)

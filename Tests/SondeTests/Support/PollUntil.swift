@@ -4,7 +4,7 @@ import Foundation
 /// passes first. For waiting on real I/O (a server, a child process, a task starting): the
 /// deadline is generous because the machine may be busy, so assert on what happened (counts,
 /// order), never on how long it took. Time a test controls goes through `ManualTimeSource`.
-func pollUntil(timeout: Duration = .seconds(30), _ condition: () -> Bool) async -> Bool {
+func pollUntil(timeout: Duration = .seconds(60), _ condition: () -> Bool) async -> Bool {
     let deadline = ContinuousClock.now + timeout
     while !condition() {
         if ContinuousClock.now > deadline { return false }
