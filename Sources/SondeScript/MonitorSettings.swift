@@ -13,6 +13,10 @@ package struct MonitorSettings: Sendable, Equatable {
     package var downAfter: Int = 3
     /// Consecutive good runs that resolve it.
     package var upAfter: Int = 2
+    /// How many locations must report the check down for the fleet to count it down
+    /// (`# @quorum 2`, `# @quorum all`); nil when the file does not say, and the command's
+    /// `--quorum` applies.
+    package var quorum: Quorum? = nil
     package var tags: [String] = []
 
     package init() {}
@@ -37,5 +41,25 @@ package struct LatencyObjective: Sendable, Equatable {
     package init(threshold: Duration, target: Double) {
         self.threshold = threshold
         self.target = target
+    }
+}
+
+/// `# @quorum N` or `# @quorum all`: how many of the locations that report a check must see it down
+/// for the fleet to count it down.
+package enum Quorum: Sendable, Equatable, CustomStringConvertible {
+    /// Every location that reports the check.
+    case all
+    /// At least this many locations (1 or more).
+    case atLeast(Int)
+
+    /// The most locations a quorum may name.
+    package static let maximum = 1000
+
+    /// `all` or the number, as written in a directive.
+    package var description: String {
+        switch self {
+        case .all: return "all"
+        case .atLeast(let n): return String(n)
+        }
     }
 }

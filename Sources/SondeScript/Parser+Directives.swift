@@ -12,7 +12,7 @@ extension Parser {
         var valueColumn: Int
     }
 
-    static let directiveKeys = ["every", "timeout", "slo", "latency", "down-after", "up-after", "tags"]
+    static let directiveKeys = ["every", "timeout", "slo", "latency", "down-after", "up-after", "quorum", "tags"]
 
     /// A `# @key value` line, or nil for an ordinary comment. `#@` without a key is a comment.
     func directiveLine(_ index: Int) throws(ParseError) -> Directive? {
@@ -75,6 +75,15 @@ extension Parser {
                 throw fail("expected a number of runs from 1 to 1000 after @\(d.key)")
             }
             if d.key == "down-after" { settings.downAfter = n } else { settings.upAfter = n }
+        case "quorum":
+            if words == ["all"] {
+                settings.quorum = .all
+            } else {
+                guard words.count == 1, let n = Int(words[0]), n >= 1, n <= Quorum.maximum else {
+                    throw fail("expected a number of locations from 1 to \(Quorum.maximum), or all, after @quorum")
+                }
+                settings.quorum = .atLeast(n)
+            }
         case "tags":
             let tags = d.value.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
             guard !tags.isEmpty, tags.allSatisfy({ !$0.isEmpty }) else {
