@@ -14,7 +14,7 @@ package enum CommandTable {
         name: "sonde",
         summary: "synthetic monitoring: scripted HTTP checks, run files, SLO reports and incidents",
         commands: [CheckSpec.spec, ValidateSpec.spec, RunSpec.spec, StatusSpec.spec, ReportSpec.spec,
-                   IncidentsSpec.spec, DemoSpec.spec, help, version],
+                   IncidentsSpec.spec, RulesSpec.spec, DemoSpec.spec, help, version],
         globalOptions: [OptionSpec("version", .flag, help: "print the version")],
         exitCodes: [
             ExitCodeNote(ExitCode.ok, "success"), ExitCodeNote(ExitCode.usage, "usage error"),
@@ -47,6 +47,7 @@ package enum CommandTable {
         case StatusSpec.spec.name: return .status(StatusSpec.command(parsed))
         case ReportSpec.spec.name: return .report(ReportSpec.command(parsed))
         case IncidentsSpec.spec.name: return .incidents(IncidentsSpec.command(parsed))
+        case RulesSpec.spec.name: return .rules(RulesSpec.command(parsed))
         case DemoSpec.spec.name: return .demo(DemoSpec.command(parsed))
         case version.name: return .version
         default: return .help(helpText.global())  // not reached: every command of the table is above

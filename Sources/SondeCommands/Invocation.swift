@@ -18,6 +18,8 @@ package enum Invocation: Sendable {
     case report(ReportCommand)
     /// `sonde incidents`.
     case incidents(IncidentsCommand)
+    /// `sonde rules`.
+    case rules(RulesCommand)
     /// `sonde demo`.
     case demo(DemoCommand)
 }
