@@ -12,6 +12,13 @@ import SondeSupport
 /// last line was torn (crash, full disk) gets a newline before the next line. When a write fails
 /// the record is dropped and counted, probing goes on, and writing resumes when the disk accepts it.
 ///
+/// Descriptors are bounded: day files stay open in a least-recently-used cache of `openFilesCapacity`
+/// (a quarter of the soft open-files limit, at most 1,024), so 100,000 checks need no more than
+/// that. When an open fails because the process is out of descriptors (`EMFILE`, `ENFILE`), idle
+/// day files are closed and the open retried; if it still fails, the line is held in memory
+/// (`heldLimitBytes` at most) and written, in order, once a descriptor can be had. Only a line that
+/// finds that memory full, or is still held when the writer finishes, is dropped.
+///
 /// Hour lines are written once an hour has closed (its end plus the check's grace); the open hour
 /// lives in memory and is rebuilt from raw runs by `prepare` after a restart.
 package final class RecordWriter: @unchecked Sendable {
@@ -48,31 +55,116 @@ package final class RecordWriter: @unchecked Sendable {
 
     /// Something the writer wants the operator to know (one log line each).
     package enum Event: Sendable, Equatable {
+        /// A write failed (`reason`); `dropped` records are lost so far.
         case writeFailed(path: String, reason: String, dropped: Int)
+        /// A file could not be opened for want of descriptors even after closing idle day files
+        /// (`reason`: too many open files); `held` records wait in memory, `dropped` are lost so far.
+        case descriptorsExhausted(path: String, reason: String, limit: Int, held: Int, dropped: Int)
+        /// Writing works again after `dropped` records were lost.
         case resumed(dropped: Int)
+        /// Hour lines rebuilt from raw runs at `prepare`.
         case rebuiltHours(check: String, hours: Int)
+        /// A file deleted by retention.
         case deleted(path: String)
     }
+
+    /// The writer's counters since start.
+    package struct Counts: Sendable, Equatable {
+        /// Records that could not be written, for any reason.
+        package var dropped = 0
+        /// Of those, the records dropped for want of a descriptor.
+        package var droppedForDescriptors = 0
+        /// Opens refused because the process (`EMFILE`) or the system (`ENFILE`) was out of descriptors.
+        package var descriptorShortages = 0
+        /// Records held in memory, waiting for a descriptor.
+        package var held = 0
+
+        /// No counts.
+        package init() {}
+    }
+
+    /// How the writer opens a file for appending: a descriptor, or minus `errno`. Tests replace
+    /// it to make a process that is out of descriptors.
+    package typealias Opener = @Sendable (String) -> Int32
+
+    /// `open(2)` read-write, appending, creating: the torn-tail check reads the last byte (a
+    /// `pread` on a write-only descriptor fails).
+    package static let systemOpener: Opener = { path in
+        let fd = Glibc.open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        return fd >= 0 ? fd : -errno
+    }
+
+    /// The most bytes of lines held in memory while no descriptor can be had.
+    package static let heldLimitBytes = 8 << 20
 
     private enum Command {
         case record(RunRecord, Policy)
         case prepare([String: Policy], location: String)
-        case flush(CheckedContinuation<Void, Never>)
+        case flush(CheckedContinuation<Void, Never>, final: Bool)
         case event([UInt8])
+    }
+
+    /// Where a line goes.
+    private enum Target {
+        case run(check: String, day: Int64, path: String)
+        case event(path: String)
+
+        var path: String {
+            switch self {
+            case .run(_, _, let path), .event(let path): return path
+            }
+        }
+
+        /// Lines of one key are written in the order they came.
+        var key: String {
+            switch self {
+            case .run(let check, _, _): return check
+            case .event: return "/incidents"
+            }
+        }
+    }
+
+    /// What became of a line.
+    private enum Outcome {
+        case written
+        case dropped
+        /// No descriptor could be had: `reason` is the system's.
+        case noDescriptor(String)
+    }
+
+    /// A line waiting for a descriptor.
+    private struct Held {
+        var line: [UInt8]
+        var target: Target
+    }
+
+    /// An `errno` value as an error.
+    private struct SystemError: Error {
+        var code: Int32
     }
 
     package let folder: DataFolder
     package let retention: Retention
+    /// The most day files kept open at once.
+    package let openFilesCapacity: Int
+    /// The soft open-files limit when the writer started.
+    package let openFilesLimit: Int
     private let report: @Sendable (Event) -> Void
     private let now: @Sendable () -> Int64
+    private let opener: Opener
 
     // Guarded by `condition`.
     private let condition = NSCondition()
     private var queue: [Command] = []
-    private var droppedTotal = 0
+    private var totals = Counts()
 
     // Writer-thread state.
-    private var runFiles: [String: (day: Int64, fd: Int32)] = [:]
+    private var files: DayFileCache
+    private var held: [Held] = []
+    private var heldStart = 0
+    private var heldBytes = 0
+    private var heldByKey: [String: Int] = [:]
+    private var lastHeldRetry: Int64?
     private var open: [String: [Int64: HourRollup]] = [:]
     private var policies: [String: Policy] = [:]
     private var lastWrittenHour: [String: Int64] = [:]
@@ -84,13 +176,21 @@ package final class RecordWriter: @unchecked Sendable {
     private var location = ""
 
     /// Checks that the folder can be written (creating it), then starts the writer thread.
-    package init(folder: DataFolder, retention: Retention = Retention(),
+    /// `openFiles` caps the day files kept open (by default a quarter of the soft open-files
+    /// limit, at most 1,024); `opener` opens a file for appending (tests replace it).
+    package init(folder: DataFolder, retention: Retention = Retention(), openFiles: Int? = nil,
                 now: @escaping @Sendable () -> Int64 = { UTCTime.milliseconds(Date()) },
+                opener: @escaping Opener = RecordWriter.systemOpener,
                 report: @escaping @Sendable (Event) -> Void) throws(StoreError) {
         self.folder = folder
         self.retention = retention
         self.report = report
         self.now = now
+        self.opener = opener
+        let limit = ResourceLimits.openFiles().soft
+        openFilesLimit = limit
+        openFilesCapacity = max(1, openFiles ?? DayFileCache.capacity(forSoftLimit: limit))
+        files = DayFileCache(capacity: openFilesCapacity)
         try Self.checkWritable(folder.root)
         let thread = Thread { [self] in loop() }
         thread.name = "sonde-writer"
@@ -98,10 +198,13 @@ package final class RecordWriter: @unchecked Sendable {
     }
 
     /// Records dropped because a write failed, since start.
-    package var dropped: Int {
+    package var dropped: Int { counts.dropped }
+
+    /// The counters since start.
+    package var counts: Counts {
         condition.lock()
         defer { condition.unlock() }
-        return droppedTotal
+        return totals
     }
 
     /// Queues a run line (and its share of the hour rollup).
@@ -120,9 +223,16 @@ package final class RecordWriter: @unchecked Sendable {
         send(.event(line))
     }
 
-    /// Returns when every queued record has been written (or dropped).
+    /// Returns when every queued record has been written, dropped, or held for want of a
+    /// descriptor (held records are retried first).
     package func flush() async {
-        await withCheckedContinuation { continuation in send(.flush(continuation)) }
+        await withCheckedContinuation { continuation in send(.flush(continuation, final: false)) }
+    }
+
+    /// The last flush before the process ends: held records get a last try, and those that still
+    /// cannot be written are counted as dropped.
+    package func finish() async {
+        await withCheckedContinuation { continuation in send(.flush(continuation, final: true)) }
     }
 
     private func send(_ command: Command) {
@@ -147,12 +257,16 @@ package final class RecordWriter: @unchecked Sendable {
             swap(&batch, &queue)
             condition.unlock()
 
+            // Held lines go first, a few times a second, so that each key's lines stay in order.
+            if heldStart < held.count, lastHeldRetry.map({ now() - $0 >= 200 }) ?? true { retryHeld() }
             for command in batch {
                 switch command {
                 case .record(let record, let policy): write(record, policy: policy)
                 case .prepare(let checks, let location): rebuild(checks, location: location)
                 case .event(let line): writeEvent(line)
-                case .flush(let continuation):
+                case .flush(let continuation, let final):
+                    retryHeld()
+                    if final { dropHeld() }
                     closeHours(force: false)
                     continuation.resume()
                 }
@@ -178,28 +292,133 @@ package final class RecordWriter: @unchecked Sendable {
             open[record.check, default: [:]][hour, default: HourRollup(
                 hour: hour, check: record.check, location: record.location, fastMs: policy.fastMs)].add(record)
         }
-        let day = UTCTime.dayStart(record.time)
-        let path = folder.runsFile(check: record.check, at: record.time)
-        let fd: Int32
-        if let current = runFiles[record.check], current.day == day, Self.names(path, current.fd) {
-            fd = current.fd
-        } else {
-            if let current = runFiles.removeValue(forKey: record.check) { close(current.fd) }
-            guard let opened = openForAppend(path, check: record.check) else {
-                dropped(path: path, reason: errnoReason(errno))
-                return
-            }
-            fd = opened
-            runFiles[record.check] = (day, fd)
+        let target = Target.run(check: record.check, day: UTCTime.dayStart(record.time),
+                                path: folder.runsFile(check: record.check, at: record.time))
+        deliver(RunLine.encode(record), to: target)
+    }
+
+    /// Writes a line, or holds it when no descriptor can be had or older lines of its key are held.
+    private func deliver(_ line: [UInt8], to target: Target) {
+        if heldByKey[target.key] != nil {
+            hold(line, target, reason: nil)
+        } else if case .noDescriptor(let reason) = put(line, target) {
+            hold(line, target, reason: reason)
         }
-        let line = RunLine.encode(record)
-        if let reason = writeLine(fd, line) {
-            // Reopen next time: the reopen repairs a torn tail.
-            close(fd)
-            runFiles[record.check] = nil
-            dropped(path: path, reason: reason)
-        } else {
+    }
+
+    /// One attempt at one line. A failure other than a shortage of descriptors drops the line
+    /// (counted and reported); a shortage leaves it to the caller.
+    private func put(_ line: [UInt8], _ target: Target) -> Outcome {
+        switch target {
+        case .run(let check, let day, let path):
+            let fd: Int32
+            if let file = files.use(check), file.day == day, Self.names(path, file.fd) {
+                fd = file.fd
+            } else {
+                files.remove(check)
+                // Room first: the cache never holds more than its capacity, not even for a moment.
+                if files.count >= files.capacity { files.closeLeastRecent(1) }
+                switch openFile(path, check: check) {
+                case .success(let opened):
+                    fd = opened
+                    files.insert(check, DayFileCache.File(day: day, fd: fd))
+                case .failure(let error) where Self.isShortage(error.code):
+                    return .noDescriptor(errnoReason(error.code))
+                case .failure(let error):
+                    dropped(path: path, reason: errnoReason(error.code))
+                    return .dropped
+                }
+            }
+            if let reason = writeLine(fd, line) {
+                // Reopen next time: the reopen repairs a torn tail.
+                files.remove(check)
+                dropped(path: path, reason: reason)
+                return .dropped
+            }
             succeeded()
+            return .written
+        case .event(let path):
+            let fd: Int32
+            switch openFile(path, check: nil) {
+            case .success(let opened): fd = opened
+            case .failure(let error) where Self.isShortage(error.code):
+                return .noDescriptor(errnoReason(error.code))
+            case .failure(let error):
+                dropped(path: path, reason: errnoReason(error.code))
+                return .dropped
+            }
+            defer { close(fd) }
+            if let reason = writeLine(fd, line) {
+                dropped(path: path, reason: reason)
+                return .dropped
+            }
+            succeeded()
+            return .written
+        }
+    }
+
+    // MARK: Held lines
+
+    /// Keeps a line until a descriptor can be had; drops it when the memory for held lines is full.
+    /// `reason` is set when this line's own open was refused (then the shortage is reported).
+    private func hold(_ line: [UInt8], _ target: Target, reason: String?) {
+        guard heldBytes + line.count <= Self.heldLimitBytes else {
+            dropped(path: target.path, reason: (reason ?? errnoReason(EMFILE))
+                    + " and the memory for held records (\(Self.heldLimitBytes >> 20) MiB) is full", descriptors: true)
+            return
+        }
+        held.append(Held(line: line, target: target))
+        heldBytes += line.count
+        heldByKey[target.key, default: 0] += 1
+        condition.lock()
+        totals.held += 1
+        condition.unlock()
+        if let reason { reportShortage(path: target.path, reason: reason) }
+    }
+
+    /// Writes held lines in the order they came, until one still finds no descriptor.
+    private func retryHeld() {
+        lastHeldRetry = now()
+        while heldStart < held.count {
+            let item = held[heldStart]
+            if case .noDescriptor(let reason) = put(item.line, item.target) {
+                reportShortage(path: item.target.path, reason: reason)
+                break
+            }
+            release(heldStart)
+            heldStart += 1
+        }
+        compactHeld()
+    }
+
+    /// Counts every line still held as dropped (the process is about to end).
+    private func dropHeld() {
+        while heldStart < held.count {
+            let item = held[heldStart]
+            release(heldStart)
+            heldStart += 1
+            dropped(path: item.target.path, reason: "still no descriptor at exit (too many open files)", descriptors: true)
+        }
+        compactHeld()
+    }
+
+    private func release(_ at: Int) {
+        let item = held[at]
+        heldBytes -= item.line.count
+        let left = (heldByKey[item.target.key] ?? 1) - 1
+        heldByKey[item.target.key] = left > 0 ? left : nil
+        condition.lock()
+        totals.held -= 1
+        condition.unlock()
+    }
+
+    private func compactHeld() {
+        if heldStart == held.count {
+            held.removeAll()
+            heldStart = 0
+        } else if heldStart >= 1024, heldStart * 2 >= held.count {
+            held.removeFirst(heldStart)
+            heldStart = 0
         }
     }
 
@@ -212,15 +431,10 @@ package final class RecordWriter: @unchecked Sendable {
         return open.st_dev == named.st_dev && open.st_ino == named.st_ino
     }
 
-    /// Appends to `incidents.jsonl`; a failure is reported like a dropped record.
+    /// Appends to `incidents.jsonl`; a failure is reported like a dropped record, a shortage of
+    /// descriptors holds the line like a run line.
     private func writeEvent(_ line: [UInt8]) {
-        let path = folder.incidentsFile
-        guard let fd = openForAppend(path, check: nil) else {
-            dropped(path: path, reason: errnoReason(errno))
-            return
-        }
-        if let reason = writeLine(fd, line) { dropped(path: path, reason: reason) } else { succeeded() }
-        close(fd)
+        deliver(line, to: .event(path: folder.incidentsFile))
     }
 
     // MARK: Hours
@@ -240,9 +454,16 @@ package final class RecordWriter: @unchecked Sendable {
         var stillPending: [HourRollup] = []
         for rollup in pendingHours.sorted(by: { $0.hour < $1.hour }) {
             let path = folder.hoursFile(check: rollup.check, at: rollup.hour)
-            guard let fd = openForAppend(path, check: rollup.check) else {
+            let fd: Int32
+            switch openFile(path, check: rollup.check) {
+            case .success(let opened): fd = opened
+            case .failure(let error):
                 stillPending.append(rollup)
-                reportFailure(path: path, reason: errnoReason(errno))
+                if Self.isShortage(error.code) {
+                    reportShortage(path: path, reason: errnoReason(error.code))
+                } else {
+                    reportFailure(path: path, reason: errnoReason(error.code))
+                }
                 continue
             }
             if let reason = writeLine(fd, HourLine.encode(rollup)) {
@@ -256,6 +477,9 @@ package final class RecordWriter: @unchecked Sendable {
 
     private func rebuild(_ checks: [String: Policy], location: String) {
         self.location = location
+        // The readers below open files and folders: idle day files make room for them (they are
+        // reopened by the next line).
+        files.closeAll()
         let current = now()
         let currentHour = UTCTime.hourStart(current)
         let reader = RunReader(folder: folder)
@@ -316,15 +540,32 @@ package final class RecordWriter: @unchecked Sendable {
 
     // MARK: Files
 
+    /// True for the `errno` values of a process (`EMFILE`) or system (`ENFILE`) out of descriptors.
+    private static func isShortage(_ code: Int32) -> Bool { code == EMFILE || code == ENFILE }
+
+    /// Opens `path` for appending; when the process is out of descriptors, closes the least
+    /// recently used day files (a quarter at a time) and tries again until none is left open.
+    private func openFile(_ path: String, check: String?) -> Result<Int32, SystemError> {
+        var result = openForAppend(path, check: check)
+        guard case .failure(let first) = result, Self.isShortage(first.code) else { return result }
+        condition.lock()
+        totals.descriptorShortages += 1
+        condition.unlock()
+        while case .failure(let error) = result, Self.isShortage(error.code), !files.isEmpty {
+            files.closeLeastRecent(max(1, files.count / 4))
+            result = openForAppend(path, check: check)
+        }
+        return result
+    }
+
     /// Opens `path` for appending (creating the check's folder), and ends a torn last line.
-    private func openForAppend(_ path: String, check: String?) -> Int32? {
+    private func openForAppend(_ path: String, check: String?) -> Result<Int32, SystemError> {
         if let check {
             let directory = folder.directory(of: check)
-            if mkdir(directory, 0o755) != 0, errno != EEXIST { return nil }
+            if mkdir(directory, 0o755) != 0, errno != EEXIST { return .failure(SystemError(code: errno)) }
         }
-        // Read-write: the torn-tail check reads the last byte (pread on a write-only descriptor fails).
-        let fd = Glibc.open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
-        guard fd >= 0 else { return nil }
+        let fd = opener(path)
+        guard fd >= 0 else { return .failure(SystemError(code: -fd)) }
         var info = stat()
         if fstat(fd, &info) == 0, info.st_size > 0 {
             var last: UInt8 = 0
@@ -333,12 +574,11 @@ package final class RecordWriter: @unchecked Sendable {
                 if Glibc.write(fd, &newline, 1) != 1 {
                     let saved = errno
                     close(fd)
-                    errno = saved
-                    return nil
+                    return .failure(SystemError(code: saved))
                 }
             }
         }
-        return fd
+        return .success(fd)
     }
 
     /// One `write(2)` of the whole line; returns the failure reason, or nil.
@@ -352,9 +592,10 @@ package final class RecordWriter: @unchecked Sendable {
         }
     }
 
-    private func dropped(path: String, reason: String) {
+    private func dropped(path: String, reason: String, descriptors: Bool = false) {
         condition.lock()
-        droppedTotal += 1
+        totals.dropped += 1
+        if descriptors { totals.droppedForDescriptors += 1 }
         condition.unlock()
         droppedSinceReport += 1
         reportFailure(path: path, reason: reason)
@@ -367,6 +608,17 @@ package final class RecordWriter: @unchecked Sendable {
         if let last = lastFailureReport, current - last < 60_000 { return }
         lastFailureReport = current
         report(.writeFailed(path: path, reason: reason, dropped: dropped))
+    }
+
+    /// Reports a shortage of descriptors at most once a minute (shared with write failures).
+    private func reportShortage(path: String, reason: String) {
+        failing = true
+        let current = now()
+        if let last = lastFailureReport, current - last < 60_000 { return }
+        lastFailureReport = current
+        let figures = counts
+        report(.descriptorsExhausted(path: path, reason: reason, limit: openFilesLimit, held: figures.held,
+                                     dropped: figures.dropped))
     }
 
     private func succeeded() {
