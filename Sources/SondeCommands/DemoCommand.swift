@@ -43,6 +43,14 @@ package struct DemoCommand: Sendable {
     package init() {}
 
     package func run(console: Console) async -> Int32 {
+        let cap: Int?
+        do {
+            cap = try ResourceLimits.cap(from: ProcessInfo.processInfo.environment)
+        } catch {
+            console.err("error: \(error)\n")
+            return ExitCode.usage
+        }
+        let openFiles = ResourceLimits.raiseOpenFiles(cap: cap)
         let shop: DemoShop
         let server: HTTPServer
         let leaky = !once && (!serve || faults)
@@ -68,11 +76,12 @@ package struct DemoCommand: Sendable {
             command.verbose = verbose
             return await command.run(console: console)
         }
-        return await outage(shop: shop, variables: variables, console: console)
+        return await outage(shop: shop, variables: variables, openFiles: openFiles, cap: cap, console: console)
     }
 
     /// Probes the leaky shop for `seconds`, then writes the report and the incident write-ups.
-    private func outage(shop: DemoShop, variables: VariableSources, console: Console) async -> Int32 {
+    private func outage(shop: DemoShop, variables: VariableSources, openFiles: ResourceLimits.OpenFiles, cap: Int?,
+                        console: Console) async -> Int32 {
         let log = EventLog(format: .text, console: console)
         let resolved: Variables
         do { resolved = try variables.resolve() } catch {
@@ -105,6 +114,7 @@ package struct DemoCommand: Sendable {
             console.err("error: \(error)\n")
             return ExitCode.runtime
         }
+        RunCommand.noteOpenFiles(openFiles, cap: cap, checks: set.scripts.count, writer: writer, log: log)
 
         // A webhook sink on loopback shows the alerts a real receiver would get.
         let received = Mutex(0)
@@ -153,7 +163,7 @@ package struct DemoCommand: Sendable {
         }
         _ = await prober.stop(grace: .seconds(5))
         _ = await sender.flush(timeout: .seconds(3))
-        await writer.flush()
+        await writer.finish()
 
         var report = ReportCommand()
         report.data = [dataFolder]

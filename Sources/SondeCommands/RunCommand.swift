@@ -38,6 +38,14 @@ package struct RunCommand: Sendable {
 
     package func run(console: Console) async -> Int32 {
         let log = EventLog(format: logFormat, console: console)
+        let openFilesCap: Int?
+        do {
+            openFilesCap = try ResourceLimits.cap(from: variables.environment)
+        } catch {
+            log.error("start", error.description)
+            return ExitCode.usage
+        }
+        let openFiles = ResourceLimits.raiseOpenFiles(cap: openFilesCap)
         let resolved: Variables
         do {
             resolved = try variables.resolve()
@@ -95,6 +103,7 @@ package struct RunCommand: Sendable {
             log.error("start", error.description)
             return ExitCode.runtime
         }
+        Self.noteOpenFiles(openFiles, cap: openFilesCap, checks: set.scripts.count, writer: writer, log: log)
 
         var configuration = Prober.Configuration(checksFolder: checks, location: location, variables: resolved)
         configuration.verbose = verbose
@@ -111,7 +120,7 @@ package struct RunCommand: Sendable {
 
         if once {
             let results = await prober.runOnce()
-            await writer.flush()
+            await writer.finish()
             for result in results {
                 let report = CheckReport(redactor: Redactor(secrets: resolved.secretValues + result.sensitiveValues))
                 console.out(report.fileLine(result) + "\n")
@@ -165,12 +174,18 @@ package struct RunCommand: Sendable {
             webhookLog.flush()
             if pending > 0 { log.warn("webhook", "\(pending) webhook deliveries still pending at exit were abandoned") }
             if sender.dropped > 0 { log.warn("webhook", "\(sender.dropped) webhook events were dropped in all (queues full)") }
-            await writer.flush()
         }
+        await writer.finish()
         let (runs, failed) = prober.recorded
         var text = "\(runs) runs (\(failed) failed)"
         if cancelled > 0 { text += ", \(cancelled) cancelled in flight and not recorded" }
-        if writer.dropped > 0 { text += ", \(writer.dropped) records dropped (disk)" }
+        let counts = writer.counts
+        if counts.dropped > counts.droppedForDescriptors {
+            text += ", \(counts.dropped - counts.droppedForDescriptors) records dropped (disk)"
+        }
+        if counts.droppedForDescriptors > 0 {
+            text += ", \(counts.droppedForDescriptors) records dropped (too many open files)"
+        }
         log.info("stopped", text, [("runs", String(runs)), ("cancelled", String(cancelled)),
                                    ("dropped", String(writer.dropped))])
         return ExitCode.ok
@@ -195,6 +210,9 @@ package struct RunCommand: Sendable {
         case .writeFailed(let path, let reason, let dropped):
             log.error("store", "cannot write \(path): \(reason); \(dropped) records dropped so far; probing goes on (repeated at most once a minute)",
                       [("path", path), ("dropped", String(dropped))])
+        case .descriptorsExhausted(let path, let reason, let limit, let held, let dropped):
+            log.error("store", "cannot open \(path): \(reason) (open-files limit \(limit)); \(held) records held in memory to write later, \(dropped) dropped so far; probing goes on (repeated at most once a minute)",
+                      [("path", path), ("limit", String(limit)), ("held", String(held)), ("dropped", String(dropped))])
         case .resumed(let dropped):
             log.info("store", "writing resumed after \(dropped) dropped records", [("dropped", String(dropped))])
         case .rebuiltHours(let check, let hours):
@@ -202,6 +220,20 @@ package struct RunCommand: Sendable {
         case .deleted(let path):
             log.info("retention", "deleted \(path)", [("path", path)])
         }
+    }
+
+    /// Logs the open-files limit at start when it is low for the number of checks (below four
+    /// descriptors per check): day files then take turns in the writer's cache, and sockets of
+    /// slow targets may run short.
+    static func noteOpenFiles(_ limits: ResourceLimits.OpenFiles, cap: Int?, checks: Int, writer: RecordWriter,
+                              log: EventLog) {
+        guard limits.soft < 4 * checks else { return }
+        let hard = limits.hard == Int.max ? "unlimited" : String(limits.hard)
+        let how = cap != nil && limits.soft == cap ? "it is capped by \(ResourceLimits.capVariable)"
+                                                   : "raise the hard limit (ulimit -Hn, LimitNOFILE= under systemd)"
+        log.warn("start", "open-files limit \(limits.soft) (hard \(hard)) is low for \(checks) checks: at most \(writer.openFilesCapacity) day files stay open at a time; \(how)",
+                 [("open_files", String(limits.soft)), ("open_files_hard", hard),
+                  ("day_files", String(writer.openFilesCapacity))])
     }
 
     /// Parses `HOST:PORT`, `[v6]:PORT`, `:PORT` or `PORT`; the host defaults to 127.0.0.1.

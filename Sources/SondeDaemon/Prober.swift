@@ -155,8 +155,9 @@ package final class Prober: Sendable {
 
     /// The `/metrics` text.
     package func renderMetrics() -> String {
-        metrics.render(skipped: scheduler.withLock { $0 }?.skipped ?? [:], dropped: writer.dropped,
-                       slo: slo.snapshot(nowMs: time.wallMs))
+        let store = writer.counts
+        return metrics.render(skipped: scheduler.withLock { $0 }?.skipped ?? [:], dropped: store.dropped, store: store,
+                              slo: slo.snapshot(nowMs: time.wallMs))
     }
 
     /// One run: made, recorded (secrets redacted), counted. A run cancelled at shutdown is not recorded.

@@ -71,8 +71,9 @@ package final class ProberMetrics: Sendable {
     /// Milliseconds to seconds, rounded to the microsecond (no `3.5999999999999994e-05`).
     static func seconds(_ ms: Double) -> Double { (ms * 1000).rounded() / 1_000_000 }
 
-    /// The exposition text. `skipped` and `dropped` come from the scheduler and the writer.
-    package func render(skipped: [String: Int64], dropped: Int,
+    /// The exposition text. `skipped` comes from the scheduler; `dropped` (and `store`, when given)
+    /// from the writer.
+    package func render(skipped: [String: Int64], dropped: Int, store: RecordWriter.Counts? = nil,
                        slo: [String: SLOTracker.Figures] = [:]) -> String {
         let snapshot = state.withLock { $0 }
         let checks = snapshot.checks.sorted { $0.key < $1.key }
@@ -150,8 +151,16 @@ package final class ProberMetrics: Sendable {
                       sum: snapshot.latenessSum)
 
         out.family("sonde_records_dropped_total", .counter,
-                   help: "Run records that could not be written to the data folder (disk full, I/O error).")
+                   help: "Run records that could not be written to the data folder (disk full, I/O error, no descriptor).")
         out.sample("sonde_records_dropped_total", [loc], Double(dropped))
+        if let store {
+            out.family("sonde_descriptor_shortages_total", .counter,
+                       help: "Data files that could not be opened at once for want of descriptors (EMFILE, ENFILE).")
+            out.sample("sonde_descriptor_shortages_total", [loc], Double(store.descriptorShortages))
+            out.family("sonde_records_held", .gauge,
+                       help: "Run records held in memory until a descriptor frees up.")
+            out.sample("sonde_records_held", [loc], Double(store.held))
+        }
 
         out.family("sonde_checks", .gauge, help: "Checks loaded.")
         out.sample("sonde_checks", [loc], Double(snapshot.loaded.count))
