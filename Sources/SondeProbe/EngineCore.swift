@@ -14,7 +14,13 @@ enum EngineCommand: Sendable {
 /// The engine thread and its libcurl state. The multi handle, the shares and the transfers are
 /// touched only by the engine thread; other threads talk to it through `commands` (a `Mutex`) and
 /// `curl_multi_wakeup`, the one multi call that is safe from any thread.
+///
+/// At most `maxInFlight` transfers run at once, so sockets never take every descriptor (the
+/// share of the open-files limit in `ResourceLimits.budget`); more wait their turn in order, and
+/// one that waits past its max-time fails as `internal` without being sent.
 final class EngineCore: @unchecked Sendable {
+    /// Transfers run at once.
+    let maxInFlight: Int
     private let multi: UnsafeMutableRawPointer
     private let commands = Mutex<[EngineCommand]>([])
     private let ids = Atomic<UInt64>(1)
@@ -36,13 +42,20 @@ final class EngineCore: @unchecked Sendable {
     private var timers = TimerHeap()
     private let clock = ContinuousClock()
     private let origin = ContinuousClock.now
+    /// Transfers waiting for a turn (by id, with the time they came) and their order.
+    private var waiting: [UInt64: (transfer: Transfer, since: ContinuousClock.Instant)] = [:]
+    private var waitingOrder: [UInt64] = []
+    private var waitingHead = 0
+    private var lastExpiry = ContinuousClock.now
 
     private static let globalInit: Bool = {
         signal(SIGPIPE, SIG_IGN)
         return curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
     }()
 
-    init() {
+    /// `maxInFlight` defaults to the transfers' share of the current soft open-files limit.
+    init(maxInFlight: Int? = nil) {
+        self.maxInFlight = max(1, maxInFlight ?? ResourceLimits.budget(softLimit: ResourceLimits.openFiles().soft).transfers)
         _ = Self.globalInit
         guard let handle = curl_multi_init() else {
             fatalError("curl_multi_init failed: out of memory")
@@ -86,6 +99,7 @@ final class EngineCore: @unchecked Sendable {
             }
             for command in pending { handle(command) }
             fireDueTimers()
+            if !waiting.isEmpty { expireWaiting() }
             var running: Int32 = 0
             curl_multi_perform(multi, &running)
             drainMessages()
@@ -103,11 +117,13 @@ final class EngineCore: @unchecked Sendable {
 
     /// Milliseconds until the next timer, rounded up (never early), at most one second.
     private func pollTimeout() -> Int32 {
-        guard let next = timers.nextDeadline else { return 1000 }
+        // Waiting transfers are checked against their max-time ten times a second.
+        let longest: Int32 = waiting.isEmpty ? 1000 : 100
+        guard let next = timers.nextDeadline else { return longest }
         let wait = next - clock.now
         if wait <= .zero { return 0 }
         let ms = (wait.milliseconds).rounded(.up)
-        return Int32(min(1000, max(0, ms)))
+        return Int32(min(Double(longest), max(0, ms)))
     }
 
     private func handle(_ command: EngineCommand) {
@@ -119,10 +135,17 @@ final class EngineCore: @unchecked Sendable {
                 transfer.finish(.failure(.timeout("the run was cancelled before the request was sent")))
                 return
             }
+            if transfers.count >= maxInFlight {
+                waiting[transfer.id] = (transfer, clock.now)
+                waitingOrder.append(transfer.id)
+                return
+            }
             start(transfer)
         case .cancel(let id):
             if let transfer = transfers[id] {
                 complete(transfer, with: .failure(.timeout("the run was cancelled")))
+            } else if let entry = waiting.removeValue(forKey: id) {
+                entry.transfer.finish(.failure(.timeout("the run was cancelled before the request was sent")))
             } else {
                 cancelledEarly.insert(id)
             }
@@ -207,5 +230,47 @@ final class EngineCore: @unchecked Sendable {
         sessionTransfers[transfer.session, default: 1] -= 1
         releaseSessionIfIdle(transfer.session)
         transfer.finish(result)
+        admitWaiting()
+    }
+
+    /// Starts waiting transfers, oldest first, while there is room.
+    private func admitWaiting() {
+        while transfers.count < maxInFlight, waitingHead < waitingOrder.count {
+            let id = waitingOrder[waitingHead]
+            waitingHead += 1
+            guard let entry = waiting.removeValue(forKey: id) else { continue }
+            let waited = clock.now - entry.since
+            if let maxTime = entry.transfer.request.maxTime, waited >= maxTime {
+                notSent(entry.transfer, waited: waited)
+                continue
+            }
+            entry.transfer.waited = waited
+            start(entry.transfer)
+        }
+        if waitingHead == waitingOrder.count {
+            waitingOrder.removeAll(keepingCapacity: true)
+            waitingHead = 0
+        } else if waitingHead >= 1024, waitingHead * 2 >= waitingOrder.count {
+            waitingOrder.removeFirst(waitingHead)
+            waitingHead = 0
+        }
+    }
+
+    /// Fails waiting transfers whose max-time has passed (at most ten times a second).
+    private func expireWaiting() {
+        let now = clock.now
+        guard now - lastExpiry >= .milliseconds(100) else { return }
+        lastExpiry = now
+        for (id, entry) in waiting {
+            guard let maxTime = entry.transfer.request.maxTime, now - entry.since >= maxTime else { continue }
+            waiting[id] = nil
+            notSent(entry.transfer, waited: now - entry.since)
+        }
+    }
+
+    private func notSent(_ transfer: Transfer, waited: Duration) {
+        let ms = Int(waited.milliseconds.rounded())
+        transfer.finish(.failure(.internal(
+            "request to \(transfer.request.url) not sent: waited \(ms) ms, its whole max-time, for one of the \(maxInFlight) transfers sonde runs at once (the share of its open-files limit)")))
     }
 }

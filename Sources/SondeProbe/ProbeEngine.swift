@@ -10,9 +10,10 @@ package final class ProbeEngine: Sendable {
 
     let core: EngineCore
 
-    /// Starts an engine with its own thread and multi handle.
-    package init() {
-        core = EngineCore()
+    /// Starts an engine with its own thread and multi handle. At most `maxTransfers` run at once
+    /// (by default the transfers' share of the soft open-files limit); more wait their turn.
+    package init(maxTransfers: Int? = nil) {
+        core = EngineCore(maxInFlight: maxTransfers)
     }
 
     /// A new session (one run): cold connection, empty DNS cache and cookie jar.
@@ -44,4 +45,7 @@ package final class ProbeEngine: Sendable {
 
     /// Transfers in flight.
     package var activeTransfers: Int { core.activeCount }
+
+    /// The most transfers run at once.
+    package var maxTransfers: Int { core.maxInFlight }
 }

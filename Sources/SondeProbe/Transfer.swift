@@ -16,6 +16,8 @@ final class Transfer: @unchecked Sendable {
     fileprivate var body: [UInt8] = []
     fileprivate var headers: [HTTPField] = []
     fileprivate var overLimit = false
+    /// How long the transfer waited for a turn before it started; taken off its max-time.
+    var waited: Duration = .zero
 
     let isHTTPS: Bool
     let isHTTPScheme: Bool
@@ -71,7 +73,9 @@ final class Transfer: @unchecked Sendable {
             set(CURLOPT_SSL_VERIFYPEER, 0)
             set(CURLOPT_SSL_VERIFYHOST, 0)
         }
-        if let maxTime = request.maxTime { set(CURLOPT_TIMEOUT_MS, max(1, Int(maxTime.milliseconds.rounded(.up)))) }
+        if let maxTime = request.maxTime {
+            set(CURLOPT_TIMEOUT_MS, max(1, Int((maxTime - waited).milliseconds.rounded(.up))))
+        }
         if let connect = request.connectTimeout { set(CURLOPT_CONNECTTIMEOUT_MS, max(1, Int(connect.milliseconds.rounded(.up)))) }
 
         switch request.method {
@@ -201,6 +205,12 @@ final class Transfer: @unchecked Sendable {
         let detail = errorBuffer.map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
             ?? String(cString: curl_easy_strerror(code))
         let target = request.url
+        var osErrno = 0
+        if let easy { _ = sonde_easy_getinfo_long(easy, CURLINFO_OS_ERRNO, &osErrno) }
+        if osErrno == Int(EMFILE) || osErrno == Int(ENFILE) {
+            // sonde's own shortage, not the target's fault: say so rather than "cannot connect".
+            return .internal("no descriptor for a socket to \(target): \(errnoReason(Int32(osErrno))) (sonde is at its open-files limit): \(detail)")
+        }
         switch code {
         case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
             return .dns("cannot resolve host of \(target): \(detail)")
@@ -210,6 +220,9 @@ final class Transfer: @unchecked Sendable {
             var limits: [String] = []
             if let t = request.maxTime { limits.append("max-time \(Int(t.milliseconds)) ms") }
             if let t = request.connectTimeout { limits.append("connect-timeout \(Int(t.milliseconds)) ms") }
+            if waited >= .milliseconds(1) {
+                limits.append("\(Int(waited.milliseconds)) ms of it waiting for a turn among the transfers in flight")
+            }
             let which = limits.isEmpty ? "" : " (\(limits.joined(separator: ", ")))"
             return .timeout("timeout\(which) for \(target): \(detail)")
         case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,

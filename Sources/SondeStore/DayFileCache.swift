@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import SondeSupport
 
 /// The day files the record writer keeps open: at most `capacity` descriptors, one per check, the
 /// least recently used closed first when a new one is needed. The cache owns its descriptors: it
@@ -38,9 +39,9 @@ struct DayFileCache {
     }
 
     /// The capacity for a soft open-files limit: a quarter of it, at most 1,024 — the rest is left
-    /// to sockets (one per transfer in flight), the metrics server and the runtime's own files.
+    /// to sockets (transfers in flight), the metrics server and the runtime's own files.
     static func capacity(forSoftLimit soft: Int) -> Int {
-        max(1, min(1024, soft / 4))
+        ResourceLimits.budget(softLimit: soft).dayFiles
     }
 
     /// Descriptors open.

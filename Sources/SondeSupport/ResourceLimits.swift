@@ -36,6 +36,28 @@ package enum ResourceLimits {
         }
     }
 
+    /// How a soft open-files limit is shared out: day files the record writer keeps open, transfers
+    /// the probe engine runs at once (two descriptors each: a connection attempt may hold two
+    /// sockets, a name lookup two more), and a reserve for the rest — the metrics server and its
+    /// connections, the log, the runtime's own files. Work past a share waits; nothing fails.
+    package struct DescriptorBudget: Sendable, Equatable {
+        /// Day files kept open: a quarter of the limit, at most 1,024.
+        package var dayFiles: Int
+        /// Transfers in flight at once.
+        package var transfers: Int
+        /// Descriptors left for everything else: an eighth of the limit, between 32 and 1,024.
+        package var reserve: Int
+    }
+
+    /// The shares of `soft` descriptors (each at least 1).
+    package static func budget(softLimit soft: Int) -> DescriptorBudget {
+        let soft = max(1, min(soft, 1 << 30))
+        let dayFiles = max(1, min(1024, soft / 4))
+        let reserve = max(32, min(1024, soft / 8))
+        let transfers = max(1, (soft - dayFiles - reserve) / 2)
+        return DescriptorBudget(dayFiles: dayFiles, transfers: transfers, reserve: reserve)
+    }
+
     /// The environment variable an operator sets to cap the descriptors sonde uses.
     package static let capVariable = "SONDE_NOFILE_LIMIT"
 
