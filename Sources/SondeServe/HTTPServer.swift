@@ -303,6 +303,12 @@ private func acceptLoop(listenFD: Int32, wakeFD: Int32, state: ServerState) {
     }
     var fds = [pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0),
                pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)]
+    // A descriptor kept in reserve: when the process is out of descriptors (EMFILE), it is given
+    // up for a moment to accept the waiting connection and close it at once. Otherwise that
+    // connection would stay queued, poll would report it again at once, and the loop would spin.
+    var spare = open("/dev/null", O_RDONLY | O_CLOEXEC)
+    defer { if spare >= 0 { close(spare) } }
+    var backoff: UInt32 = 10_000
     while true {
         fds[0].revents = 0
         fds[1].revents = 0
@@ -323,11 +329,26 @@ private func acceptLoop(listenFD: Int32, wakeFD: Int32, state: ServerState) {
                 continue
             case EBADF, EINVAL, ENOTSOCK:
                 return
+            case EMFILE where spare >= 0, ENFILE where spare >= 0:
+                close(spare)
+                let refused = accept(listenFD, nil, nil)
+                if refused >= 0 {
+                    let busy = Array("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8)
+                    _ = busy.withUnsafeBytes { send(refused, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)) }
+                    close(refused)
+                }
+                spare = open("/dev/null", O_RDONLY | O_CLOEXEC)
+                continue
             default:
-                usleep(10_000)  // EMFILE, ENFILE, ENOBUFS, ENOMEM: back off and retry
+                // ENOBUFS, ENOMEM, or out of descriptors with no spare: back off (up to half a
+                // second) and retry.
+                usleep(backoff)
+                backoff = min(backoff * 2, 500_000)
+                if spare < 0 { spare = open("/dev/null", O_RDONLY | O_CLOEXEC) }
                 continue
             }
         }
+        backoff = 10_000
         // accept() does not pass O_NONBLOCK on to the new socket on Linux: it stays blocking.
         _ = fcntl(fd, F_SETFD, FD_CLOEXEC)
         var on: Int32 = 1
