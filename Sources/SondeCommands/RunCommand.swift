@@ -134,7 +134,10 @@ package struct RunCommand: Sendable {
         var server: HTTPServer?
         if let listen {
             do {
-                server = try HTTPServer(host: listen.host, port: listen.port) { request in
+                // A scraper needs a connection or two: the rest of the reserve stays free.
+                var limits = HTTPServerLimits()
+                limits.maxConnections = max(4, min(64, ResourceLimits.budget(softLimit: openFiles.soft).reserve / 2))
+                server = try HTTPServer(host: listen.host, port: listen.port, limits: limits) { request in
                     Self.serveMetrics(request, prober: prober)
                 }
             } catch {
@@ -231,9 +234,10 @@ package struct RunCommand: Sendable {
         let hard = limits.hard == Int.max ? "unlimited" : String(limits.hard)
         let how = cap != nil && limits.soft == cap ? "it is capped by \(ResourceLimits.capVariable)"
                                                    : "raise the hard limit (ulimit -Hn, LimitNOFILE= under systemd)"
-        log.warn("start", "open-files limit \(limits.soft) (hard \(hard)) is low for \(checks) checks: at most \(writer.openFilesCapacity) day files stay open at a time; \(how)",
+        let transfers = ResourceLimits.budget(softLimit: limits.soft).transfers
+        log.warn("start", "open-files limit \(limits.soft) (hard \(hard)) is low for \(checks) checks: at most \(writer.openFilesCapacity) day files stay open and \(transfers) requests run at a time; \(how)",
                  [("open_files", String(limits.soft)), ("open_files_hard", hard),
-                  ("day_files", String(writer.openFilesCapacity))])
+                  ("day_files", String(writer.openFilesCapacity)), ("transfers", String(transfers))])
     }
 
     /// Parses `HOST:PORT`, `[v6]:PORT`, `:PORT` or `PORT`; the host defaults to 127.0.0.1.

@@ -152,6 +152,7 @@ package final class RecordWriter: @unchecked Sendable {
     private let report: @Sendable (Event) -> Void
     private let now: @Sendable () -> Int64
     private let opener: Opener
+    private let heldLimit: Int
 
     // Guarded by `condition`.
     private let condition = NSCondition()
@@ -172,14 +173,17 @@ package final class RecordWriter: @unchecked Sendable {
     private var failing = false
     private var droppedSinceReport = 0
     private var lastFailureReport: Int64?
+    private var lastShortageReport: Int64?
     private var lastRetention: Int64?
     private var location = ""
 
     /// Checks that the folder can be written (creating it), then starts the writer thread.
     /// `openFiles` caps the day files kept open (by default a quarter of the soft open-files
-    /// limit, at most 1,024); `opener` opens a file for appending (tests replace it).
+    /// limit, at most 1,024); `heldBytes` caps the lines held while no descriptor can be had;
+    /// `opener` opens a file for appending (tests replace it).
     package init(folder: DataFolder, retention: Retention = Retention(), openFiles: Int? = nil,
                 now: @escaping @Sendable () -> Int64 = { UTCTime.milliseconds(Date()) },
+                heldBytes: Int = RecordWriter.heldLimitBytes,
                 opener: @escaping Opener = RecordWriter.systemOpener,
                 report: @escaping @Sendable (Event) -> Void) throws(StoreError) {
         self.folder = folder
@@ -187,6 +191,7 @@ package final class RecordWriter: @unchecked Sendable {
         self.report = report
         self.now = now
         self.opener = opener
+        heldLimit = max(0, heldBytes)
         let limit = ResourceLimits.openFiles().soft
         openFilesLimit = limit
         openFilesCapacity = max(1, openFiles ?? DayFileCache.capacity(forSoftLimit: limit))
@@ -362,9 +367,9 @@ package final class RecordWriter: @unchecked Sendable {
     /// Keeps a line until a descriptor can be had; drops it when the memory for held lines is full.
     /// `reason` is set when this line's own open was refused (then the shortage is reported).
     private func hold(_ line: [UInt8], _ target: Target, reason: String?) {
-        guard heldBytes + line.count <= Self.heldLimitBytes else {
+        guard heldBytes + line.count <= heldLimit else {
             dropped(path: target.path, reason: (reason ?? errnoReason(EMFILE))
-                    + " and the memory for held records (\(Self.heldLimitBytes >> 20) MiB) is full", descriptors: true)
+                    + ", and the memory for held records (\(heldLimit / 1024) KiB) is full", descriptors: true)
             return
         }
         held.append(Held(line: line, target: target))
@@ -610,12 +615,13 @@ package final class RecordWriter: @unchecked Sendable {
         report(.writeFailed(path: path, reason: reason, dropped: dropped))
     }
 
-    /// Reports a shortage of descriptors at most once a minute (shared with write failures).
+    /// Reports a shortage of descriptors at most once a minute. Shortages come and go with the
+    /// sockets in flight, and a held line is not lost: writing a line does not reset this limit,
+    /// and no "resumed" line follows.
     private func reportShortage(path: String, reason: String) {
-        failing = true
         let current = now()
-        if let last = lastFailureReport, current - last < 60_000 { return }
-        lastFailureReport = current
+        if let last = lastShortageReport, current - last < 60_000 { return }
+        lastShortageReport = current
         let figures = counts
         report(.descriptorsExhausted(path: path, reason: reason, limit: openFilesLimit, held: figures.held,
                                      dropped: figures.dropped))
