@@ -202,7 +202,7 @@ package final class RecordWriter: @unchecked Sendable {
         thread.start()
     }
 
-    /// Records dropped because a write failed, since start.
+    /// Records dropped since start: a write failed, or no descriptor could be had.
     package var dropped: Int { counts.dropped }
 
     /// The counters since start.

@@ -38,6 +38,7 @@ struct DescriptorTests {
             .sorted()
     }
 
+    /// The file's text, empty when it does not exist.
     static func text(_ path: String) -> String {
         FileManager.default.contents(atPath: path).map { String(decoding: $0, as: UTF8.self) } ?? ""
     }
@@ -46,15 +47,19 @@ struct DescriptorTests {
     final class ScarceOpener: Sendable {
         private let state = Mutex((short: false, refusals: 0, calls: 0))
 
+        /// While true, every open is refused.
         var short: Bool {
             get { state.withLock { $0.short } }
             set { state.withLock { $0.short = newValue } }
         }
 
+        /// Refuses the next `count` opens.
         func refuse(next count: Int) { state.withLock { $0.refusals = count } }
 
+        /// Opens asked for so far.
         var calls: Int { state.withLock { $0.calls } }
 
+        /// The writer's opener: a descriptor, or `-EMFILE` when refused.
         func open(_ path: String) -> Int32 {
             let refused = state.withLock { state -> Bool in
                 state.calls += 1
@@ -195,8 +200,10 @@ struct DescriptorTests {
         for check in ["a", "b", "c"] { writer.append(Self.record(check, t), policy: StoreWriterTests.policy) }
         await writer.flush()
         opener.refuse(next: 1)
+        let calls = opener.calls
         writer.append(Self.record("d", t), policy: StoreWriterTests.policy)
         await writer.flush()
+        #expect(opener.calls - calls == 2, "refused once, then opened")
         #expect(Self.openPaths(under: data.root) == ["b", "c", "d"].map { data.runsFile(check: $0, at: t) },
                 "a, the least recently used, was closed to make room")
         #expect(writer.counts.descriptorShortages == 1 && writer.counts.held == 0 && writer.dropped == 0)
@@ -347,6 +354,7 @@ struct DescriptorTests {
         let process = Process()
         let errPath: String
 
+        /// Starts `sh -c 'ulimit ULIMIT && exec sonde run ARGUMENTS'` in `folder`.
         init(ulimit: String, arguments: [String], environment: [String: String] = [:], in folder: TemporaryFolder) throws {
             try #require(FileManager.default.isExecutableFile(atPath: SondeProcess.binary), "build the executable first: swift build")
             errPath = folder.path + "/run.err"
@@ -363,7 +371,9 @@ struct DescriptorTests {
             try process.run()
         }
 
+        /// The daemon's pid (the shell's, which `exec` handed over).
         var pid: Int32 { process.processIdentifier }
+        /// The log so far.
         var stderr: String { (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "" }
 
         /// The first log line containing `text`, polled until `timeout`.
