@@ -44,11 +44,13 @@ package enum RunSpec {
             + VariableOptions.options,
         positionals: .none(hint: "give the folder of checks with --checks DIR"),
         environment: VariableOptions.environment + [
-            EnvironmentNote("SONDE_WEBHOOK", "more webhook URLs, separated by commas or spaces")
+            EnvironmentNote("SONDE_WEBHOOK", "more webhook URLs, separated by commas or spaces"),
+            EnvironmentNote(ResourceLimits.capVariable,
+                            "cap on the open-files limit sonde raises itself to at start (at least \(ResourceLimits.minimumCap))"),
         ],
         exitCodes: [
             ExitCodeNote(ExitCode.ok, "stopped by SIGTERM or SIGINT; with --once: every check passed"),
-            ExitCodeNote(ExitCode.usage, "usage error: bad option, no checks, two checks of one name, bad --metrics"),
+            ExitCodeNote(ExitCode.usage, "usage error: bad option, no checks, two checks of one name, bad --metrics or SONDE_NOFILE_LIMIT"),
             ExitCodeNote(ExitCode.parse, "a check file does not parse"),
             ExitCodeNote(ExitCode.runtime,
                          "cannot start: the metrics address is taken, the data folder is not writable"),
