@@ -234,10 +234,10 @@ package struct RunCommand: Sendable {
         let hard = limits.hard == Int.max ? "unlimited" : String(limits.hard)
         let how = cap != nil && limits.soft == cap ? "it is capped by \(ResourceLimits.capVariable)"
                                                    : "raise the hard limit (ulimit -Hn, LimitNOFILE= under systemd)"
-        let transfers = ResourceLimits.budget(softLimit: limits.soft).transfers
-        log.warn("start", "open-files limit \(limits.soft) (hard \(hard)) is low for \(checks) checks: at most \(writer.openFilesCapacity) day files stay open and \(transfers) requests run at a time; \(how)",
+        let sessions = ResourceLimits.budget(softLimit: limits.soft).sessions
+        log.warn("start", "open-files limit \(limits.soft) (hard \(hard)) is low for \(checks) checks: at most \(writer.openFilesCapacity) day files stay open and \(sessions) runs hold connections at a time; \(how)",
                  [("open_files", String(limits.soft)), ("open_files_hard", hard),
-                  ("day_files", String(writer.openFilesCapacity)), ("transfers", String(transfers))])
+                  ("day_files", String(writer.openFilesCapacity)), ("sessions", String(sessions))])
     }
 
     /// Parses `HOST:PORT`, `[v6]:PORT`, `:PORT` or `PORT`; the host defaults to 127.0.0.1.

@@ -15,11 +15,15 @@ enum EngineCommand: Sendable {
 /// touched only by the engine thread; other threads talk to it through `commands` (a `Mutex`) and
 /// `curl_multi_wakeup`, the one multi call that is safe from any thread.
 ///
-/// At most `maxInFlight` transfers run at once, so sockets never take every descriptor (the
-/// share of the open-files limit in `ResourceLimits.budget`); more wait their turn in order, and
-/// one that waits past its max-time fails as `internal` without being sent.
+/// At most `maxInFlight` sessions hold connections at once, so sockets never take every
+/// descriptor (the share of the open-files limit in `ResourceLimits.budget`). A session holds its
+/// connections from its first transfer until it is closed and idle — between two requests of a
+/// run, and until the run has been recorded — so sessions are what is counted, not transfers. A
+/// transfer of a session that holds connections always starts; the first transfer of a new
+/// session waits its turn, in order, when the sessions are all taken, and one that waits past its
+/// max-time fails as `internal` without being sent.
 final class EngineCore: @unchecked Sendable {
-    /// Transfers run at once.
+    /// Sessions holding connections at once.
     let maxInFlight: Int
     private let multi: UnsafeMutableRawPointer
     private let commands = Mutex<[EngineCommand]>([])
@@ -53,9 +57,9 @@ final class EngineCore: @unchecked Sendable {
         return curl_global_init(Int(CURL_GLOBAL_DEFAULT)) == CURLE_OK
     }()
 
-    /// `maxInFlight` defaults to the transfers' share of the current soft open-files limit.
+    /// `maxInFlight` defaults to the sessions' share of the current soft open-files limit.
     init(maxInFlight: Int? = nil) {
-        self.maxInFlight = max(1, maxInFlight ?? ResourceLimits.budget(softLimit: ResourceLimits.openFiles().soft).transfers)
+        self.maxInFlight = max(1, maxInFlight ?? ResourceLimits.budget(softLimit: ResourceLimits.openFiles().soft).sessions)
         _ = Self.globalInit
         guard let handle = curl_multi_init() else {
             fatalError("curl_multi_init failed: out of memory")
@@ -135,7 +139,7 @@ final class EngineCore: @unchecked Sendable {
                 transfer.finish(.failure(.timeout("the run was cancelled before the request was sent")))
                 return
             }
-            if transfers.count >= maxInFlight {
+            if shares[transfer.session] == nil, shares.count >= maxInFlight {
                 waiting[transfer.id] = (transfer, clock.now)
                 waitingOrder.append(transfer.id)
                 return
@@ -172,6 +176,7 @@ final class EngineCore: @unchecked Sendable {
         certificates[id] = nil
         if let share = shares.removeValue(forKey: id) {
             curl_share_cleanup(share)
+            admitWaiting()
         }
     }
 
@@ -230,12 +235,11 @@ final class EngineCore: @unchecked Sendable {
         sessionTransfers[transfer.session, default: 1] -= 1
         releaseSessionIfIdle(transfer.session)
         transfer.finish(result)
-        admitWaiting()
     }
 
-    /// Starts waiting transfers, oldest first, while there is room.
+    /// Starts waiting transfers, oldest first, while sessions may take connections.
     private func admitWaiting() {
-        while transfers.count < maxInFlight, waitingHead < waitingOrder.count {
+        while shares.count < maxInFlight, waitingHead < waitingOrder.count {
             let id = waitingOrder[waitingHead]
             waitingHead += 1
             guard let entry = waiting.removeValue(forKey: id) else { continue }
@@ -271,6 +275,6 @@ final class EngineCore: @unchecked Sendable {
     private func notSent(_ transfer: Transfer, waited: Duration) {
         let ms = Int(waited.milliseconds.rounded())
         transfer.finish(.failure(.internal(
-            "request to \(transfer.request.url) not sent: waited \(ms) ms, its whole max-time, for one of the \(maxInFlight) transfers sonde runs at once (the share of its open-files limit)")))
+            "request to \(transfer.request.url) not sent: waited \(ms) ms, its whole max-time, for a turn (sonde keeps the connections of \(maxInFlight) runs open at once, the share of its open-files limit)")))
     }
 }

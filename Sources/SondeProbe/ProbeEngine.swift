@@ -10,10 +10,11 @@ package final class ProbeEngine: Sendable {
 
     let core: EngineCore
 
-    /// Starts an engine with its own thread and multi handle. At most `maxTransfers` run at once
-    /// (by default the transfers' share of the soft open-files limit); more wait their turn.
-    package init(maxTransfers: Int? = nil) {
-        core = EngineCore(maxInFlight: maxTransfers)
+    /// Starts an engine with its own thread and multi handle. At most `maxSessions` sessions hold
+    /// connections at once (by default the sessions' share of the soft open-files limit); the
+    /// first request of another session waits its turn.
+    package init(maxSessions: Int? = nil) {
+        core = EngineCore(maxInFlight: maxSessions)
     }
 
     /// A new session (one run): cold connection, empty DNS cache and cookie jar.
@@ -46,6 +47,6 @@ package final class ProbeEngine: Sendable {
     /// Transfers in flight.
     package var activeTransfers: Int { core.activeCount }
 
-    /// The most transfers run at once.
-    package var maxTransfers: Int { core.maxInFlight }
+    /// The most sessions holding connections at once.
+    package var maxSessions: Int { core.maxInFlight }
 }

@@ -221,7 +221,7 @@ final class Transfer: @unchecked Sendable {
             if let t = request.maxTime { limits.append("max-time \(Int(t.milliseconds)) ms") }
             if let t = request.connectTimeout { limits.append("connect-timeout \(Int(t.milliseconds)) ms") }
             if waited >= .milliseconds(1) {
-                limits.append("\(Int(waited.milliseconds)) ms of it waiting for a turn among the transfers in flight")
+                limits.append("\(Int(waited.milliseconds)) ms of it waiting for a turn to connect")
             }
             let which = limits.isEmpty ? "" : " (\(limits.joined(separator: ", ")))"
             return .timeout("timeout\(which) for \(target): \(detail)")

@@ -36,15 +36,16 @@ package enum ResourceLimits {
         }
     }
 
-    /// How a soft open-files limit is shared out: day files the record writer keeps open, transfers
-    /// the probe engine runs at once (two descriptors each: a connection attempt may hold two
-    /// sockets, a name lookup two more), and a reserve for the rest — the metrics server and its
-    /// connections, the log, the runtime's own files. Work past a share waits; nothing fails.
+    /// How a soft open-files limit is shared out: day files the record writer keeps open, runs the
+    /// probe engine lets hold connections at once (two descriptors each: a run may keep an idle
+    /// connection while it sends another request, a name lookup takes two more), and a reserve for
+    /// the rest — the metrics server and its connections, the log, the runtime's own files. Work
+    /// past a share waits its turn.
     package struct DescriptorBudget: Sendable, Equatable {
         /// Day files kept open: a quarter of the limit, at most 1,024.
         package var dayFiles: Int
-        /// Transfers in flight at once.
-        package var transfers: Int
+        /// Runs (probe sessions) holding connections at once.
+        package var sessions: Int
         /// Descriptors left for everything else: an eighth of the limit, between 32 and 1,024.
         package var reserve: Int
     }
@@ -54,8 +55,8 @@ package enum ResourceLimits {
         let soft = max(1, min(soft, 1 << 30))
         let dayFiles = max(1, min(1024, soft / 4))
         let reserve = max(32, min(1024, soft / 8))
-        let transfers = max(1, (soft - dayFiles - reserve) / 2)
-        return DescriptorBudget(dayFiles: dayFiles, transfers: transfers, reserve: reserve)
+        let sessions = max(1, (soft - dayFiles - reserve) / 2)
+        return DescriptorBudget(dayFiles: dayFiles, sessions: sessions, reserve: reserve)
     }
 
     /// The environment variable an operator sets to cap the descriptors sonde uses.

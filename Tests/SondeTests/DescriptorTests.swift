@@ -19,7 +19,7 @@ import Glibc
 @testable import SondeCommands
 
 /// Bounded descriptors: the record writer keeps a least-recently-used set of day files open, the
-/// engine runs a bounded number of transfers, a shortage of descriptors holds lines in memory
+/// engine lets a bounded number of runs hold connections, a shortage of descriptors holds lines in memory
 /// instead of losing them, and `sonde run` raises its soft limit at start.
 @Suite("Descriptors: bounded open files, and no lost record at the open-files limit")
 struct DescriptorTests {
@@ -103,12 +103,12 @@ struct DescriptorTests {
         #expect(cache.closeLeastRecent(5) == 0)
     }
 
-    @Test("a quarter of the soft limit goes to day files (at most 1,024), twice as much as the reserve to sockets")
+    @Test("a quarter of the soft limit goes to day files (at most 1,024), an eighth to a reserve, the rest to runs' connections")
     func budget() {
-        #expect(ResourceLimits.budget(softLimit: 256) == .init(dayFiles: 64, transfers: 80, reserve: 32))
-        #expect(ResourceLimits.budget(softLimit: 1024) == .init(dayFiles: 256, transfers: 320, reserve: 128))
-        #expect(ResourceLimits.budget(softLimit: 20_000) == .init(dayFiles: 1024, transfers: 8976, reserve: 1024))
-        #expect(ResourceLimits.budget(softLimit: 16) == .init(dayFiles: 4, transfers: 1, reserve: 32))
+        #expect(ResourceLimits.budget(softLimit: 256) == .init(dayFiles: 64, sessions: 80, reserve: 32))
+        #expect(ResourceLimits.budget(softLimit: 1024) == .init(dayFiles: 256, sessions: 320, reserve: 128))
+        #expect(ResourceLimits.budget(softLimit: 20_000) == .init(dayFiles: 1024, sessions: 8976, reserve: 1024))
+        #expect(ResourceLimits.budget(softLimit: 16) == .init(dayFiles: 4, sessions: 1, reserve: 32))
         #expect(DayFileCache.capacity(forSoftLimit: 256) == 64)
         #expect(DayFileCache.capacity(forSoftLimit: 1_048_576) == 1024)
     }
@@ -282,13 +282,13 @@ struct DescriptorTests {
 
     // MARK: The engine
 
-    @Test("the engine runs at most its share of transfers at once; a request that waits past its max-time fails unsent")
+    @Test("the engine lets at most its share of runs hold connections; a first request that waits past its max-time fails unsent")
     func engineBoundsTransfers() async throws {
         let service = try TestService()
         let silent = try SilentServer()
         defer { silent.stop() }
-        let engine = ProbeEngine(maxTransfers: 2)
-        #expect(engine.maxTransfers == 2)
+        let engine = ProbeEngine(maxSessions: 2)
+        #expect(engine.maxSessions == 2)
         final class Peak: Sendable {
             let most = Mutex(0)
             let done = Atomic<Bool>(false)
@@ -341,10 +341,34 @@ struct DescriptorTests {
             Issue.record("expected an internal failure, got \(result)")
             return
         }
-        #expect(message.contains("not sent: waited") && message.contains("2 transfers sonde runs at once"), "\(message)")
+        #expect(message.contains("not sent: waited") && message.contains("connections of 2 runs open at once"), "\(message)")
         for blocker in blockers { blocker.cancel() }
         for blocker in blockers { _ = await blocker.value }
         for session in hanging { session.close() }
+    }
+
+    @Test("a run that keeps its connection between two requests holds its turn until its session closes")
+    func idleSessionHoldsItsTurn() async throws {
+        let service = try TestService()
+        let engine = ProbeEngine(maxSessions: 1)
+        func get(_ session: ProbeSession, maxTime: Duration) async -> Result<ProbeResponse, ProbeError> {
+            var request = ProbeRequest(method: "GET", url: service.baseURL + "/json")
+            request.maxTime = maxTime
+            return await engine.perform(request, in: session)
+        }
+        let first = engine.makeSession()
+        #expect((try? await get(first, maxTime: .seconds(30)).get().status) == 200)
+        // `first` is done with its request but still open (its connection idle): another run waits.
+        let second = engine.makeSession()
+        guard case .failure(.internal(let message)) = await get(second, maxTime: .milliseconds(300)) else {
+            Issue.record("the second session should have waited for the first")
+            return
+        }
+        #expect(message.contains("not sent"), "\(message)")
+        #expect((try? await get(first, maxTime: .seconds(30)).get().status) == 200, "the open session goes on")
+        first.close()
+        #expect((try? await get(second, maxTime: .seconds(30)).get().status) == 200, "its turn came once the first closed")
+        second.close()
     }
 
     // MARK: sonde run
