@@ -1,0 +1,317 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A Pike VM: runs a ``RegexProgram`` over UTF-8 text in one pass, keeping at most one thread per
+/// NFA state, so the work is O(program size × text length) whatever the pattern.
+///
+/// Threads are kept in priority order (leftmost-first, as Perl and Rust): when a thread reaches the
+/// match state, the threads behind it are dropped and the search goes on only with those ahead of it,
+/// which may still extend the match. All working memory is allocated once per search, sized by the
+/// program, and released at the end; no step allocates.
+struct RegexMatcher {
+    /// What a search found.
+    struct Outcome {
+        /// The capture slots of the match (`2 × group` is a start, `2 × group + 1` an end, in UTF-8
+        /// offsets; -1 when the group did not take part), or `nil` without a match.
+        var slots: [Int]?
+        /// NFA states visited and threads stepped: bounded by a small multiple of
+        /// program size × (text length + 1).
+        var steps: Int
+    }
+
+    /// A stack frame of the epsilon closure: explore a state, or restore a slot on the way back.
+    private struct Frame {
+        /// The slot to restore, or -1 to explore the state in `value`.
+        var slot: Int32
+        /// The state to explore or the slot's former value.
+        var value: Int
+    }
+
+    /// A set of states with insertion order and O(1) insert, test and clear.
+    private struct SparseSet {
+        let dense: UnsafeMutablePointer<Int32>
+        let sparse: UnsafeMutablePointer<Int32>
+        var count = 0
+
+        init(capacity: Int) {
+            dense = .allocate(capacity: capacity)
+            sparse = .allocate(capacity: capacity)
+            sparse.initialize(repeating: 0, count: capacity)
+            dense.initialize(repeating: 0, count: capacity)
+        }
+
+        /// Adds `id`; false when it was already there.
+        @inline(__always)
+        mutating func insert(_ id: Int32) -> Bool {
+            let s = Int(sparse[Int(id)])
+            if s < count && dense[s] == id { return false }
+            dense[count] = id
+            sparse[Int(id)] = Int32(count)
+            count += 1
+            return true
+        }
+
+        func free() {
+            dense.deallocate()
+            sparse.deallocate()
+        }
+    }
+
+    private let program: RegexProgram
+    private let instructions: UnsafeBufferPointer<RegexInstruction>
+    private let alternates: UnsafeBufferPointer<Int32>
+    private let classes: UnsafeBufferPointer<RegexCharacterClass>
+    private let text: UnsafeBufferPointer<UInt8>
+    private let end: Int
+    private let slotCount: Int
+    private var current: SparseSet
+    private var next: SparseSet
+    private var currentSlots: UnsafeMutablePointer<Int>
+    private var nextSlots: UnsafeMutablePointer<Int>
+    private let scratch: UnsafeMutablePointer<Int>
+    private let stack: UnsafeMutablePointer<Frame>
+    private var steps = 0
+
+    private init(program: RegexProgram, instructions: UnsafeBufferPointer<RegexInstruction>,
+                 alternates: UnsafeBufferPointer<Int32>, classes: UnsafeBufferPointer<RegexCharacterClass>,
+                 text: UnsafeBufferPointer<UInt8>, slotCount: Int) {
+        self.program = program
+        self.instructions = instructions
+        self.alternates = alternates
+        self.classes = classes
+        self.text = text
+        self.end = text.count
+        self.slotCount = slotCount
+        let n = instructions.count
+        current = SparseSet(capacity: n)
+        next = SparseSet(capacity: n)
+        currentSlots = .allocate(capacity: max(1, n * slotCount))
+        nextSlots = .allocate(capacity: max(1, n * slotCount))
+        currentSlots.initialize(repeating: -1, count: max(1, n * slotCount))
+        nextSlots.initialize(repeating: -1, count: max(1, n * slotCount))
+        scratch = .allocate(capacity: max(1, slotCount))
+        scratch.initialize(repeating: -1, count: max(1, slotCount))
+        let frames = alternates.count + n + 2
+        stack = .allocate(capacity: frames)
+        stack.initialize(repeating: Frame(slot: -1, value: 0), count: frames)
+    }
+
+    private func free() {
+        current.free()
+        next.free()
+        currentSlots.deallocate()
+        nextSlots.deallocate()
+        scratch.deallocate()
+        stack.deallocate()
+    }
+
+    /// Finds the leftmost-first match of `program` in `text`, tracking the first `slotCount` slots
+    /// (0: no captures, 2: the match range). With `earliest`, stops at the first match state reached
+    /// (enough to say whether there is a match; the slots are then not the leftmost-first ones).
+    static func search(_ program: RegexProgram, in text: UnsafeBufferPointer<UInt8>, slotCount: Int,
+                       earliest: Bool) -> Outcome {
+        let slots = max(0, min(slotCount, program.slotCount))
+        return program.instructions.withUnsafeBufferPointer { instructions in
+            program.alternates.withUnsafeBufferPointer { alternates in
+                program.classes.withUnsafeBufferPointer { classes in
+                    var vm = RegexMatcher(program: program, instructions: instructions, alternates: alternates,
+                                          classes: classes, text: text, slotCount: slots)
+                    defer { vm.free() }
+                    let found = vm.run(earliest: earliest)
+                    return Outcome(slots: found, steps: vm.steps)
+                }
+            }
+        }
+    }
+
+    // MARK: the search loop
+
+    private mutating func run(earliest: Bool) -> [Int]? {
+        var result: [Int]? = nil
+        let anchored = program.anchoredStart
+        let start = program.start
+        var at = 0
+        var previous: Int32 = -1
+        var (scalar, length) = decode(at)
+        while true {
+            if current.count == 0 {
+                if result != nil { break }
+                if anchored && at > 0 { break }
+                if program.firstBytes != nil {
+                    let candidate = nextCandidate(from: at)
+                    if candidate >= end { break }  // no match can start in the rest, nor at the end
+                    if candidate != at {
+                        at = candidate
+                        previous = decodeBefore(at)
+                        (scalar, length) = decode(at)
+                    }
+                }
+            }
+            if result == nil && (!anchored || at == 0) {
+                for k in 0..<slotCount { scratch[k] = -1 }
+                closure(intoNext: false, from: start, at: at, previous: previous, next: scalar)
+            }
+            let nextAt = at + length
+            let (following, followingLength) = decode(nextAt)
+            var k = 0
+            while k < current.count {
+                let id = current.dense[k]
+                k += 1
+                steps += 1
+                let target: Int32
+                switch instructions[Int(id)] {
+                case .match:
+                    var slots = [Int](repeating: -1, count: slotCount)
+                    for s in 0..<slotCount { slots[s] = currentSlots[Int(id) * slotCount + s] }
+                    result = slots
+                    if earliest { return result }
+                    k = current.count  // drop the lower-priority threads
+                    continue
+                case .scalar(let value, let n):
+                    guard scalar >= 0, UInt32(scalar) == value else { continue }
+                    target = n
+                case .set(let index, let n):
+                    guard scalar >= 0, classes[Int(index)].contains(UInt32(scalar)) else { continue }
+                    target = n
+                case .dot(let dot, let n):
+                    guard scalar >= 0 else { continue }
+                    switch dot {
+                    case .any: break
+                    case .notNewline: if scalar == 0x0A { continue }
+                    case .notCRLF: if scalar == 0x0A || scalar == 0x0D { continue }
+                    }
+                    target = n
+                default:
+                    continue
+                }
+                let row = currentSlots + Int(id) * slotCount
+                for s in 0..<slotCount { scratch[s] = row[s] }
+                closure(intoNext: true, from: target, at: nextAt, previous: scalar, next: following)
+            }
+            swap(&current, &next)
+            swap(&currentSlots, &nextSlots)
+            next.count = 0
+            if at >= end { break }
+            previous = scalar
+            scalar = following
+            length = followingLength
+            at = nextAt
+        }
+        return result
+    }
+
+    /// Adds to the current (or next) set every state reachable from `from` without consuming, in
+    /// priority order, and records the slots of each consuming (or match) state reached in that set's
+    /// slot table. Starts from `scratch` and leaves it as it found it.
+    private mutating func closure(intoNext: Bool, from: Int32, at: Int, previous: Int32, next: Int32) {
+        var set = intoNext ? self.next : current
+        let table = intoNext ? nextSlots : currentSlots
+        defer { if intoNext { self.next.count = set.count } else { current.count = set.count } }
+        var top = 0
+        stack[0] = Frame(slot: -1, value: Int(from))
+        top = 1
+        while top > 0 {
+            top -= 1
+            let frame = stack[top]
+            if frame.slot >= 0 {
+                scratch[Int(frame.slot)] = frame.value
+                continue
+            }
+            var id = Int32(truncatingIfNeeded: frame.value)
+            explore: while true {
+                steps += 1
+                guard set.insert(id) else { break }
+                switch instructions[Int(id)] {
+                case .union(let first, let count):
+                    var k = Int(first) + Int(count) - 1
+                    while k > Int(first) {
+                        stack[top] = Frame(slot: -1, value: Int(alternates[k]))
+                        top += 1
+                        k -= 1
+                    }
+                    id = alternates[Int(first)]
+                case .save(let slot, let n):
+                    let s = Int(slot)
+                    if s < slotCount {
+                        stack[top] = Frame(slot: slot, value: scratch[s])
+                        top += 1
+                        scratch[s] = at
+                    }
+                    id = n
+                case .look(let look, let n):
+                    guard holds(look, at: at, previous: previous, next: next) else { break explore }
+                    id = n
+                case .fail:
+                    break explore
+                case .scalar, .set, .dot, .match:
+                    if slotCount > 0 {
+                        let row = table + Int(id) * slotCount
+                        for s in 0..<slotCount { row[s] = scratch[s] }
+                    }
+                    break explore
+                }
+            }
+        }
+    }
+
+    /// Whether `look` holds between `previous` and `next` (-1: the text's start or end) at `at`.
+    @inline(__always)
+    private func holds(_ look: RegexLook, at: Int, previous: Int32, next: Int32) -> Bool {
+        func word(_ scalar: Int32, _ unicode: Bool) -> Bool {
+            scalar >= 0 && RegexWord.isWord(UInt32(scalar), unicode: unicode)
+        }
+        switch look {
+        case .startText: return at == 0
+        case .endText: return at == end
+        case .startLine: return at == 0 || previous == 0x0A
+        case .endLine: return at == end || next == 0x0A
+        case .startLineCRLF: return at == 0 || previous == 0x0A || (previous == 0x0D && next != 0x0A)
+        case .endLineCRLF: return at == end || next == 0x0D || (next == 0x0A && previous != 0x0D)
+        case .wordBoundary(let u): return word(previous, u) != word(next, u)
+        case .notWordBoundary(let u): return word(previous, u) == word(next, u)
+        case .wordStart(let u): return !word(previous, u) && word(next, u)
+        case .wordEnd(let u): return word(previous, u) && !word(next, u)
+        case .wordStartHalf(let u): return !word(previous, u)
+        case .wordEndHalf(let u): return !word(next, u)
+        }
+    }
+
+    // MARK: text
+
+    /// The scalar at byte `i` and its length in bytes; (-1, 0) at the end.
+    @inline(__always)
+    private func decode(_ i: Int) -> (Int32, Int) {
+        guard i < end else { return (-1, 0) }
+        let b0 = UInt32(text[i])
+        if b0 < 0x80 { return (Int32(b0), 1) }
+        let length = b0 < 0xE0 ? 2 : b0 < 0xF0 ? 3 : 4
+        guard i + length <= end, b0 >= 0xC0 else { return (0xFFFD, 1) }
+        var value = b0 & (0xFF >> UInt32(length + 1))
+        for k in 1..<length { value = value << 6 | (UInt32(text[i + k]) & 0x3F) }
+        return (Int32(value), length)
+    }
+
+    /// The scalar that ends at byte `i`, or -1 at the start.
+    private func decodeBefore(_ i: Int) -> Int32 {
+        guard i > 0 else { return -1 }
+        var k = i - 1
+        while k > 0 && text[k] & 0xC0 == 0x80 { k -= 1 }
+        return decode(k).0
+    }
+
+    /// The first byte offset from `i` at which a match can start (per the program's first-byte
+    /// table), or `end`.
+    private func nextCandidate(from i: Int) -> Int {
+        guard i < end, let table = program.firstBytes, let base = text.baseAddress else { return end }
+        if let byte = program.singleFirstByte {
+            guard let hit = memchr(base + i, Int32(byte), end - i) else { return end }
+            return UnsafeRawPointer(base).distance(to: UnsafeRawPointer(hit))
+        }
+        var k = i
+        while k < end && !table[Int(text[k])] { k += 1 }
+        return k
+    }
+}
