@@ -4,7 +4,7 @@ import SondeSupport
 /// An error while rendering a template or evaluating a query, filter or predicate.
 package enum EvalError: Error, Sendable, Equatable, CustomStringConvertible {
     case undefinedVariable(name: String, location: SourceLocation)
-    case invalidRegex(pattern: String, location: SourceLocation)
+    case invalidRegex(pattern: String, reason: String, location: SourceLocation)
     case invalidJSONPath(message: String, location: SourceLocation)
     case bodyNotJSON(message: String, location: SourceLocation)
     case bodyNotText(charset: String, location: SourceLocation)
@@ -12,7 +12,7 @@ package enum EvalError: Error, Sendable, Equatable, CustomStringConvertible {
 
     package var location: SourceLocation {
         switch self {
-        case .undefinedVariable(_, let l), .invalidRegex(_, let l), .invalidJSONPath(_, let l),
+        case .undefinedVariable(_, let l), .invalidRegex(_, _, let l), .invalidJSONPath(_, let l),
              .bodyNotJSON(_, let l), .bodyNotText(_, let l), .filterFailed(_, _, let l):
             return l
         }
@@ -22,7 +22,7 @@ package enum EvalError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .undefinedVariable(let name, _):
             return "undefined variable '\(name)' (set it with --var, --secret, a capture or SONDE_VAR_\(name))"
-        case .invalidRegex(let pattern, _): return "invalid regex <\(pattern)>"
+        case .invalidRegex(let pattern, let reason, _): return "invalid regex <\(pattern)>: \(reason)"
         case .invalidJSONPath(let message, _): return message
         case .bodyNotJSON(let message, _): return "the body is not valid JSON: \(message)"
         case .bodyNotText(let charset, _): return "the body cannot be decoded as \(charset) text"

@@ -53,25 +53,24 @@ package enum QueryEvaluator {
         }
     }
 
-    /// Group 1 of the first match (the whole match when the pattern has no group).
+    /// Group 1 of the first match (the whole match when the pattern has no group); `nil` without a
+    /// match or when group 1 did not take part.
     static func firstMatch(_ pattern: String, in text: String, location: SourceLocation) throws(EvalError) -> String? {
-        let regex: NSRegularExpression
-        do { regex = try NSRegularExpression(pattern: pattern) } catch {
-            throw .invalidRegex(pattern: pattern, location: location)
-        }
-        let range = NSRange(text.startIndex..., in: text)
-        guard let match = regex.firstMatch(in: text, range: range) else { return nil }
-        let group = match.numberOfRanges > 1 ? match.range(at: 1) : match.range
-        guard let r = Range(group, in: text) else { return nil }
-        return String(text[r])
+        let regex = try compiled(pattern, location: location)
+        let group = regex.captureCount > 0 ? 1 : 0
+        return regex.firstMatch(in: text, groups: group)?[group].map(String.init)
     }
 
     /// True when `pattern` matches somewhere in `text`.
     static func matches(_ pattern: String, _ text: String, location: SourceLocation) throws(EvalError) -> Bool {
-        let regex: NSRegularExpression
-        do { regex = try NSRegularExpression(pattern: pattern) } catch {
-            throw .invalidRegex(pattern: pattern, location: location)
+        try compiled(pattern, location: location).isMatch(text)
+    }
+
+    /// The compiled pattern (from the process-wide cache: a literal pattern was compiled when the
+    /// check was parsed).
+    static func compiled(_ pattern: String, location: SourceLocation) throws(EvalError) -> LinearRegex {
+        do { return try LinearRegex.cached(pattern) } catch {
+            throw .invalidRegex(pattern: pattern, reason: error.description, location: location)
         }
-        return regex.firstMatch(in: text, range: NSRange(text.startIndex..., in: text)) != nil
     }
 }

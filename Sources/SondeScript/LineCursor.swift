@@ -138,6 +138,39 @@ struct LineCursor {
         return Template(parts: text.isEmpty ? [] : [.literal(text)], location: start)
     }
 
+    /// For a string or `/regex/` literal between `open` (its opening delimiter) and `end` (just past
+    /// its closing one), the source column of each scalar of its decoded text: an escape such as
+    /// `\\` or `\u{41}` in a string (or `\/` in a regex literal) maps to its backslash.
+    func patternColumns(from open: Int, to end: Int, slashDelimited: Bool) -> [Int] {
+        var columns: [Int] = []
+        var k = open + 1
+        let stop = max(k, end - 1)
+        while k < stop {
+            let column = k + 1
+            if scalars[k] == "\\", k + 1 < stop {
+                if slashDelimited {
+                    if scalars[k + 1] == "/" {
+                        columns.append(column)
+                    } else {
+                        columns += [column, column + 1]
+                    }
+                    k += 2
+                    continue
+                }
+                var length = 2
+                if scalars[k + 1] == "u", k + 2 < stop, scalars[k + 2] == "{" {
+                    while k + length < stop, scalars[k + length - 1] != "}" { length += 1 }
+                }
+                columns.append(column)
+                k += length
+                continue
+            }
+            columns.append(column)
+            k += 1
+        }
+        return columns
+    }
+
     /// One escape sequence after a backslash.
     mutating func escape() throws(ParseError) -> String {
         let start = location

@@ -108,20 +108,25 @@ extension Parser {
         return Query(kind: kind, location: start)
     }
 
-    /// `"pattern"` or `/pattern/`, validated when it has no placeholder.
+    /// `"pattern"` or `/pattern/`, compiled (and cached for the runs) when it has no placeholder. An
+    /// invalid pattern is an error at the column of the fault inside it.
     func regexArgument(_ c: inout LineCursor, after what: String) throws(ParseError) -> Template {
         c.skipSpaces()
         let template: Template
+        let open = c.index
+        let slashes = c.peek == "/"
         if c.peek == "\"" {
             template = try c.quoted()
-        } else if c.peek == "/" {
+        } else if slashes {
             template = try c.regexLiteral()
         } else {
             throw c.error("expected a regex such as \"([0-9]+)\" or /([0-9]+)/ after \(what)")
         }
         if let literal = template.literalValue {
-            do { _ = try NSRegularExpression(pattern: literal) } catch {
-                throw c.error("invalid regex <\(literal)>", at: template.location)
+            do { _ = try LinearRegex.cached(literal) } catch {
+                let columns = c.patternColumns(from: open, to: c.index, slashDelimited: slashes)
+                let column = error.offset < columns.count ? columns[error.offset] : c.index
+                throw c.error("invalid regex: \(error.message)", at: SourceLocation(line: c.line, column: column))
             }
         }
         return template
