@@ -9,8 +9,9 @@ import Darwin
 ///
 /// Threads are kept in priority order (leftmost-first, as Perl and Rust): when a thread reaches the
 /// match state, the threads behind it are dropped and the search goes on only with those ahead of it,
-/// which may still extend the match. All working memory is allocated once per search, sized by the
-/// program, and released at the end; no step allocates.
+/// which may still extend the match. The working memory (two sparse sets of states, their capture
+/// slots, the closure stack) is one buffer sized by the program, taken from the program's pool and
+/// given back after the search; no step allocates.
 struct RegexMatcher {
     /// What a search found.
     struct Outcome {
@@ -22,48 +23,37 @@ struct RegexMatcher {
         var steps: Int
     }
 
-    /// A stack frame of the epsilon closure: explore a state, or restore a slot on the way back.
-    private struct Frame {
-        /// The slot to restore, or -1 to explore the state in `value`.
-        var slot: Int32
-        /// The state to explore or the slot's former value.
-        var value: Int
-    }
-
     /// A set of states with insertion order and O(1) insert, test and clear.
     private struct SparseSet {
-        let dense: UnsafeMutablePointer<Int32>
-        let sparse: UnsafeMutablePointer<Int32>
+        /// The members in insertion (priority) order.
+        let dense: UnsafeMutablePointer<Int>
+        /// For each state, its index in `dense` when it is a member.
+        let sparse: UnsafeMutablePointer<Int>
+        /// The number of members.
         var count = 0
-
-        init(capacity: Int) {
-            dense = .allocate(capacity: capacity)
-            sparse = .allocate(capacity: capacity)
-            sparse.initialize(repeating: 0, count: capacity)
-            dense.initialize(repeating: 0, count: capacity)
-        }
 
         /// Adds `id`; false when it was already there.
         @inline(__always)
-        mutating func insert(_ id: Int32) -> Bool {
-            let s = Int(sparse[Int(id)])
+        mutating func insert(_ id: Int) -> Bool {
+            let s = sparse[id]
             if s < count && dense[s] == id { return false }
             dense[count] = id
-            sparse[Int(id)] = Int32(count)
+            sparse[id] = count
             count += 1
             return true
         }
-
-        func free() {
-            dense.deallocate()
-            sparse.deallocate()
-        }
     }
+
+    /// Pooled buffers are kept up to this many `Int`s (512 KiB); larger ones are freed after use.
+    private static let poolableSize = 1 << 16
+    /// At most this many buffers wait in a program's pool.
+    private static let poolDepth = 4
 
     private let program: RegexProgram
     private let instructions: UnsafeBufferPointer<RegexInstruction>
     private let alternates: UnsafeBufferPointer<Int32>
-    private let classes: UnsafeBufferPointer<RegexCharacterClass>
+    private let classBits: UnsafeBufferPointer<UInt64>
+    private let firstBytes: UnsafeBufferPointer<Bool>?
     private let text: UnsafeBufferPointer<UInt8>
     private let end: Int
     private let slotCount: Int
@@ -72,40 +62,35 @@ struct RegexMatcher {
     private var currentSlots: UnsafeMutablePointer<Int>
     private var nextSlots: UnsafeMutablePointer<Int>
     private let scratch: UnsafeMutablePointer<Int>
-    private let stack: UnsafeMutablePointer<Frame>
+    /// Closure frames, two words each: a slot to restore (or -1 to explore a state) and a value.
+    private let stack: UnsafeMutablePointer<Int>
     private var steps = 0
 
+    /// The buffer size a search of `program` with `slotCount` slots needs.
+    private static func bufferSize(_ program: RegexProgram, slotCount: Int) -> Int {
+        let n = program.instructions.count
+        return 4 * n + 2 * n * slotCount + slotCount + 2 * (program.alternates.count + n + 2)
+    }
+
     private init(program: RegexProgram, instructions: UnsafeBufferPointer<RegexInstruction>,
-                 alternates: UnsafeBufferPointer<Int32>, classes: UnsafeBufferPointer<RegexCharacterClass>,
-                 text: UnsafeBufferPointer<UInt8>, slotCount: Int) {
+                 alternates: UnsafeBufferPointer<Int32>, classBits: UnsafeBufferPointer<UInt64>,
+                 firstBytes: UnsafeBufferPointer<Bool>?, text: UnsafeBufferPointer<UInt8>,
+                 slotCount: Int, memory: UnsafeMutablePointer<Int>) {
         self.program = program
         self.instructions = instructions
         self.alternates = alternates
-        self.classes = classes
+        self.classBits = classBits
+        self.firstBytes = firstBytes
         self.text = text
         self.end = text.count
         self.slotCount = slotCount
         let n = instructions.count
-        current = SparseSet(capacity: n)
-        next = SparseSet(capacity: n)
-        currentSlots = .allocate(capacity: max(1, n * slotCount))
-        nextSlots = .allocate(capacity: max(1, n * slotCount))
-        currentSlots.initialize(repeating: -1, count: max(1, n * slotCount))
-        nextSlots.initialize(repeating: -1, count: max(1, n * slotCount))
-        scratch = .allocate(capacity: max(1, slotCount))
-        scratch.initialize(repeating: -1, count: max(1, slotCount))
-        let frames = alternates.count + n + 2
-        stack = .allocate(capacity: frames)
-        stack.initialize(repeating: Frame(slot: -1, value: 0), count: frames)
-    }
-
-    private func free() {
-        current.free()
-        next.free()
-        currentSlots.deallocate()
-        nextSlots.deallocate()
-        scratch.deallocate()
-        stack.deallocate()
+        current = SparseSet(dense: memory, sparse: memory + n)
+        next = SparseSet(dense: memory + 2 * n, sparse: memory + 3 * n)
+        currentSlots = memory + 4 * n
+        nextSlots = currentSlots + n * slotCount
+        scratch = nextSlots + n * slotCount
+        stack = scratch + slotCount
     }
 
     /// Finds the leftmost-first match of `program` in `text`, tracking the first `slotCount` slots
@@ -114,17 +99,36 @@ struct RegexMatcher {
     static func search(_ program: RegexProgram, in text: UnsafeBufferPointer<UInt8>, slotCount: Int,
                        earliest: Bool) -> Outcome {
         let slots = max(0, min(slotCount, program.slotCount))
-        return program.instructions.withUnsafeBufferPointer { instructions in
-            program.alternates.withUnsafeBufferPointer { alternates in
-                program.classes.withUnsafeBufferPointer { classes in
-                    var vm = RegexMatcher(program: program, instructions: instructions, alternates: alternates,
-                                          classes: classes, text: text, slotCount: slots)
-                    defer { vm.free() }
-                    let found = vm.run(earliest: earliest)
-                    return Outcome(slots: found, steps: vm.steps)
+        let size = bufferSize(program, slotCount: slots)
+        var memory = program.scratchPool.withLock { pool -> [Int]? in
+            guard let last = pool.last, last.count >= size else { return nil }
+            return pool.removeLast()
+        } ?? [Int](repeating: 0, count: size)
+        let outcome = memory.withUnsafeMutableBufferPointer { buffer -> Outcome in
+            guard let base = buffer.baseAddress else { return Outcome(slots: nil, steps: 0) }
+            return program.instructions.withUnsafeBufferPointer { instructions in
+                program.alternates.withUnsafeBufferPointer { alternates in
+                    program.classBits.withUnsafeBufferPointer { classBits in
+                        func run(_ firstBytes: UnsafeBufferPointer<Bool>?) -> Outcome {
+                            var vm = RegexMatcher(program: program, instructions: instructions,
+                                                  alternates: alternates, classBits: classBits,
+                                                  firstBytes: firstBytes, text: text, slotCount: slots,
+                                                  memory: base)
+                            let found = vm.run(earliest: earliest)
+                            return Outcome(slots: found, steps: vm.steps)
+                        }
+                        guard let table = program.firstBytes else { return run(nil) }
+                        return table.withUnsafeBufferPointer { run($0) }
+                    }
                 }
             }
         }
+        if memory.count <= poolableSize {
+            program.scratchPool.withLock { pool in
+                if pool.count < poolDepth { pool.append(memory) }
+            }
+        }
+        return outcome
     }
 
     // MARK: the search loop
@@ -140,7 +144,7 @@ struct RegexMatcher {
             if current.count == 0 {
                 if result != nil { break }
                 if anchored && at > 0 { break }
-                if program.firstBytes != nil {
+                if firstBytes != nil {
                     let candidate = nextCandidate(from: at)
                     if candidate >= end { break }  // no match can start in the rest, nor at the end
                     if candidate != at {
@@ -162,10 +166,10 @@ struct RegexMatcher {
                 k += 1
                 steps += 1
                 let target: Int32
-                switch instructions[Int(id)] {
+                switch instructions[id] {
                 case .match:
                     var slots = [Int](repeating: -1, count: slotCount)
-                    for s in 0..<slotCount { slots[s] = currentSlots[Int(id) * slotCount + s] }
+                    for s in 0..<slotCount { slots[s] = currentSlots[id * slotCount + s] }
                     result = slots
                     if earliest { return result }
                     k = current.count  // drop the lower-priority threads
@@ -174,7 +178,7 @@ struct RegexMatcher {
                     guard scalar >= 0, UInt32(scalar) == value else { continue }
                     target = n
                 case .set(let index, let n):
-                    guard scalar >= 0, classes[Int(index)].contains(UInt32(scalar)) else { continue }
+                    guard scalar >= 0, inClass(Int(index), UInt32(scalar)) else { continue }
                     target = n
                 case .dot(let dot, let n):
                     guard scalar >= 0 else { continue }
@@ -187,7 +191,7 @@ struct RegexMatcher {
                 default:
                     continue
                 }
-                let row = currentSlots + Int(id) * slotCount
+                let row = currentSlots + id * slotCount
                 for s in 0..<slotCount { scratch[s] = row[s] }
                 closure(intoNext: true, from: target, at: nextAt, previous: scalar, next: following)
             }
@@ -210,51 +214,61 @@ struct RegexMatcher {
         var set = intoNext ? self.next : current
         let table = intoNext ? nextSlots : currentSlots
         defer { if intoNext { self.next.count = set.count } else { current.count = set.count } }
-        var top = 0
-        stack[0] = Frame(slot: -1, value: Int(from))
-        top = 1
+        stack[0] = -1
+        stack[1] = Int(from)
+        var top = 2
         while top > 0 {
-            top -= 1
-            let frame = stack[top]
-            if frame.slot >= 0 {
-                scratch[Int(frame.slot)] = frame.value
+            top -= 2
+            let slot = stack[top]
+            if slot >= 0 {
+                scratch[slot] = stack[top + 1]
                 continue
             }
-            var id = Int32(truncatingIfNeeded: frame.value)
+            var id = stack[top + 1]
             explore: while true {
                 steps += 1
                 guard set.insert(id) else { break }
-                switch instructions[Int(id)] {
+                switch instructions[id] {
                 case .union(let first, let count):
                     var k = Int(first) + Int(count) - 1
                     while k > Int(first) {
-                        stack[top] = Frame(slot: -1, value: Int(alternates[k]))
-                        top += 1
+                        stack[top] = -1
+                        stack[top + 1] = Int(alternates[k])
+                        top += 2
                         k -= 1
                     }
-                    id = alternates[Int(first)]
+                    id = Int(alternates[Int(first)])
                 case .save(let slot, let n):
                     let s = Int(slot)
                     if s < slotCount {
-                        stack[top] = Frame(slot: slot, value: scratch[s])
-                        top += 1
+                        stack[top] = s
+                        stack[top + 1] = scratch[s]
+                        top += 2
                         scratch[s] = at
                     }
-                    id = n
+                    id = Int(n)
                 case .look(let look, let n):
                     guard holds(look, at: at, previous: previous, next: next) else { break explore }
-                    id = n
+                    id = Int(n)
                 case .fail:
                     break explore
                 case .scalar, .set, .dot, .match:
                     if slotCount > 0 {
-                        let row = table + Int(id) * slotCount
+                        let row = table + id * slotCount
                         for s in 0..<slotCount { row[s] = scratch[s] }
                     }
                     break explore
                 }
             }
         }
+    }
+
+    /// True when `scalar` belongs to class `index` (ASCII from the bitmaps, the rest from the tree).
+    @inline(__always)
+    private func inClass(_ index: Int, _ scalar: UInt32) -> Bool {
+        if scalar < 64 { return (classBits[2 * index] >> UInt64(scalar)) & 1 != 0 }
+        if scalar < 128 { return (classBits[2 * index + 1] >> UInt64(scalar - 64)) & 1 != 0 }
+        return program.classes[index].tree.contains(scalar)
     }
 
     /// Whether `look` holds between `previous` and `next` (-1: the text's start or end) at `at`.
@@ -305,10 +319,22 @@ struct RegexMatcher {
     /// The first byte offset from `i` at which a match can start (per the program's first-byte
     /// table), or `end`.
     private func nextCandidate(from i: Int) -> Int {
-        guard i < end, let table = program.firstBytes, let base = text.baseAddress else { return end }
+        guard i < end, let table = firstBytes, let base = text.baseAddress else { return end }
         if let byte = program.singleFirstByte {
-            guard let hit = memchr(base + i, Int32(byte), end - i) else { return end }
-            return UnsafeRawPointer(base).distance(to: UnsafeRawPointer(hit))
+            let prefix = program.literalPrefix
+            var from = i
+            while from < end {
+                guard let hit = memchr(base + from, Int32(byte), end - from) else { return end }
+                let at = UnsafeRawPointer(base).distance(to: UnsafeRawPointer(hit))
+                if prefix.count < 2 { return at }
+                if end - at < prefix.count { return end }
+                let rest = prefix.withUnsafeBufferPointer { p in
+                    p.baseAddress.map { memcmp(base + at + 1, $0 + 1, prefix.count - 1) } ?? 0
+                }
+                if rest == 0 { return at }
+                from = at + 1
+            }
+            return end
         }
         var k = i
         while k < end && !table[Int(text[k])] { k += 1 }

@@ -19,6 +19,8 @@ enum RegexInstruction: Sendable {
     case fail
 }
 
+import Synchronization
+
 /// A compiled pattern: the NFA the Pike VM runs, its classes, and what the search loop can use to
 /// skip ahead.
 final class RegexProgram: Sendable {
@@ -31,6 +33,9 @@ final class RegexProgram: Sendable {
     let alternates: [Int32]
     /// The classes that ``RegexInstruction/set(_:next:)`` refers to.
     let classes: [RegexCharacterClass]
+    /// The ASCII bitmaps of ``classes``, two words per class (scalars 0–63, then 64–127), so the
+    /// matcher tests ASCII without touching a class's tree.
+    let classBits: [UInt64]
     /// The first state.
     let start: Int32
     /// Capture groups, not counting the whole match.
@@ -40,8 +45,13 @@ final class RegexProgram: Sendable {
     /// When non-nil, a match can only start at a byte for which the table holds (the first byte of
     /// every scalar a match can start with); the search skips other positions while no thread lives.
     let firstBytes: [Bool]?
+    /// Working memory of finished searches, reused by the next ones (see ``RegexMatcher``).
+    let scratchPool = Mutex<[[Int]]>([])
     /// The single possible first byte, when there is exactly one (searched with `memchr`).
     let singleFirstByte: UInt8?
+    /// The UTF-8 bytes every match starts with (the exact literals the start leads through before
+    /// anything else), or empty. With two bytes or more, candidates are checked with `memcmp`.
+    let literalPrefix: [UInt8]
 
     /// Compiles `node`; throws ``LinearRegexError/tooBig(offset:limit:)`` past ``instructionLimit``.
     init(_ node: RegexNode, captureCount: Int, limit: Int = RegexProgram.instructionLimit) throws(LinearRegexError) {
@@ -53,6 +63,7 @@ final class RegexProgram: Sendable {
         instructions = built.instructions
         alternates = built.alternates
         classes = builder.classes
+        classBits = builder.classes.flatMap { [$0.low, $0.high] }
         start = built.start
         self.captureCount = captureCount
         anchoredStart = Self.isAnchoredAtStart(node)
@@ -64,6 +75,7 @@ final class RegexProgram: Sendable {
         } else {
             singleFirstByte = nil
         }
+        literalPrefix = Self.literalPrefix(instructions: built.instructions, start: built.start)
     }
 
     /// Slots the matcher needs for every group: two per group, the whole match included.
@@ -79,6 +91,28 @@ final class RegexProgram: Sendable {
         case .repetition(let inner, let min, _, _): return min > 0 && isAnchoredAtStart(inner)
         default: return false
         }
+    }
+
+    /// The bytes of the exact scalars on the single path from `start` (through capture saves), up to
+    /// the first state that is anything else.
+    private static func literalPrefix(instructions: [RegexInstruction], start: Int32) -> [UInt8] {
+        var bytes: [UInt8] = []
+        var id = Int(start)
+        var hops = 0
+        while hops < instructions.count && bytes.count < 64 {
+            hops += 1
+            switch instructions[id] {
+            case .save(_, let next):
+                id = Int(next)
+            case .scalar(let value, let next):
+                guard let scalar = Unicode.Scalar(value) else { return bytes }
+                bytes += Array(String(scalar).utf8)
+                id = Int(next)
+            default:
+                return bytes
+            }
+        }
+        return bytes
     }
 
     /// The bytes a match can start with, or `nil` when the start can reach a match without
