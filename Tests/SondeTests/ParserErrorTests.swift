@@ -136,13 +136,14 @@ struct ParserErrorTests {
         #expect(unterminated.message.hasPrefix("invalid JSON body") || unterminated.message.contains("unterminated"))
     }
 
-    @Test("an invalid regex is a parse error at the regex")
+    @Test("an invalid regex is a parse error at the fault inside the pattern")
     func invalidRegex() throws {
         let error = try #require(parseError("GET http://x/\nHTTP 200\n[Asserts]\nbody matches \"([a-z\"\n"))
-        #expect(error.message.contains("invalid regex"))
-        #expect(error.location == loc(4, 14))
+        #expect(error.message.contains("invalid regex: unclosed character class"))
+        #expect(error.location == loc(4, 16))
         let literal = try #require(parseError("GET http://x/\nHTTP 200\n[Captures]\nid: regex /(unclosed/\n"))
-        #expect(literal.message.contains("invalid regex"))
+        #expect(literal.message.contains("invalid regex: unclosed group"))
+        #expect(literal.location == loc(4, 12))
     }
 
     @Test("an unterminated multiline string points at its opening fence")
