@@ -105,7 +105,7 @@ indirect enum RegexClassTree: Sendable, Equatable {
         var extra: [ClosedRange<UInt32>] = []
         if unicode {
             let size = ranges.reduce(0) { $0 + Int($1.upperBound - $1.lowerBound) + 1 }
-            if size <= 20_000 {
+            if size <= 4_096 {
                 for range in ranges {
                     for scalar in range {
                         for variant in [RegexCase.lower(scalar), RegexCase.upper(scalar), RegexCase.fold(scalar)]
@@ -266,7 +266,10 @@ enum RegexScalarProperty: Sendable, Equatable {
 
 /// Unicode general categories, hashable (Swift's own enum is used to read them).
 enum RegexGeneralCategory: Hashable, Sendable {
+    /// Letters (upper, lower, title, modifier, other), marks, numbers, punctuation, symbols,
+    /// separators, by their two-letter Unicode abbreviations.
     case lu, ll, lt, lm, lo, mn, mc, me, nd, nl, no, pc, pd, ps, pe, pi, pf, po, sm, sc, sk, so, zs, zl, zp
+    /// Control, format, surrogate, private use, unassigned.
     case cc, cf, cs, co, cn
 
     /// The category of a scalar as Swift reports it.
@@ -354,7 +357,9 @@ enum RegexGeneralCategory: Hashable, Sendable {
 
 /// Binary Unicode properties that `\p{…}` can name.
 enum RegexBinaryProperty: String, Sendable, CaseIterable {
+    /// Properties named as in the Unicode Character Database (`White_Space` is `whiteSpace`).
     case alphabetic, whiteSpace, uppercase, lowercase, math, hexDigit, asciiHexDigit, ideographic, dash
+    /// Emoji and identifier properties, and the others Swift exposes.
     case emoji, emojiPresentation, emojiModifier, emojiModifierBase, joinControl, noncharacterCodePoint
     case defaultIgnorableCodePoint, cased, caseIgnorable, idStart, idContinue, xidStart, xidContinue
     case diacritic, extender, quotationMark, terminalPunctuation, sentenceTerminal, variationSelector

@@ -151,14 +151,23 @@ final class RegexProgram: Sendable {
 struct RegexBuilder {
     /// A state while building: exits may still be open (`nil`) and unions still growing.
     enum State {
+        /// No-op, removed by ``finish(start:)``.
         case empty(Int32?)
+        /// As ``RegexInstruction/scalar(_:next:)``.
         case scalar(UInt32, Int32?)
+        /// As ``RegexInstruction/set(_:next:)``.
         case set(Int32, Int32?)
+        /// As ``RegexInstruction/dot(_:next:)``.
         case dot(RegexDot, Int32?)
+        /// Alternatives in the order added, preferred last-added first when `reverse` (lazy).
         case union([Int32], reverse: Bool)
+        /// As ``RegexInstruction/save(slot:next:)``.
         case save(Int32, Int32?)
+        /// As ``RegexInstruction/look(_:next:)``.
         case look(RegexLook, Int32?)
+        /// As ``RegexInstruction/match``.
         case match
+        /// As ``RegexInstruction/fail``.
         case fail
     }
 
