@@ -257,32 +257,47 @@ struct LinearRegexTests {
     }
 
     @Test("random small patterns agree with NSRegularExpression on match ranges and group 1")
-    func crossCheck() throws {
-        var maker = PatternMaker(rng: SeededGenerator(state: 20_240_501))
-        var compared = 0, groupsCompared = 0, patterns = 0
-        while patterns < 400 {
-            var pattern = maker.alternation(0)
-            if maker.chance(10) { pattern = "(?i)" + pattern }
-            var parser = RegexParser(pattern)
-            guard let node = try? parser.parse(), !hasNullableLoop(node), let ours = try? LinearRegex(pattern),
-                  let theirs = try? NSRegularExpression(pattern: pattern) else { continue }
-            patterns += 1
-            let compareGroups = ours.captureCount > 0
-            for _ in 0..<12 {
-                var text = maker.text()
-                if pattern.hasPrefix("(?i)") && maker.chance(50) { text = text.uppercased() }
-                let mine = ours.firstMatch(in: text)
-                let other = theirs.firstMatch(in: text, range: NSRange(location: 0, length: (text as NSString).length))
-                #expect(mine?.utf8Range(0) == other.flatMap { nsRange($0, 0) },
-                        "\(pattern) on \(text.debugDescription)")
-                #expect(ours.isMatch(text) == (mine != nil), "\(pattern) isMatch on \(text.debugDescription)")
-                if compareGroups, let mine, let other {
-                    #expect(mine.utf8Range(1) == nsRange(other, 1), "\(pattern) group 1 on \(text.debugDescription)")
-                    groupsCompared += 1
+    func crossCheck() async throws {
+        // A few seconds of CPU in a debug build: run it off the cooperative pool, which other
+        // tests' timings rely on, and check the collected disagreements here.
+        let (compared, groupsCompared, disagreements) = try await offPool { () throws -> (Int, Int, [String]) in
+            var maker = PatternMaker(rng: SeededGenerator(state: 20_240_501))
+            var compared = 0, groupsCompared = 0, patterns = 0
+            var disagreements: [String] = []
+            while patterns < 400 {
+                var pattern = maker.alternation(0)
+                if maker.chance(10) { pattern = "(?i)" + pattern }
+                var parser = RegexParser(pattern)
+                guard let node = try? parser.parse(), !hasNullableLoop(node), let ours = try? LinearRegex(pattern),
+                      let theirs = try? NSRegularExpression(pattern: pattern) else { continue }
+                patterns += 1
+                for _ in 0..<12 {
+                    var text = maker.text()
+                    if pattern.hasPrefix("(?i)") && maker.chance(50) { text = text.uppercased() }
+                    let mine = ours.firstMatch(in: text)
+                    let length = (text as NSString).length
+                    let other = theirs.firstMatch(in: text, range: NSRange(location: 0, length: length))
+                    let expected = other.flatMap { nsRange($0, 0) }
+                    if mine?.utf8Range(0) != expected {
+                        disagreements.append("\(pattern) on \(text.debugDescription): \(String(describing: mine?.utf8Range(0))) "
+                                             + "vs \(String(describing: expected))")
+                    }
+                    if ours.isMatch(text) != (mine != nil) {
+                        disagreements.append("\(pattern) on \(text.debugDescription): isMatch disagrees with firstMatch")
+                    }
+                    if ours.captureCount > 0, let mine, let other {
+                        if mine.utf8Range(1) != nsRange(other, 1) {
+                            disagreements.append("\(pattern) on \(text.debugDescription): group 1 "
+                                                 + "\(String(describing: mine.utf8Range(1))) vs \(String(describing: nsRange(other, 1)))")
+                        }
+                        groupsCompared += 1
+                    }
+                    compared += 1
                 }
-                compared += 1
             }
+            return (compared, groupsCompared, disagreements)
         }
+        #expect(disagreements.isEmpty, "\(disagreements.prefix(10).joined(separator: "\n"))")
         #expect(compared == 4_800)
         #expect(groupsCompared > 500)
     }
