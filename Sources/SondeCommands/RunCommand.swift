@@ -29,7 +29,11 @@ package struct RunCommand: Sendable {
     package var retention = RecordWriter.Retention()
     /// `--webhook URL` values (plus `SONDE_WEBHOOK` from `variables.environment`).
     package var webhooks: [String] = []
-    /// Retry policy of webhook deliveries.
+    /// `--alertmanager URL` values (plus `SONDE_ALERTMANAGER` from `variables.environment`).
+    package var alertmanagers: [String] = []
+    /// How often active alerts are posted to Alertmanager again.
+    package var alertmanagerRepeat: Duration = AlertmanagerSender.defaultRepeatInterval
+    /// Retry policy of webhook (and Alertmanager) deliveries.
     package var webhookPolicy = RetryPolicy()
     /// How long in-flight runs get at shutdown.
     package var shutdownGrace: Duration = .seconds(5)
@@ -75,6 +79,15 @@ package struct RunCommand: Sendable {
             return ExitCode.usage
         }
 
+        var managers: [AlertmanagerTarget] = []
+        do {
+            for url in alertmanagers { managers.append(try AlertmanagerTarget(parsing: url)) }
+            managers += try AlertmanagerTarget.fromEnvironment(variables.environment)
+        } catch {
+            log.error("start", error.description)
+            return ExitCode.usage
+        }
+
         let set: CheckSet
         do {
             let (loaded, problems) = try CheckSet.load(checks)
@@ -115,7 +128,15 @@ package struct RunCommand: Sendable {
                 monitorBox.withLock { $0 }?.delivered(id: id, target: target)
             }
         }
-        let prober = Prober(configuration: configuration, checks: set, writer: writer, log: log, webhooks: sender)
+        let alertmanager = managers.isEmpty ? nil : AlertmanagerSender(
+            targets: managers, policy: webhookPolicy, repeatInterval: alertmanagerRepeat) { event in
+            log.log(event.level, "alertmanager", event.description, event.fields)
+            if case .delivered(let target, let id, _) = event {
+                monitorBox.withLock { $0 }?.delivered(id: id, target: target)
+            }
+        }
+        let prober = Prober(configuration: configuration, checks: set, writer: writer, log: log, webhooks: sender,
+                            alertmanager: alertmanager)
         monitorBox.withLock { $0 = prober.incidents }
 
         if once {
@@ -159,6 +180,7 @@ package struct RunCommand: Sendable {
         summary += ", data in \(data), location \(location)"
         if let server { summary += ", metrics on \(server.baseURL)/metrics" }
         if !targets.isEmpty { summary += ", webhooks to \(targets.map(\.masked).joined(separator: ", "))" }
+        if !managers.isEmpty { summary += ", alerts to Alertmanager \(managers.map(\.masked).joined(separator: ", "))" }
         log.info("start", summary, [("checks", String(set.scripts.count)), ("data", data), ("location", location),
                                     ("version", Sonde.version)])
 
@@ -177,6 +199,13 @@ package struct RunCommand: Sendable {
             webhookLog.flush()
             if pending > 0 { log.warn("webhook", "\(pending) webhook deliveries still pending at exit were abandoned") }
             if sender.dropped > 0 { log.warn("webhook", "\(sender.dropped) webhook events were dropped in all (queues full)") }
+        }
+        if let alertmanager {
+            let pending = await alertmanager.flush(timeout: shutdownGrace)
+            if pending > 0 { log.warn("alertmanager", "\(pending) Alertmanager posts still pending at exit were abandoned") }
+            if alertmanager.dropped > 0 {
+                log.warn("alertmanager", "\(alertmanager.dropped) Alertmanager posts were dropped in all (queues full)")
+            }
         }
         await writer.finish()
         let (runs, failed) = prober.recorded

@@ -34,23 +34,28 @@ package enum RunSpec {
     /// `--webhook URL`.
     package static let webhook = OptionSpec("webhook", .repeatable, placeholder: "URL", environment: "SONDE_WEBHOOK",
                                             help: "POST incident events there")
+    /// `--alertmanager URL`.
+    package static let alertmanager = OptionSpec("alertmanager", .repeatable, placeholder: "URL",
+                                                 environment: "SONDE_ALERTMANAGER",
+                                                 help: "send incidents and burn alerts to this Alertmanager (http or https)")
     /// `--verbose`, `-v`.
     package static let verbose = OptionSpec("verbose", short: "v", .flag, help: "log one line per run")
 
     /// The declaration.
     package static let spec = CommandSpec(
         "run", summary: "the prober: run every check of a folder on its schedule, record each run",
-        options: [checks, data, location, once, metrics, logFormat, keepRaw, keepHours, webhook, verbose]
+        options: [checks, data, location, once, metrics, logFormat, keepRaw, keepHours, webhook, alertmanager, verbose]
             + VariableOptions.options,
         positionals: .none(hint: "give the folder of checks with --checks DIR"),
         environment: VariableOptions.environment + [
             EnvironmentNote("SONDE_WEBHOOK", "more webhook URLs, separated by commas or spaces"),
+            EnvironmentNote("SONDE_ALERTMANAGER", "more Alertmanager URLs, separated by commas or spaces"),
             EnvironmentNote(ResourceLimits.capVariable,
                             "cap on the open-files limit sonde raises itself to at start (at least \(ResourceLimits.minimumCap))"),
         ],
         exitCodes: [
             ExitCodeNote(ExitCode.ok, "stopped by SIGTERM or SIGINT; with --once: every check passed"),
-            ExitCodeNote(ExitCode.usage, "usage error: bad option, no checks, two checks of one name, bad --metrics or SONDE_NOFILE_LIMIT"),
+            ExitCodeNote(ExitCode.usage, "usage error: bad option, no checks, two checks of one name, bad --metrics, --webhook, --alertmanager or SONDE_NOFILE_LIMIT"),
             ExitCodeNote(ExitCode.parse, "a check file does not parse"),
             ExitCodeNote(ExitCode.runtime,
                          "cannot start: the metrics address is taken, the data folder is not writable"),
@@ -73,6 +78,7 @@ package enum RunSpec {
         command.retention.rawDays = parsed.number(keepRaw) ?? command.retention.rawDays
         command.retention.hourDays = parsed.number(keepHours) ?? command.retention.hourDays
         command.webhooks = parsed.strings(webhook)
+        command.alertmanagers = parsed.strings(alertmanager)
         command.verbose = parsed.flag(verbose)
         return command
     }

@@ -22,16 +22,19 @@ package final class IncidentMonitor: Sendable {
     private let location: String
     private let writer: RecordWriter
     private let sender: WebhookSender?
+    private let alertmanager: AlertmanagerSender?
     private let log: EventLog
     private let slo: SLOTracker
     private let time: any TimeSource
     private let detectors = Mutex<[String: IncidentDetector]>([:])
 
+    /// - Parameter alertmanager: where open incidents and burn alerts also go as Alertmanager alerts.
     package init(location: String, writer: RecordWriter, sender: WebhookSender?, log: EventLog, slo: SLOTracker,
-                time: any TimeSource = SystemTimeSource()) {
+                time: any TimeSource = SystemTimeSource(), alertmanager: AlertmanagerSender? = nil) {
         self.location = location
         self.writer = writer
         self.sender = sender
+        self.alertmanager = alertmanager
         self.log = log
         self.slo = slo
         self.time = time
@@ -56,6 +59,7 @@ package final class IncidentMonitor: Sendable {
         let reader = RunReader(folder: writer.folder)
         var replayed: [String: IncidentDetector] = [:]
         var late: [IncidentEvent] = []
+        var resumed: [IncidentEvent] = []
         for script in fresh {
             var detector = IncidentDetector(check: script.name, location: location, settings: script.settings,
                                             startMs: nowMs - Self.replayMs, keepsSamples: false)
@@ -66,6 +70,7 @@ package final class IncidentMonitor: Sendable {
                let opened = entry.opened {
                 let incident = Self.incident(from: opened, id: id, settings: script.settings)
                 detector.resume(incident)
+                resumed.append(opened)
                 // Runs before the incident's detection are already in it; later ones may resolve it.
                 replayFrom = max(replayFrom, incident.detectedMs + 1)
             }
@@ -90,6 +95,10 @@ package final class IncidentMonitor: Sendable {
                 if all[name] != nil { all[name]?.update(settings: script.settings) }
             }
             for (name, detector) in replayed { all[name] = detector }
+        }
+        // An incident still open from before a restart is active in Alertmanager again (not announced twice elsewhere).
+        if let alertmanager {
+            for event in resumed { IncidentAlerts.forward(event, to: alertmanager) }
         }
         for event in late { publish(event, note: "found when the prober started") }
     }
@@ -132,6 +141,7 @@ package final class IncidentMonitor: Sendable {
         let level: EventLog.Level = event.kind == .opened || event.kind == .burnAlertStarted ? .warn : .info
         log.log(level, "incident", text, [("check", event.check), ("event", event.kind.rawValue)]
                 + (event.incident.map { [("incident", $0)] } ?? []))
+        if let alertmanager { IncidentAlerts.forward(event, to: alertmanager) }
         guard let sender, [.opened, .resolved, .burnAlertStarted, .burnAlertEnded].contains(event.kind) else { return }
         let figures = slo.figures(check: event.check, nowMs: time.wallMs)
         let body = IncidentNotification.payload(event, burn: figures?.burn ?? [:], budgetRemaining: figures?.remaining)

@@ -46,9 +46,11 @@ package final class Prober: Sendable {
     private let counters = Mutex((recorded: 0, failed: 0))
     private let scheduler: Mutex<Scheduler?> = Mutex(nil)
 
-    /// A prober over an already loaded set of checks.
+    /// A prober over an already loaded set of checks; incidents and burn alerts go to `webhooks`
+    /// and to `alertmanager` when given.
     package init(configuration: Configuration, checks: CheckSet, writer: RecordWriter, engine: ProbeEngine = .shared,
-                log: EventLog, webhooks: WebhookSender? = nil, time: any TimeSource = SystemTimeSource()) {
+                log: EventLog, webhooks: WebhookSender? = nil, alertmanager: AlertmanagerSender? = nil,
+                time: any TimeSource = SystemTimeSource()) {
         self.configuration = configuration
         self.writer = writer
         self.engine = engine
@@ -59,7 +61,7 @@ package final class Prober: Sendable {
         self.metrics = ProberMetrics(location: configuration.location)
         self.current = Mutex(checks)
         self.incidents = IncidentMonitor(location: configuration.location, writer: writer, sender: webhooks, log: log,
-                                         slo: slo, time: time)
+                                         slo: slo, time: time, alertmanager: alertmanager)
         metrics.setChecks(checks.sorted.map(\.name))
         writer.prepare(Self.policies(checks), location: configuration.location)
         trackSLOs(checks, seed: checks.sorted.map(\.name))

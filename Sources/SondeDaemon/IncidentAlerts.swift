@@ -1,0 +1,86 @@
+import SondeAlerts
+import SondeIncidents
+import SondeSupport
+
+/// How incident events become Alertmanager alerts: an open incident is `SondeCheckDown`
+/// (severity `page`), a firing burn-rate alert is `SondeErrorBudgetBurn` (severity `page` or
+/// `ticket`, the level of the burn alert); both carry `check` and `location`.
+package enum IncidentAlerts {
+    /// The alert name of an open incident.
+    package static let checkDown = "SondeCheckDown"
+    /// The alert name of a firing burn-rate alert.
+    package static let budgetBurn = "SondeErrorBudgetBurn"
+
+    /// What `event` asks of Alertmanager.
+    package enum Action: Sendable, Equatable {
+        /// Start (or replace) the alert known by `key`.
+        case fire(key: String, alert: AlertmanagerAlert)
+        /// End the alert known by `key` at `atMs`.
+        case resolve(key: String, atMs: Int64)
+    }
+
+    /// The key of a check's alert of one name, unique within one prober.
+    package static func key(_ alertname: String, check: String) -> String { "\(alertname)|\(check)" }
+
+    /// The action for `event`; nil for events Alertmanager does not hear about (flapping, alert sent).
+    package static func action(for event: IncidentEvent) -> Action? {
+        func field(_ name: String) -> String? {
+            switch event[name] {
+            case .string(let s)?: return s
+            case .integer(let i)?: return String(i)
+            default: return nil
+            }
+        }
+        func time(_ name: String) -> Int64? {
+            guard let text = field(name) else { return nil }
+            return Array(text.utf8).withUnsafeBufferPointer(UTCTime.parseRFC3339)
+        }
+        switch event.kind {
+        case .opened:
+            var annotations = ["summary": IncidentNotification.text(event)]
+            if let message = field("msg"), !message.isEmpty { annotations["error"] = message }
+            if let kind = field("kind") { annotations["kind"] = kind }
+            if let started = field("started") { annotations["started"] = started }
+            if let detected = field("detected") { annotations["detected"] = detected }
+            if let incident = event.incident {
+                annotations["incident"] = incident
+                annotations["writeup"] = "reports/incidents/\(incident).md"
+            }
+            let alert = AlertmanagerAlert(
+                labels: ["alertname": checkDown, "check": event.check, "location": event.location, "severity": "page"],
+                annotations: annotations, startsAtMs: time("started") ?? event.timeMs)
+            return .fire(key: key(checkDown, check: event.check), alert: alert)
+        case .resolved:
+            return .resolve(key: key(checkDown, check: event.check), atMs: time("resolved") ?? event.timeMs)
+        case .burnAlertStarted:
+            let severity = field("level") == "ticket" ? "ticket" : "page"
+            var annotations = ["summary": IncidentNotification.text(event),
+                               "detected": UTCTime.rfc3339(event.timeMs)]
+            if case .list(let items)? = event["rules"] {
+                let rules = items.compactMap { item -> String? in
+                    if case .string(let s) = item { return s } else { return nil }
+                }
+                if !rules.isEmpty { annotations["rules"] = rules.joined(separator: "; ") }
+            }
+            let alert = AlertmanagerAlert(
+                labels: ["alertname": budgetBurn, "check": event.check, "location": event.location,
+                         "severity": severity],
+                annotations: annotations, startsAtMs: event.timeMs)
+            return .fire(key: key(budgetBurn, check: event.check), alert: alert)
+        case .burnAlertEnded:
+            return .resolve(key: key(budgetBurn, check: event.check), atMs: event.timeMs)
+        case .flappingStarted, .flappingEnded, .alertSent:
+            return nil
+        }
+    }
+
+    /// Applies `event` to `sender` (posts go out from its queue; this never waits).
+    package static func forward(_ event: IncidentEvent, to sender: AlertmanagerSender) {
+        let id = "\(event.check)|\(event.incident ?? "")|\(event.kind.rawValue)"
+        switch action(for: event) {
+        case .fire(let key, let alert)?: sender.fire(alert, key: key, id: id)
+        case .resolve(let key, let atMs)?: sender.resolve(key: key, atMs: atMs, id: id)
+        case nil: break
+        }
+    }
+}
