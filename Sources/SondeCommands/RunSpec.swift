@@ -37,7 +37,7 @@ package enum RunSpec {
     /// `--alertmanager URL`.
     package static let alertmanager = OptionSpec("alertmanager", .repeatable, placeholder: "URL",
                                                  environment: "SONDE_ALERTMANAGER",
-                                                 help: "send incidents and burn alerts to this Alertmanager (http or https)")
+                                                 help: "alerts to this Alertmanager's v2 API")
     /// `--verbose`, `-v`.
     package static let verbose = OptionSpec("verbose", short: "v", .flag, help: "log one line per run")
 
@@ -55,7 +55,7 @@ package enum RunSpec {
         ],
         exitCodes: [
             ExitCodeNote(ExitCode.ok, "stopped by SIGTERM or SIGINT; with --once: every check passed"),
-            ExitCodeNote(ExitCode.usage, "usage error: bad option, no checks, two checks of one name, bad --metrics, --webhook, --alertmanager or SONDE_NOFILE_LIMIT"),
+            ExitCodeNote(ExitCode.usage, "usage error: bad option, no checks, two checks of one name, bad --metrics, a bad URL or SONDE_NOFILE_LIMIT"),
             ExitCodeNote(ExitCode.parse, "a check file does not parse"),
             ExitCodeNote(ExitCode.runtime,
                          "cannot start: the metrics address is taken, the data folder is not writable"),
