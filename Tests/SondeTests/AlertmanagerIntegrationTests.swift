@@ -145,4 +145,29 @@ struct AlertmanagerIntegrationTests {
         await alertmanager.stop()
         #expect(prober.stderr.contains("alertmanager"), "\(prober.stderr)")
     }
+
+    @Test("an Alertmanager that never answers does not delay a probe: runs go on while its post hangs")
+    func hungAlertmanagerDelaysNoProbe() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let posts = Counter()
+        let hung = try HTTPServer(host: "127.0.0.1", port: 0) { _ in
+            _ = posts.next()
+            return .noResponse
+        }
+        defer { hung.stop() }
+        let target = try HTTPServer(host: "127.0.0.1", port: 0) { _ in .text("broken", status: 503) }
+        defer { target.stop() }
+        try folder.write("checks/shop.hurl", "# @every 1s\n# @timeout 5s\nGET \(target.baseURL)/health\nHTTP 200\n")
+        let data = folder.path + "/data"
+        let prober = try DaemonTests.Daemon(["--alertmanager", hung.baseURL, "--location", "a"], in: folder,
+                                            tag: "prober")
+        #expect(await pollUntil(timeout: .seconds(120)) { posts.current >= 1 },
+                "the incident was not posted: \(prober.stderr)")
+        let before = DaemonTests.runCounts(data)["shop", default: 0]
+        #expect(await pollUntil(timeout: .seconds(120)) { DaemonTests.runCounts(data)["shop", default: 0] >= before + 4 },
+                "runs stopped while the post hung: \(DaemonTests.runCounts(data)); \(prober.stderr)")
+        prober.signal(SIGTERM)
+        #expect(try await prober.wait() == 0)
+    }
 }
