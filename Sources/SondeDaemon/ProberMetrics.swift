@@ -91,7 +91,7 @@ package final class ProberMetrics: Sendable {
             }
         }
 
-        out.family("sonde_run_duration_seconds", .gauge,
+        out.family("sonde_last_run_phase_seconds", .gauge,
                    help: "Last run's phases summed over its requests; phase total is the whole run.")
         for (name, check) in checks {
             let phases: [(String, Double)] = [
@@ -99,9 +99,9 @@ package final class ProberMetrics: Sendable {
                 ("ttfb", check.phases.ttfb), ("transfer", check.phases.transfer),
             ]
             for (phase, ms) in phases {
-                out.sample("sonde_run_duration_seconds", [("check", name), loc, ("phase", phase)], Self.seconds(ms))
+                out.sample("sonde_last_run_phase_seconds", [("check", name), loc, ("phase", phase)], Self.seconds(ms))
             }
-            out.sample("sonde_run_duration_seconds", [("check", name), loc, ("phase", "total")], check.runSeconds)
+            out.sample("sonde_last_run_phase_seconds", [("check", name), loc, ("phase", "total")], check.runSeconds)
         }
 
         out.family("sonde_cert_expiry_timestamp_seconds", .gauge,
