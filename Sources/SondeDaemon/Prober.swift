@@ -62,7 +62,7 @@ package final class Prober: Sendable {
         self.current = Mutex(checks)
         self.incidents = IncidentMonitor(location: configuration.location, writer: writer, sender: webhooks, log: log,
                                          slo: slo, time: time, alertmanager: alertmanager)
-        metrics.setChecks(checks.sorted.map(\.name))
+        metrics.setChecks(checks.sorted)
         writer.prepare(Self.policies(checks), location: configuration.location)
         trackSLOs(checks, seed: checks.sorted.map(\.name))
         incidents.apply(checks, nowMs: time.wallMs)
@@ -141,7 +141,7 @@ package final class Prober: Sendable {
         }
         let changes = loaded.changes(from: old)
         current.withLock { $0 = loaded }
-        metrics.setChecks(loaded.sorted.map(\.name))
+        metrics.setChecks(loaded.sorted)
         writer.prepare(Self.policies(loaded), location: configuration.location)
         trackSLOs(loaded, seed: changes.added)
         incidents.apply(loaded, nowMs: time.wallMs)

@@ -15,6 +15,52 @@ import SondeSupport
 package final class ProberMetrics: Sendable {
     /// Lateness histogram bounds, seconds.
     package static let latenessBounds: [Double] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+    /// Run duration histogram bounds, seconds; each check adds its `@latency` threshold.
+    package static let durationBounds: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+
+    /// What `sonde_check_info` says of a check, from its directives.
+    package struct CheckInfo: Sendable, Equatable {
+        /// `@every`, seconds.
+        package var interval: Double
+        /// `@slo` as a ratio (0.999).
+        package var objective: Double
+        /// `@latency`'s threshold, seconds; nil without `@latency`.
+        package var latencyThreshold: Double?
+
+        /// The figures of a check's settings.
+        package init(settings: MonitorSettings) {
+            let policy = SLOPolicy(settings: settings)
+            interval = ProberMetrics.seconds(settings.every.milliseconds)
+            objective = policy.objective
+            latencyThreshold = policy.latencyThresholdMs.map { ProberMetrics.seconds($0) }
+        }
+
+        /// The default bounds with the latency threshold among them, ascending.
+        package var durationBounds: [Double] {
+            guard let threshold = latencyThreshold, !ProberMetrics.durationBounds.contains(threshold) else {
+                return ProberMetrics.durationBounds
+            }
+            return (ProberMetrics.durationBounds + [threshold]).sorted()
+        }
+    }
+
+    /// Passed runs by duration: `counts[i]` counts the runs in bucket `i` (not cumulative), the last
+    /// one above every bound. One array a check, no samples kept.
+    private struct DurationHistogram {
+        var bounds: [Double]
+        var counts: [Int64]
+        var sum: Double = 0
+
+        init(bounds: [Double]) {
+            self.bounds = bounds
+            counts = [Int64](repeating: 0, count: bounds.count + 1)
+        }
+
+        mutating func observe(_ seconds: Double) {
+            counts[bounds.firstIndex { seconds <= $0 } ?? bounds.count] += 1
+            sum += seconds
+        }
+    }
 
     private struct CheckState {
         var up: Bool
@@ -23,6 +69,7 @@ package final class ProberMetrics: Sendable {
         var phases = PhaseTimings()
         var runSeconds: Double = 0
         var certExpiry: Double?
+        var durations: DurationHistogram
     }
 
     private struct State {
@@ -30,20 +77,34 @@ package final class ProberMetrics: Sendable {
         var lateness = [Int64](repeating: 0, count: ProberMetrics.latenessBounds.count + 1)
         var latenessSum: Double = 0
         var loaded: Set<String> = []
+        var info: [String: CheckInfo] = [:]
     }
 
+    /// The prober's location, a label of every check's series.
     package let location: String
     private let state = Mutex(State())
 
+    /// Empty metrics for a prober at `location`.
     package init(location: String) {
         self.location = location
     }
 
-    /// The checks currently loaded (removed checks disappear from the metrics).
-    package func setChecks(_ names: [String]) {
+    /// The checks currently loaded (removed checks disappear from the metrics). A check whose
+    /// `@latency` threshold changed starts its duration histogram again with the new bucket.
+    package func setChecks(_ scripts: [CheckScript]) {
         state.withLock { state in
-            state.loaded = Set(names)
-            for name in state.checks.keys where !state.loaded.contains(name) { state.checks[name] = nil }
+            state.loaded = Set(scripts.map(\.name))
+            state.info = Dictionary(scripts.map { ($0.name, CheckInfo(settings: $0.settings)) }) { _, last in last }
+            for name in state.checks.keys {
+                guard let info = state.info[name] else {
+                    state.checks[name] = nil
+                    continue
+                }
+                let bounds = info.durationBounds
+                if state.checks[name]?.durations.bounds != bounds {
+                    state.checks[name]?.durations = DurationHistogram(bounds: bounds)
+                }
+            }
         }
     }
 
@@ -55,12 +116,15 @@ package final class ProberMetrics: Sendable {
             state.lateness[bucket] += 1
             state.latenessSum += Self.seconds(late * 1000)
             guard state.loaded.contains(record.check) else { return }
-            var check = state.checks[record.check] ?? CheckState(up: record.ok, lastRun: record.time)
+            let bounds = state.info[record.check]?.durationBounds ?? Self.durationBounds
+            var check = state.checks[record.check]
+                ?? CheckState(up: record.ok, lastRun: record.time, durations: DurationHistogram(bounds: bounds))
             check.up = record.ok
             check.lastRun = record.time
             check.results[record.error?.kind ?? "success", default: 0] += 1
             check.phases = record.phaseTotals
             check.runSeconds = Self.seconds(record.durationMs)
+            if record.ok { check.durations.observe(check.runSeconds) }
             if let days = record.certDays {
                 check.certExpiry = (Double(record.time) / 1000 + days * 86_400).rounded()
             }
@@ -102,6 +166,14 @@ package final class ProberMetrics: Sendable {
                 out.sample("sonde_last_run_phase_seconds", [("check", name), loc, ("phase", phase)], Self.seconds(ms))
             }
             out.sample("sonde_last_run_phase_seconds", [("check", name), loc, ("phase", "total")], check.runSeconds)
+        }
+
+        out.family("sonde_run_duration_seconds", .histogram,
+                   help: "Durations of passed runs (failed runs count in sonde_runs_total only); the buckets include the check's @latency threshold.")
+        for (name, check) in checks {
+            let durations = check.durations
+            out.histogram("sonde_run_duration_seconds", [("check", name), loc], bounds: durations.bounds,
+                          counts: durations.counts, sum: (durations.sum * 1_000_000).rounded() / 1_000_000)
         }
 
         out.family("sonde_cert_expiry_timestamp_seconds", .gauge,
@@ -164,6 +236,17 @@ package final class ProberMetrics: Sendable {
 
         out.family("sonde_checks", .gauge, help: "Checks loaded.")
         out.sample("sonde_checks", [loc], Double(snapshot.loaded.count))
+
+        out.family("sonde_check_info", .gauge,
+                   help: "Always 1; the labels carry the check's @every (seconds), @slo objective (ratio) and @latency threshold (seconds, empty without one).")
+        for (name, info) in snapshot.info.sorted(by: { $0.key < $1.key }) {
+            let labels = [
+                ("check", name), loc, ("interval", PrometheusText.format(info.interval)),
+                ("objective", PrometheusText.format(info.objective)),
+                ("latency_threshold", info.latencyThreshold.map(PrometheusText.format) ?? ""),
+            ]
+            out.sample("sonde_check_info", labels, 1)
+        }
 
         out.family("sonde_build_info", .gauge, help: "Always 1; the version label says which sonde runs.")
         out.sample("sonde_build_info", [("version", Sonde.version)], 1)

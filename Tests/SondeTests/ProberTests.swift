@@ -114,6 +114,8 @@ struct ProberTests {
         #expect(text.contains("sonde_runs_total{check=\"bad\",location=\"test-loc\",result=\"status\"} 2\n"))
         #expect(text.contains("sonde_runs_total{check=\"good\",location=\"test-loc\",result=\"success\"} 2\n"))
         #expect(text.contains("sonde_last_run_phase_seconds{check=\"good\",location=\"test-loc\",phase=\"ttfb\"}"))
+        #expect(text.contains("sonde_run_duration_seconds_count{check=\"good\",location=\"test-loc\"} 2\n"))
+        #expect(text.contains("sonde_check_info{check=\"good\",location=\"test-loc\",interval=\"60\",objective=\"0.999\",latency_threshold=\"\"} 1\n"))
         #expect(text.contains("sonde_schedule_lateness_seconds_count{location=\"test-loc\"} 6\n"))
         #expect(text.contains("sonde_checks{location=\"test-loc\"} 3\n"))
         // Two failed runs of two: error ratio 1 over a 0.001 budget.
