@@ -22,8 +22,11 @@ package struct ArgumentParser: Sendable {
         self.commandPath = commandPath
     }
 
-    /// Parses `arguments` (those after the command's name); the first mistake throws.
-    package func parse(_ arguments: [String]) throws(UsageError) -> Outcome {
+    /// Parses `arguments` (those after the command's name); the first mistake throws. An option that
+    /// takes one value and names an environment variable takes the variable's value from
+    /// `environment` when the arguments do not give it, checked the same way (a repeatable option's
+    /// variable adds to its list, so the command reads that one itself).
+    package func parse(_ arguments: [String], environment: [String: String] = [:]) throws(UsageError) -> Outcome {
         var parsed = ParsedArguments(command: spec.name)
         var index = 0
         while index < arguments.count {
@@ -61,7 +64,27 @@ package struct ArgumentParser: Sendable {
             }
             try store(text, for: option, into: &parsed)
         }
+        try fill(from: environment, into: &parsed)
         return .arguments(parsed)
+    }
+
+    /// Gives each single-value option that was not on the command line its environment variable's
+    /// value, when the variable is set and not blank.
+    private func fill(from environment: [String: String], into parsed: inout ParsedArguments) throws(UsageError) {
+        for option in spec.options where option.kind.takesValue && option.kind != .repeatable {
+            guard parsed.values[option.name] == nil, let variable = option.environment,
+                let raw = environment[variable]
+            else { continue }
+            var trimmed = Substring(raw)
+            while trimmed.first?.isWhitespace == true { trimmed.removeFirst() }
+            while trimmed.last?.isWhitespace == true { trimmed.removeLast() }
+            guard !trimmed.isEmpty else { continue }
+            let text = String(trimmed)
+            let invalid = UsageError.invalidEnvironment(variable: variable, option: option.flagName,
+                                                        command: commandPath, value: text,
+                                                        expected: option.kind.expected)
+            try store(text, for: option, into: &parsed, invalid: invalid)
+        }
     }
 
     /// Splits `--name=value` into the name and the value; other arguments have no inline value.
@@ -86,10 +109,12 @@ package struct ArgumentParser: Sendable {
         .missingValue(option: option.flagName, command: commandPath, synopsis: option.synopsis, got: got)
     }
 
-    /// Checks `text` against the option's kind and records it.
-    private func store(_ text: String, for option: OptionSpec, into parsed: inout ParsedArguments) throws(UsageError) {
-        let invalid = UsageError.invalidValue(option: option.flagName, command: commandPath, value: text,
-                                              expected: option.kind.expected)
+    /// Checks `text` against the option's kind and records it; `invalid` is the error when it does
+    /// not fit (by default, the one for a value on the command line).
+    private func store(_ text: String, for option: OptionSpec, into parsed: inout ParsedArguments,
+                       invalid: UsageError? = nil) throws(UsageError) {
+        let invalid = invalid ?? UsageError.invalidValue(option: option.flagName, command: commandPath, value: text,
+                                                         expected: option.kind.expected)
         switch option.kind {
         case .flag:
             parsed.values[option.name] = .flag
@@ -107,6 +132,9 @@ package struct ArgumentParser: Sendable {
         case .choice(let words):
             guard words.contains(text) else { throw invalid }
             parsed.values[option.name] = .strings([text])
+        case .shard:
+            guard let shard = try? Shard(parsing: text) else { throw invalid }
+            parsed.values[option.name] = .shard(shard)
         }
     }
 

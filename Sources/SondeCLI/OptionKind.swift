@@ -1,3 +1,5 @@
+import SondeSupport
+
 /// What an option takes after its name, and how its value is checked.
 package enum OptionKind: Sendable, Equatable {
     /// No value: present or not (`--json`).
@@ -12,6 +14,8 @@ package enum OptionKind: Sendable, Equatable {
     case days(ClosedRange<Int>)
     /// One of fixed words (`--log-format text`).
     case choice([String])
+    /// One part of a folder shared by N processes, written `I/N` (`--shard 2/3`).
+    case shard
 
     /// Whether the option is followed by a value.
     package var takesValue: Bool { self != .flag }
@@ -24,6 +28,7 @@ package enum OptionKind: Sendable, Equatable {
         case .integer: return "N"
         case .days: return "DAYS"
         case .choice(let words): return words.joined(separator: "|")
+        case .shard: return "I/N"
         }
     }
 
@@ -38,6 +43,8 @@ package enum OptionKind: Sendable, Equatable {
         case .choice(let words):
             guard let last = words.last else { return "no value" }
             return words.count == 1 ? last : words.dropLast().joined(separator: ", ") + " or " + last
+        case .shard:
+            return "I/N with N from 1 to \(Shard.maxCount) and I from 1 to N, such as 2/3"
         }
     }
 }

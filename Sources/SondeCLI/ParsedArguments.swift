@@ -1,3 +1,5 @@
+import SondeSupport
+
 /// The arguments of one command once parsed and checked: option values by name, and positionals.
 package struct ParsedArguments: Sendable, Equatable {
     /// One checked option value.
@@ -8,6 +10,8 @@ package struct ParsedArguments: Sendable, Equatable {
         case strings([String])
         /// An integer or a number of days.
         case number(Int)
+        /// A shard (`--shard 2/3`).
+        case shard(Shard)
     }
 
     /// The command's name.
@@ -44,5 +48,11 @@ package struct ParsedArguments: Sendable, Equatable {
     package func number(_ option: OptionSpec) -> Int? {
         guard case .number(let n) = values[option.name] else { return nil }
         return n
+    }
+
+    /// The value of a shard option, nil when absent.
+    package func shard(_ option: OptionSpec) -> Shard? {
+        guard case .shard(let shard) = values[option.name] else { return nil }
+        return shard
     }
 }

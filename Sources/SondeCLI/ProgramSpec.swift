@@ -32,8 +32,9 @@ package struct ProgramSpec: Sendable, Equatable {
         commands.first { $0.name == name }
     }
 
-    /// Reads the arguments after the program's name; the first mistake throws.
-    package func resolve(_ arguments: [String]) throws(UsageError) -> Request {
+    /// Reads the arguments after the program's name; the first mistake throws. `environment` gives
+    /// the options that name a variable their value when the arguments do not (`ArgumentParser.parse`).
+    package func resolve(_ arguments: [String], environment: [String: String] = [:]) throws(UsageError) -> Request {
         guard let first = arguments.first else { return .globalHelp(requested: false) }
         var rest = Array(arguments.dropFirst())
         let spec: CommandSpec
@@ -50,7 +51,7 @@ package struct ProgramSpec: Sendable, Equatable {
             throw unknownCommand(first)
         }
         let parser = ArgumentParser(spec: spec, commandPath: name + " " + spec.name)
-        switch try parser.parse(rest) {
+        switch try parser.parse(rest, environment: environment) {
         case .help:
             return .commandHelp(spec)
         case .arguments(let parsed):

@@ -13,6 +13,8 @@ package enum UsageError: Error, Sendable, Equatable, CustomStringConvertible {
     case unexpectedArgument(String, command: String, allowed: Int, hint: String?)
     /// A flag written with a value (`--json=yes`).
     case flagWithValue(option: String, command: String, value: String)
+    /// An environment variable standing in for `option` whose value the option does not accept.
+    case invalidEnvironment(variable: String, option: String, command: String, value: String, expected: String)
 
     /// The first line, without `error: `.
     package var description: String {
@@ -30,6 +32,8 @@ package enum UsageError: Error, Sendable, Equatable, CustomStringConvertible {
             return "'\(command)' takes \(takes) (got '\(argument)')"
         case .flagWithValue(let option, _, let value):
             return "option \(option) takes no value (got \(option)=\(value))"
+        case .invalidEnvironment(let variable, let option, _, let value, let expected):
+            return "invalid value '\(value)' in \(variable) (for \(option)): expected \(expected)"
         }
     }
 
@@ -43,7 +47,7 @@ package enum UsageError: Error, Sendable, Equatable, CustomStringConvertible {
             return hint
         case .flagWithValue(let option, _, _):
             return "write \(option) alone"
-        case .unknownCommand, .unknownOption, .invalidValue:
+        case .unknownCommand, .unknownOption, .invalidValue, .invalidEnvironment:
             return nil
         }
     }
@@ -55,7 +59,7 @@ package enum UsageError: Error, Sendable, Equatable, CustomStringConvertible {
             return program + " --help"
         case .unknownOption(_, let command, _), .missingValue(_, let command, _, _),
             .invalidValue(_, let command, _, _), .unexpectedArgument(_, let command, _, _),
-            .flagWithValue(_, let command, _):
+            .flagWithValue(_, let command, _), .invalidEnvironment(_, _, let command, _, _):
             return command + " --help"
         }
     }

@@ -26,9 +26,9 @@ package enum CommandTable {
     package static let helpText = HelpText(program: program)
 
     /// Reads a command line (the arguments after `sonde`); `environment` feeds `SONDE_VAR_*`,
-    /// `SONDE_SECRET_*` and `SONDE_WEBHOOK`.
+    /// `SONDE_SECRET_*`, `SONDE_WEBHOOK` and the options that name a variable (`SONDE_SHARD`).
     package static func parse(_ arguments: [String], environment: [String: String]) throws(UsageError) -> Invocation {
-        switch try program.resolve(arguments) {
+        switch try program.resolve(arguments, environment: environment) {
         case .globalHelp(let requested):
             return requested ? .help(helpText.global()) : .missingCommand(helpText.global())
         case .commandHelp(let spec):

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import SondeSupport
 @testable import SondeScript
+@testable import SondeCLI
 
 @Suite("Shard: probers split one checks folder by a stable hash of each check's name")
 struct ShardTests {
@@ -78,6 +79,36 @@ struct ShardTests {
         } catch {
             #expect(error == expected, "'\(text)': \(error)")
             #expect(!error.description.isEmpty)
+        }
+    }
+}
+
+@Suite("Shard: --shard and SONDE_SHARD on the command line")
+struct ShardCommandLineTests {
+    /// A command with a shard option read from `SONDE_TEST_SHARD` and a repeatable one from `SONDE_TEST_URL`.
+    static let spec = CommandSpec("probe", summary: "test", options: [
+        OptionSpec("shard", .shard, environment: "SONDE_TEST_SHARD", help: "a shard"),
+        OptionSpec("url", .repeatable, environment: "SONDE_TEST_URL", help: "URLs"),
+    ])
+
+    static func parse(_ arguments: [String], _ environment: [String: String]) throws(UsageError) -> ParsedArguments? {
+        guard case .arguments(let parsed) = try ArgumentParser(spec: spec, commandPath: "sonde probe")
+            .parse(arguments, environment: environment)
+        else { return nil }
+        return parsed
+    }
+
+    @Test("a single-value option takes its variable when not given, checked like the option; a repeatable one leaves its variable to the command")
+    func environmentFallback() throws {
+        let option = Self.spec.options[0]
+        #expect(try Self.parse([], ["SONDE_TEST_SHARD": "2/5"])?.shard(option) == Shard(index: 2, count: 5))
+        #expect(try Self.parse(["--shard", "1/5"], ["SONDE_TEST_SHARD": "2/5"])?.shard(option) == Shard(index: 1, count: 5))
+        #expect(try Self.parse([], ["SONDE_TEST_SHARD": "  "])?.shard(option) == nil)
+        #expect(try Self.parse([], ["SONDE_TEST_URL": "http://a"])?.strings(Self.spec.options[1]) == [])
+        #expect(throws: UsageError.invalidEnvironment(variable: "SONDE_TEST_SHARD", option: "--shard",
+                                                      command: "sonde probe", value: "9/5",
+                                                      expected: OptionKind.shard.expected)) {
+            try Self.parse([], ["SONDE_TEST_SHARD": "9/5"])
         }
     }
 }
