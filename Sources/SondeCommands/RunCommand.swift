@@ -20,6 +20,8 @@ package struct RunCommand: Sendable {
     package var checks = "checks"
     package var data = "data"
     package var location = "local"
+    /// The part of the checks folder to run (`--shard I/N`, `SONDE_SHARD`).
+    package var shard: Shard = .whole
     package var once = false
     /// `HOST:PORT`, `:PORT` or `PORT` (loopback then); nil = no metrics server.
     package var metrics: String?
@@ -90,7 +92,7 @@ package struct RunCommand: Sendable {
 
         let set: CheckSet
         do {
-            let (loaded, problems) = try CheckSet.load(checks)
+            let (loaded, problems) = try CheckSet.load(checks, shard: shard)
             if !problems.isEmpty {
                 for problem in problems { log.error("start", problem.description) }
                 return problems.contains(where: \.isDuplicate) ? ExitCode.usage : ExitCode.parse
@@ -120,6 +122,7 @@ package struct RunCommand: Sendable {
 
         var configuration = Prober.Configuration(checksFolder: checks, location: location, variables: resolved)
         configuration.verbose = verbose
+        configuration.shard = shard
         let monitorBox = Mutex<IncidentMonitor?>(nil)
         let webhookLog = WebhookLog(log: log)
         let sender = targets.isEmpty ? nil : WebhookSender(targets: targets, policy: webhookPolicy) { event in
@@ -139,7 +142,18 @@ package struct RunCommand: Sendable {
                             alertmanager: alertmanager)
         monitorBox.withLock { $0 = prober.incidents }
 
+        if set.scripts.isEmpty {
+            let next = once ? "" : "; it waits for a reload"
+            log.warn("start", "shard \(shard) runs none of the \(set.inFolder) checks in \(checks)\(next)",
+                     [("shard", shard.description), ("in_folder", String(set.inFolder))])
+        }
+
         if once {
+            if !shard.isWhole {
+                log.info("start", "\(set.summary) from \(checks), once",
+                         [("checks", String(set.scripts.count)), ("in_folder", String(set.inFolder)),
+                          ("shard", shard.description)])
+            }
             let results = await prober.runOnce()
             await writer.finish()
             for result in results {
@@ -173,7 +187,7 @@ package struct RunCommand: Sendable {
         defer { watcher.cancel() }
         prober.start()
         let intervals = set.sorted.map(\.settings.every)
-        var summary = "\(set.scripts.count) check\(set.scripts.count == 1 ? "" : "s") from \(checks)"
+        var summary = "\(set.summary) from \(checks)"
         if let shortest = intervals.min(), let longest = intervals.max() {
             summary += shortest == longest ? " every \(DurationText.setting(shortest))" : " every \(DurationText.setting(shortest))–\(DurationText.setting(longest))"
         }
@@ -181,8 +195,10 @@ package struct RunCommand: Sendable {
         if let server { summary += ", metrics on \(server.baseURL)/metrics" }
         if !targets.isEmpty { summary += ", webhooks to \(targets.map(\.masked).joined(separator: ", "))" }
         if !managers.isEmpty { summary += ", alerts to Alertmanager \(managers.map(\.masked).joined(separator: ", "))" }
-        log.info("start", summary, [("checks", String(set.scripts.count)), ("data", data), ("location", location),
-                                    ("version", Sonde.version)])
+        var fields = [("checks", String(set.scripts.count)), ("data", data), ("location", location),
+                      ("version", Sonde.version)]
+        if !shard.isWhole { fields += [("in_folder", String(set.inFolder)), ("shard", shard.description)] }
+        log.info("start", summary, fields)
 
         for await number in watcher.signals {
             if number == SIGHUP {

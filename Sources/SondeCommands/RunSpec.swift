@@ -38,13 +38,17 @@ package enum RunSpec {
     package static let alertmanager = OptionSpec("alertmanager", .repeatable, placeholder: "URL",
                                                  environment: "SONDE_ALERTMANAGER",
                                                  help: "alerts to this Alertmanager's v2 API")
+    /// `--shard I/N`.
+    package static let shard = OptionSpec("shard", .shard, environment: "SONDE_SHARD",
+                                          help: "run only part I of N of the checks, picked by a hash of each name")
     /// `--verbose`, `-v`.
     package static let verbose = OptionSpec("verbose", short: "v", .flag, help: "log one line per run")
 
     /// The declaration.
     package static let spec = CommandSpec(
         "run", summary: "the prober: run every check of a folder on its schedule, record each run",
-        options: [checks, data, location, once, metrics, logFormat, keepRaw, keepHours, webhook, alertmanager, verbose]
+        options: [checks, data, location, shard, once, metrics, logFormat, keepRaw, keepHours, webhook, alertmanager,
+                  verbose]
             + VariableOptions.options,
         positionals: .none(hint: "give the folder of checks with --checks DIR"),
         environment: VariableOptions.environment + [
@@ -52,6 +56,7 @@ package enum RunSpec {
             EnvironmentNote("SONDE_ALERTMANAGER", "more Alertmanager URLs, separated by commas or spaces"),
             EnvironmentNote(ResourceLimits.capVariable,
                             "cap on the open-files limit sonde raises itself to at start (at least \(ResourceLimits.minimumCap))"),
+            EnvironmentNote("SONDE_SHARD", "the shard I/N when --shard is not given"),
         ],
         exitCodes: [
             ExitCodeNote(ExitCode.ok, "stopped by SIGTERM or SIGINT; with --once: every check passed"),
@@ -70,6 +75,7 @@ package enum RunSpec {
         command.checks = parsed.string(checks) ?? command.checks
         command.data = parsed.string(data) ?? command.data
         command.location = parsed.string(location) ?? command.location
+        command.shard = parsed.shard(shard) ?? command.shard
         command.once = parsed.flag(once)
         command.metrics = parsed.string(metrics)
         if let text = parsed.string(logFormat), let format = EventLog.Format(rawValue: text) {

@@ -8,11 +8,17 @@ import SondeStore
 import SondeSupport
 
 /// The checks of a folder, loaded for the daemon: one script per check name. Loading again (SIGHUP)
-/// keeps the previous version of a check whose file no longer parses.
+/// keeps the previous version of a check whose file no longer parses. With a shard, only the checks
+/// whose names fall in it are loaded.
 package struct CheckSet: Sendable {
     /// Scripts by check name.
     package var scripts: [String: CheckScript] = [:]
+    /// The part of the folder loaded (`--shard`); the whole folder by default.
+    package var shard: Shard = .whole
+    /// How many check names the folder holds, in every shard (the count the log compares with).
+    package var inFolder = 0
 
+    /// An empty set.
     package init() {}
 
     /// Why a load found problems; each is one log line.
@@ -34,16 +40,28 @@ package struct CheckSet: Sendable {
     /// Sorted scripts.
     package var sorted: [CheckScript] { scripts.keys.sorted().compactMap { scripts[$0] } }
 
-    /// Loads every `.hurl` under `folder`. Files that do not parse, and second files with a name already
-    /// taken, are left out and reported; when `previous` holds a check whose file now fails to parse,
-    /// its previous version is kept.
-    package static func load(_ folder: String, previous: CheckSet? = nil) throws(LoadError) -> (CheckSet, [Problem]) {
+    /// `3 checks`, or with a shard `3 of 8 checks (shard 2/3)`: what the log says at start and reload.
+    package var summary: String {
+        let noun = (shard.isWhole ? scripts.count : inFolder) == 1 ? "check" : "checks"
+        guard !shard.isWhole else { return "\(scripts.count) \(noun)" }
+        return "\(scripts.count) of \(inFolder) \(noun) (shard \(shard))"
+    }
+
+    /// Loads every `.hurl` under `folder` whose check name falls in `shard`. Files that do not parse,
+    /// and second files with a name already taken, are left out and reported; when `previous` holds a
+    /// check whose file now fails to parse, its previous version is kept. Files of other shards are
+    /// not read, so their problems are reported by the prober that runs them.
+    package static func load(_ folder: String, previous: CheckSet? = nil,
+                             shard: Shard = .whole) throws(LoadError) -> (CheckSet, [Problem]) {
         let files = try ScriptLoader.expand([folder])
         var set = CheckSet()
+        set.shard = shard
+        set.inFolder = Set(files.map { ScriptParser.checkName(path: $0) }).count
         var paths: [String: String] = [:]
         var problems: [Problem] = []
         for file in files {
             let name = ScriptParser.checkName(path: file)
+            guard shard.contains(name) else { continue }
             if let first = paths[name] {
                 problems.append(Problem(isDuplicate: true, description:
                     "\(file): a check named '\(name)' is already loaded from \(first); a check's name is its file name, so rename one (this file is not loaded)"))

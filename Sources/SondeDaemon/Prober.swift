@@ -21,6 +21,8 @@ package final class Prober: Sendable {
         package var variables: Variables
         /// One log line per run.
         package var verbose = false
+        /// The part of the folder this prober runs (`--shard`); reloads load the same part.
+        package var shard: Shard = .whole
 
         package init(checksFolder: String, location: String, variables: Variables) {
             self.checksFolder = checksFolder
@@ -58,7 +60,7 @@ package final class Prober: Sendable {
         self.time = time
         self.startedMs = time.wallMs
         self.runner = CheckRunner(engine: engine, time: time)
-        self.metrics = ProberMetrics(location: configuration.location)
+        self.metrics = ProberMetrics(location: configuration.location, shard: configuration.shard)
         self.current = Mutex(checks)
         self.incidents = IncidentMonitor(location: configuration.location, writer: writer, sender: webhooks, log: log,
                                          slo: slo, time: time, alertmanager: alertmanager)
@@ -132,7 +134,8 @@ package final class Prober: Sendable {
         let old = checks
         let loaded: CheckSet
         do {
-            let (set, problems) = try CheckSet.load(configuration.checksFolder, previous: old)
+            let (set, problems) = try CheckSet.load(configuration.checksFolder, previous: old,
+                                                    shard: configuration.shard)
             for problem in problems { log.error("reload", problem.description) }
             loaded = set
         } catch {
@@ -150,8 +153,10 @@ package final class Prober: Sendable {
         if !changes.added.isEmpty { parts.append("added \(changes.added.joined(separator: ", "))") }
         if !changes.changed.isEmpty { parts.append("changed \(changes.changed.joined(separator: ", "))") }
         if !changes.removed.isEmpty { parts.append("removed \(changes.removed.joined(separator: ", "))") }
-        log.info("reload", "\(loaded.scripts.count) checks; " + (parts.isEmpty ? "nothing changed" : parts.joined(separator: "; ")),
-                 [("checks", String(loaded.scripts.count))])
+        var fields = [("checks", String(loaded.scripts.count))]
+        if !loaded.shard.isWhole { fields += [("in_folder", String(loaded.inFolder)), ("shard", loaded.shard.description)] }
+        log.info("reload", "\(loaded.summary); " + (parts.isEmpty ? "nothing changed" : parts.joined(separator: "; ")),
+                 fields)
         return changes
     }
 

@@ -82,11 +82,14 @@ package final class ProberMetrics: Sendable {
 
     /// The prober's location, a label of every check's series.
     package let location: String
+    /// The part of the checks folder this prober runs (`sonde_shard_info`).
+    package let shard: Shard
     private let state = Mutex(State())
 
-    /// Empty metrics for a prober at `location`.
-    package init(location: String) {
+    /// Empty metrics for a prober at `location` running `shard` of its folder.
+    package init(location: String, shard: Shard = .whole) {
         self.location = location
+        self.shard = shard
     }
 
     /// The checks currently loaded (removed checks disappear from the metrics). A check whose
@@ -247,6 +250,10 @@ package final class ProberMetrics: Sendable {
             ]
             out.sample("sonde_check_info", labels, 1)
         }
+
+        out.family("sonde_shard_info", .gauge,
+                   help: "Always 1; the shard label says which part I/N of the checks folder this prober runs.")
+        out.sample("sonde_shard_info", [loc, ("shard", shard.description)], 1)
 
         out.family("sonde_build_info", .gauge, help: "Always 1; the version label says which sonde runs.")
         out.sample("sonde_build_info", [("version", Sonde.version)], 1)

@@ -5,7 +5,7 @@ import Testing
 @testable import SondeStore
 @testable import SondeDaemon
 
-@Suite("Metrics: the run duration histogram and check info")
+@Suite("Metrics: the run duration histogram, check info and shard info")
 struct RunMetricsTests {
     /// A parsed check called `name` with these directives.
     static func script(_ name: String, _ directives: String) throws -> CheckScript {
@@ -47,9 +47,9 @@ struct RunMetricsTests {
         #expect(slow.durationBounds.last == 30 && slow.durationBounds == slow.durationBounds.sorted())
     }
 
-    @Test("sonde_check_info carries interval, objective and latency threshold")
+    @Test("sonde_check_info carries interval, objective and latency threshold; sonde_shard_info the shard")
     func infoMetrics() throws {
-        let metrics = ProberMetrics(location: "a")
+        let metrics = ProberMetrics(location: "a", shard: try Shard(index: 2, count: 3))
         metrics.setChecks([
             try Self.script("fast", "# @every 1500ms\n# @slo 99.95% 7d\n# @latency 250ms 95%\n"),
             try Self.script("plain", ""),
@@ -57,6 +57,7 @@ struct RunMetricsTests {
         let text = metrics.render(skipped: [:], dropped: 0)
         #expect(text.contains("sonde_check_info{check=\"fast\",location=\"a\",interval=\"1.5\",objective=\"0.9995\",latency_threshold=\"0.25\"} 1\n"))
         #expect(text.contains("sonde_check_info{check=\"plain\",location=\"a\",interval=\"60\",objective=\"0.999\",latency_threshold=\"\"} 1\n"))
+        #expect(text.contains("sonde_shard_info{location=\"a\",shard=\"2/3\"} 1\n"))
         #expect(text.components(separatedBy: "# TYPE sonde_check_info gauge").count == 2)
     }
 
@@ -78,7 +79,7 @@ struct RunMetricsTests {
     func promtoolAccepts() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let metrics = ProberMetrics(location: "a")
+        let metrics = ProberMetrics(location: "a", shard: try Shard(index: 1, count: 2))
         metrics.setChecks([
             try Self.script("shop", "# @latency 300ms 99%\n"), try Self.script("other", "# @latency 2s 99%\n"),
             try Self.script("plain", ""),

@@ -3,6 +3,8 @@ import Testing
 @testable import SondeSupport
 @testable import SondeScript
 @testable import SondeCLI
+@testable import SondeDaemon
+@testable import SondeCommands
 
 @Suite("Shard: probers split one checks folder by a stable hash of each check's name")
 struct ShardTests {
@@ -81,6 +83,29 @@ struct ShardTests {
             #expect(!error.description.isEmpty)
         }
     }
+
+    @Test("a check set loads only its shard's files, counts the whole folder, and skips others' broken files")
+    func checkSetFilters() throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let names = Self.names.prefix(12)
+        for name in names { try folder.write("checks/\(name).hurl", "GET http://127.0.0.1:9/\nHTTP 200\n") }
+        // A broken file in shard 2 only troubles shard 2.
+        let broken = try #require(Self.names.first { Shard.part(of: $0, count: 2) == 2 && !names.contains($0) })
+        try folder.write("checks/\(broken).hurl", "GET http://127.0.0.1:9/\nHTTP banana\n")
+        let first = try Shard(index: 1, count: 2)
+        let second = try Shard(index: 2, count: 2)
+        let (one, oneProblems) = try CheckSet.load(folder.path + "/checks", shard: first)
+        let (two, twoProblems) = try CheckSet.load(folder.path + "/checks", shard: second)
+        #expect(oneProblems.isEmpty)
+        #expect(twoProblems.count == 1 && twoProblems.first?.description.contains(broken) == true)
+        #expect(Set(one.scripts.keys).isDisjoint(with: two.scripts.keys))
+        #expect(Set(one.scripts.keys).union(two.scripts.keys) == Set(names))
+        #expect(one.inFolder == 13 && two.inFolder == 13)
+        #expect(one.summary == "\(one.scripts.count) of 13 checks (shard 1/2)")
+        let (whole, _) = try CheckSet.load(folder.path + "/checks")
+        #expect(whole.summary == "12 checks" && whole.shard == .whole)
+    }
 }
 
 @Suite("Shard: --shard and SONDE_SHARD on the command line")
@@ -110,5 +135,50 @@ struct ShardCommandLineTests {
                                                       expected: OptionKind.shard.expected)) {
             try Self.parse([], ["SONDE_TEST_SHARD": "9/5"])
         }
+    }
+
+    @Test("a bad --shard is a usage error: exit 1, nothing on stdout, this first line",
+          arguments: ["3/2", "0/2", "x", "1/0", "1/", "2/1001"])
+    func badShard(value: String) async {
+        let (code, console) = await CommandLineErrorTests.sonde(["run", "--shard", value])
+        #expect(code == ExitCode.usage)
+        #expect(console.stdout == "")
+        let lines = console.stderr.split(separator: "\n").map(String.init)
+        #expect(lines.first == "error: invalid value '\(value)' for --shard: expected I/N with N from 1 to 1000 and I from 1 to N, such as 2/3")
+        #expect(lines.count == 2 && lines.last == "See 'sonde run --help'.", "\(console.stderr)")
+    }
+
+    @Test("a bad SONDE_SHARD is a usage error that names the variable")
+    func badEnvironment() async {
+        let console = CapturingConsole()
+        let code = await SondeMain.run(arguments: ["run"], environment: ["SONDE_SHARD": "2/x"], console: console)
+        #expect(code == ExitCode.usage && console.stdout == "")
+        #expect(console.stderr == """
+            error: invalid value '2/x' in SONDE_SHARD (for --shard): expected I/N with N from 1 to 1000 and I from 1 to N, such as 2/3
+            See 'sonde run --help'.
+
+            """)
+    }
+
+    @Test("--shard sets the shard, SONDE_SHARD stands in when it is absent, and the option wins over the variable")
+    func sources() throws {
+        func shard(_ arguments: [String], _ environment: [String: String]) throws -> Shard? {
+            guard case .run(let command) = try CommandTable.parse(arguments, environment: environment) else { return nil }
+            return command.shard
+        }
+        #expect(try shard(["run"], [:]) == .whole)
+        #expect(try shard(["run", "--shard", "2/3"], [:]) == Shard(index: 2, count: 3))
+        #expect(try shard(["run", "--shard=1/4"], [:]) == Shard(index: 1, count: 4))
+        #expect(try shard(["run"], ["SONDE_SHARD": " 3/3 "]) == Shard(index: 3, count: 3))
+        #expect(try shard(["run"], ["SONDE_SHARD": ""]) == .whole)
+        #expect(try shard(["run", "--shard", "1/2"], ["SONDE_SHARD": "nonsense"]) == Shard(index: 1, count: 2))
+    }
+
+    @Test("run --help shows --shard I/N and SONDE_SHARD")
+    func help() {
+        let text = CommandTable.helpText.command(RunSpec.spec)
+        #expect(text.contains("--shard I/N"))
+        #expect(text.contains("also SONDE_SHARD"))
+        #expect(text.contains("SONDE_SHARD  "))
     }
 }
