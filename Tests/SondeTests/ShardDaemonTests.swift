@@ -8,14 +8,9 @@ import Testing
 /// Two `sonde run` children sharing one checks folder with `--shard 1/2` and `--shard 2/2`.
 @Suite("Shard: two probers over one checks folder")
 struct ShardDaemonTests {
-    /// Polls `condition` every 50 ms until it holds or `seconds` pass; returns whether it held.
-    static func waitFor(seconds: Double = 60, _ condition: () throws -> Bool) async throws -> Bool {
-        let deadline = ContinuousClock.now + .seconds(seconds)
-        while ContinuousClock.now < deadline {
-            if try condition() { return true }
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        return try condition()
+    /// Every run record in `folders` that reads (a torn last line is left out).
+    static func records(_ folders: [String]) -> [RunRecord] {
+        folders.flatMap { (try? DaemonTests.readAll($0))?.records ?? [] }
     }
 
     /// The first names of `candidates` in each of two shards, `perShard` of each.
@@ -47,10 +42,9 @@ struct ShardDaemonTests {
         }
 
         // Every check has run at least twice, in one folder or the other.
-        let ran = try await Self.waitFor {
-            let records = try DaemonTests.readAll(folder.path + "/data-a").records
-                + DaemonTests.readAll(folder.path + "/data-b").records
-            let counts = Dictionary(grouping: records, by: \.check).mapValues(\.count)
+        let folders = [folder.path + "/data-a", folder.path + "/data-b"]
+        let ran = await pollUntil {
+            let counts = Dictionary(grouping: Self.records(folders), by: \.check).mapValues(\.count)
             return all.allSatisfy { (counts[$0] ?? 0) >= 2 }
         }
         #expect(ran, "runs so far: a \(a.stderr) b \(b.stderr)")
@@ -62,14 +56,12 @@ struct ShardDaemonTests {
         try folder.write("checks/\(added).hurl", "# @every 1s\nGET \(service.baseURL)/json\nHTTP 200\n")
         a.signal(SIGHUP)
         b.signal(SIGHUP)
-        let reloaded = try await Self.waitFor {
+        let reloaded = await pollUntil {
             a.stderr.contains("reload: 3 of 7 checks (shard 1/2); nothing changed")
                 && b.stderr.contains("reload: 4 of 7 checks (shard 2/2); added \(added)")
         }
         #expect(reloaded, "a: \(a.stderr)\nb: \(b.stderr)")
-        let addedRan = try await Self.waitFor {
-            try DaemonTests.readAll(folder.path + "/data-b").records.contains { $0.check == added }
-        }
+        let addedRan = await pollUntil { Self.records([folders[1]]).contains { $0.check == added } }
         #expect(addedRan, "the added check ran in shard 2")
 
         for (port, location, shard, names) in [(portA, "a", "1/2", first), (portB, "b", "2/2", second + [added])] {
@@ -101,8 +93,7 @@ struct ShardDaemonTests {
         #expect(inA == Set(first), "shard 1's data folder: \(inA.sorted())")
         #expect(inB == Set(second + [added]), "shard 2's data folder: \(inB.sorted())")
         #expect(inA.isDisjoint(with: inB))
-        let records = try DaemonTests.readAll(folder.path + "/data-a").records
-            + DaemonTests.readAll(folder.path + "/data-b").records
+        let records = try folders.flatMap { try DaemonTests.readAll($0).records }
         for record in records {
             #expect(record.location == (Shard.part(of: record.check, count: 2) == 1 ? "a" : "b"), "\(record.check)")
         }
