@@ -14,7 +14,7 @@ import Testing
 @testable import SondeDaemon
 @testable import SondeCommands
 
-@Suite("Demo shop connection-leak fault")
+@Suite("Demo shop connection-leak fault", .offPool)
 struct DemoShopFaultTests {
     private let json = "Content-Type: application/json"
     private let credentials = #"{"username": "demo", "password": "demo-password"}"#

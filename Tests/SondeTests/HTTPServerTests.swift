@@ -26,7 +26,7 @@ private func echo(_ req: HTTPRequest) -> HTTPResponse {
     return .text(s)
 }
 
-@Suite("Embedded HTTP server")
+@Suite("Embedded HTTP server", .offPool)
 struct HTTPServerTests {
     @Test("two requests on one connection are both answered over keep-alive")
     func keepAlive() throws {
