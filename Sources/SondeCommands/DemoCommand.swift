@@ -39,6 +39,13 @@ package struct DemoCommand: Sendable {
     package var shopFaults = DemoShop.Faults()
     /// How often each check runs during the demo.
     package var interval: Duration = .seconds(1)
+    /// Checks whose incidents end the outage early (none: probe for `seconds`). Once each of them
+    /// has had an incident opened and resolved, both alerts delivered to the webhook sink, the
+    /// demo stops probing; `seconds` stays the limit. With `shopFaults.restartDelay` nil the shop
+    /// restarts as soon as each of them has had its opening alert (the on-call restarting the
+    /// service when paged), so with `shopFaults.leakingSearches` set the whole outage follows
+    /// from the order of events, not from the machine's speed: the tests use that.
+    package var untilIncidents: Set<String> = []
 
     package init() {}
 
@@ -135,8 +142,14 @@ package struct DemoCommand: Sendable {
             console.err("error: \(error)\n")
             return ExitCode.runtime
         }
+        // Alert events delivered, by check ("opened", "resolved"): what `untilIncidents` waits for.
+        let alerted = Mutex<[String: Set<String>]>([:])
         let sender = WebhookSender(targets: [target], policy: RetryPolicy(firstDelay: .milliseconds(200), maxAttempts: 3)) { event in
-            if case .delivered(let target, let id, _) = event { monitorBox.withLock { $0 }?.delivered(id: id, target: target) }
+            guard case .delivered(let target, let id, _) = event else { return }
+            monitorBox.withLock { $0 }?.delivered(id: id, target: target)
+            // The prober's alert ids are "check|incident|event".
+            let parts = id.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            if parts.count == 3 { alerted.withLock { _ = $0[parts[0], default: []].insert(parts[2]) } }
         }
         var configuration = Prober.Configuration(checksFolder: checks, location: "demo", variables: resolved)
         configuration.verbose = verbose
@@ -151,6 +164,18 @@ package struct DemoCommand: Sendable {
         var lastTick = 0
         while clock.now < end {
             try? await Task.sleep(for: .milliseconds(250))
+            if !untilIncidents.isEmpty {
+                let seen = alerted.withLock { $0 }
+                let paged = untilIncidents.allSatisfy { seen[$0]?.contains("opened") == true }
+                if paged, shop.faults?.restartDelay == nil, shop.restart() {
+                    console.err("demo: every incident has been alerted: restarting the shop\n")
+                }
+                if untilIncidents.allSatisfy({ seen[$0]?.isSuperset(of: ["opened", "resolved"]) == true }) {
+                    for event in shop.faultLog.dropFirst(shown) { console.err("demo: shop: \(Self.describe(event))\n") }
+                    console.err("demo: every incident has been opened and resolved, and alerted both times\n")
+                    break
+                }
+            }
             let events = shop.faultLog
             for event in events.dropFirst(shown) { console.err("demo: shop: \(Self.describe(event))\n") }
             shown = events.count
