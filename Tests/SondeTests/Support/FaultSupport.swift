@@ -108,7 +108,7 @@ final class SondeProcess: @unchecked Sendable {  // the Process is started in in
     }
 
     /// Polls the child's standard error until `text` shows (or `timeout`); returns the log line.
-    func awaitLog(_ text: String, timeout: Duration = .seconds(20)) async throws -> String? {
+    func awaitLog(_ text: String, timeout: Duration = .seconds(60)) async throws -> String? {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let line = stderr.split(separator: "\n").first(where: { $0.contains(text) }) { return String(line) }
