@@ -42,11 +42,11 @@ extension Faults {
                 for name in ["a", "b"] {
                     try folder.write("checks/\(name).hurl", "# @every 1s\n" + String(repeating: entry, count: entries))
                 }
-                port = try DaemonTests.freePort()
                 self.data = data.hasPrefix("/") ? data : folder.path + "/" + data
-                daemon = try SondeProcess(["run", "--data", data, "--metrics", "127.0.0.1:\(port)", "--log-format", "json"],
+                daemon = try SondeProcess(["run", "--data", data, "--metrics", "127.0.0.1:0", "--log-format", "json"],
                                           in: folder.path, tag: "run")
-                try #require(try await daemon.awaitLog("\"event\":\"start\"") != nil, "\(daemon.stderr)")
+                let startLine = try #require(try await daemon.awaitLog("\"event\":\"start\""), "\(daemon.stderr)")
+                port = try #require(SondeProcess.metricsPort(in: startLine), "\(startLine)")
             }
 
             func metric(_ series: String) async -> Double {

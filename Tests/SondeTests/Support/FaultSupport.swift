@@ -118,6 +118,16 @@ final class SondeProcess: @unchecked Sendable {  // the Process is started in in
         return nil
     }
 
+    /// The port in `metrics on http://HOST:PORT/metrics` of `sonde run`'s start line (text or JSON
+    /// log). Tests pass `--metrics 127.0.0.1:0` and read the port the kernel chose: a port picked
+    /// before the child starts could be taken by another socket in the meantime.
+    static func metricsPort(in startLine: String) -> UInt16? {
+        guard let from = startLine.range(of: "metrics on http://")?.upperBound,
+              let to = startLine.range(of: "/metrics", range: from..<startLine.endIndex)?.lowerBound,
+              let colon = startLine[from..<to].lastIndex(of: ":") else { return nil }
+        return UInt16(startLine[startLine.index(after: colon)..<to])
+    }
+
     /// The time at the start of a text log line (`2026-11-23T07:00:00.123Z info start: ...`), epoch ms.
     static func logTime(_ line: String) -> Int64? {
         guard let stamp = line.split(separator: " ").first else { return nil }
