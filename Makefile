@@ -3,7 +3,7 @@ SWIFT ?= swift
 CURL_HEADER := /usr/include/x86_64-linux-gnu/curl/curl.h
 BIN := .build/release/sonde
 
-.PHONY: build test faults demo bench bench-scale bench-report bench-probe-cpu bench-timing profile deps test-deps clean
+.PHONY: build test faults demo bench bench-scale bench-report bench-probe-cpu bench-timing bench-timeouts profile deps test-deps clean
 
 deps:
 	@if [ ! -f /usr/include/curl/curl.h ] && [ ! -f $(CURL_HEADER) ] && \
@@ -71,6 +71,11 @@ bench-probe-cpu: build
 # writes bench/results-timing.md.
 bench-timing: build
 	bash bench/timing.sh
+
+# How soon after its limit a run against a server that never answers ends: max-time, @timeout and
+# connect-timeout (ROUNDS overrides); writes bench/results-timeouts.md.
+bench-timeouts: build
+	bash bench/timeouts.sh
 
 # Instructions per run and the top functions of `sonde run` under callgrind (bench/profile.sh).
 profile: build

