@@ -26,9 +26,11 @@ test-deps: deps
 build: deps
 	$(SWIFT) build -c release
 
+# The output is kept in .build/test.log; when the run fails, the failed tests are named after it
+# (.ci/failed-tests.sh) and the exit status is swift test's.
 test: test-deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	bash .ci/failed-tests.sh $(SWIFT) test --skip-build
 
 # The fault-injection suites at full size (docs/faults.md): 1,000 mutated check files, 20 SIGKILLs,
 # 50 hung checks, a 1 GiB body, full disks, the secrets sweep. `make test` runs them at fast size.
