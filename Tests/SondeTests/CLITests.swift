@@ -154,13 +154,38 @@ struct CLITests {
 
     @Test("every example check passes against the sample shop")
     func demoPasses() async {
-        var demo = DemoCommand()
-        demo.once = true
-        demo.checks = packageRoot + "/checks"
-        let console = CapturingConsole()
-        let code = await demo.run(console: console)
-        #expect(code == ExitCode.ok, "\(console.all)")
-        #expect(console.stdout.contains("Failed files:      0"))
-        #expect(!console.all.contains(DemoShop.demoPassword))
+        // The examples' latency asserts (`duration < 300`) can miss while a loaded machine holds
+        // the shop's or the engine's thread; everything else they check comes out the same on
+        // every run against the healthy shop. So an attempt that failed on latency asserts only is
+        // made again, for up to two minutes; any other failure ends the test at once.
+        let deadline = ContinuousClock.now + .seconds(120)
+        var failures: [String] = []
+        repeat {
+            var demo = DemoCommand()
+            demo.once = true
+            demo.checks = packageRoot + "/checks"
+            let console = CapturingConsole()
+            let code = await demo.run(console: console)
+            #expect(!console.all.contains(DemoShop.demoPassword))
+            if code == ExitCode.ok {
+                #expect(console.stdout.contains("Failed files:      0"), "\(console.all)")
+                return
+            }
+            failures.append(console.all)
+            guard code == ExitCode.assertion, Self.onlyLatencyAssertsFailed(console.stderr) else { break }
+            try? await Task.sleep(for: .milliseconds(500))
+        } while ContinuousClock.now < deadline
+        Issue.record("the examples failed \(failures.count) time(s); the last time:\n\(failures.last ?? "")")
+    }
+
+    /// Whether every error block of a check's output is a failed assert on `duration`: the
+    /// numbered line of a block is the assert that failed (`16 | duration < 300`).
+    static func onlyLatencyAssertsFailed(_ stderr: String) -> Bool {
+        let blocks = stderr.components(separatedBy: "error: ").dropFirst()
+        return !blocks.isEmpty && blocks.allSatisfy { block in
+            let numbered = block.split(separator: "\n").filter { $0.range(of: #"^\s*[0-9]+ \| "#, options: .regularExpression) != nil }
+            return block.hasPrefix("Assert failure") && !numbered.isEmpty
+                && numbered.allSatisfy { $0.range(of: #"^\s*[0-9]+ \| duration [<>]"#, options: .regularExpression) != nil }
+        }
     }
 }
