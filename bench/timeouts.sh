@@ -69,9 +69,10 @@ printf '# @timeout 400ms\nGET http://127.0.0.1:%s/deadline\nHTTP 200\n' "$PORT" 
 printf 'GET https://127.0.0.1:%s/\n[Options]\nconnect-timeout: 1200ms\nHTTP 200\n' "$PORT" > "$WORK/tls-connect-timeout.hurl"
 printf 'GET https://127.0.0.1:%s/\n[Options]\nmax-time: 1s\nHTTP 200\n' "$PORT" > "$WORK/tls-max-time.hurl"
 
-python3 - "$ROUNDS" "$BIN" "$WORK" "$GOAL_MS" > "$WORK/table.md" <<'PY'
+COMMIT=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+python3 - "$ROUNDS" "$BIN" "$WORK" "$GOAL_MS" "$COMMIT" > "$WORK/table.md" <<'PY'
 import json, os, platform, statistics, subprocess, sys, time
-rounds, binary, work, goal = int(sys.argv[1]), sys.argv[2], sys.argv[3], float(sys.argv[4])
+rounds, binary, work, goal, commit = int(sys.argv[1]), sys.argv[2], sys.argv[3], float(sys.argv[4]), sys.argv[5]
 cases = {"max-time.hurl": ("`max-time: 500ms`, HTTP", 500.0), "deadline.hurl": ("`@timeout 400ms`, HTTP", 400.0),
          "tls-connect-timeout.hurl": ("`connect-timeout: 1200ms`, TLS handshake", 1200.0),
          "tls-max-time.hurl": ("`max-time: 1s`, TLS handshake", 1000.0)}
@@ -92,9 +93,10 @@ earliest = min(min(v) for v in late.values())
 met = worst < goal and earliest >= 0 and not wrong
 print(f"## Timeout precision: runs against a server that never answers — {time.strftime('%Y-%m-%dT%H:%MZ', time.gmtime())}")
 print()
-print(f"`bash bench/timeouts.sh` — {os.cpu_count()} CPUs, Linux {platform.release()}, load average before "
-      f"{' '.join(load)}. {rounds} processes of `sonde check --json`, the four checks side by side in each; "
-      "lateness = the run's `ms` minus its limit.")
+after = open("/proc/loadavg").read().split()[:3]
+print(f"`bash bench/timeouts.sh` — sonde {commit} ({binary}), {os.cpu_count()} CPUs, Linux {platform.release()}, "
+      f"load average before {' '.join(load)}, after {' '.join(after)}. {rounds} processes of `sonde check --json`, "
+      "the four checks side by side in each; lateness = the run's `ms` (sonde's monotonic clock) minus its limit.")
 print()
 print("| check | limit ms | median late ms | max late ms | min late ms |")
 print("| --- | --- | --- | --- | --- |")
