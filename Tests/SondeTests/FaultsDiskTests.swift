@@ -42,11 +42,11 @@ extension Faults {
                 for name in ["a", "b"] {
                     try folder.write("checks/\(name).hurl", "# @every 1s\n" + String(repeating: entry, count: entries))
                 }
-                port = try DaemonTests.freePort()
                 self.data = data.hasPrefix("/") ? data : folder.path + "/" + data
-                daemon = try SondeProcess(["run", "--data", data, "--metrics", "127.0.0.1:\(port)", "--log-format", "json"],
+                daemon = try SondeProcess(["run", "--data", data, "--metrics", "127.0.0.1:0", "--log-format", "json"],
                                           in: folder.path, tag: "run")
-                try #require(try await daemon.awaitLog("\"event\":\"start\"") != nil, "\(daemon.stderr)")
+                let startLine = try #require(try await daemon.awaitLog("\"event\":\"start\""), "\(daemon.stderr)")
+                port = try #require(SondeProcess.metricsPort(in: startLine), "\(startLine)")
             }
 
             func metric(_ series: String) async -> Double {
@@ -70,8 +70,9 @@ extension Faults {
                 }
             }
 
-            /// Polls until `condition` holds (true) or `timeout` passes (false).
-            func wait(_ timeout: Duration = .seconds(10), until condition: () async -> Bool) async throws -> Bool {
+            /// Polls until `condition` holds (true) or `timeout` passes (false). The default is generous:
+            /// the conditions wait for a few 1 s runs, which a loaded machine can hold up for a while.
+            func wait(_ timeout: Duration = .seconds(60), until condition: () async -> Bool) async throws -> Bool {
                 let deadline = ContinuousClock.now + timeout
                 while ContinuousClock.now < deadline {
                     if await condition() { return true }
@@ -97,10 +98,10 @@ extension Faults {
             }
         }
 
-        /// Keeps a fault until `shown` holds (at most 15 s), and at full size for `phase` at least.
+        /// Keeps a fault until `shown` holds (at most 60 s), and at full size for `phase` at least.
         static func hold(_ prober: Prober, until shown: () async -> Bool) async throws {
             let start = ContinuousClock.now
-            _ = try await prober.wait(.seconds(15), until: shown)
+            _ = try await prober.wait(.seconds(60), until: shown)
             if FaultSize.isFull, ContinuousClock.now - start < phase {
                 try await Task.sleep(for: phase - (ContinuousClock.now - start))
             }
@@ -227,7 +228,7 @@ extension Faults {
                     if n <= 0 { size /= 2 }
                 }
                 close(fd)
-                let filled = try await prober.wait(.seconds(30)) { await prober.dropped >= droppedBefore + 4 }
+                let filled = try await prober.wait(.seconds(60)) { await prober.dropped >= droppedBefore + 4 }
                 let droppedFull = await prober.dropped
                 #expect(filled, "cycle \(cycle): records dropped once the disk is full: \(droppedBefore) → \(droppedFull)")
                 #expect(await prober.runs("a") >= runsBefore + 2, "cycle \(cycle): a kept probing")

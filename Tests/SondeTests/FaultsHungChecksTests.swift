@@ -45,9 +45,9 @@ extension Faults {
                     limits[name] = 1500
                 }
             }
-            let port = try DaemonTests.freePort()
-            let daemon = try SondeProcess(["run", "--metrics", "127.0.0.1:\(port)"], in: folder.path, tag: "run")
+            let daemon = try SondeProcess(["run", "--metrics", "127.0.0.1:0"], in: folder.path, tag: "run")
             let startLine = try #require(try await daemon.awaitLog(" start: "), "sonde run started: \(daemon.stderr)")
+            let port = try #require(SondeProcess.metricsPort(in: startLine), "\(startLine)")
             let started = try #require(SondeProcess.logTime(startLine))
 
             try await Task.sleep(for: .seconds(Self.seconds / 2))

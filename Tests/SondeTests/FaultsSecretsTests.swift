@@ -282,10 +282,10 @@ extension Faults {
                           expect: [ExitCode.assertion])
             let onceBodies = sink.bodies.count
 
-            let port = try DaemonTests.freePort()
-            let daemon = try SondeProcess(["run", "--verbose", "--metrics", "127.0.0.1:\(port)", "--webhook", hook]
+            let daemon = try SondeProcess(["run", "--verbose", "--metrics", "127.0.0.1:0", "--webhook", hook]
                                           + secretArgs, in: folder.path, environment: env, tag: "run")
-            try #require(try await daemon.awaitLog(" start: ") != nil, "\(daemon.stderr)")
+            let startLine = try #require(try await daemon.awaitLog(" start: "), "\(daemon.stderr)")
+            let port = try #require(SondeProcess.metricsPort(in: startLine), "\(startLine)")
             try await Task.sleep(for: .seconds(3))
             let metrics = await fetchMetrics(port: port)
             outputs.append(("/metrics", metrics))

@@ -14,7 +14,7 @@ import Testing
 @testable import SondeDaemon
 @testable import SondeCommands
 
-@Suite("Incidents: detection, timelines, write-ups")
+@Suite("Incidents: detection, timelines, write-ups", .cpuBound)
 struct IncidentTests {
     static let t0: Int64 = SLOTests.now - UTCTime.msPerHour
 

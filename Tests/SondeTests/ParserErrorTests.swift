@@ -25,7 +25,7 @@ func parseError(_ source: String, sourceLocation: Testing.SourceLocation = #_sou
     }
 }
 
-@Suite("Parser: errors say where and what was expected")
+@Suite("Parser: errors say where and what was expected", .cpuBound)
 struct ParserErrorTests {
     @Test("a missing predicate names what was expected, at the column")
     func missingPredicate() throws {

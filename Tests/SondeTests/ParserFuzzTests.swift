@@ -26,7 +26,7 @@ struct SplitMix64: RandomNumberGenerator {
     }
 }
 
-@Suite("Parser: mutated input never crashes")
+@Suite("Parser: mutated input never crashes", .cpuBound)
 struct ParserFuzzTests {
     static let seeds: [String] = [
         """

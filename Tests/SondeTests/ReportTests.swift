@@ -14,7 +14,7 @@ import Testing
 @testable import SondeDaemon
 @testable import SondeCommands
 
-@Suite("sonde report: files, figures, escaping, bad input")
+@Suite("sonde report: files, figures, escaping, bad input", .cpuBound)
 struct ReportTests {
     static let now = Date(timeIntervalSince1970: Double(SLOTests.now) / 1000)
 

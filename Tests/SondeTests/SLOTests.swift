@@ -52,7 +52,7 @@ struct DataBuilder {
     }
 }
 
-@Suite("SLO engine: hand-computed answers")
+@Suite("SLO engine: hand-computed answers", .cpuBound)
 struct SLOTests {
     /// 2026-11-23T12:00:00Z.
     static let now: Int64 = UTCTime.days(year: 2026, month: 11, day: 23) * UTCTime.msPerDay + 12 * UTCTime.msPerHour

@@ -56,7 +56,7 @@ final class SVGDocument: NSObject, XMLParserDelegate {
     }
 }
 
-@Suite("SVG badges, uptime strips and sparklines")
+@Suite("SVG badges, uptime strips and sparklines", .cpuBound)
 struct SVGTests {
     static let allowed: Set<String> = [
         "svg", "title", "rect", "text", "path", "polyline", "linearGradient", "stop", "g", "clipPath",

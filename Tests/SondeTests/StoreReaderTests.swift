@@ -34,7 +34,7 @@ func hourLine(_ hour: Int64, loc: String = "eu", runs: Int64, good: Int64? = nil
     return String(decoding: HourLine.encode(rollup), as: UTF8.self)
 }
 
-@Suite("Store: reading a data folder")
+@Suite("Store: reading a data folder", .cpuBound)
 struct StoreReaderTests {
     let folder: TemporaryFolder
     let reader: RunReader

@@ -50,7 +50,7 @@ func utc(_ year: Int64, _ month: Int64, _ day: Int64, _ hour: Int64 = 0, _ minut
         + hour * 3_600_000 + minute * 60_000 + second * 1000 + ms
 }
 
-@Suite("Store: time, run lines, histograms, hour lines")
+@Suite("Store: time, run lines, histograms, hour lines", .cpuBound)
 struct StoreTests {
     // MARK: UTCTime
 

@@ -108,7 +108,7 @@ final class SondeProcess: @unchecked Sendable {  // the Process is started in in
     }
 
     /// Polls the child's standard error until `text` shows (or `timeout`); returns the log line.
-    func awaitLog(_ text: String, timeout: Duration = .seconds(20)) async throws -> String? {
+    func awaitLog(_ text: String, timeout: Duration = .seconds(60)) async throws -> String? {
         let deadline = ContinuousClock.now + timeout
         while ContinuousClock.now < deadline {
             if let line = stderr.split(separator: "\n").first(where: { $0.contains(text) }) { return String(line) }
@@ -116,6 +116,16 @@ final class SondeProcess: @unchecked Sendable {  // the Process is started in in
             try await Task.sleep(for: .milliseconds(20))
         }
         return nil
+    }
+
+    /// The port in `metrics on http://HOST:PORT/metrics` of `sonde run`'s start line (text or JSON
+    /// log). Tests pass `--metrics 127.0.0.1:0` and read the port the kernel chose: a port picked
+    /// before the child starts could be taken by another socket in the meantime.
+    static func metricsPort(in startLine: String) -> UInt16? {
+        guard let from = startLine.range(of: "metrics on http://")?.upperBound,
+              let to = startLine.range(of: "/metrics", range: from..<startLine.endIndex)?.lowerBound,
+              let colon = startLine[from..<to].lastIndex(of: ":") else { return nil }
+        return UInt16(startLine[startLine.index(after: colon)..<to])
     }
 
     /// The time at the start of a text log line (`2026-11-23T07:00:00.123Z info start: ...`), epoch ms.

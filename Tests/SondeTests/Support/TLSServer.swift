@@ -26,25 +26,29 @@ final class TLSServer: @unchecked Sendable {  // immutable after init; stop() is
         try Self.run("/usr/bin/openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
                                           "-nodes", "-days", "\(days)", "-subj", "/CN=localhost",
                                           "-keyout", key, "-out", cert])
-        // Take a free port from the kernel, then hand it to openssl.
-        let probe = try HTTPServer(host: "127.0.0.1", port: 0) { _ in .text("") }
-        port = probe.port
-        probe.stop()
+        // openssl takes a free port from the kernel itself and names it on its first line of output
+        // ("ACCEPT 127.0.0.1:PORT"): a port picked here and handed over could be taken in between
+        // by another test's server or by an outgoing connection.
+        let output = Pipe()
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = ["s_server", "-accept", "127.0.0.1:\(port)", "-cert", cert, "-key", key, "-www", "-quiet"]
-        process.standardOutput = FileHandle.nullDevice
+        process.arguments = ["s_server", "-accept", "127.0.0.1:0", "-cert", cert, "-key", key, "-www"]
+        process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
         try process.run()
-        let deadline = Date().addingTimeInterval(10)
-        while !Self.canConnect(port) {
-            guard Date() < deadline, process.isRunning else {
-                stop()
-                throw TLSServerError.didNotStart
+        let reader = output.fileHandleForReading
+        guard let port = Self.acceptedPort(reader.fileDescriptor, within: .seconds(30)) else {
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
             }
-            usleep(20_000)
+            folder.cleanup()
+            throw TLSServerError.didNotStart
         }
+        self.port = port
+        // Drain whatever else it prints so it can never block on a full pipe; ends with the process.
+        Thread { _ = reader.readDataToEndOfFile() }.start()
     }
 
     var baseURL: String { "https://localhost:\(port)" }
@@ -70,16 +74,28 @@ final class TLSServer: @unchecked Sendable {  // immutable after init; stop() is
         guard p.terminationStatus == 0 else { throw TLSServerError.commandFailed(arguments.joined(separator: " ")) }
     }
 
-    static func canConnect(_ port: UInt16) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = port.bigEndian
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        } == 0
+    /// The port of the `ACCEPT HOST:PORT` line that `openssl s_server` prints once it listens;
+    /// nil when the output ends or `limit` passes first.
+    static func acceptedPort(_ fd: Int32, within limit: Duration) -> UInt16? {
+        let deadline = ContinuousClock.now + limit
+        var text = ""
+        var buffer = [UInt8](repeating: 0, count: 512)
+        while ContinuousClock.now < deadline {
+            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&pfd, 1, 100) >= 0 || errno == EINTR else { return nil }
+            guard pfd.revents != 0 else { continue }
+            let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+            if n < 0, errno == EINTR { continue }
+            guard n > 0 else { return nil }
+            text += String(decoding: buffer[0..<n], as: UTF8.self)
+            // Whole lines only: the last piece may still be on its way.
+            for line in text.split(separator: "\n", omittingEmptySubsequences: false).dropLast()
+            where line.hasPrefix("ACCEPT ") {
+                if let colon = line.lastIndex(of: ":"), let port = UInt16(line[line.index(after: colon)...]) {
+                    return port
+                }
+            }
+        }
+        return nil
     }
 }
