@@ -86,7 +86,7 @@ package enum SLOEvaluator {
     package static func evaluate(check: String, readers: [RunReader], policy: SLOPolicy, nowMs: Int64) -> CheckSLO {
         var windowSpecs = reportWindows
         if !windowSpecs.contains(where: { $0.ms == policy.windowMs }) {
-            windowSpecs.append((durationLabel(policy.windowMs), policy.windowMs))
+            windowSpecs.append((DurationText.setting(.milliseconds(policy.windowMs)), policy.windowMs))
             windowSpecs.sort { $0.ms < $1.ms }
         }
         let todayStart = UTCTime.dayStart(nowMs)
@@ -103,7 +103,7 @@ package enum SLOEvaluator {
             return CheckSLO.Window(label: label, counts: counts, coverage: counts.coverage(intervalMs: policy.intervalMs))
         }
         let windows = windowSpecs.map { window($0.label, $0.ms) }
-        let objectiveWindow = windows.first { $0.counts.spanMs == policy.windowMs } ?? window(durationLabel(policy.windowMs), policy.windowMs)
+        let objectiveWindow = windows.first { $0.counts.spanMs == policy.windowMs } ?? window(DurationText.setting(.milliseconds(policy.windowMs)), policy.windowMs)
 
         var burnCounts: [BurnWindow: WindowCounts] = [:]
         var burnRates: [BurnWindow: Double] = [:]
@@ -182,13 +182,6 @@ package enum SLOEvaluator {
         guard !sorted.isEmpty else { return nil }
         let rank = Int((q * Double(sorted.count) - 1e-9).rounded(.up))
         return sorted[min(sorted.count, max(1, rank)) - 1]
-    }
-
-    /// `30d`, `12h`, `90m`.
-    package static func durationLabel(_ ms: Int64) -> String {
-        if ms % UTCTime.msPerDay == 0 { return "\(ms / UTCTime.msPerDay)d" }
-        if ms % UTCTime.msPerHour == 0 { return "\(ms / UTCTime.msPerHour)h" }
-        return "\(ms / 60_000)m"
     }
 
     /// The newest message of each kind: recent raw runs first, then older day files, newest first.

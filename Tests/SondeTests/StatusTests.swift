@@ -231,17 +231,7 @@ import Testing
         #expect(StatusTable.uptime(good: 0, runs: 0) == "-")
     }
 
-    @Test func durationsAgesAndTimesReadAsInTheTable() {
-        #expect(StatusTable.duration(123.4) == "123 ms")
-        #expect(StatusTable.duration(999.4) == "999 ms")
-        #expect(StatusTable.duration(999.6) == "1.0 s")
-        #expect(StatusTable.duration(1234) == "1.2 s")
-        #expect(StatusTable.duration(12_960) == "13.0 s")
-        #expect(StatusTable.duration(0.3) == "<1 ms")
-        #expect(StatusTable.age(12_999) == "12s ago")
-        #expect(StatusTable.age(5 * 60_000 + 59_000) == "5m ago")
-        #expect(StatusTable.age(3 * Self.hour + 1) == "3h ago")
-        #expect(StatusTable.age(2 * UTCTime.msPerDay + 23 * Self.hour) == "2d ago")
+    @Test func timesPercentilesAndIntervalsReadAsInTheTable() {
         #expect(StatusTable.time(Self.nowMs + 7 * Self.s + 999) == "2026-11-23 12:00:07Z")
         #expect(CheckStatus.nearestRank(percent: 95, of: [5, 1, 4, 2, 3]) == 5)
         #expect(CheckStatus.nearestRank(percent: 95, of: Array(1...20).map(Double.init)) == 19)
