@@ -151,8 +151,8 @@ package struct IncidentWriteUp: Sendable {
         let ms = samples.map(\.ms).sorted()
         let ttfb = samples.map(\.ttfb).sorted()
         return Markdown.row([title, String(samples.count),
-                             DurationText.latency(SLOEvaluator.nearestRank(0.5, ms)), DurationText.latency(SLOEvaluator.nearestRank(0.95, ms)),
-                             DurationText.latency(SLOEvaluator.nearestRank(0.5, ttfb)), DurationText.latency(SLOEvaluator.nearestRank(0.95, ttfb))])
+                             DurationText.latency(Percentile.nearestRank(0.5, sorted: ms)), DurationText.latency(Percentile.nearestRank(0.95, sorted: ms)),
+                             DurationText.latency(Percentile.nearestRank(0.5, sorted: ttfb)), DurationText.latency(Percentile.nearestRank(0.95, sorted: ttfb))])
     }
 
     func gantt(_ incident: Incident) -> String {

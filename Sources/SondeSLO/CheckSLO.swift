@@ -171,17 +171,11 @@ package enum SLOEvaluator {
             check: check, policy: policy, nowMs: nowMs, state: state, windows: windows, objectiveWindow: objectiveWindow,
             burnCounts: burnCounts, burnRates: burnRates, alert: alert, budgetRemaining: remaining,
             timeToExhaustionMs: exhaustion,
-            p50: nearestRank(0.50, durations), p95: nearestRank(0.95, durations), p99: nearestRank(0.99, durations),
+            p50: Percentile.nearestRank(0.50, sorted: durations), p95: Percentile.nearestRank(0.95, sorted: durations),
+            p99: Percentile.nearestRank(0.99, sorted: durations),
             latest: latest, daily: daily, hourlyP95: hourly, latestMessages: messages,
             certDays: recent.last(where: { $0.certDays != nil })?.certDays ?? latest?.certDays,
             locations: locations, combined: combined, stats: history.stats, futureRuns: history.future)
-    }
-
-    /// The value at rank ⌈q·n⌉ (at least 1) of sorted values; nil when empty.
-    package static func nearestRank(_ q: Double, _ sorted: [Double]) -> Double? {
-        guard !sorted.isEmpty else { return nil }
-        let rank = Int((q * Double(sorted.count) - 1e-9).rounded(.up))
-        return sorted[min(sorted.count, max(1, rank)) - 1]
     }
 
     /// The newest message of each kind: recent raw runs first, then older day files, newest first.

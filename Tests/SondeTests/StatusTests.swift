@@ -231,12 +231,8 @@ import Testing
         #expect(StatusTable.uptime(good: 0, runs: 0) == "-")
     }
 
-    @Test func timesPercentilesAndIntervalsReadAsInTheTable() {
+    @Test func timesAndIntervalsReadAsInTheTable() {
         #expect(StatusTable.time(Self.nowMs + 7 * Self.s + 999) == "2026-11-23 12:00:07Z")
-        #expect(CheckStatus.nearestRank(percent: 95, of: [5, 1, 4, 2, 3]) == 5)
-        #expect(CheckStatus.nearestRank(percent: 95, of: Array(1...20).map(Double.init)) == 19)
-        #expect(CheckStatus.nearestRank(percent: 95, of: Array(1...100).map(Double.init)) == 95)
-        #expect(CheckStatus.nearestRank(percent: 95, of: []) == nil)
         #expect(CheckStatus.typicalInterval([0, 60, 180]) == 90)
         #expect(CheckStatus.typicalInterval([42]) == nil)
     }
