@@ -25,18 +25,9 @@ package struct ValidateCommand: Sendable {
         case .success(let scripts):
             for script in scripts {
                 let n = script.entries.count
-                console.out("\(script.path): valid (\(n) \(n == 1 ? "entry" : "entries"), every \(Self.format(script.settings.every)))\n")
+                console.out("\(script.path): valid (\(n) \(n == 1 ? "entry" : "entries"), every \(DurationText.setting(script.settings.every)))\n")
             }
             return ExitCode.ok
         }
-    }
-
-    static func format(_ d: Duration) -> String {
-        let ms = Int64(d.milliseconds)
-        if ms % 86_400_000 == 0 { return "\(ms / 86_400_000)d" }
-        if ms % 3_600_000 == 0 { return "\(ms / 3_600_000)h" }
-        if ms % 60_000 == 0 { return "\(ms / 60_000)m" }
-        if ms % 1000 == 0 { return "\(ms / 1000)s" }
-        return "\(ms)ms"
     }
 }

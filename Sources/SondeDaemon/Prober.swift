@@ -183,7 +183,7 @@ package final class Prober: Sendable {
             if !record.ok { $0.failed += 1 }
         }
         if configuration.verbose {
-            var text = "\(record.check): \(record.ok ? "ok" : "failed") in \(Self.ms(record.durationMs)), late \(Self.ms(record.lateMs))"
+            var text = "\(record.check): \(record.ok ? "ok" : "failed") in \(DurationText.latency(record.durationMs)), late \(DurationText.latency(record.lateMs))"
             if let error = record.error { text += " — \(error.kind): \(error.message)" }
             log.info("run", text, [("check", record.check), ("ok", String(record.ok))])
         }
@@ -192,9 +192,5 @@ package final class Prober: Sendable {
 
     static func policies(_ set: CheckSet) -> [String: RecordWriter.Policy] {
         set.scripts.mapValues { RecordWriter.Policy(settings: $0.settings) }
-    }
-
-    static func ms(_ value: Double) -> String {
-        value >= 1000 ? String(format: "%.2f s", value / 1000) : String(format: "%.1f ms", value)
     }
 }

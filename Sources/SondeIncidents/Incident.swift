@@ -128,7 +128,7 @@ package struct Sample: Sendable, Equatable {
     package init(_ run: RunRecord) {
         timeMs = run.time
         ms = run.durationMs
-        ttfb = run.steps.reduce(0) { $0 + $1.ttfb }
+        ttfb = run.steps.reduce(0) { $0 + $1.timings.ttfb }
         ok = run.ok
         kind = run.error?.kind
     }

@@ -314,11 +314,7 @@ package struct IncidentDetector: Sendable {
             return "\(error.kind)\(status): \(error.message)"
         }
         let requests = run.steps.count
-        return "\(requests) request\(requests == 1 ? "" : "s") passed in \(Self.formatMs(run.durationMs))"
-    }
-
-    static func formatMs(_ ms: Double) -> String {
-        ms >= 1000 ? String(format: "%.2f s", ms / 1000) : String(format: "%.0f ms", ms)
+        return "\(requests) request\(requests == 1 ? "" : "s") passed in \(DurationText.latency(run.durationMs))"
     }
 }
 

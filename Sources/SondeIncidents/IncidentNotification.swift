@@ -23,8 +23,8 @@ package enum IncidentNotification {
             return "🔴 \(check) is DOWN since \(clock(field("started"))) UTC: \(field("kind")) — \(field("msg")) "
                 + "(detected after \(field("failed_runs")) failed runs)"
         case .resolved:
-            let seconds = (Int64(field("duration_ms")) ?? 0) / 1000
-            return "✅ \(check) is back UP at \(clock(field("resolved"))) UTC after \(seconds / 60) min \(seconds % 60) s "
+            let duration = DurationText.span(Int64(field("duration_ms")) ?? 0)
+            return "✅ \(check) is back UP at \(clock(field("resolved"))) UTC after \(duration) "
                 + "(\(field("failed_runs")) failed runs, mostly \(field("kind")))"
         case .burnAlertStarted:
             var rules: [String] = []

@@ -273,8 +273,7 @@ final class EngineCore: @unchecked Sendable {
     }
 
     private func notSent(_ transfer: Transfer, waited: Duration) {
-        let ms = Int(waited.milliseconds.rounded())
         transfer.finish(.failure(.internal(
-            "request to \(transfer.request.url) not sent: waited \(ms) ms, its whole max-time, for a turn (sonde keeps the connections of \(maxInFlight) runs open at once, the share of its open-files limit)")))
+            "request to \(transfer.request.url) not sent: waited \(DurationText.milliseconds(waited.milliseconds)), its whole max-time, for a turn (sonde keeps the connections of \(maxInFlight) runs open at once, the share of its open-files limit)")))
     }
 }

@@ -31,15 +31,22 @@ package struct ProbeResponse: Sendable {
     }
 }
 
-/// Per-phase durations of one request, in milliseconds with microsecond precision
-/// (docs/data-format.md, "Run lines"). dns = name lookup; connect = TCP connect; tls = handshake (0
-/// for plain HTTP); ttfb = start_transfer − pre_transfer; transfer = total − start_transfer.
+/// Per-phase durations of one request, in milliseconds with microsecond precision, and its body
+/// size: what the engine measures and what a run line's `steps` store (`docs/data-format.md`,
+/// "Run lines"). dns = name lookup; connect = TCP connect; tls = handshake (0 for plain HTTP);
+/// ttfb = start_transfer − pre_transfer; transfer = total − start_transfer.
 package struct PhaseTimings: Sendable, Equatable {
+    /// Name lookup, ms.
     package var dns: Double
+    /// TCP connect, ms.
     package var connect: Double
+    /// TLS handshake, ms; 0 for plain HTTP.
     package var tls: Double
+    /// Server time: first byte − request ready, ms.
     package var ttfb: Double
+    /// Total − first byte, ms.
     package var transfer: Double
+    /// The whole request, ms.
     package var total: Double
     /// Bytes of the response body received.
     package var bytes: Int
@@ -53,6 +60,17 @@ package struct PhaseTimings: Sendable, Equatable {
         self.transfer = transfer
         self.total = total
         self.bytes = bytes
+    }
+
+    /// Adds `other` field by field: the timings of several requests summed.
+    package static func += (sum: inout PhaseTimings, other: PhaseTimings) {
+        sum.dns += other.dns
+        sum.connect += other.connect
+        sum.tls += other.tls
+        sum.ttfb += other.ttfb
+        sum.transfer += other.transfer
+        sum.total += other.total
+        sum.bytes += other.bytes
     }
 }
 

@@ -218,10 +218,10 @@ final class Transfer: @unchecked Sendable {
             return .connect("cannot connect to \(target): \(detail)")
         case CURLE_OPERATION_TIMEDOUT:
             var limits: [String] = []
-            if let t = request.maxTime { limits.append("max-time \(Int(t.milliseconds)) ms") }
-            if let t = request.connectTimeout { limits.append("connect-timeout \(Int(t.milliseconds)) ms") }
+            if let t = request.maxTime { limits.append("max-time \(DurationText.milliseconds(t.milliseconds))") }
+            if let t = request.connectTimeout { limits.append("connect-timeout \(DurationText.milliseconds(t.milliseconds))") }
             if waited >= .milliseconds(1) {
-                limits.append("\(Int(waited.milliseconds)) ms of it waiting for a turn to connect")
+                limits.append("\(DurationText.milliseconds(waited.milliseconds)) of it waiting for a turn to connect")
             }
             let which = limits.isEmpty ? "" : " (\(limits.joined(separator: ", ")))"
             return .timeout("timeout\(which) for \(target): \(detail)")

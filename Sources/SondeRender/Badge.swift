@@ -130,7 +130,7 @@ package struct Badge: Sendable, Equatable {
         let value = max(p95, 0)
         var color = Color.green
         if let threshold = thresholdMs, threshold.isFinite, value > threshold { color = .red }
-        return Badge(label: label, message: SVG.duration(value), color: color)
+        return Badge(label: label, message: DurationText.latency(value), color: color)
     }
 
     /// `99.953` → 99953 thousandths of a percent, extra decimals cut off; nil unless it is a plain

@@ -21,7 +21,7 @@ package struct CheckReport: Sendable {
         let requests = result.entries.filter { !$0.skipped }.reduce(0) { $0 + $1.attempts }
         let noun = requests == 1 ? "request" : "requests"
         let verdict = result.ok ? "Success" : "Failure"
-        return redactor.redact("\(result.path): \(verdict) (\(requests) \(noun) in \(Int(result.durationMs)) ms)")
+        return redactor.redact("\(result.path): \(verdict) (\(requests) \(noun) in \(DurationText.milliseconds(result.durationMs)))")
     }
 
     /// The Hurl-style error block for a failed run, with the source line and a caret.
@@ -96,7 +96,7 @@ package struct CheckReport: Sendable {
         Executed requests: \(requests) (\(String(format: "%.1f", Double(requests) / seconds))/s)
         Succeeded files:   \(succeeded) (\(percent(succeeded)))
         Failed files:      \(failed) (\(percent(failed)))
-        Duration:          \(Int(durationMs)) ms
+        Duration:          \(DurationText.milliseconds(durationMs))
 
         """
     }

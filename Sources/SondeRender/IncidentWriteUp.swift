@@ -43,7 +43,7 @@ package struct IncidentWriteUp: Sendable {
         for incident in incidents.sorted(by: { $0.startedMs > $1.startedMs }) {
             md += Markdown.row([
                 Self.time(incident.startedMs), Markdown.escape(incident.check), incident.isResolved ? "resolved" : "**ongoing**",
-                Self.span(incident.durationMs(nowMs: nowMs)), Self.span(incident.timeToDetectMs),
+                DurationText.span(incident.durationMs(nowMs: nowMs)), DurationText.span(incident.timeToDetectMs),
                 incident.mainKind.map { "`\(Markdown.escape($0))`" } ?? "-",
                 "[\(incident.id)](\(Markdown.link(incident.id + ".md")))",
             ])
@@ -55,7 +55,7 @@ package struct IncidentWriteUp: Sendable {
             md += Markdown.row([Markdown.escape(check), String(group.count), String(group.count - done.count),
                                 Self.mean(group.map(\.timeToDetectMs)),
                                 Self.mean(done.compactMap(\.resolvedDurationMs)),
-                                Self.span(group.reduce(0) { $0 + $1.durationMs(nowMs: nowMs) })])
+                                DurationText.span(group.reduce(0) { $0 + $1.durationMs(nowMs: nowMs) })])
         }
         if stats.skipped > 0 {
             md += "\n\(stats.skipped) data lines could not be read and were skipped"
@@ -71,7 +71,7 @@ package struct IncidentWriteUp: Sendable {
         let check = Markdown.escape(incident.check)
         let kind = incident.mainKind.map { "`\(Markdown.escape($0))`" } ?? "failures"
         let status = incident.isResolved ? "resolved" : "ongoing"
-        var md = "# \(check): \(incident.isResolved ? "down" : "down for") \(Self.span(incident.durationMs(nowMs: nowMs))) — \(kind)"
+        var md = "# \(check): \(incident.isResolved ? "down" : "down for") \(DurationText.span(incident.durationMs(nowMs: nowMs))) — \(kind)"
         if let summary = incident.mainKind.flatMap({ incident.kinds[$0] }) {
             md += " (\(Markdown.escape(Self.short(summary.latestMessage, 80))))"
         }
@@ -82,13 +82,13 @@ package struct IncidentWriteUp: Sendable {
         md += Markdown.header(["", "UTC"])
         md += Markdown.row(["Started (first failed run)", Self.time(incident.startedMs, seconds: true)])
         md += Markdown.row(["Detected (\(incident.downAfter) failed in a row)",
-                            Self.time(incident.detectedMs, seconds: true) + " — time to detect \(Self.span(incident.timeToDetectMs))"])
+                            Self.time(incident.detectedMs, seconds: true) + " — time to detect \(DurationText.span(incident.timeToDetectMs))"])
         if let resolved = incident.resolvedMs {
             md += Markdown.row(["Resolved (\(incident.upAfter) good in a row)", Self.time(resolved, seconds: true)])
         } else {
             md += Markdown.row(["Resolved", "not yet — latest run \(incident.lastRunMs.map { Self.time($0, seconds: true) } ?? "-") failed; report made \(Self.time(nowMs, seconds: true))"])
         }
-        md += Markdown.row(["Duration", Self.span(incident.durationMs(nowMs: nowMs)) + (incident.isResolved ? "" : " so far")])
+        md += Markdown.row(["Duration", DurationText.span(incident.durationMs(nowMs: nowMs)) + (incident.isResolved ? "" : " so far")])
 
         md += "\n## Impact\n\n"
         md += "- **\(incident.failedRuns) of \(incident.runs) runs failed** between the first failure and "
@@ -151,8 +151,8 @@ package struct IncidentWriteUp: Sendable {
         let ms = samples.map(\.ms).sorted()
         let ttfb = samples.map(\.ttfb).sorted()
         return Markdown.row([title, String(samples.count),
-                             Self.ms(SLOEvaluator.nearestRank(0.5, ms)), Self.ms(SLOEvaluator.nearestRank(0.95, ms)),
-                             Self.ms(SLOEvaluator.nearestRank(0.5, ttfb)), Self.ms(SLOEvaluator.nearestRank(0.95, ttfb))])
+                             DurationText.latency(Percentile.nearestRank(0.5, sorted: ms)), DurationText.latency(Percentile.nearestRank(0.95, sorted: ms)),
+                             DurationText.latency(Percentile.nearestRank(0.5, sorted: ttfb)), DurationText.latency(Percentile.nearestRank(0.95, sorted: ttfb))])
     }
 
     func gantt(_ incident: Incident) -> String {
@@ -200,16 +200,7 @@ package struct IncidentWriteUp: Sendable {
 
     static func mean(_ values: [Int64]) -> String {
         guard !values.isEmpty else { return "-" }
-        return span(values.reduce(0, +) / Int64(values.count))
-    }
-
-    /// `42 s`, `3 min 20 s`, `2 h 05 min`, `1 d 4 h`.
-    static func span(_ ms: Int64) -> String {
-        let seconds = max(0, ms) / 1000
-        if seconds < 60 { return ms < 1000 ? "\(max(0, ms)) ms" : "\(seconds) s" }
-        if seconds < 3600 { return "\(seconds / 60) min \(seconds % 60) s" }
-        if seconds < 86_400 { return "\(seconds / 3600) h \(String(seconds % 3600 / 60).leftPadded(2)) min" }
-        return "\(seconds / 86_400) d \(seconds % 86_400 / 3600) h"
+        return DurationText.span(values.reduce(0, +) / Int64(values.count))
     }
 
     static func time(_ ms: Int64, seconds: Bool = false) -> String {
@@ -224,11 +215,6 @@ package struct IncidentWriteUp: Sendable {
     static func mermaidText(_ text: String) -> String {
         String(text.unicodeScalars.filter { $0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_. ".unicodeScalars.contains($0) }
             .map(Character.init))
-    }
-
-    static func ms(_ value: Double?) -> String {
-        guard let value else { return "-" }
-        return value >= 1000 ? String(format: "%.2f s", value / 1000) : String(format: "%.1f ms", value)
     }
 
     static func short(_ text: String, _ limit: Int) -> String {

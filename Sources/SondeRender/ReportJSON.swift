@@ -21,7 +21,7 @@ package enum ReportJSON {
             ("check", .string(slo.check)),
             ("state", .string(slo.state.rawValue)),
             ("objective", .float(slo.policy.objective)),
-            ("objective_window", .string(SLOEvaluator.durationLabel(slo.policy.windowMs))),
+            ("objective_window", .string(DurationText.setting(.milliseconds(slo.policy.windowMs)))),
             ("objective_from_defaults", .bool(defaulted)),
             ("latency_threshold_ms", slo.policy.latencyThresholdMs.map(Value.float) ?? .null),
             ("latency_objective", slo.policy.latencyObjective.map(Value.float) ?? .null),

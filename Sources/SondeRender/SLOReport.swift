@@ -88,7 +88,7 @@ package struct SLOReport: Sendable {
             md += Markdown.row([
                 "[\(name)](\(Markdown.link(pageName(check.check))))", Self.stateCell(check.state),
                 uptime("24h"), uptime("7d"), uptime("30d"), Self.percentiles(check),
-                "\(budget) (\(SLOEvaluator.durationLabel(check.policy.windowMs)))", Self.alertCell(check.alert),
+                "\(budget) (\(DurationText.setting(.milliseconds(check.policy.windowMs))))", Self.alertCell(check.alert),
                 "![uptime](\(Markdown.link("badges/\(check.check)-uptime.svg")))",
             ])
         }
@@ -178,11 +178,11 @@ package struct SLOReport: Sendable {
             md += " — last run \(Self.time(latest.time))"
             if let error = latest.error { md += ", failed: `\(Markdown.escape(error.kind))` \(Markdown.escape(error.message))" }
         }
-        md += "  \n**Objective:** \(Self.objectiveText(policy.objective)) of runs good over \(SLOEvaluator.durationLabel(policy.windowMs))"
+        md += "  \n**Objective:** \(Self.objectiveText(policy.objective)) of runs good over \(DurationText.setting(.milliseconds(policy.windowMs)))"
         if let threshold = policy.latencyThresholdMs, let target = policy.latencyObjective {
-            md += "; \(Self.objectiveText(target)) of runs good and under \(Self.ms(threshold))"
+            md += "; \(Self.objectiveText(target)) of runs good and under \(DurationText.latency(threshold))"
         }
-        md += "; a run every \(Self.ms(Double(policy.intervalMs)))"
+        md += "; a run every \(DurationText.setting(.milliseconds(policy.intervalMs)))"
         if defaulted.contains(check.check) { md += " (defaults: no check file found)" }
         md += ".\n\n"
 
@@ -195,7 +195,7 @@ package struct SLOReport: Sendable {
         }
 
         md += "\n## Latency\n\n"
-        let sliTitle = policy.latencyThresholdMs.map { "Latency SLI (< \(Self.ms($0)))" } ?? "Latency SLI"
+        let sliTitle = policy.latencyThresholdMs.map { "Latency SLI (< \(DurationText.latency($0)))" } ?? "Latency SLI"
         md += Markdown.header(["Window", "p50", "p95", "p99", "Mean", sliTitle], right: [1, 2, 3, 4, 5])
         for window in check.windows {
             let exact = window.label == "24h"
@@ -203,8 +203,8 @@ package struct SLOReport: Sendable {
                 : (window.counts.histogram.quantile(0.5), window.counts.histogram.quantile(0.95), window.counts.histogram.quantile(0.99))
             let mark = exact ? "" : " ≈"
             let sli = policy.latencyThresholdMs == nil ? "no objective" : PercentText.ratio(window.counts.fast, window.counts.runs)
-            md += Markdown.row([window.label + mark, Self.optionalMs(p.0), Self.optionalMs(p.1), Self.optionalMs(p.2),
-                                Self.optionalMs(window.counts.meanMs), sli])
+            md += Markdown.row([window.label + mark, DurationText.latency(p.0), DurationText.latency(p.1), DurationText.latency(p.2),
+                                DurationText.latency(window.counts.meanMs), sli])
         }
         md += "\n≈ read from the hour rollups' histogram buckets (within a bucket, about 25%).\n\n"
         md += "![p95 latency per hour, last 7 days](\(Markdown.link("../charts/\(check.check)-latency.svg")))\n\n"
@@ -214,9 +214,9 @@ package struct SLOReport: Sendable {
         md += Markdown.header(["DNS", "Connect", "TLS", "Server (TTFB)", "Transfer", "Run"], right: [0, 1, 2, 3, 4, 5])
         let runs = Double(max(1, objective.runs))
         md += Markdown.row(objective.runs == 0 ? Array(repeating: "-", count: 6) : [
-            Self.ms(objective.phaseSums.dns / runs), Self.ms(objective.phaseSums.connect / runs),
-            Self.ms(objective.phaseSums.tls / runs), Self.ms(objective.phaseSums.ttfb / runs),
-            Self.ms(objective.phaseSums.transfer / runs), Self.optionalMs(objective.meanMs),
+            DurationText.latency(objective.phaseSums.dns / runs), DurationText.latency(objective.phaseSums.connect / runs),
+            DurationText.latency(objective.phaseSums.tls / runs), DurationText.latency(objective.phaseSums.ttfb / runs),
+            DurationText.latency(objective.phaseSums.transfer / runs), DurationText.latency(objective.meanMs),
         ])
 
         md += "\n## Errors (\(check.objectiveWindow.label))\n\n"
@@ -230,13 +230,13 @@ package struct SLOReport: Sendable {
             }
         }
 
-        md += "\n## Error budget (\(SLOEvaluator.durationLabel(policy.windowMs)))\n\n"
+        md += "\n## Error budget (\(DurationText.setting(.milliseconds(policy.windowMs))))\n\n"
         md += Markdown.header(["Objective", "Runs", "Allowed failures", "Failures", "Budget left", "Time to exhaustion"],
                               right: [1, 2, 3, 4])
         let allowed = policy.budget * Double(objective.runs)
         md += Markdown.row([Self.objectiveText(policy.objective), String(objective.runs), String(format: "%.1f", allowed),
                             String(objective.bad), check.budgetRemaining.map(Self.budgetText) ?? "-",
-                            check.timeToExhaustionMs.map(Self.span) ?? "-"])
+                            check.timeToExhaustionMs.map { DurationText.span(ms: $0) } ?? "-"])
 
         md += "\n## Burn rates\n\n"
         md += Markdown.header(["Window", "Runs", "Failed", "Burn rate"], right: [1, 2, 3])
@@ -343,7 +343,7 @@ package struct SLOReport: Sendable {
 
     static func percentiles(_ check: CheckSLO) -> String {
         guard check.p50 != nil else { return "-" }
-        return "\(optionalMs(check.p50)) / \(optionalMs(check.p95)) / \(optionalMs(check.p99))"
+        return "\(DurationText.latency(check.p50)) / \(DurationText.latency(check.p95)) / \(DurationText.latency(check.p99))"
     }
 
     static func objectiveText(_ ratio: Double) -> String {
@@ -351,22 +351,6 @@ package struct SLOReport: Sendable {
         while text.hasSuffix("0") { text.removeLast() }
         if text.hasSuffix(".") { text.removeLast() }
         return text + "%"
-    }
-
-    static func optionalMs(_ value: Double?) -> String { value.map(ms) ?? "-" }
-
-    static func ms(_ value: Double) -> String {
-        if value >= 10_000 { return String(format: "%.0f s", value / 1000) }
-        if value >= 1000 { return String(format: "%.1f s", value / 1000) }
-        if value >= 10 { return String(format: "%.0f ms", value) }
-        return String(format: "%.1f ms", value)
-    }
-
-    static func span(_ ms: Double) -> String {
-        let minutes = ms / 60_000
-        if minutes < 120 { return String(format: "%.0f min", minutes) }
-        if minutes < 48 * 60 { return String(format: "%.1f h", minutes / 60) }
-        return String(format: "%.1f days", minutes / 1440)
     }
 
     static func time(_ ms: Int64) -> String {

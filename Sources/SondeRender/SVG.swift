@@ -126,17 +126,6 @@ enum SVG {
         return "\(whole).\(digits)"
     }
 
-    /// A duration in milliseconds as `123 ms` or `<1 ms` under a second, `1.2 s` under 100 s (as
-    /// `sonde status` writes them), whole seconds up to a day and scientific notation beyond (`1.5e6 s`).
-    /// Never `nan` or `inf` (non-finite → `-`).
-    static func duration(_ ms: Double) -> String {
-        guard ms.isFinite else { return "-" }
-        let value = max(0, ms)
-        if value < 99_950 { return StatusTable.duration(value) }
-        if value < 86_400_000 { return "\(Int64((value / 1000).rounded())) s" }
-        return scientific(value / 1000) + " s"
-    }
-
     /// A plain number: whole numbers as integers, others with up to two decimals, huge ones in
     /// scientific notation. Never `nan` or `inf` (non-finite → `-`).
     static func plain(_ value: Double) -> String {

@@ -25,7 +25,7 @@ package struct Sparkline: Sendable, Equatable {
         package func format(_ value: Double) -> String {
             switch self {
             case .milliseconds:
-                return SVG.duration(value)
+                return DurationText.latency(value)
             case .plain(let suffix):
                 let number = SVG.plain(value)
                 return suffix.isEmpty ? number : "\(number) \(suffix)"
@@ -142,7 +142,8 @@ package struct Sparkline: Sendable, Equatable {
         // Y axis labels in a gutter on the left.
         let axisTop = Self.axisMaximum(dataMax: dataMax, threshold: threshold)
         var topLabel = unit.format(axisTop)
-        if topLabel.hasSuffix(".0 s") { topLabel = String(topLabel.dropLast(4)) + " s" }   // round numbers: `1 s`
+        // The axis top is a round number: `1 ms` and `1 s`, not `1.0 ms` and `1.0 s`.
+        for unit in [" ms", " s"] where topLabel.hasSuffix(".0" + unit) { topLabel = String(topLabel.dropLast(2 + unit.count)) + unit }
         let gutter = (max(SVG.textWidth(topLabel, fontSize: 9), SVG.textWidth("0", fontSize: 9)) + 6).rounded(.up)
         let left = gutter + 2, rightEdge = Self.width - 2
         let top = Self.plotTop, bottom = Self.plotBottom

@@ -91,10 +91,10 @@ package struct StatusTable: Sendable {
             Self.printable(row.check),
             row.state.rawValue,
             row.lastRun.map { Self.time($0.time) } ?? "-",
-            row.ageMs.map(Self.age) ?? "-",
+            row.ageMs.map(DurationText.age) ?? "-",
             String(row.runs),
             Self.uptime(good: row.good, runs: row.runs),
-            row.p95Ms.map(Self.duration) ?? "-",
+            DurationText.latency(row.p95Ms),
             error,
         ]
     }
@@ -113,25 +113,6 @@ package struct StatusTable: Sendable {
     /// `99.966%`: good ÷ runs as a percentage truncated (never rounded up) to 3 decimals; `-` without runs.
     package static func uptime(good: Int, runs: Int) -> String {
         PercentText.ratio(Int64(good), Int64(runs), decimals: 3)
-    }
-
-    /// `123 ms` under a second (`<1 ms` under a millisecond), `1.2 s` from a second up.
-    package static func duration(_ ms: Double) -> String {
-        let rounded = ms.rounded()
-        if rounded < 1000 {
-            return ms > 0 && ms < 0.5 ? "<1 ms" : "\(Int64(max(0, rounded))) ms"
-        }
-        let tenths = Int64((ms / 100).rounded())
-        return "\(tenths / 10).\(tenths % 10) s"
-    }
-
-    /// `12s ago`, `5m ago`, `3h ago`, `2d ago`: the largest whole unit, truncated.
-    package static func age(_ ms: Int64) -> String {
-        let seconds = max(0, ms) / 1000
-        if seconds < 60 { return "\(seconds)s ago" }
-        if seconds < 3600 { return "\(seconds / 60)m ago" }
-        if seconds < 86_400 { return "\(seconds / 3600)h ago" }
-        return "\(seconds / 86_400)d ago"
     }
 
     /// `2026-11-23 07:10:03Z`.

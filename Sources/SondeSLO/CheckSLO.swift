@@ -86,7 +86,7 @@ package enum SLOEvaluator {
     package static func evaluate(check: String, readers: [RunReader], policy: SLOPolicy, nowMs: Int64) -> CheckSLO {
         var windowSpecs = reportWindows
         if !windowSpecs.contains(where: { $0.ms == policy.windowMs }) {
-            windowSpecs.append((durationLabel(policy.windowMs), policy.windowMs))
+            windowSpecs.append((DurationText.setting(.milliseconds(policy.windowMs)), policy.windowMs))
             windowSpecs.sort { $0.ms < $1.ms }
         }
         let todayStart = UTCTime.dayStart(nowMs)
@@ -103,7 +103,7 @@ package enum SLOEvaluator {
             return CheckSLO.Window(label: label, counts: counts, coverage: counts.coverage(intervalMs: policy.intervalMs))
         }
         let windows = windowSpecs.map { window($0.label, $0.ms) }
-        let objectiveWindow = windows.first { $0.counts.spanMs == policy.windowMs } ?? window(durationLabel(policy.windowMs), policy.windowMs)
+        let objectiveWindow = windows.first { $0.counts.spanMs == policy.windowMs } ?? window(DurationText.setting(.milliseconds(policy.windowMs)), policy.windowMs)
 
         var burnCounts: [BurnWindow: WindowCounts] = [:]
         var burnRates: [BurnWindow: Double] = [:]
@@ -171,24 +171,11 @@ package enum SLOEvaluator {
             check: check, policy: policy, nowMs: nowMs, state: state, windows: windows, objectiveWindow: objectiveWindow,
             burnCounts: burnCounts, burnRates: burnRates, alert: alert, budgetRemaining: remaining,
             timeToExhaustionMs: exhaustion,
-            p50: nearestRank(0.50, durations), p95: nearestRank(0.95, durations), p99: nearestRank(0.99, durations),
+            p50: Percentile.nearestRank(0.50, sorted: durations), p95: Percentile.nearestRank(0.95, sorted: durations),
+            p99: Percentile.nearestRank(0.99, sorted: durations),
             latest: latest, daily: daily, hourlyP95: hourly, latestMessages: messages,
             certDays: recent.last(where: { $0.certDays != nil })?.certDays ?? latest?.certDays,
             locations: locations, combined: combined, stats: history.stats, futureRuns: history.future)
-    }
-
-    /// The value at rank ⌈q·n⌉ (at least 1) of sorted values; nil when empty.
-    package static func nearestRank(_ q: Double, _ sorted: [Double]) -> Double? {
-        guard !sorted.isEmpty else { return nil }
-        let rank = Int((q * Double(sorted.count) - 1e-9).rounded(.up))
-        return sorted[min(sorted.count, max(1, rank)) - 1]
-    }
-
-    /// `30d`, `12h`, `90m`.
-    package static func durationLabel(_ ms: Int64) -> String {
-        if ms % UTCTime.msPerDay == 0 { return "\(ms / UTCTime.msPerDay)d" }
-        if ms % UTCTime.msPerHour == 0 { return "\(ms / UTCTime.msPerHour)h" }
-        return "\(ms / 60_000)m"
     }
 
     /// The newest message of each kind: recent raw runs first, then older day files, newest first.

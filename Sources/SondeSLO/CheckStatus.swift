@@ -93,7 +93,7 @@ package struct CheckStatus: Sendable, Equatable {
         stats.merge(latest == nil ? lastStats : windowStats)
 
         var status = CheckStatus(check: check, state: .noData, runs: runs, good: good,
-                                 p95Ms: nearestRank(percent: 95, of: durations))
+                                 p95Ms: Percentile.nearestRank(0.95, sorted: durations.sorted()))
         guard let last else { return status }
 
         if latest == nil {
@@ -134,14 +134,5 @@ package struct CheckStatus: Sendable, Equatable {
         guard !gaps.isEmpty else { return nil }
         let middle = gaps.count / 2
         return gaps.count % 2 == 1 ? gaps[middle] : (gaps[middle - 1] + gaps[middle]) / 2
-    }
-
-    /// The `percent` percentile by nearest rank: the value at rank ⌈percent·n/100⌉ (at least 1) of
-    /// the sorted values, in integer arithmetic; `nil` when empty.
-    package static func nearestRank(percent: Int, of values: [Double]) -> Double? {
-        guard !values.isEmpty else { return nil }
-        let sorted = values.sorted()
-        let rank = (max(0, min(percent, 100)) * sorted.count + 99) / 100
-        return sorted[max(rank, 1) - 1]
     }
 }

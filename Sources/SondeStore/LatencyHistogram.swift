@@ -60,12 +60,13 @@ package struct LatencyHistogram: Sendable, Equatable {
         return Double(below) + Double(counts[b]) * share
     }
 
-    /// The `q` quantile (0...1), linearly interpolated inside its bucket; `nil` when empty.
-    /// Durations over the last bound report that bound (60 s).
+    /// The `q` quantile (0...1): the bucket holding rank ⌈q·n⌉ (`Percentile.rank`, the same rank as
+    /// the exact percentiles), linearly interpolated inside that bucket; `nil` when empty. Durations
+    /// over the last bound report that bound (60 s).
     package func quantile(_ q: Double) -> Double? {
         let n = total
         guard n > 0 else { return nil }
-        let rank = max(1, (q * Double(n)).rounded(.up))
+        let rank = Double(Percentile.rank(q, count: n))
         var seen: Int64 = 0
         for (index, count) in counts.enumerated() where count > 0 {
             if Double(seen + count) >= rank {

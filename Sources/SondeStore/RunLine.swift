@@ -28,13 +28,13 @@ package enum RunLine {
         for (index, step) in record.steps.enumerated() {
             if index > 0 { w.raw(",") }
             w.raw("{\"status\":"); w.int(Int64(step.status))
-            w.raw(",\"dns\":"); w.millis(step.dns)
-            w.raw(",\"connect\":"); w.millis(step.connect)
-            w.raw(",\"tls\":"); w.millis(step.tls)
-            w.raw(",\"ttfb\":"); w.millis(step.ttfb)
-            w.raw(",\"transfer\":"); w.millis(step.transfer)
-            w.raw(",\"total\":"); w.millis(step.total)
-            w.raw(",\"bytes\":"); w.int(Int64(step.bytes))
+            w.raw(",\"dns\":"); w.millis(step.timings.dns)
+            w.raw(",\"connect\":"); w.millis(step.timings.connect)
+            w.raw(",\"tls\":"); w.millis(step.timings.tls)
+            w.raw(",\"ttfb\":"); w.millis(step.timings.ttfb)
+            w.raw(",\"transfer\":"); w.millis(step.timings.transfer)
+            w.raw(",\"total\":"); w.millis(step.timings.total)
+            w.raw(",\"bytes\":"); w.int(Int64(step.timings.bytes))
             w.raw("}")
         }
         w.raw("]")
@@ -134,13 +134,13 @@ package enum RunLine {
         var step = RunStep(status: 0)
         try s.object { (s: inout LineScanner, key) throws(LineError) in
             if LineScanner.equals(key, "status") { step.status = Int(try s.integer()) }
-            else if LineScanner.equals(key, "dns") { step.dns = try s.numberOrNull() ?? 0 }
-            else if LineScanner.equals(key, "connect") { step.connect = try s.numberOrNull() ?? 0 }
-            else if LineScanner.equals(key, "tls") { step.tls = try s.numberOrNull() ?? 0 }
-            else if LineScanner.equals(key, "ttfb") { step.ttfb = try s.numberOrNull() ?? 0 }
-            else if LineScanner.equals(key, "transfer") { step.transfer = try s.numberOrNull() ?? 0 }
-            else if LineScanner.equals(key, "total") { step.total = try s.numberOrNull() ?? 0 }
-            else if LineScanner.equals(key, "bytes") { step.bytes = Int(try s.integer()) }
+            else if LineScanner.equals(key, "dns") { step.timings.dns = try s.numberOrNull() ?? 0 }
+            else if LineScanner.equals(key, "connect") { step.timings.connect = try s.numberOrNull() ?? 0 }
+            else if LineScanner.equals(key, "tls") { step.timings.tls = try s.numberOrNull() ?? 0 }
+            else if LineScanner.equals(key, "ttfb") { step.timings.ttfb = try s.numberOrNull() ?? 0 }
+            else if LineScanner.equals(key, "transfer") { step.timings.transfer = try s.numberOrNull() ?? 0 }
+            else if LineScanner.equals(key, "total") { step.timings.total = try s.numberOrNull() ?? 0 }
+            else if LineScanner.equals(key, "bytes") { step.timings.bytes = Int(try s.integer()) }
             else { try s.skipValue() }
         }
         return step

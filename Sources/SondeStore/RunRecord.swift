@@ -54,19 +54,9 @@ package struct RunRecord: Sendable, Equatable {
         certDays = result.certificateDaysLeft
     }
 
-    /// Phase durations summed over the steps.
+    /// Phase durations and bytes summed over the steps.
     package var phaseTotals: PhaseTimings {
-        var sum = PhaseTimings()
-        for step in steps {
-            sum.dns += step.dns
-            sum.connect += step.connect
-            sum.tls += step.tls
-            sum.ttfb += step.ttfb
-            sum.transfer += step.transfer
-            sum.total += step.total
-            sum.bytes += step.bytes
-        }
-        return sum
+        steps.reduce(into: PhaseTimings()) { $0 += $1.timings }
     }
 }
 
@@ -90,31 +80,12 @@ package struct RunError: Sendable, Equatable {
     }
 }
 
-/// Status and phase timings of one entry of a run (milliseconds, microsecond precision).
+/// One item of a run line's `steps`: the status and phase timings of one entry of a run. On disk the
+/// timings' seven fields sit beside `status` in one flat object (`docs/data-format.md`).
 package struct RunStep: Sendable, Equatable {
+    /// HTTP status of the entry's last response (`status`).
     package var status: Int
-    package var dns: Double
-    package var connect: Double
-    package var tls: Double
-    package var ttfb: Double
-    package var transfer: Double
-    package var total: Double
-    package var bytes: Int
-
-    package init(status: Int, dns: Double = 0, connect: Double = 0, tls: Double = 0, ttfb: Double = 0,
-                transfer: Double = 0, total: Double = 0, bytes: Int = 0) {
-        self.status = status
-        self.dns = dns
-        self.connect = connect
-        self.tls = tls
-        self.ttfb = ttfb
-        self.transfer = transfer
-        self.total = total
-        self.bytes = bytes
-    }
-
-    package init(status: Int, timings: PhaseTimings) {
-        self.init(status: status, dns: timings.dns, connect: timings.connect, tls: timings.tls, ttfb: timings.ttfb,
-                  transfer: timings.transfer, total: timings.total, bytes: timings.bytes)
-    }
+    /// The entry's phase timings and body size as the probe measured them (`dns`, `connect`, `tls`,
+    /// `ttfb`, `transfer`, `total`, `bytes`).
+    package var timings = PhaseTimings()
 }

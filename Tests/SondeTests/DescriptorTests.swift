@@ -26,7 +26,7 @@ struct DescriptorTests {
     /// A run of `check` at `time`.
     static func record(_ check: String, _ time: Int64) -> RunRecord {
         RunRecord(time: time, check: check, location: "eu", ok: true, durationMs: 12, lateMs: 0, error: nil,
-                  steps: [RunStep(status: 200, dns: 1, connect: 2, tls: 0, ttfb: 4, transfer: 5, total: 12, bytes: 10)])
+                  steps: [RunStep(status: 200, timings: PhaseTimings(dns: 1, connect: 2, tls: 0, ttfb: 4, transfer: 5, total: 12, bytes: 10))])
     }
 
     /// The paths under `root` that process `pid` has open (from `/proc/PID/fd`).

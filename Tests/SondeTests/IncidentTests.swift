@@ -24,12 +24,12 @@ struct IncidentTests {
             let time = start + Int64(index) * every
             switch c {
             case ".": return RunRecord(time: time, check: check, location: "eu", ok: true, durationMs: 20, lateMs: 0,
-                                       steps: [RunStep(status: 200, ttfb: 15, total: 20)])
+                                       steps: [RunStep(status: 200, timings: PhaseTimings(ttfb: 15, total: 20))])
             case "c": return RunRecord(time: time, check: check, location: "eu", ok: false, durationMs: 1, lateMs: 0,
                                        error: RunError(kind: "connect", entry: 1, line: 2, message: "connection refused"))
             default: return RunRecord(time: time, check: check, location: "eu", ok: false, durationMs: 900, lateMs: 0,
                                       error: RunError(kind: "status", entry: 1, line: 3, message: "HTTP 503 (expected 200)"),
-                                      steps: [RunStep(status: 503, ttfb: 880, total: 900)])
+                                      steps: [RunStep(status: 503, timings: PhaseTimings(ttfb: 880, total: 900))])
             }
         }
     }

@@ -58,7 +58,7 @@ struct ProberTests {
         let record = try RunLine.decode(Array(good[0].utf8))
         #expect(record.ok && record.check == "good" && record.location == "test-loc")
         #expect(record.steps.first?.status == 200)
-        #expect(record.steps.first.map { $0.total > 0 && $0.bytes > 0 } == true)
+        #expect(record.steps.first.map { $0.timings.total > 0 && $0.timings.bytes > 0 } == true)
         let bad = try RunLine.decode(Array(try Self.lines(folder, check: "bad")[0].utf8))
         #expect(bad.error?.kind == "status" && bad.error?.line == 2 && bad.error?.entry == 1)
         #expect(bad.error?.message.contains("503") == true)

@@ -25,7 +25,7 @@ struct DataBuilder {
             let bad = failing(t)
             runs.append(RunRecord(time: t, check: check, location: location, ok: !bad, durationMs: durationMs, lateMs: 0,
                                   error: bad ? RunError(kind: "status", entry: 1, line: 2, message: "entry 1 line 2: HTTP 503") : nil,
-                                  steps: [RunStep(status: bad ? 503 : 200, ttfb: durationMs / 2, total: durationMs)]))
+                                  steps: [RunStep(status: bad ? 503 : 200, timings: PhaseTimings(ttfb: durationMs / 2, total: durationMs))]))
             t += stepMs
         }
     }

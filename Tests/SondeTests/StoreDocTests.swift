@@ -21,17 +21,17 @@ struct StoreDocTests {
 
     static let goodRun = RunRecord(
         time: start, check: "shop-api", location: "eu-west", ok: true, durationMs: 182.406, lateMs: 0.318,
-        steps: [RunStep(status: 200, dns: 1.204, connect: 11.87, tls: 24.502, ttfb: 88.13, transfer: 0.9, total: 126.606,
-                        bytes: 5312),
-                RunStep(status: 200, ttfb: 54.75, transfer: 1.05, total: 55.8, bytes: 1290)],
+        steps: [RunStep(status: 200, timings: PhaseTimings(dns: 1.204, connect: 11.87, tls: 24.502, ttfb: 88.13, transfer: 0.9, total: 126.606,
+                        bytes: 5312)),
+                RunStep(status: 200, timings: PhaseTimings(ttfb: 54.75, transfer: 1.05, total: 55.8, bytes: 1290))],
         certDays: 61.25)
 
     static let failedRun = RunRecord(
         time: start + 30_000, check: "shop-api", location: "eu-west", ok: false, durationMs: 143.5, lateMs: 1.2,
         error: RunError(kind: "assert", entry: 2, line: 9,
                         message: #"entry 2 line 9: jsonpath "$.count" == 5 (actual: integer <3>, expected: integer <5>)"#),
-        steps: [RunStep(status: 200, dns: 1.1, connect: 12.02, tls: 25.3, ttfb: 90.4, transfer: 0.7, total: 129.52, bytes: 5312),
-                RunStep(status: 200, ttfb: 12.5, total: 12.9, bytes: 88)],
+        steps: [RunStep(status: 200, timings: PhaseTimings(dns: 1.1, connect: 12.02, tls: 25.3, ttfb: 90.4, transfer: 0.7, total: 129.52, bytes: 5312)),
+                RunStep(status: 200, timings: PhaseTimings(ttfb: 12.5, total: 12.9, bytes: 88))],
         certDays: 61.25)
 
     static let plainRun = RunRecord(time: start + 60_000, check: "warm", location: "", ok: false, durationMs: 3.75,
@@ -50,7 +50,7 @@ struct StoreDocTests {
                 error: ok ? nil : minute == 40
                     ? RunError(kind: "timeout", entry: 1, line: 3, message: "entry 1 line 3: timeout after 10000 ms")
                     : RunError(kind: "status", entry: 1, line: 3, message: "entry 1 line 3: HTTP 503 (expected 200)"),
-                steps: [RunStep(status: 200, dns: 1, connect: 10, tls: 20, ttfb: 100, transfer: 1, total: 132)]))
+                steps: [RunStep(status: 200, timings: PhaseTimings(dns: 1, connect: 10, tls: 20, ttfb: 100, transfer: 1, total: 132))]))
         }
         return rollup
     }

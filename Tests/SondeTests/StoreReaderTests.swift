@@ -18,7 +18,7 @@ import Testing
 func run(_ time: Int64, ok: Bool = true, ms: Double = 100, loc: String = "eu", kind: String? = nil) -> RunRecord {
     RunRecord(time: time, check: "shop", location: loc, ok: ok, durationMs: ms, lateMs: 0,
               error: ok ? nil : RunError(kind: kind ?? "status", entry: 1, line: 2, message: "boom"),
-              steps: [RunStep(status: ok ? 200 : 503, dns: 1, connect: 2, tls: 3, ttfb: 4, transfer: 5, total: 15, bytes: 10)])
+              steps: [RunStep(status: ok ? 200 : 503, timings: PhaseTimings(dns: 1, connect: 2, tls: 3, ttfb: 4, transfer: 5, total: 15, bytes: 10))])
 }
 
 func lines(_ records: RunRecord...) -> String {

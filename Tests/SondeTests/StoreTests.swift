@@ -201,8 +201,8 @@ struct StoreTests {
         time: 1_795_417_800_123, check: "shop-api", location: "eu-west", ok: false, durationMs: 1234.5678,
         lateMs: 2, error: RunError(kind: "status", entry: 2, line: 7, message: "expected 200, got 503"),
         steps: [
-            RunStep(status: 200, dns: 1.25, connect: 0.5, tls: 12.3456, ttfb: 100, transfer: 0.001, total: 114.097,
-                    bytes: 512),
+            RunStep(status: 200, timings: PhaseTimings(dns: 1.25, connect: 0.5, tls: 12.3456, ttfb: 100, transfer: 0.001, total: 114.097,
+                    bytes: 512)),
             RunStep(status: 503),
         ],
         certDays: 29.5)
@@ -240,7 +240,7 @@ struct StoreTests {
         let decoded = try RunLine.decode(Array(Self.failedLine.utf8))
         var expected = Self.failedRecord
         expected.durationMs = 1234.568
-        expected.steps[0].tls = 12.346
+        expected.steps[0].timings.tls = 12.346
         #expect(decoded == expected)
         #expect(RunLine.encode(decoded) == Array((Self.failedLine + "\n").utf8))
     }
@@ -289,7 +289,7 @@ struct StoreTests {
         """.replacingOccurrences(of: "\n", with: "")
         let record = try RunLine.decode(Array(line.utf8))
         #expect(record == RunRecord(time: 1_795_417_800_000, check: "api", location: "", ok: true, durationMs: 12.5,
-                                    lateMs: 0, steps: [RunStep(status: 204, bytes: 3)]))
+                                    lateMs: 0, steps: [RunStep(status: 204, timings: PhaseTimings(bytes: 3))]))
     }
 
     @Test("a run line without v, t, check or ok is malformed; v 2 is an unknown version")
@@ -473,7 +473,7 @@ struct StoreTests {
     static func sampleRollup() -> HourRollup {
         var rollup = HourRollup(hour: hour, check: "shop", location: "eu", fastMs: 500)
         rollup.add(RunRecord(time: hour, check: "shop", location: "eu", ok: true, durationMs: 120, lateMs: 0,
-                             steps: [RunStep(status: 200, dns: 1, connect: 2, tls: 3, ttfb: 4, transfer: 5, total: 15)]))
+                             steps: [RunStep(status: 200, timings: PhaseTimings(dns: 1, connect: 2, tls: 3, ttfb: 4, transfer: 5, total: 15))]))
         rollup.add(RunRecord(time: hour + 61_000, check: "shop", location: "eu", ok: true, durationMs: 700, lateMs: 0))
         rollup.add(RunRecord(time: hour + 3_599_999, check: "shop", location: "eu", ok: false, durationMs: 10_000,
                              lateMs: 0, error: RunError(kind: "timeout", entry: 1, line: 1, message: "")))
