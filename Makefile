@@ -2,8 +2,11 @@
 SWIFT ?= swift
 CURL_HEADER := /usr/include/x86_64-linux-gnu/curl/curl.h
 BIN := .build/release/sonde
+# Files the formatter and the linter read; the rules are in .swift-format (docs/style.md).
+FORMAT_PATHS := Sources Tests Package.swift
 
-.PHONY: build test faults demo bench bench-scale bench-report bench-probe-cpu bench-timing bench-timeouts profile deps test-deps clean
+.PHONY: build test faults demo bench bench-scale bench-report bench-probe-cpu bench-timing bench-timeouts profile deps \
+	test-deps lint format clean
 
 deps:
 	@if [ ! -f /usr/include/curl/curl.h ] && [ ! -f $(CURL_HEADER) ] && \
@@ -31,6 +34,13 @@ build: deps
 test: test-deps
 	$(SWIFT) build --build-tests
 	bash .ci/failed-tests.sh $(SWIFT) test --skip-build
+
+# swift-format as bundled with the toolchain; lint fails on any finding, format rewrites in place.
+lint:
+	$(SWIFT) format lint --strict --recursive --parallel $(FORMAT_PATHS)
+
+format:
+	$(SWIFT) format format --in-place --recursive --parallel $(FORMAT_PATHS)
 
 # The fault-injection suites at full size (docs/faults.md): 1,000 mutated check files, 20 SIGKILLs,
 # 50 hung checks, a 1 GiB body, full disks, the secrets sweep. `make test` runs them at fast size.
