@@ -2,6 +2,11 @@
 SWIFT ?= swift
 CURL_HEADER := /usr/include/x86_64-linux-gnu/curl/curl.h
 BIN := .build/release/sonde
+# WERROR=1 (set by .ci/run): compiler warnings fail the build. -Xswiftc reaches only the Swift targets,
+# so -Xcc -Werror covers the C target CCurl (and the ccurl.h import).
+ifeq ($(WERROR),1)
+SWIFT_BUILD_FLAGS := -Xswiftc -warnings-as-errors -Xcc -Werror
+endif
 # Files the formatter and the linter read; the rules are in .swift-format (docs/style.md).
 FORMAT_PATHS := Sources Tests Package.swift
 
@@ -27,12 +32,12 @@ test-deps: deps
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus-alertmanager; }
 
 build: deps
-	$(SWIFT) build -c release
+	$(SWIFT) build -c release $(SWIFT_BUILD_FLAGS)
 
 # The output is kept in .build/test.log; when the run fails, the failed tests are named after it
 # (.ci/failed-tests.sh) and the exit status is swift test's.
 test: test-deps
-	$(SWIFT) build --build-tests
+	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
 	bash .ci/failed-tests.sh $(SWIFT) test --skip-build
 
 # swift-format as bundled with the toolchain; lint fails on any finding, format rewrites in place.
@@ -45,7 +50,7 @@ format:
 # The fault-injection suites at full size (docs/faults.md): 1,000 mutated check files, 20 SIGKILLs,
 # 50 hung checks, a 1 GiB body, full disks, the secrets sweep. `make test` runs them at fast size.
 faults: test-deps
-	$(SWIFT) build --build-tests
+	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
 	SONDE_FAULTS=full $(SWIFT) test --skip-build --filter 'SondeTests\.Faults'
 
 demo: build
