@@ -220,8 +220,8 @@ package enum SLOEvaluator {
             for file in reader.folder.runFiles(check: check)
             where hours.contains(where: { $0 >= file.day && $0 < file.day + UTCTime.msPerDay }) {
                 var ignored = ReadStats()
-                RunReader.decodeLines(file.path, RunLine.decode, stats: &ignored,
-                                      wanted: { hours.contains(UTCTime.hourStart($0)) }) { record in
+                let inHours: (Int64) -> Bool = { hours.contains(UTCTime.hourStart($0)) }
+                RunReader.decodeLines(file.path, RunLine.decode, stats: &ignored, wanted: inHours) { record in
                     guard let error = record.error, wanted.contains(error.kind), record.time >= fromMs, record.time <= nowMs,
                           record.time >= (found[error.kind]?.time ?? .min) else { return }
                     found[error.kind] = (record.time, error.message)

@@ -172,6 +172,8 @@ package struct ResponseSpec: Sendable, Equatable {
     package enum Version: Sendable, Equatable {
         /// `HTTP`: any version.
         case any
+        // swift-format-ignore: AlwaysUseLowerCamelCase
+        // The names spell HTTP/1.0 and HTTP/1.1; `http10` would read as "HTTP ten".
         case http1_0, http1_1, http2, http3
     }
 

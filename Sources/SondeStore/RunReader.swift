@@ -21,7 +21,8 @@ package struct RunReader: Sendable {
             let dayEnd = file.day + UTCTime.msPerDay
             // A run started at 23:59:59.9 is filed under its start day, so day files bound their runs.
             guard dayEnd > from, file.day < to else { continue }
-            Self.decodeLines(file.path, RunLine.decode, stats: &stats, wanted: { $0 >= from && $0 < to }) { record in
+            let inRange: (Int64) -> Bool = { $0 >= from && $0 < to }
+            Self.decodeLines(file.path, RunLine.decode, stats: &stats, wanted: inRange) { record in
                 if record.time >= from, record.time < to { body(record) }
             }
         }
