@@ -18,8 +18,10 @@ package struct AlertmanagerAlert: Sendable, Equatable {
     package var generatorURL: String?
 
     /// An alert with these labels and annotations, starting at `startsAtMs`.
-    package init(labels: [String: String], annotations: [String: String] = [:], startsAtMs: Int64,
-                endsAtMs: Int64? = nil, generatorURL: String? = nil) {
+    package init(
+        labels: [String: String], annotations: [String: String] = [:], startsAtMs: Int64,
+        endsAtMs: Int64? = nil, generatorURL: String? = nil
+    ) {
         self.labels = labels
         self.annotations = annotations
         self.startsAtMs = startsAtMs

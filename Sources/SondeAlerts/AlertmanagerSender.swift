@@ -1,6 +1,6 @@
-import Synchronization
 import SondeProbe
 import SondeSupport
+import Synchronization
 
 /// Sends sonde's alerts to Alertmanagers (`POST {URL}/api/v2/alerts`) the way Prometheus does:
 /// an alert is posted when it starts, re-posted every `repeatInterval` while it is active, and
@@ -62,10 +62,12 @@ package final class AlertmanagerSender: Sendable {
     ///   - engine: where requests run; by default an engine of its own, apart from the probes'.
     ///   - time: the clock of `startsAt`/`endsAt`, the re-post timer, backoff waits and `flush`.
     ///   - report: called for deliveries, retries, give-ups and drops (filtered as described above).
-    package init(targets: [AlertmanagerTarget], policy: RetryPolicy = .init(), queueLimit: Int = 1000,
-                repeatInterval: Duration = AlertmanagerSender.defaultRepeatInterval,
-                engine: ProbeEngine = ProbeEngine(), time: any TimeSource = SystemTimeSource(),
-                report: @escaping @Sendable (WebhookSender.Event) -> Void) {
+    package init(
+        targets: [AlertmanagerTarget], policy: RetryPolicy = .init(), queueLimit: Int = 1000,
+        repeatInterval: Duration = AlertmanagerSender.defaultRepeatInterval,
+        engine: ProbeEngine = ProbeEngine(), time: any TimeSource = SystemTimeSource(),
+        report: @escaping @Sendable (WebhookSender.Event) -> Void
+    ) {
         var seen = Set<AlertmanagerTarget>()
         self.targets = targets.filter { seen.insert($0).inserted }
         let interval = repeatInterval > .zero ? repeatInterval : Self.defaultRepeatInterval
@@ -73,8 +75,10 @@ package final class AlertmanagerSender: Sendable {
         self.time = time
         let state = State()
         self.state = state
-        let sender = WebhookSender(targets: self.targets.map(\.endpoint), policy: policy, queueLimit: queueLimit,
-                                   engine: engine, time: time) { event in
+        let sender = WebhookSender(
+            targets: self.targets.map(\.endpoint), policy: policy, queueLimit: queueLimit,
+            engine: engine, time: time
+        ) { event in
             if state.shouldReport(event) { report(event) }
         }
         self.sender = sender
@@ -154,6 +158,7 @@ package final class AlertmanagerSender: Sendable {
             copy.endsAtMs = endsAt
             return copy
         }
-        sender.send(AlertmanagerAlert.body(live), id: repostPrefix + "\(live.count) active alert\(live.count == 1 ? "" : "s")")
+        sender.send(
+            AlertmanagerAlert.body(live), id: repostPrefix + "\(live.count) active alert\(live.count == 1 ? "" : "s")")
     }
 }

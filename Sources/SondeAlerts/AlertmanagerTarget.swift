@@ -52,7 +52,8 @@ package struct AlertmanagerTarget: Sendable, Hashable, CustomStringConvertible {
 
     /// Targets in a list separated by commas or whitespace (the form of `SONDE_ALERTMANAGER`).
     package static func parseList(_ text: String, source: String = environmentVariable)
-        throws(AlertmanagerTargetError) -> [AlertmanagerTarget] {
+        throws(AlertmanagerTargetError) -> [AlertmanagerTarget]
+    {
         var targets: [AlertmanagerTarget] = []
         for part in text.split(whereSeparator: { $0 == "," || $0.isWhitespace }) {
             targets.append(try AlertmanagerTarget(parsing: String(part), source: source))
@@ -62,7 +63,8 @@ package struct AlertmanagerTarget: Sendable, Hashable, CustomStringConvertible {
 
     /// Targets from `SONDE_ALERTMANAGER` (none when it is unset or blank).
     package static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment)
-        throws(AlertmanagerTargetError) -> [AlertmanagerTarget] {
+        throws(AlertmanagerTargetError) -> [AlertmanagerTarget]
+    {
         guard let value = environment[environmentVariable] else { return [] }
         return try parseList(value, source: environmentVariable)
     }
@@ -83,7 +85,8 @@ package enum AlertmanagerTargetError: Error, Sendable, Equatable, CustomStringCo
     package var description: String {
         switch self {
         case .invalid(let error):
-            return error.description.replacingOccurrences(of: "https://hooks.example.com/…", with: "http://alertmanager:9093")
+            return error.description.replacingOccurrences(
+                of: "https://hooks.example.com/…", with: "http://alertmanager:9093")
         case .queryNotAllowed(let source, let masked):
             return "\(source) '\(masked)': give Alertmanager's base URL without a query, e.g. http://alertmanager:9093"
         }

@@ -20,8 +20,10 @@ package struct RetryPolicy: Sendable, Equatable {
     package var attemptTimeout: Duration
 
     /// The defaults: 1 s, ×2, at most 60 s, 6 attempts, 10 s per attempt.
-    package init(firstDelay: Duration = .seconds(1), factor: Double = 2, maxDelay: Duration = .seconds(60),
-                maxAttempts: Int = 6, attemptTimeout: Duration = .seconds(10)) {
+    package init(
+        firstDelay: Duration = .seconds(1), factor: Double = 2, maxDelay: Duration = .seconds(60),
+        maxAttempts: Int = 6, attemptTimeout: Duration = .seconds(10)
+    ) {
         self.firstDelay = firstDelay
         self.factor = factor
         self.maxDelay = maxDelay

@@ -1,6 +1,6 @@
-import Synchronization
 import SondeProbe
 import SondeSupport
+import Synchronization
 
 /// Writes webhook events to the daemon's log without flooding it: when a target is down and its
 /// queue overflows, the first drop is logged and later ones are counted, one summary line a minute
@@ -41,9 +41,11 @@ package final class WebhookLog: Sendable {
         if more == 0 {
             event.write(to: log)
         } else {
-            log.log(.warn, "webhook", "\(target): dropped \(more) events in the last minute: too many waiting "
+            log.log(
+                .warn, "webhook",
+                "\(target): dropped \(more) events in the last minute: too many waiting "
                     + "(the target is slow or down); the oldest go first",
-                    [("target", target), ("result", "dropped"), ("count", String(more))])
+                [("target", target), ("result", "dropped"), ("count", String(more))])
         }
     }
 
@@ -51,11 +53,15 @@ package final class WebhookLog: Sendable {
     package func flush() {
         let pending = drops.withLock { all -> [(String, Int)] in
             defer { for key in all.keys { all[key]?.suppressed = 0 } }
-            return all.compactMap { $0.value.suppressed > 0 ? ($0.key, $0.value.suppressed) : nil }.sorted { $0.0 < $1.0 }
+            return all.compactMap { $0.value.suppressed > 0 ? ($0.key, $0.value.suppressed) : nil }.sorted {
+                $0.0 < $1.0
+            }
         }
         for (target, count) in pending {
-            log.log(.warn, "webhook", "\(target): dropped \(count) more events (too many waiting: the target is slow or down)",
-                    [("target", target), ("result", "dropped"), ("count", String(count))])
+            log.log(
+                .warn, "webhook",
+                "\(target): dropped \(count) more events (too many waiting: the target is slow or down)",
+                [("target", target), ("result", "dropped"), ("count", String(count))])
         }
     }
 }

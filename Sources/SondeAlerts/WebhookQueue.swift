@@ -1,6 +1,6 @@
-import Synchronization
 import SondeProbe
 import SondeSupport
+import Synchronization
 
 /// The pending events of a `WebhookSender`: one lane per target, each with a bounded list of
 /// waiting events and at most one in delivery. Sendable without `@unchecked`: all state sits in a `Mutex`.
@@ -124,7 +124,8 @@ final class WebhookQueue: Sendable {
 
     /// Stops the lanes: waiting workers get nil, waiting events are discarded, idle waiters return.
     func close() {
-        let (consumers, waiters) = state.withLock { s -> ([CheckedContinuation<Item?, Never>], [CheckedContinuation<Void, Never>]) in
+        let (consumers, waiters) = state.withLock {
+            s -> ([CheckedContinuation<Item?, Never>], [CheckedContinuation<Void, Never>]) in
             s.closed = true
             var consumers: [CheckedContinuation<Item?, Never>] = []
             for index in s.lanes.indices {

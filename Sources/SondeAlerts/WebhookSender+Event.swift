@@ -19,7 +19,7 @@ extension WebhookSender {
         package var target: String {
             switch self {
             case .delivered(let target, _, _), .retrying(let target, _, _, _, _), .gaveUp(let target, _, _, _),
-                 .dropped(let target, _):
+                .dropped(let target, _):
                 return target
             }
         }
@@ -48,11 +48,15 @@ extension WebhookSender {
             case .delivered(let target, let id, let attempts):
                 return [("target", target), ("id", id), ("result", "delivered"), ("attempts", String(attempts))]
             case .retrying(let target, let id, let attempt, let reason, let delay):
-                return [("target", target), ("id", id), ("result", "retrying"), ("attempts", String(attempt)),
-                        ("reason", reason), ("delay_ms", String(Int(delay.milliseconds.rounded())))]
+                return [
+                    ("target", target), ("id", id), ("result", "retrying"), ("attempts", String(attempt)),
+                    ("reason", reason), ("delay_ms", String(Int(delay.milliseconds.rounded()))),
+                ]
             case .gaveUp(let target, let id, let attempts, let reason):
-                return [("target", target), ("id", id), ("result", "gave-up"), ("attempts", String(attempts)),
-                        ("reason", reason)]
+                return [
+                    ("target", target), ("id", id), ("result", "gave-up"), ("attempts", String(attempts)),
+                    ("reason", reason),
+                ]
             case .dropped(let target, let id):
                 return [("target", target), ("id", id), ("result", "dropped")]
             }
@@ -64,11 +68,13 @@ extension WebhookSender {
             case .delivered(let target, let id, let attempts):
                 return "\(target): delivered \(id) on attempt \(attempts)"
             case .retrying(let target, let id, let attempt, let reason, let delay):
-                return "\(target): attempt \(attempt) for \(id) failed (\(reason)); retrying in \(DurationText.setting(delay))"
+                return
+                    "\(target): attempt \(attempt) for \(id) failed (\(reason)); retrying in \(DurationText.setting(delay))"
             case .gaveUp(let target, let id, let attempts, let reason):
                 return "\(target): gave up on \(id) after \(attempts) attempt\(attempts == 1 ? "" : "s"): \(reason)"
             case .dropped(let target, let id):
-                return "\(target): dropped \(id): too many events waiting (the target is slow or down); the oldest goes first"
+                return
+                    "\(target): dropped \(id): too many events waiting (the target is slow or down); the oldest goes first"
             }
         }
 

@@ -41,9 +41,11 @@ package final class WebhookSender: Sendable {
     ///   - time: what backoff waits and `flush` sleep on.
     ///   - report: called for every delivery, retry, give-up and drop, from a worker task (or,
     ///     for drops, from the caller of `send`); it should return quickly (write a log line).
-    package init(targets: [WebhookTarget], policy: RetryPolicy = .init(), queueLimit: Int = 1000,
-                engine: ProbeEngine = ProbeEngine(), time: any TimeSource = SystemTimeSource(),
-                report: @escaping @Sendable (WebhookSender.Event) -> Void) {
+    package init(
+        targets: [WebhookTarget], policy: RetryPolicy = .init(), queueLimit: Int = 1000,
+        engine: ProbeEngine = ProbeEngine(), time: any TimeSource = SystemTimeSource(),
+        report: @escaping @Sendable (WebhookSender.Event) -> Void
+    ) {
         var seen = Set<WebhookTarget>()
         let unique = targets.filter { seen.insert($0).inserted }
         self.targets = unique
@@ -55,8 +57,9 @@ package final class WebhookSender: Sendable {
         self.time = time
         workers = unique.enumerated().map { lane, target in
             Task.detached {
-                await Self.work(lane: lane, target: target, queue: queue, engine: engine, policy: policy, time: time,
-                                report: report)
+                await Self.work(
+                    lane: lane, target: target, queue: queue, engine: engine, policy: policy, time: time,
+                    report: report)
             }
         }
     }
@@ -102,24 +105,31 @@ package final class WebhookSender: Sendable {
 
     /// One target's loop: its events in order, each to the end, on one session (connections
     /// to the target are reused between events).
-    private static func work(lane: Int, target: WebhookTarget, queue: WebhookQueue, engine: ProbeEngine,
-                             policy: RetryPolicy, time: any TimeSource, report: @Sendable (Event) -> Void) async {
+    private static func work(
+        lane: Int, target: WebhookTarget, queue: WebhookQueue, engine: ProbeEngine,
+        policy: RetryPolicy, time: any TimeSource, report: @Sendable (Event) -> Void
+    ) async {
         let session = engine.makeSession()
         defer { session.close() }
         while let item = await queue.next(lane: lane) {
-            await deliver(item, to: target, session: session, engine: engine, policy: policy, time: time,
-                          report: report)
+            await deliver(
+                item, to: target, session: session, engine: engine, policy: policy, time: time,
+                report: report)
             queue.finish(lane: lane)
         }
     }
 
-    private static func deliver(_ item: WebhookQueue.Item, to target: WebhookTarget, session: ProbeSession,
-                                engine: ProbeEngine, policy: RetryPolicy, time: any TimeSource,
-                                report: @Sendable (Event) -> Void) async {
-        var request = ProbeRequest(method: "POST", url: target.url, headers: [
-            HTTPField(name: "Content-Type", value: "application/json"),
-            HTTPField(name: "User-Agent", value: "sonde/\(Sonde.version)"),
-        ], body: item.body)
+    private static func deliver(
+        _ item: WebhookQueue.Item, to target: WebhookTarget, session: ProbeSession,
+        engine: ProbeEngine, policy: RetryPolicy, time: any TimeSource,
+        report: @Sendable (Event) -> Void
+    ) async {
+        var request = ProbeRequest(
+            method: "POST", url: target.url,
+            headers: [
+                HTTPField(name: "Content-Type", value: "application/json"),
+                HTTPField(name: "User-Agent", value: "sonde/\(Sonde.version)"),
+            ], body: item.body)
         request.maxTime = policy.attemptTimeout
         request.bodyLimit = answerLimit
         let attempts = policy.attempts

@@ -26,7 +26,8 @@ package struct WebhookTarget: Sendable, Hashable, CustomStringConvertible {
         let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw .empty(source: source) }
         guard let components = URLComponents(string: trimmed), let rawScheme = components.scheme,
-              trimmed.contains("://") else {
+            trimmed.contains("://")
+        else {
             throw .notAURL(source: source, text: Self.roughMask(trimmed))
         }
         let scheme = rawScheme.lowercased()
@@ -35,7 +36,8 @@ package struct WebhookTarget: Sendable, Hashable, CustomStringConvertible {
         if let port = components.port { masked += ":\(port)" }
         let path = components.percentEncodedPath
         if (!path.isEmpty && path != "/") || components.percentEncodedQuery != nil
-            || components.percentEncodedFragment != nil {
+            || components.percentEncodedFragment != nil
+        {
             masked += "/…"
         }
         guard scheme == "http" || scheme == "https" else { throw .unsupportedScheme(source: source, masked: masked) }
@@ -46,14 +48,18 @@ package struct WebhookTarget: Sendable, Hashable, CustomStringConvertible {
         self.url = trimmed
         self.masked = masked
         // Parts shorter than 3 characters are left alone: hiding every "a" would garble messages.
-        let parts = [components.percentEncodedUser, components.percentEncodedPassword, path,
-                     components.percentEncodedQuery].compactMap { $0 }.filter { $0.count >= 3 }
+        let parts = [
+            components.percentEncodedUser, components.percentEncodedPassword, path,
+            components.percentEncodedQuery,
+        ].compactMap { $0 }.filter { $0.count >= 3 }
         self.secrets = parts.sorted { $0.count > $1.count }
     }
 
     /// Targets in a list separated by commas or whitespace (the form of `SONDE_WEBHOOK`).
     /// An empty or blank list gives no targets.
-    package static func parseList(_ text: String, source: String = environmentVariable) throws(WebhookTargetError) -> [WebhookTarget] {
+    package static func parseList(_ text: String, source: String = environmentVariable) throws(WebhookTargetError)
+        -> [WebhookTarget]
+    {
         var targets: [WebhookTarget] = []
         let parts = text.split { $0 == "," || $0.isWhitespace }
         for part in parts {
@@ -64,7 +70,8 @@ package struct WebhookTarget: Sendable, Hashable, CustomStringConvertible {
 
     /// Targets from `SONDE_WEBHOOK` (none when it is unset or blank).
     package static func fromEnvironment(_ environment: [String: String] = ProcessInfo.processInfo.environment)
-        throws(WebhookTargetError) -> [WebhookTarget] {
+        throws(WebhookTargetError) -> [WebhookTarget]
+    {
         guard let value = environment[environmentVariable] else { return [] }
         return try parseList(value, source: environmentVariable)
     }

@@ -44,7 +44,8 @@ enum WebhookVerdict: Equatable {
         case 300..<400:
             self = .final(reason: reason + "; redirects are not followed: give the final URL")
         default:
-            self = .final(reason: reason + "; retrying will not change this answer: check the URL and the target's settings")
+            self = .final(
+                reason: reason + "; retrying will not change this answer: check the URL and the target's settings")
         }
     }
 

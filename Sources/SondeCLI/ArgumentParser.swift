@@ -80,9 +80,10 @@ package struct ArgumentParser: Sendable {
             while trimmed.last?.isWhitespace == true { trimmed.removeLast() }
             guard !trimmed.isEmpty else { continue }
             let text = String(trimmed)
-            let invalid = UsageError.invalidEnvironment(variable: variable, option: option.flagName,
-                                                        command: commandPath, value: text,
-                                                        expected: option.kind.expected)
+            let invalid = UsageError.invalidEnvironment(
+                variable: variable, option: option.flagName,
+                command: commandPath, value: text,
+                expected: option.kind.expected)
             try store(text, for: option, into: &parsed, invalid: invalid)
         }
     }
@@ -111,10 +112,15 @@ package struct ArgumentParser: Sendable {
 
     /// Checks `text` against the option's kind and records it; `invalid` is the error when it does
     /// not fit (by default, the one for a value on the command line).
-    private func store(_ text: String, for option: OptionSpec, into parsed: inout ParsedArguments,
-                       invalid: UsageError? = nil) throws(UsageError) {
-        let invalid = invalid ?? UsageError.invalidValue(option: option.flagName, command: commandPath, value: text,
-                                                         expected: option.kind.expected)
+    private func store(
+        _ text: String, for option: OptionSpec, into parsed: inout ParsedArguments,
+        invalid: UsageError? = nil
+    ) throws(UsageError) {
+        let invalid =
+            invalid
+            ?? UsageError.invalidValue(
+                option: option.flagName, command: commandPath, value: text,
+                expected: option.kind.expected)
         switch option.kind {
         case .flag:
             parsed.values[option.name] = .flag
@@ -147,8 +153,9 @@ package struct ArgumentParser: Sendable {
             parsed.positionals.append(positional)
         case .command:
             guard parsed.positionals.isEmpty else {
-                throw .unexpectedArgument(positional, command: commandPath, allowed: 1,
-                                          hint: "give one command, as in '\(commandPath) run'")
+                throw .unexpectedArgument(
+                    positional, command: commandPath, allowed: 1,
+                    hint: "give one command, as in '\(commandPath) run'")
             }
             parsed.positionals.append(positional)
         }

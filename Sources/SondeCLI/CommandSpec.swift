@@ -16,9 +16,11 @@ package struct CommandSpec: Sendable, Equatable {
     package var notes: [String]
 
     /// Declares a command.
-    package init(_ name: String, summary: String, options: [OptionSpec] = [],
-                 positionals: PositionalRule = .none(hint: nil), environment: [EnvironmentNote] = [],
-                 exitCodes: [ExitCodeNote] = [], notes: [String] = []) {
+    package init(
+        _ name: String, summary: String, options: [OptionSpec] = [],
+        positionals: PositionalRule = .none(hint: nil), environment: [EnvironmentNote] = [],
+        exitCodes: [ExitCodeNote] = [], notes: [String] = []
+    ) {
         self.name = name
         self.summary = summary
         self.options = options

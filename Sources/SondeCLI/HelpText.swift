@@ -10,8 +10,10 @@ package struct HelpText: Sendable {
 
     /// `sonde --help`: every command with its summary, the global options, exit codes, where to look next.
     package func global() -> String {
-        var lines = ["\(program.name): \(program.summary)", "", "usage: \(program.name) <command> [options]", "",
-                     "commands:"]
+        var lines = [
+            "\(program.name): \(program.summary)", "", "usage: \(program.name) <command> [options]", "",
+            "commands:",
+        ]
         let width = program.commands.map(\.name.count).max() ?? 0
         for command in program.commands {
             lines.append("  " + Self.pad(command.name, width) + "  " + command.summary)
@@ -19,7 +21,9 @@ package struct HelpText: Sendable {
         lines += ["", "global options:"]
         lines += Self.optionLines(program.allGlobalOptions)
         if !program.exitCodes.isEmpty {
-            lines += ["", "exit codes: " + program.exitCodes.map { "\($0.code) \($0.meaning)" }.joined(separator: ", ")]
+            lines += [
+                "", "exit codes: " + program.exitCodes.map { "\($0.code) \($0.meaning)" }.joined(separator: ", "),
+            ]
         }
         lines += ["", "See '\(program.name) help <command>' or '\(program.name) <command> --help' for its options."]
         return lines.joined(separator: "\n") + "\n"

@@ -16,8 +16,10 @@ package struct OptionSpec: Sendable, Equatable {
     package var help: String
 
     /// Declares an option; the placeholder defaults to the kind's (`N`, `DAYS`, `text|json`).
-    package init(_ name: String, short: Character? = nil, _ kind: OptionKind, placeholder: String? = nil,
-                 default defaultText: String? = nil, environment: String? = nil, help: String) {
+    package init(
+        _ name: String, short: Character? = nil, _ kind: OptionKind, placeholder: String? = nil,
+        default defaultText: String? = nil, environment: String? = nil, help: String
+    ) {
         self.name = name
         self.short = short
         self.kind = kind

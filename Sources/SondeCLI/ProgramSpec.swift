@@ -15,8 +15,10 @@ package struct ProgramSpec: Sendable, Equatable {
     package var exitCodes: [ExitCodeNote]
 
     /// Declares a program.
-    package init(name: String, summary: String, commands: [CommandSpec], globalOptions: [OptionSpec] = [],
-                 exitCodes: [ExitCodeNote] = []) {
+    package init(
+        name: String, summary: String, commands: [CommandSpec], globalOptions: [OptionSpec] = [],
+        exitCodes: [ExitCodeNote] = []
+    ) {
         self.name = name
         self.summary = summary
         self.commands = commands

@@ -57,7 +57,8 @@ package struct CheckCommand: Sendable {
             }
         }
         if !json {
-            console.out(CheckReport(redactor: Redactor(secrets: resolved.secretValues)).summary(results, durationMs: elapsed))
+            console.out(
+                CheckReport(redactor: Redactor(secrets: resolved.secretValues)).summary(results, durationMs: elapsed))
         }
         return Self.exitCode(results)
     }

@@ -4,15 +4,18 @@ import SondeSupport
 /// `sonde check`: its options, help and how its arguments make a `CheckCommand`.
 package enum CheckSpec {
     /// `--json`.
-    package static let json = OptionSpec("json", .flag,
-                                         help: "print one JSON object per file instead of the text report")
+    package static let json = OptionSpec(
+        "json", .flag,
+        help: "print one JSON object per file instead of the text report")
     /// `--verbose`, `-v`.
-    package static let verbose = OptionSpec("verbose", short: "v", .flag,
-                                            help: "print requests and responses on stderr (sensitive values as ***)")
+    package static let verbose = OptionSpec(
+        "verbose", short: "v", .flag,
+        help: "print requests and responses on stderr (sensitive values as ***)")
 
     /// Files and folders of checks, as `check` and `validate` take them.
     package static let paths = PositionalRule.paths(
-        placeholder: "PATH", help: "PATH is a .hurl file or a folder (every *.hurl inside, recursively); default: checks")
+        placeholder: "PATH",
+        help: "PATH is a .hurl file or a folder (every *.hurl inside, recursively); default: checks")
 
     /// The declaration.
     package static let spec = CommandSpec(
@@ -30,8 +33,9 @@ package enum CheckSpec {
 
     /// The command the arguments ask for.
     package static func command(_ parsed: ParsedArguments, environment: [String: String]) -> CheckCommand {
-        var command = CheckCommand(paths: parsed.positionals,
-                                   variables: VariableOptions.sources(parsed, environment: environment))
+        var command = CheckCommand(
+            paths: parsed.positionals,
+            variables: VariableOptions.sources(parsed, environment: environment))
         command.json = parsed.flag(json)
         command.verbose = parsed.flag(verbose)
         return command

@@ -4,8 +4,9 @@ import SondeSupport
 /// Every command of `sonde`, declared once: the table the parser, the help and the errors come from.
 package enum CommandTable {
     /// `sonde help [COMMAND]`.
-    package static let help = CommandSpec("help", summary: "show help for sonde or for one command",
-                                          positionals: .command)
+    package static let help = CommandSpec(
+        "help", summary: "show help for sonde or for one command",
+        positionals: .command)
     /// `sonde version`.
     package static let version = CommandSpec("version", summary: "print the version")
 
@@ -13,8 +14,10 @@ package enum CommandTable {
     package static let program = ProgramSpec(
         name: "sonde",
         summary: "synthetic monitoring: scripted HTTP checks, run files, SLO reports and incidents",
-        commands: [CheckSpec.spec, ValidateSpec.spec, RunSpec.spec, StatusSpec.spec, ReportSpec.spec,
-                   IncidentsSpec.spec, RulesSpec.spec, DemoSpec.spec, help, version],
+        commands: [
+            CheckSpec.spec, ValidateSpec.spec, RunSpec.spec, StatusSpec.spec, ReportSpec.spec,
+            IncidentsSpec.spec, RulesSpec.spec, DemoSpec.spec, help, version,
+        ],
         globalOptions: [OptionSpec("version", .flag, help: "print the version")],
         exitCodes: [
             ExitCodeNote(ExitCode.ok, "success"), ExitCodeNote(ExitCode.usage, "usage error"),

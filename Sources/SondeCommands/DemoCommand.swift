@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import SondeAlerts
 import SondeDaemon
 import SondeDemoShop
@@ -12,6 +11,7 @@ import SondeScript
 import SondeServe
 import SondeStore
 import SondeSupport
+import Synchronization
 
 /// `sonde demo`: the whole path on one machine with no network. The sample shop runs on loopback
 /// with a real fault — a connection leak in `/search` that exhausts its pool until it "restarts" —
@@ -72,13 +72,15 @@ package struct DemoCommand: Sendable {
             server.stop()
             withExtendedLifetime(shop) {}
         }
-        console.err("demo: sample shop API on \(server.baseURL) (user demo, password \(serve ? DemoShop.demoPassword : "***"))"
-                    + (leaky ? "; /search leaks a connection from a pool of 5 on its slow path\n" : "\n"))
+        console.err(
+            "demo: sample shop API on \(server.baseURL) (user demo, password \(serve ? DemoShop.demoPassword : "***"))"
+                + (leaky ? "; /search leaks a connection from a pool of 5 on its slow path\n" : "\n"))
         if serve {
             while !Task.isCancelled { try? await Task.sleep(for: .seconds(3600)) }
             return ExitCode.ok
         }
-        let variables = VariableSources(vars: ["base_url=\(server.baseURL)"], secrets: ["password=\(DemoShop.demoPassword)"])
+        let variables = VariableSources(
+            vars: ["base_url=\(server.baseURL)"], secrets: ["password=\(DemoShop.demoPassword)"])
         if once {
             var command = CheckCommand(paths: [checks], variables: variables)
             command.verbose = verbose
@@ -88,8 +90,10 @@ package struct DemoCommand: Sendable {
     }
 
     /// Probes the leaky shop for `seconds`, then writes the report and the incident write-ups.
-    private func outage(shop: DemoShop, variables: VariableSources, openFiles: ResourceLimits.OpenFiles, cap: Int?,
-                        console: Console) async -> Int32 {
+    private func outage(
+        shop: DemoShop, variables: VariableSources, openFiles: ResourceLimits.OpenFiles, cap: Int?,
+        console: Console
+    ) async -> Int32 {
         let log = EventLog(format: .text, console: console)
         let resolved: Variables
         do { resolved = try variables.resolve() } catch {
@@ -117,7 +121,9 @@ package struct DemoCommand: Sendable {
         if data == nil { try? FileManager.default.removeItem(atPath: dataFolder) }
         let writer: RecordWriter
         do {
-            writer = try RecordWriter(folder: DataFolder(dataFolder)) { event in RunCommand.logWriterEvent(event, log: log) }
+            writer = try RecordWriter(folder: DataFolder(dataFolder)) { event in
+                RunCommand.logWriterEvent(event, log: log)
+            }
         } catch {
             console.err("error: \(error)\n")
             return ExitCode.runtime
@@ -145,7 +151,9 @@ package struct DemoCommand: Sendable {
         }
         // Alerts delivered, in order, as (check, event): what `untilIncidents` waits for.
         let alerts = Mutex<[(check: String, event: String)]>([])
-        let sender = WebhookSender(targets: [target], policy: RetryPolicy(firstDelay: .milliseconds(200), maxAttempts: 3)) { event in
+        let sender = WebhookSender(
+            targets: [target], policy: RetryPolicy(firstDelay: .milliseconds(200), maxAttempts: 3)
+        ) { event in
             guard case .delivered(let target, let id, _) = event else { return }
             monitorBox.withLock { $0 }?.delivered(id: id, target: target)
             // The prober's alert ids are "check|incident|event".
@@ -157,7 +165,9 @@ package struct DemoCommand: Sendable {
         let prober = Prober(configuration: configuration, checks: set, writer: writer, log: log, webhooks: sender)
         monitorBox.withLock { $0 = prober.incidents }
 
-        console.err("demo: probing \(set.scripts.keys.sorted().joined(separator: ", ")) every \(DurationText.setting(interval)) for \(seconds) s; data in \(dataFolder)\n")
+        console.err(
+            "demo: probing \(set.scripts.keys.sorted().joined(separator: ", ")) every \(DurationText.setting(interval)) for \(seconds) s; data in \(dataFolder)\n"
+        )
         prober.start()
         let clock = ContinuousClock()
         let end = clock.now + .seconds(seconds)
@@ -172,7 +182,8 @@ package struct DemoCommand: Sendable {
                     delivered[start...].last { $0.check == check }?.event
                 }
                 if alertsBeforeRestart == nil {
-                    let paged = shop.exhaustedSince != nil && untilIncidents.allSatisfy { last($0, from: 0) == "opened" }
+                    let paged =
+                        shop.exhaustedSince != nil && untilIncidents.allSatisfy { last($0, from: 0) == "opened" }
                     if paged, shop.faults?.restartDelay == nil, shop.restart() {
                         console.err("demo: every incident has been alerted: restarting the shop\n")
                     }
@@ -190,7 +201,9 @@ package struct DemoCommand: Sendable {
             let elapsed = seconds - Int((end - clock.now).milliseconds / 1000)
             if elapsed / 15 > lastTick / 15, elapsed < seconds {
                 let (runs, failed) = prober.recorded
-                console.err("demo: \(elapsed) s of \(seconds): \(runs) runs, \(failed) failed; pool \(shop.pool.inUse)/\(shop.pool.size) in use\n")
+                console.err(
+                    "demo: \(elapsed) s of \(seconds): \(runs) runs, \(failed) failed; pool \(shop.pool.inUse)/\(shop.pool.size) in use\n"
+                )
             }
             lastTick = elapsed
         }
@@ -210,13 +223,14 @@ package struct DemoCommand: Sendable {
         let reportCode = report.run(console: console)
         guard reportCode == ExitCode.ok, incidentsCode == ExitCode.ok else { return ExitCode.runtime }
         let found = prober.recorded
-        console.out("""
+        console.out(
+            """
 
-        demo: \(found.runs) runs (\(found.failed) failed), \(shop.restarts) restart\(shop.restarts == 1 ? "" : "s") of the shop, \
-        \(received.withLock { $0 }) webhook alerts received.
-        Open \(out)/README.md (uptime, budgets, burn rates) and \(out)/incidents/README.md (the write-ups).
+            demo: \(found.runs) runs (\(found.failed) failed), \(shop.restarts) restart\(shop.restarts == 1 ? "" : "s") of the shop, \
+            \(received.withLock { $0 }) webhook alerts received.
+            Open \(out)/README.md (uptime, budgets, burn rates) and \(out)/incidents/README.md (the write-ups).
 
-        """)
+            """)
         return ExitCode.ok
     }
 

@@ -24,7 +24,8 @@ package struct IncidentsCommand: Sendable {
 
     package func run(console: Console, now: Date = Date()) -> Int32 {
         var isDirectory: ObjCBool = false
-        for folder in data where !FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) || !isDirectory.boolValue {
+        for folder in data
+        where !FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) || !isDirectory.boolValue {
             console.err("error: \(ReportCommand.Failure.missingFolder(folder))\n")
             return ExitCode.usage
         }
@@ -47,8 +48,9 @@ package struct IncidentsCommand: Sendable {
             return ExitCode.runtime
         }
         let ongoing = result.incidents.filter { !$0.isResolved }.count
-        console.out("wrote \(folder)/README.md and \(result.incidents.count) write-up\(result.incidents.count == 1 ? "" : "s")"
-                    + (ongoing > 0 ? " (\(ongoing) ongoing)" : "") + "\n")
+        console.out(
+            "wrote \(folder)/README.md and \(result.incidents.count) write-up\(result.incidents.count == 1 ? "" : "s")"
+                + (ongoing > 0 ? " (\(ongoing) ongoing)" : "") + "\n")
         if result.stats.skipped > 0 { console.err("note: \(result.stats.skipped) data lines could not be read\n") }
         return ExitCode.ok
     }

@@ -6,15 +6,18 @@ package enum IncidentsSpec {
     private static let defaults = IncidentsCommand()
 
     /// `--data DIR`, one per location.
-    package static let data = OptionSpec("data", .repeatable, placeholder: "DIR",
-                                         default: defaults.data.joined(separator: ", "),
-                                         help: "data folder, one per location")
+    package static let data = OptionSpec(
+        "data", .repeatable, placeholder: "DIR",
+        default: defaults.data.joined(separator: ", "),
+        help: "data folder, one per location")
     /// `--out DIR`.
-    package static let out = OptionSpec("out", .string, placeholder: "DIR", default: defaults.out,
-                                        help: "write into DIR/incidents/")
+    package static let out = OptionSpec(
+        "out", .string, placeholder: "DIR", default: defaults.out,
+        help: "write into DIR/incidents/")
     /// `--checks DIR`.
-    package static let checks = OptionSpec("checks", .string, placeholder: "DIR", default: defaults.checks,
-                                           help: "check files whose @down-after and @up-after apply")
+    package static let checks = OptionSpec(
+        "checks", .string, placeholder: "DIR", default: defaults.checks,
+        help: "check files whose @down-after and @up-after apply")
 
     /// The declaration.
     package static let spec = CommandSpec(

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import SondeAlerts
 import SondeDaemon
 import SondeDemoShop
@@ -12,6 +11,7 @@ import SondeScript
 import SondeServe
 import SondeStore
 import SondeSupport
+import Synchronization
 
 /// `sonde report`: SLO figures of every check from one or more data folders, written as Markdown and
 /// SVG into `reports/` (README.md, "sonde report"), or printed as JSON.
@@ -35,9 +35,11 @@ package struct ReportCommand: Sendable {
         package var description: String {
             switch self {
             case .missingFolder(let path):
-                return "no data folder \(path): start the prober with 'sonde run --data \(path)', or point --data at one"
+                return
+                    "no data folder \(path): start the prober with 'sonde run --data \(path)', or point --data at one"
             case .noData(let paths):
-                return "no run data in \(paths.joined(separator: ", ")): nothing to report yet (sonde run writes <check>/runs-*.jsonl there)"
+                return
+                    "no run data in \(paths.joined(separator: ", ")): nothing to report yet (sonde run writes <check>/runs-*.jsonl there)"
             case .cannotWrite(let path, let reason):
                 return "cannot write \(path): \(reason)"
             }
@@ -54,7 +56,9 @@ package struct ReportCommand: Sendable {
                 console.out("wrote \(out)/README.md and \(report.checks.count) check pages\n")
             }
             let skipped = report.checks.reduce(0) { $0 + $1.stats.skipped }
-            if skipped > 0 { console.err("note: \(skipped) data lines could not be read (see the report's footnote)\n") }
+            if skipped > 0 {
+                console.err("note: \(skipped) data lines could not be read (see the report's footnote)\n")
+            }
             return ExitCode.ok
         } catch {
             console.err("error: \(error)\n")
@@ -66,7 +70,8 @@ package struct ReportCommand: Sendable {
     /// Reads every folder and computes each check's figures.
     package func build(now: Date) throws(Failure) -> SLOReport {
         var isDirectory: ObjCBool = false
-        for folder in data where !FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) || !isDirectory.boolValue {
+        for folder in data
+        where !FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) || !isDirectory.boolValue {
             throw .missingFolder(folder)
         }
         let readers = data.map { RunReader(folder: DataFolder($0)) }
@@ -84,11 +89,13 @@ package struct ReportCommand: Sendable {
         // no probe shares these threads).
         let results = Mutex([CheckSLO?](repeating: nil, count: names.count))
         DispatchQueue.concurrentPerform(iterations: names.count) { index in
-            let figures = SLOEvaluator.evaluate(check: names[index], readers: readers, policy: policies[index], nowMs: nowMs)
+            let figures = SLOEvaluator.evaluate(
+                check: names[index], readers: readers, policy: policies[index], nowMs: nowMs)
             results.withLock { $0[index] = figures }
         }
-        return SLOReport(checks: results.withLock { $0.compactMap { $0 } }, folders: data, nowMs: nowMs, defaulted: defaulted,
-                         incidentPages: SLOReport.incidentPages(in: out + "/incidents", checks: names))
+        return SLOReport(
+            checks: results.withLock { $0.compactMap { $0 } }, folders: data, nowMs: nowMs, defaulted: defaulted,
+            incidentPages: SLOReport.incidentPages(in: out + "/incidents", checks: names))
     }
 
     /// Writes the report's files, replacing the previous ones it wrote: folders first, then the

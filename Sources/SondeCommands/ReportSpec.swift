@@ -6,18 +6,22 @@ package enum ReportSpec {
     private static let defaults = ReportCommand()
 
     /// `--data DIR`, one per location.
-    package static let data = OptionSpec("data", .repeatable, placeholder: "DIR",
-                                         default: defaults.data.joined(separator: ", "),
-                                         help: "data folder, one per location")
+    package static let data = OptionSpec(
+        "data", .repeatable, placeholder: "DIR",
+        default: defaults.data.joined(separator: ", "),
+        help: "data folder, one per location")
     /// `--out DIR`.
-    package static let out = OptionSpec("out", .string, placeholder: "DIR", default: defaults.out,
-                                        help: "where README.md, checks/, badges/ and charts/ go")
+    package static let out = OptionSpec(
+        "out", .string, placeholder: "DIR", default: defaults.out,
+        help: "where README.md, checks/, badges/ and charts/ go")
     /// `--checks DIR`.
-    package static let checks = OptionSpec("checks", .string, placeholder: "DIR", default: defaults.checks,
-                                           help: "check files whose @slo, @latency and @every apply")
+    package static let checks = OptionSpec(
+        "checks", .string, placeholder: "DIR", default: defaults.checks,
+        help: "check files whose @slo, @latency and @every apply")
     /// `--window DAYS`.
-    package static let window = OptionSpec("window", .days(1...100_000), default: "each check's @slo window",
-                                           help: "objective window of every check, e.g. 7d")
+    package static let window = OptionSpec(
+        "window", .days(1...100_000), default: "each check's @slo window",
+        help: "objective window of every check, e.g. 7d")
     /// `--json`.
     package static let json = OptionSpec("json", .flag, help: "print the figures as JSON instead of writing files")
 

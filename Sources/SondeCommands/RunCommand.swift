@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import SondeAlerts
 import SondeDaemon
 import SondeDemoShop
@@ -12,6 +11,7 @@ import SondeScript
 import SondeServe
 import SondeStore
 import SondeSupport
+import Synchronization
 
 /// `sonde run`: the prober daemon (README.md, "sonde run"; docs/architecture.md). Schedules every
 /// check of a folder, records each run, serves `/metrics` when asked; SIGHUP reloads, SIGTERM /
@@ -101,7 +101,8 @@ package struct RunCommand: Sendable {
         } catch {
             switch error {
             case .noScripts, .notFound:
-                log.error("start", "no checks found: \(error) (put NAME.hurl files there, or point --checks at the folder)")
+                log.error(
+                    "start", "no checks found: \(error) (put NAME.hurl files there, or point --checks at the folder)")
             default:
                 log.error("start", "\(error)")
             }
@@ -125,34 +126,46 @@ package struct RunCommand: Sendable {
         configuration.shard = shard
         let monitorBox = Mutex<IncidentMonitor?>(nil)
         let webhookLog = WebhookLog(log: log)
-        let sender = targets.isEmpty ? nil : WebhookSender(targets: targets, policy: webhookPolicy) { event in
-            webhookLog.write(event, nowMs: UTCTime.milliseconds(Date()))
-            if case .delivered(let target, let id, _) = event {
-                monitorBox.withLock { $0 }?.delivered(id: id, target: target)
+        let sender =
+            targets.isEmpty
+            ? nil
+            : WebhookSender(targets: targets, policy: webhookPolicy) { event in
+                webhookLog.write(event, nowMs: UTCTime.milliseconds(Date()))
+                if case .delivered(let target, let id, _) = event {
+                    monitorBox.withLock { $0 }?.delivered(id: id, target: target)
+                }
             }
-        }
-        let alertmanager = managers.isEmpty ? nil : AlertmanagerSender(
-            targets: managers, policy: webhookPolicy, repeatInterval: alertmanagerRepeat) { event in
-            log.log(event.level, "alertmanager", event.description, event.fields)
-            if case .delivered(let target, let id, _) = event {
-                monitorBox.withLock { $0 }?.delivered(id: id, target: target)
+        let alertmanager =
+            managers.isEmpty
+            ? nil
+            : AlertmanagerSender(
+                targets: managers, policy: webhookPolicy, repeatInterval: alertmanagerRepeat
+            ) { event in
+                log.log(event.level, "alertmanager", event.description, event.fields)
+                if case .delivered(let target, let id, _) = event {
+                    monitorBox.withLock { $0 }?.delivered(id: id, target: target)
+                }
             }
-        }
-        let prober = Prober(configuration: configuration, checks: set, writer: writer, log: log, webhooks: sender,
-                            alertmanager: alertmanager)
+        let prober = Prober(
+            configuration: configuration, checks: set, writer: writer, log: log, webhooks: sender,
+            alertmanager: alertmanager)
         monitorBox.withLock { $0 = prober.incidents }
 
         if set.scripts.isEmpty {
             let next = once ? "" : "; it waits for a reload"
-            log.warn("start", "shard \(shard) runs none of the \(set.inFolder) checks in \(checks)\(next)",
-                     [("shard", shard.description), ("in_folder", String(set.inFolder))])
+            log.warn(
+                "start", "shard \(shard) runs none of the \(set.inFolder) checks in \(checks)\(next)",
+                [("shard", shard.description), ("in_folder", String(set.inFolder))])
         }
 
         if once {
             if !shard.isWhole {
-                log.info("start", "\(set.summary) from \(checks), once",
-                         [("checks", String(set.scripts.count)), ("in_folder", String(set.inFolder)),
-                          ("shard", shard.description)])
+                log.info(
+                    "start", "\(set.summary) from \(checks), once",
+                    [
+                        ("checks", String(set.scripts.count)), ("in_folder", String(set.inFolder)),
+                        ("shard", shard.description),
+                    ])
             }
             let results = await prober.runOnce()
             await writer.finish()
@@ -189,14 +202,19 @@ package struct RunCommand: Sendable {
         let intervals = set.sorted.map(\.settings.every)
         var summary = "\(set.summary) from \(checks)"
         if let shortest = intervals.min(), let longest = intervals.max() {
-            summary += shortest == longest ? " every \(DurationText.setting(shortest))" : " every \(DurationText.setting(shortest))–\(DurationText.setting(longest))"
+            summary +=
+                shortest == longest
+                ? " every \(DurationText.setting(shortest))"
+                : " every \(DurationText.setting(shortest))–\(DurationText.setting(longest))"
         }
         summary += ", data in \(data), location \(location)"
         if let server { summary += ", metrics on \(server.baseURL)/metrics" }
         if !targets.isEmpty { summary += ", webhooks to \(targets.map(\.masked).joined(separator: ", "))" }
         if !managers.isEmpty { summary += ", alerts to Alertmanager \(managers.map(\.masked).joined(separator: ", "))" }
-        var fields = [("checks", String(set.scripts.count)), ("data", data), ("location", location),
-                      ("version", Sonde.version)]
+        var fields = [
+            ("checks", String(set.scripts.count)), ("data", data), ("location", location),
+            ("version", Sonde.version),
+        ]
         if !shard.isWhole { fields += [("in_folder", String(set.inFolder)), ("shard", shard.description)] }
         log.info("start", summary, fields)
 
@@ -206,7 +224,10 @@ package struct RunCommand: Sendable {
                 prober.reload()
                 continue
             }
-            log.info("stop", "\(SignalWatcher.name(number)) received: no new runs; waiting up to \(DurationText.setting(shutdownGrace)) for \(prober.running) in flight")
+            log.info(
+                "stop",
+                "\(SignalWatcher.name(number)) received: no new runs; waiting up to \(DurationText.setting(shutdownGrace)) for \(prober.running) in flight"
+            )
             break
         }
         let cancelled = await prober.stop(grace: shutdownGrace)
@@ -214,11 +235,15 @@ package struct RunCommand: Sendable {
             let pending = await sender.flush(timeout: shutdownGrace)
             webhookLog.flush()
             if pending > 0 { log.warn("webhook", "\(pending) webhook deliveries still pending at exit were abandoned") }
-            if sender.dropped > 0 { log.warn("webhook", "\(sender.dropped) webhook events were dropped in all (queues full)") }
+            if sender.dropped > 0 {
+                log.warn("webhook", "\(sender.dropped) webhook events were dropped in all (queues full)")
+            }
         }
         if let alertmanager {
             let pending = await alertmanager.flush(timeout: shutdownGrace)
-            if pending > 0 { log.warn("alertmanager", "\(pending) Alertmanager posts still pending at exit were abandoned") }
+            if pending > 0 {
+                log.warn("alertmanager", "\(pending) Alertmanager posts still pending at exit were abandoned")
+            }
             if alertmanager.dropped > 0 {
                 log.warn("alertmanager", "\(alertmanager.dropped) Alertmanager posts were dropped in all (queues full)")
             }
@@ -234,16 +259,25 @@ package struct RunCommand: Sendable {
         if counts.droppedForDescriptors > 0 {
             text += ", \(counts.droppedForDescriptors) records dropped (too many open files)"
         }
-        log.info("stopped", text, [("runs", String(runs)), ("cancelled", String(cancelled)),
-                                   ("dropped", String(writer.dropped))])
+        log.info(
+            "stopped", text,
+            [
+                ("runs", String(runs)), ("cancelled", String(cancelled)),
+                ("dropped", String(writer.dropped)),
+            ])
         return ExitCode.ok
     }
 
     static func serveMetrics(_ request: HTTPRequest, prober: Prober) -> HTTPResponse {
         switch request.path {
         case "/metrics":
-            return .text(prober.renderMetrics(), headers: [HTTPField(name: "Content-Type",
-                                                                     value: "text/plain; version=0.0.4; charset=utf-8")])
+            return .text(
+                prober.renderMetrics(),
+                headers: [
+                    HTTPField(
+                        name: "Content-Type",
+                        value: "text/plain; version=0.0.4; charset=utf-8")
+                ])
         case "/healthz":
             return prober.engine.isResponsive ? .text("ok\n") : .text("scheduler loop stalled\n", status: 503)
         case "/":
@@ -256,11 +290,15 @@ package struct RunCommand: Sendable {
     static func logWriterEvent(_ event: RecordWriter.Event, log: EventLog) {
         switch event {
         case .writeFailed(let path, let reason, let dropped):
-            log.error("store", "cannot write \(path): \(reason); \(dropped) records dropped so far; probing goes on (repeated at most once a minute)",
-                      [("path", path), ("dropped", String(dropped))])
+            log.error(
+                "store",
+                "cannot write \(path): \(reason); \(dropped) records dropped so far; probing goes on (repeated at most once a minute)",
+                [("path", path), ("dropped", String(dropped))])
         case .descriptorsExhausted(let path, let reason, let limit, let held, let dropped):
-            log.error("store", "cannot open \(path): \(reason) (open-files limit \(limit)); \(held) records held in memory to write later, \(dropped) dropped so far; probing goes on (repeated at most once a minute)",
-                      [("path", path), ("limit", String(limit)), ("held", String(held)), ("dropped", String(dropped))])
+            log.error(
+                "store",
+                "cannot open \(path): \(reason) (open-files limit \(limit)); \(held) records held in memory to write later, \(dropped) dropped so far; probing goes on (repeated at most once a minute)",
+                [("path", path), ("limit", String(limit)), ("held", String(held)), ("dropped", String(dropped))])
         case .resumed(let dropped):
             log.info("store", "writing resumed after \(dropped) dropped records", [("dropped", String(dropped))])
         case .rebuiltHours(let check, let hours):
@@ -273,16 +311,24 @@ package struct RunCommand: Sendable {
     /// Logs the open-files limit at start when it is low for the number of checks (below four
     /// descriptors per check): day files then take turns in the writer's cache, and sockets of
     /// slow targets may run short.
-    static func noteOpenFiles(_ limits: ResourceLimits.OpenFiles, cap: Int?, checks: Int, writer: RecordWriter,
-                              log: EventLog) {
+    static func noteOpenFiles(
+        _ limits: ResourceLimits.OpenFiles, cap: Int?, checks: Int, writer: RecordWriter,
+        log: EventLog
+    ) {
         guard limits.soft < 4 * checks else { return }
         let hard = limits.hard == Int.max ? "unlimited" : String(limits.hard)
-        let how = cap != nil && limits.soft == cap ? "it is capped by \(ResourceLimits.capVariable)"
-                                                   : "raise the hard limit (ulimit -Hn, LimitNOFILE= under systemd)"
+        let how =
+            cap != nil && limits.soft == cap
+            ? "it is capped by \(ResourceLimits.capVariable)"
+            : "raise the hard limit (ulimit -Hn, LimitNOFILE= under systemd)"
         let sessions = ResourceLimits.budget(softLimit: limits.soft).sessions
-        log.warn("start", "open-files limit \(limits.soft) (hard \(hard)) is low for \(checks) checks: at most \(writer.openFilesCapacity) day files stay open and \(sessions) runs hold connections at a time; \(how)",
-                 [("open_files", String(limits.soft)), ("open_files_hard", hard),
-                  ("day_files", String(writer.openFilesCapacity)), ("sessions", String(sessions))])
+        log.warn(
+            "start",
+            "open-files limit \(limits.soft) (hard \(hard)) is low for \(checks) checks: at most \(writer.openFilesCapacity) day files stay open and \(sessions) runs hold connections at a time; \(how)",
+            [
+                ("open_files", String(limits.soft)), ("open_files_hard", hard),
+                ("day_files", String(writer.openFilesCapacity)), ("sessions", String(sessions)),
+            ])
     }
 
     /// Parses `HOST:PORT`, `[v6]:PORT`, `:PORT` or `PORT`; the host defaults to 127.0.0.1.
@@ -305,6 +351,8 @@ package struct RunCommand: Sendable {
 
     static func isValidLocation(_ name: String) -> Bool {
         !name.isEmpty && name.count <= 64
-            && name.unicodeScalars.allSatisfy { $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0)) }
+            && name.unicodeScalars.allSatisfy {
+                $0.isASCII && (CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0))
+            }
     }
 }

@@ -6,64 +6,82 @@ package enum RunSpec {
     private static let defaults = RunCommand()
 
     /// `--checks DIR`.
-    package static let checks = OptionSpec("checks", .string, placeholder: "DIR", default: defaults.checks,
-                                           help: "folder of checks")
+    package static let checks = OptionSpec(
+        "checks", .string, placeholder: "DIR", default: defaults.checks,
+        help: "folder of checks")
     /// `--data DIR`.
-    package static let data = OptionSpec("data", .string, placeholder: "DIR", default: defaults.data,
-                                         help: "folder of run files")
+    package static let data = OptionSpec(
+        "data", .string, placeholder: "DIR", default: defaults.data,
+        help: "folder of run files")
     /// `--location NAME`.
-    package static let location = OptionSpec("location", .string, placeholder: "NAME", default: defaults.location,
-                                             help: "name of this prober in the records: letters, digits, '.', '_', '-'")
+    package static let location = OptionSpec(
+        "location", .string, placeholder: "NAME", default: defaults.location,
+        help: "name of this prober in the records: letters, digits, '.', '_', '-'")
     /// `--once`.
-    package static let once = OptionSpec("once", .flag,
-                                         help: "run every check once, record, exit (0 all passed, 4 any failed)")
+    package static let once = OptionSpec(
+        "once", .flag,
+        help: "run every check once, record, exit (0 all passed, 4 any failed)")
     /// `--metrics HOST:PORT`.
-    package static let metrics = OptionSpec("metrics", .string, placeholder: "HOST:PORT",
-                                            help: "serve /metrics and /healthz (:PORT or PORT alone: on 127.0.0.1)")
+    package static let metrics = OptionSpec(
+        "metrics", .string, placeholder: "HOST:PORT",
+        help: "serve /metrics and /healthz (:PORT or PORT alone: on 127.0.0.1)")
     /// `--log-format text|json`.
-    package static let logFormat = OptionSpec("log-format", .choice(EventLog.Format.allCases.map(\.rawValue)),
-                                              default: defaults.logFormat.rawValue,
-                                              help: "one line per event on stderr")
+    package static let logFormat = OptionSpec(
+        "log-format", .choice(EventLog.Format.allCases.map(\.rawValue)),
+        default: defaults.logFormat.rawValue,
+        help: "one line per event on stderr")
     /// `--keep-raw DAYS`.
-    package static let keepRaw = OptionSpec("keep-raw", .days(1...100_000), default: "\(defaults.retention.rawDays)d",
-                                            help: "keep raw run files this long")
+    package static let keepRaw = OptionSpec(
+        "keep-raw", .days(1...100_000), default: "\(defaults.retention.rawDays)d",
+        help: "keep raw run files this long")
     /// `--keep-hours DAYS`.
-    package static let keepHours = OptionSpec("keep-hours", .days(1...100_000),
-                                              default: "\(defaults.retention.hourDays)d",
-                                              help: "keep hour rollups this long")
+    package static let keepHours = OptionSpec(
+        "keep-hours", .days(1...100_000),
+        default: "\(defaults.retention.hourDays)d",
+        help: "keep hour rollups this long")
     /// `--webhook URL`.
-    package static let webhook = OptionSpec("webhook", .repeatable, placeholder: "URL", environment: "SONDE_WEBHOOK",
-                                            help: "POST incident events there")
+    package static let webhook = OptionSpec(
+        "webhook", .repeatable, placeholder: "URL", environment: "SONDE_WEBHOOK",
+        help: "POST incident events there")
     /// `--alertmanager URL`.
-    package static let alertmanager = OptionSpec("alertmanager", .repeatable, placeholder: "URL",
-                                                 environment: "SONDE_ALERTMANAGER",
-                                                 help: "alerts to this Alertmanager's v2 API")
+    package static let alertmanager = OptionSpec(
+        "alertmanager", .repeatable, placeholder: "URL",
+        environment: "SONDE_ALERTMANAGER",
+        help: "alerts to this Alertmanager's v2 API")
     /// `--shard I/N`.
-    package static let shard = OptionSpec("shard", .shard, environment: "SONDE_SHARD",
-                                          help: "run only part I of N of the checks, picked by a hash of each name")
+    package static let shard = OptionSpec(
+        "shard", .shard, environment: "SONDE_SHARD",
+        help: "run only part I of N of the checks, picked by a hash of each name")
     /// `--verbose`, `-v`.
     package static let verbose = OptionSpec("verbose", short: "v", .flag, help: "log one line per run")
 
     /// The declaration.
     package static let spec = CommandSpec(
         "run", summary: "the prober: run every check of a folder on its schedule, record each run",
-        options: [checks, data, location, shard, once, metrics, logFormat, keepRaw, keepHours, webhook, alertmanager,
-                  verbose]
+        options: [
+            checks, data, location, shard, once, metrics, logFormat, keepRaw, keepHours, webhook, alertmanager,
+            verbose,
+        ]
             + VariableOptions.options,
         positionals: .none(hint: "give the folder of checks with --checks DIR"),
         environment: VariableOptions.environment + [
             EnvironmentNote("SONDE_WEBHOOK", "more webhook URLs, separated by commas or spaces"),
             EnvironmentNote("SONDE_ALERTMANAGER", "more Alertmanager URLs, separated by commas or spaces"),
-            EnvironmentNote(ResourceLimits.capVariable,
-                            "cap on the open-files limit sonde raises itself to at start (at least \(ResourceLimits.minimumCap))"),
+            EnvironmentNote(
+                ResourceLimits.capVariable,
+                "cap on the open-files limit sonde raises itself to at start (at least \(ResourceLimits.minimumCap))"),
             EnvironmentNote("SONDE_SHARD", "the shard I/N when --shard is not given"),
         ],
         exitCodes: [
             ExitCodeNote(ExitCode.ok, "stopped by SIGTERM or SIGINT; with --once: every check passed"),
-            ExitCodeNote(ExitCode.usage, "usage error: bad option, no checks, two checks of one name, bad --metrics, a bad URL or SONDE_NOFILE_LIMIT"),
+            ExitCodeNote(
+                ExitCode.usage,
+                "usage error: bad option, no checks, two checks of one name, bad --metrics, a bad URL or SONDE_NOFILE_LIMIT"
+            ),
             ExitCodeNote(ExitCode.parse, "a check file does not parse"),
-            ExitCodeNote(ExitCode.runtime,
-                         "cannot start: the metrics address is taken, the data folder is not writable"),
+            ExitCodeNote(
+                ExitCode.runtime,
+                "cannot start: the metrics address is taken, the data folder is not writable"),
             ExitCodeNote(ExitCode.assertion, "with --once: a check failed"),
         ],
         notes: ["signals: SIGHUP reloads the checks, SIGTERM / SIGINT stop after in-flight runs (up to 5 s)"])

@@ -7,8 +7,10 @@ package enum SondeMain {
     /// Runs `sonde` with `arguments` (without the program's name). Usage errors print at most four
     /// lines on standard error and return 1; `isTerminal` says whether standard output is a terminal
     /// (for `status`'s colours).
-    package static func run(arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment,
-                            console: Console = StandardConsole(), isTerminal: Bool = isatty(1) == 1) async -> Int32 {
+    package static func run(
+        arguments: [String], environment: [String: String] = ProcessInfo.processInfo.environment,
+        console: Console = StandardConsole(), isTerminal: Bool = isatty(1) == 1
+    ) async -> Int32 {
         signal(SIGPIPE, SIG_IGN)
         let invocation: Invocation
         do {

@@ -4,8 +4,9 @@ import SondeSupport
 /// `sonde status`: its options, help and how its arguments make a `StatusCommand`.
 package enum StatusSpec {
     /// `--data DIR`.
-    package static let data = OptionSpec("data", .string, placeholder: "DIR", default: "data",
-                                         help: "data folder to read")
+    package static let data = OptionSpec(
+        "data", .string, placeholder: "DIR", default: "data",
+        help: "data folder to read")
 
     /// The declaration.
     package static let spec = CommandSpec(

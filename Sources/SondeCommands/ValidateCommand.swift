@@ -25,7 +25,9 @@ package struct ValidateCommand: Sendable {
         case .success(let scripts):
             for script in scripts {
                 let n = script.entries.count
-                console.out("\(script.path): valid (\(n) \(n == 1 ? "entry" : "entries"), every \(DurationText.setting(script.settings.every)))\n")
+                console.out(
+                    "\(script.path): valid (\(n) \(n == 1 ? "entry" : "entries"), every \(DurationText.setting(script.settings.every)))\n"
+                )
             }
             return ExitCode.ok
         }

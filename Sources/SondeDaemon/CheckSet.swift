@@ -51,8 +51,10 @@ package struct CheckSet: Sendable {
     /// and second files with a name already taken, are left out and reported; when `previous` holds a
     /// check whose file now fails to parse, its previous version is kept. Files of other shards are
     /// not read, so their problems are reported by the prober that runs them.
-    package static func load(_ folder: String, previous: CheckSet? = nil,
-                             shard: Shard = .whole) throws(LoadError) -> (CheckSet, [Problem]) {
+    package static func load(
+        _ folder: String, previous: CheckSet? = nil,
+        shard: Shard = .whole
+    ) throws(LoadError) -> (CheckSet, [Problem]) {
         let files = try ScriptLoader.expand([folder])
         var set = CheckSet()
         set.shard = shard
@@ -63,8 +65,12 @@ package struct CheckSet: Sendable {
             let name = ScriptParser.checkName(path: file)
             guard shard.contains(name) else { continue }
             if let first = paths[name] {
-                problems.append(Problem(isDuplicate: true, description:
-                    "\(file): a check named '\(name)' is already loaded from \(first); a check's name is its file name, so rename one (this file is not loaded)"))
+                problems.append(
+                    Problem(
+                        isDuplicate: true,
+                        description:
+                            "\(file): a check named '\(name)' is already loaded from \(first); a check's name is its file name, so rename one (this file is not loaded)"
+                    ))
                 continue
             }
             paths[name] = file

@@ -54,8 +54,10 @@ package enum IncidentAlerts {
             return .resolve(key: key(checkDown, check: event.check), atMs: time("resolved") ?? event.timeMs)
         case .burnAlertStarted:
             let severity = field("level") == "ticket" ? "ticket" : "page"
-            var annotations = ["summary": IncidentNotification.text(event),
-                               "detected": UTCTime.rfc3339(event.timeMs)]
+            var annotations = [
+                "summary": IncidentNotification.text(event),
+                "detected": UTCTime.rfc3339(event.timeMs),
+            ]
             if case .list(let items)? = event["rules"] {
                 let rules = items.compactMap { item -> String? in
                     if case .string(let s) = item { return s } else { return nil }
@@ -63,8 +65,10 @@ package enum IncidentAlerts {
                 if !rules.isEmpty { annotations["rules"] = rules.joined(separator: "; ") }
             }
             let alert = AlertmanagerAlert(
-                labels: ["alertname": budgetBurn, "check": event.check, "location": event.location,
-                         "severity": severity],
+                labels: [
+                    "alertname": budgetBurn, "check": event.check, "location": event.location,
+                    "severity": severity,
+                ],
                 annotations: annotations, startsAtMs: event.timeMs)
             return .fire(key: key(budgetBurn, check: event.check), alert: alert)
         case .burnAlertEnded:

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import SondeAlerts
 import SondeIncidents
 import SondeProbe
@@ -9,6 +8,7 @@ import SondeSLO
 import SondeScript
 import SondeStore
 import SondeSupport
+import Synchronization
 
 /// Live incident detection in `sonde run`: one `IncidentDetector` per check fed every run; each
 /// transition is appended to `data/incidents.jsonl`, logged, and sent to the webhooks. At start the
@@ -29,8 +29,10 @@ package final class IncidentMonitor: Sendable {
     private let detectors = Mutex<[String: IncidentDetector]>([:])
 
     /// - Parameter alertmanager: where open incidents and burn alerts also go as Alertmanager alerts.
-    package init(location: String, writer: RecordWriter, sender: WebhookSender?, log: EventLog, slo: SLOTracker,
-                time: any TimeSource = SystemTimeSource(), alertmanager: AlertmanagerSender? = nil) {
+    package init(
+        location: String, writer: RecordWriter, sender: WebhookSender?, log: EventLog, slo: SLOTracker,
+        time: any TimeSource = SystemTimeSource(), alertmanager: AlertmanagerSender? = nil
+    ) {
         self.location = location
         self.writer = writer
         self.sender = sender
@@ -54,20 +56,24 @@ package final class IncidentMonitor: Sendable {
                 if event.kind == .opened { known[id, default: (nil, false)].opened = event }
                 if event.kind == .resolved { known[id, default: (nil, false)].resolved = true }
             }
-            if skipped > 0 { log.warn("incidents", "\(skipped) lines of \(writer.folder.incidentsFile) could not be read") }
+            if skipped > 0 {
+                log.warn("incidents", "\(skipped) lines of \(writer.folder.incidentsFile) could not be read")
+            }
         }
         let reader = RunReader(folder: writer.folder)
         var replayed: [String: IncidentDetector] = [:]
         var late: [IncidentEvent] = []
         var resumed: [IncidentEvent] = []
         for script in fresh {
-            var detector = IncidentDetector(check: script.name, location: location, settings: script.settings,
-                                            startMs: nowMs - Self.replayMs, keepsSamples: false)
+            var detector = IncidentDetector(
+                check: script.name, location: location, settings: script.settings,
+                startMs: nowMs - Self.replayMs, keepsSamples: false)
             // An incident still open in the events file continues.
             let stillOpen = known.filter { $0.value.opened?.check == script.name && !$0.value.resolved }
             var replayFrom = nowMs - Self.replayMs
             if let (id, entry) = stillOpen.max(by: { ($0.value.opened?.timeMs ?? 0) < ($1.value.opened?.timeMs ?? 0) }),
-               let opened = entry.opened {
+                let opened = entry.opened
+            {
                 let incident = Self.incident(from: opened, id: id, settings: script.settings)
                 detector.resume(incident)
                 resumed.append(opened)
@@ -123,9 +129,12 @@ package final class IncidentMonitor: Sendable {
         let (check, incident, about) = (parts[0], parts[1], parts[2])
         let now = time.wallMs
         detectors.withLock { all in all[check]?.noteAlertSent(timeMs: now, evidence: "\(about) → \(target)") }
-        writer.appendIncidentEvent(IncidentEvent(
-            timeMs: now, kind: .alertSent, check: check, location: location, incident: incident.isEmpty ? nil : incident,
-            fields: [("target", .string(target)), ("about", .string(about))]).encode())
+        writer.appendIncidentEvent(
+            IncidentEvent(
+                timeMs: now, kind: .alertSent, check: check, location: location,
+                incident: incident.isEmpty ? nil : incident,
+                fields: [("target", .string(target)), ("about", .string(about))]
+            ).encode())
     }
 
     /// Open incidents now, by check.
@@ -139,7 +148,9 @@ package final class IncidentMonitor: Sendable {
         writer.appendIncidentEvent(event.encode())
         let text = IncidentNotification.text(event) + (note.map { " (\($0))" } ?? "")
         let level: EventLog.Level = event.kind == .opened || event.kind == .burnAlertStarted ? .warn : .info
-        log.log(level, "incident", text, [("check", event.check), ("event", event.kind.rawValue)]
+        log.log(
+            level, "incident", text,
+            [("check", event.check), ("event", event.kind.rawValue)]
                 + (event.incident.map { [("incident", $0)] } ?? []))
         if let alertmanager { IncidentAlerts.forward(event, to: alertmanager) }
         guard let sender, [.opened, .resolved, .burnAlertStarted, .burnAlertEnded].contains(event.kind) else { return }
@@ -152,37 +163,44 @@ package final class IncidentMonitor: Sendable {
         switch transition {
         case .opened(let incident):
             let kind = incident.mainKind ?? "internal"
-            return IncidentEvent(timeMs: incident.detectedMs, kind: .opened, check: check, location: location,
-                                 incident: incident.id, fields: [
-                                    ("started", .string(UTCTime.rfc3339(incident.startedMs))),
-                                    ("detected", .string(UTCTime.rfc3339(incident.detectedMs))),
-                                    ("kind", .string(kind)),
-                                    ("msg", .string(incident.kinds[kind]?.latestMessage ?? "")),
-                                    ("failed_runs", .integer(Int64(incident.failedRuns))),
-                                 ])
+            return IncidentEvent(
+                timeMs: incident.detectedMs, kind: .opened, check: check, location: location,
+                incident: incident.id,
+                fields: [
+                    ("started", .string(UTCTime.rfc3339(incident.startedMs))),
+                    ("detected", .string(UTCTime.rfc3339(incident.detectedMs))),
+                    ("kind", .string(kind)),
+                    ("msg", .string(incident.kinds[kind]?.latestMessage ?? "")),
+                    ("failed_runs", .integer(Int64(incident.failedRuns))),
+                ])
         case .resolved(let incident):
             let resolved = incident.resolvedMs ?? incident.detectedMs
-            return IncidentEvent(timeMs: resolved, kind: .resolved, check: check, location: location,
-                                 incident: incident.id, fields: [
-                                    ("started", .string(UTCTime.rfc3339(incident.startedMs))),
-                                    ("detected", .string(UTCTime.rfc3339(incident.detectedMs))),
-                                    ("resolved", .string(UTCTime.rfc3339(resolved))),
-                                    ("duration_ms", .integer(resolved - incident.startedMs)),
-                                    ("kind", .string(incident.mainKind ?? "internal")),
-                                    ("failed_runs", .integer(Int64(incident.failedRuns))),
-                                    ("runs", .integer(Int64(incident.runs))),
-                                 ])
+            return IncidentEvent(
+                timeMs: resolved, kind: .resolved, check: check, location: location,
+                incident: incident.id,
+                fields: [
+                    ("started", .string(UTCTime.rfc3339(incident.startedMs))),
+                    ("detected", .string(UTCTime.rfc3339(incident.detectedMs))),
+                    ("resolved", .string(UTCTime.rfc3339(resolved))),
+                    ("duration_ms", .integer(resolved - incident.startedMs)),
+                    ("kind", .string(incident.mainKind ?? "internal")),
+                    ("failed_runs", .integer(Int64(incident.failedRuns))),
+                    ("runs", .integer(Int64(incident.runs))),
+                ])
         case .burnAlertStarted(let time, let level, let rules):
-            return IncidentEvent(timeMs: time, kind: .burnAlertStarted, check: check, location: location,
-                                 fields: [("level", .string(level.rawValue)), ("rules", .list(rules.map(Value.string)))])
+            return IncidentEvent(
+                timeMs: time, kind: .burnAlertStarted, check: check, location: location,
+                fields: [("level", .string(level.rawValue)), ("rules", .list(rules.map(Value.string)))])
         case .burnAlertEnded(let time):
             return IncidentEvent(timeMs: time, kind: .burnAlertEnded, check: check, location: location)
         case .flappingStarted(let time, let percent):
-            return IncidentEvent(timeMs: time, kind: .flappingStarted, check: check, location: location,
-                                 fields: [("percent", .float((percent * 10).rounded() / 10))])
+            return IncidentEvent(
+                timeMs: time, kind: .flappingStarted, check: check, location: location,
+                fields: [("percent", .float((percent * 10).rounded() / 10))])
         case .flappingEnded(let time, let percent):
-            return IncidentEvent(timeMs: time, kind: .flappingEnded, check: check, location: location,
-                                 fields: [("percent", .float((percent * 10).rounded() / 10))])
+            return IncidentEvent(
+                timeMs: time, kind: .flappingEnded, check: check, location: location,
+                fields: [("percent", .float((percent * 10).rounded() / 10))])
         }
     }
 
@@ -191,15 +209,17 @@ package final class IncidentMonitor: Sendable {
             guard case .string(let text)? = opened[key] else { return nil }
             return Array(text.utf8).withUnsafeBufferPointer(UTCTime.parseRFC3339)
         }
-        var incident = Incident(id: id, check: opened.check, location: opened.location,
-                                startedMs: time("started") ?? opened.timeMs, detectedMs: time("detected") ?? opened.timeMs,
-                                downAfter: settings.downAfter, upAfter: settings.upAfter)
+        var incident = Incident(
+            id: id, check: opened.check, location: opened.location,
+            startedMs: time("started") ?? opened.timeMs, detectedMs: time("detected") ?? opened.timeMs,
+            downAfter: settings.downAfter, upAfter: settings.upAfter)
         if case .string(let kind)? = opened["kind"] {
             let message: String
             if case .string(let m)? = opened["msg"] { message = m } else { message = "" }
             var count = 1
             if case .integer(let n)? = opened["failed_runs"] { count = Int(n) }
-            incident.kinds[kind] = KindSummary(count: count, firstMs: incident.startedMs, firstMessage: message, latestMessage: message)
+            incident.kinds[kind] = KindSummary(
+                count: count, firstMs: incident.startedMs, firstMessage: message, latestMessage: message)
             incident.failedRuns = count
             incident.runs = count  // the runs up to detection all failed
         }

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import SondeAlerts
 import SondeIncidents
 import SondeProbe
@@ -9,6 +8,7 @@ import SondeSLO
 import SondeScript
 import SondeStore
 import SondeSupport
+import Synchronization
 
 /// The daemon's core: the checks of a folder on the scheduler, each run recorded by the writer and
 /// counted in the metrics. `sonde run` wires it to signals, the log and the metrics server.
@@ -50,9 +50,11 @@ package final class Prober: Sendable {
 
     /// A prober over an already loaded set of checks; incidents and burn alerts go to `webhooks`
     /// and to `alertmanager` when given.
-    package init(configuration: Configuration, checks: CheckSet, writer: RecordWriter, engine: ProbeEngine = .shared,
-                log: EventLog, webhooks: WebhookSender? = nil, alertmanager: AlertmanagerSender? = nil,
-                time: any TimeSource = SystemTimeSource()) {
+    package init(
+        configuration: Configuration, checks: CheckSet, writer: RecordWriter, engine: ProbeEngine = .shared,
+        log: EventLog, webhooks: WebhookSender? = nil, alertmanager: AlertmanagerSender? = nil,
+        time: any TimeSource = SystemTimeSource()
+    ) {
         self.configuration = configuration
         self.writer = writer
         self.engine = engine
@@ -62,8 +64,9 @@ package final class Prober: Sendable {
         self.runner = CheckRunner(engine: engine, time: time)
         self.metrics = ProberMetrics(location: configuration.location, shard: configuration.shard)
         self.current = Mutex(checks)
-        self.incidents = IncidentMonitor(location: configuration.location, writer: writer, sender: webhooks, log: log,
-                                         slo: slo, time: time, alertmanager: alertmanager)
+        self.incidents = IncidentMonitor(
+            location: configuration.location, writer: writer, sender: webhooks, log: log,
+            slo: slo, time: time, alertmanager: alertmanager)
         metrics.setChecks(checks.sorted)
         writer.prepare(Self.policies(checks), location: configuration.location)
         trackSLOs(checks, seed: checks.sorted.map(\.name))
@@ -134,8 +137,9 @@ package final class Prober: Sendable {
         let old = checks
         let loaded: CheckSet
         do {
-            let (set, problems) = try CheckSet.load(configuration.checksFolder, previous: old,
-                                                    shard: configuration.shard)
+            let (set, problems) = try CheckSet.load(
+                configuration.checksFolder, previous: old,
+                shard: configuration.shard)
             for problem in problems { log.error("reload", problem.description) }
             loaded = set
         } catch {
@@ -154,17 +158,21 @@ package final class Prober: Sendable {
         if !changes.changed.isEmpty { parts.append("changed \(changes.changed.joined(separator: ", "))") }
         if !changes.removed.isEmpty { parts.append("removed \(changes.removed.joined(separator: ", "))") }
         var fields = [("checks", String(loaded.scripts.count))]
-        if !loaded.shard.isWhole { fields += [("in_folder", String(loaded.inFolder)), ("shard", loaded.shard.description)] }
-        log.info("reload", "\(loaded.summary); " + (parts.isEmpty ? "nothing changed" : parts.joined(separator: "; ")),
-                 fields)
+        if !loaded.shard.isWhole {
+            fields += [("in_folder", String(loaded.inFolder)), ("shard", loaded.shard.description)]
+        }
+        log.info(
+            "reload", "\(loaded.summary); " + (parts.isEmpty ? "nothing changed" : parts.joined(separator: "; ")),
+            fields)
         return changes
     }
 
     /// The `/metrics` text.
     package func renderMetrics() -> String {
         let store = writer.counts
-        return metrics.render(skipped: scheduler.withLock { $0 }?.skipped ?? [:], dropped: store.dropped, store: store,
-                              slo: slo.snapshot(nowMs: time.wallMs))
+        return metrics.render(
+            skipped: scheduler.withLock { $0 }?.skipped ?? [:], dropped: store.dropped, store: store,
+            slo: slo.snapshot(nowMs: time.wallMs))
     }
 
     /// One run: made, recorded (secrets redacted), counted. A run cancelled at shutdown is not recorded.
@@ -172,8 +180,9 @@ package final class Prober: Sendable {
         let result = await runner.run(script, variables: configuration.variables)
         if Task.isCancelled { return result }
         let redactor = Redactor(secrets: configuration.variables.secretValues + result.sensitiveValues)
-        let record = RunRecord(result, location: configuration.location, lateMs: lateness.milliseconds,
-                               redactor: redactor)
+        let record = RunRecord(
+            result, location: configuration.location, lateMs: lateness.milliseconds,
+            redactor: redactor)
         writer.append(record, policy: RecordWriter.Policy(settings: script.settings))
         metrics.record(record, lateness: lateness)
         slo.add(check: record.check, timeMs: record.time, ok: record.ok, nowMs: time.wallMs)
@@ -183,7 +192,8 @@ package final class Prober: Sendable {
             if !record.ok { $0.failed += 1 }
         }
         if configuration.verbose {
-            var text = "\(record.check): \(record.ok ? "ok" : "failed") in \(DurationText.latency(record.durationMs)), late \(DurationText.latency(record.lateMs))"
+            var text =
+                "\(record.check): \(record.ok ? "ok" : "failed") in \(DurationText.latency(record.durationMs)), late \(DurationText.latency(record.lateMs))"
             if let error = record.error { text += " — \(error.kind): \(error.message)" }
             log.info("run", text, [("check", record.check), ("ok", String(record.ok))])
         }

@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import SondeAlerts
 import SondeIncidents
 import SondeProbe
@@ -9,6 +8,7 @@ import SondeSLO
 import SondeScript
 import SondeStore
 import SondeSupport
+import Synchronization
 
 /// What `/metrics` shows: the latest state of each check and counters since the prober started
 /// (README.md, "/metrics and /healthz"). Updated after every run; rendered on request.
@@ -120,7 +120,8 @@ package final class ProberMetrics: Sendable {
             state.latenessSum += Self.seconds(late * 1000)
             guard state.loaded.contains(record.check) else { return }
             let bounds = state.info[record.check]?.durationBounds ?? Self.durationBounds
-            var check = state.checks[record.check]
+            var check =
+                state.checks[record.check]
                 ?? CheckState(up: record.ok, lastRun: record.time, durations: DurationHistogram(bounds: bounds))
             check.up = record.ok
             check.lastRun = record.time
@@ -140,8 +141,10 @@ package final class ProberMetrics: Sendable {
 
     /// The exposition text. `skipped` comes from the scheduler; `dropped` (and `store`, when given)
     /// from the writer.
-    package func render(skipped: [String: Int64], dropped: Int, store: RecordWriter.Counts? = nil,
-                       slo: [String: SLOTracker.Figures] = [:]) -> String {
+    package func render(
+        skipped: [String: Int64], dropped: Int, store: RecordWriter.Counts? = nil,
+        slo: [String: SLOTracker.Figures] = [:]
+    ) -> String {
         let snapshot = state.withLock { $0 }
         let checks = snapshot.checks.sorted { $0.key < $1.key }
         let loc = ("location", location)
@@ -150,16 +153,18 @@ package final class ProberMetrics: Sendable {
         out.family("sonde_check_up", .gauge, help: "1 when the check's last run passed, 0 when it failed.")
         for (name, check) in checks { out.sample("sonde_check_up", [("check", name), loc], check.up ? 1 : 0) }
 
-        out.family("sonde_runs_total", .counter,
-                   help: "Runs since the prober started, by result: success or the failed run's error kind.")
+        out.family(
+            "sonde_runs_total", .counter,
+            help: "Runs since the prober started, by result: success or the failed run's error kind.")
         for (name, check) in checks {
             for (result, count) in check.results.sorted(by: { $0.key < $1.key }) {
                 out.sample("sonde_runs_total", [("check", name), loc, ("result", result)], Double(count))
             }
         }
 
-        out.family("sonde_last_run_phase_seconds", .gauge,
-                   help: "Last run's phases summed over its requests; phase total is the whole run.")
+        out.family(
+            "sonde_last_run_phase_seconds", .gauge,
+            help: "Last run's phases summed over its requests; phase total is the whole run.")
         for (name, check) in checks {
             let phases: [(String, Double)] = [
                 ("dns", check.phases.dns), ("connect", check.phases.connect), ("tls", check.phases.tls),
@@ -171,16 +176,21 @@ package final class ProberMetrics: Sendable {
             out.sample("sonde_last_run_phase_seconds", [("check", name), loc, ("phase", "total")], check.runSeconds)
         }
 
-        out.family("sonde_run_duration_seconds", .histogram,
-                   help: "Durations of passed runs (failed runs count in sonde_runs_total only); the buckets include the check's @latency threshold.")
+        out.family(
+            "sonde_run_duration_seconds", .histogram,
+            help:
+                "Durations of passed runs (failed runs count in sonde_runs_total only); the buckets include the check's @latency threshold."
+        )
         for (name, check) in checks {
             let durations = check.durations
-            out.histogram("sonde_run_duration_seconds", [("check", name), loc], bounds: durations.bounds,
-                          counts: durations.counts, sum: (durations.sum * 1_000_000).rounded() / 1_000_000)
+            out.histogram(
+                "sonde_run_duration_seconds", [("check", name), loc], bounds: durations.bounds,
+                counts: durations.counts, sum: (durations.sum * 1_000_000).rounded() / 1_000_000)
         }
 
-        out.family("sonde_cert_expiry_timestamp_seconds", .gauge,
-                   help: "Unix time when the earliest leaf certificate seen by the last HTTPS run expires.")
+        out.family(
+            "sonde_cert_expiry_timestamp_seconds", .gauge,
+            help: "Unix time when the earliest leaf certificate seen by the last HTTPS run expires.")
         for (name, check) in checks {
             if let expiry = check.certExpiry {
                 out.sample("sonde_cert_expiry_timestamp_seconds", [("check", name), loc], expiry)
@@ -197,8 +207,9 @@ package final class ProberMetrics: Sendable {
         for (name, figures) in tracked {
             out.sample("sonde_slo_objective_ratio", [("check", name), loc], figures.policy.objective)
         }
-        out.family("sonde_slo_burn_rate", .gauge,
-                   help: "Error ratio over the window divided by the error budget; absent when the window has too few runs.")
+        out.family(
+            "sonde_slo_burn_rate", .gauge,
+            help: "Error ratio over the window divided by the error budget; absent when the window has too few runs.")
         for (name, figures) in tracked {
             for window in BurnWindow.allCases {
                 if let rate = figures.burn[window] {
@@ -206,42 +217,52 @@ package final class ProberMetrics: Sendable {
                 }
             }
         }
-        out.family("sonde_slo_error_budget_remaining_ratio", .gauge,
-                   help: "Share of the error budget left over the objective's window (negative once overspent).")
+        out.family(
+            "sonde_slo_error_budget_remaining_ratio", .gauge,
+            help: "Share of the error budget left over the objective's window (negative once overspent).")
         for (name, figures) in tracked {
             if let remaining = figures.remaining {
                 out.sample("sonde_slo_error_budget_remaining_ratio", [("check", name), loc], remaining)
             }
         }
 
-        out.family("sonde_runs_skipped_total", .counter,
-                   help: "Scheduled runs skipped because the previous run of the check was still going.")
+        out.family(
+            "sonde_runs_skipped_total", .counter,
+            help: "Scheduled runs skipped because the previous run of the check was still going.")
         for name in snapshot.loaded.sorted() {
             out.sample("sonde_runs_skipped_total", [("check", name), loc], Double(skipped[name] ?? 0))
         }
 
-        out.family("sonde_schedule_lateness_seconds", .histogram,
-                   help: "How late runs started against their schedule.")
-        out.histogram("sonde_schedule_lateness_seconds", [loc], bounds: Self.latenessBounds, counts: snapshot.lateness,
-                      sum: snapshot.latenessSum)
+        out.family(
+            "sonde_schedule_lateness_seconds", .histogram,
+            help: "How late runs started against their schedule.")
+        out.histogram(
+            "sonde_schedule_lateness_seconds", [loc], bounds: Self.latenessBounds, counts: snapshot.lateness,
+            sum: snapshot.latenessSum)
 
-        out.family("sonde_records_dropped_total", .counter,
-                   help: "Run records that could not be written to the data folder (disk full, I/O error, no descriptor).")
+        out.family(
+            "sonde_records_dropped_total", .counter,
+            help: "Run records that could not be written to the data folder (disk full, I/O error, no descriptor).")
         out.sample("sonde_records_dropped_total", [loc], Double(dropped))
         if let store {
-            out.family("sonde_descriptor_shortages_total", .counter,
-                       help: "Data files that could not be opened at once for want of descriptors (EMFILE, ENFILE).")
+            out.family(
+                "sonde_descriptor_shortages_total", .counter,
+                help: "Data files that could not be opened at once for want of descriptors (EMFILE, ENFILE).")
             out.sample("sonde_descriptor_shortages_total", [loc], Double(store.descriptorShortages))
-            out.family("sonde_records_held", .gauge,
-                       help: "Run records held in memory until a descriptor frees up.")
+            out.family(
+                "sonde_records_held", .gauge,
+                help: "Run records held in memory until a descriptor frees up.")
             out.sample("sonde_records_held", [loc], Double(store.held))
         }
 
         out.family("sonde_checks", .gauge, help: "Checks loaded.")
         out.sample("sonde_checks", [loc], Double(snapshot.loaded.count))
 
-        out.family("sonde_check_info", .gauge,
-                   help: "Always 1; the labels carry the check's @every (seconds), @slo objective (ratio) and @latency threshold (seconds, empty without one).")
+        out.family(
+            "sonde_check_info", .gauge,
+            help:
+                "Always 1; the labels carry the check's @every (seconds), @slo objective (ratio) and @latency threshold (seconds, empty without one)."
+        )
         for (name, info) in snapshot.info.sorted(by: { $0.key < $1.key }) {
             let labels = [
                 ("check", name), loc, ("interval", PrometheusText.format(info.interval)),
@@ -251,8 +272,9 @@ package final class ProberMetrics: Sendable {
             out.sample("sonde_check_info", labels, 1)
         }
 
-        out.family("sonde_shard_info", .gauge,
-                   help: "Always 1; the shard label says which part I/N of the checks folder this prober runs.")
+        out.family(
+            "sonde_shard_info", .gauge,
+            help: "Always 1; the shard label says which part I/N of the checks folder this prober runs.")
         out.sample("sonde_shard_info", [loc, ("shard", shard.description)], 1)
 
         out.family("sonde_build_info", .gauge, help: "Always 1; the version label says which sonde runs.")

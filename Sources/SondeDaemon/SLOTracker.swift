@@ -1,4 +1,3 @@
-import Synchronization
 import SondeAlerts
 import SondeIncidents
 import SondeProbe
@@ -8,6 +7,7 @@ import SondeSLO
 import SondeScript
 import SondeStore
 import SondeSupport
+import Synchronization
 
 /// Live burn rates and error budget for `/metrics`: per check, run and failure counts in one-minute
 /// buckets for the last 6 hours and one-hour buckets for the objective's window, seeded from the data
@@ -51,15 +51,17 @@ package final class SLOTracker: Sendable {
     package func seed(check: String, reader: RunReader, location: String, beforeMs: Int64, nowMs: Int64) {
         guard let policy = state.withLock({ $0[check]?.policy }) else { return }
         let rawFrom = UTCTime.hourStart(nowMs - Int64(BurnCounter.minuteBuckets) * 60_000)
-        let history = CheckHistory(check: check, readers: [reader], nowMs: beforeMs,
-                                   hoursFromMs: nowMs - policy.windowMs, rawFromMs: rawFrom, edgesMs: [],
-                                   fastMs: policy.latencyThresholdMs)
+        let history = CheckHistory(
+            check: check, readers: [reader], nowMs: beforeMs,
+            hoursFromMs: nowMs - policy.windowMs, rawFromMs: rawFrom, edgesMs: [],
+            fastMs: policy.latencyThresholdMs)
         state.withLock { checks in
             guard var entry = checks[check] else { return }
             entry.advance(to: nowMs)
             for (hour, byLocation) in history.hours where hour < rawFrom {
                 guard let rollup = byLocation[location] else { continue }
-                entry.addHour(timeMs: hour, runs: UInt32(clamping: rollup.runs), bad: UInt32(clamping: rollup.runs - rollup.good))
+                entry.addHour(
+                    timeMs: hour, runs: UInt32(clamping: rollup.runs), bad: UInt32(clamping: rollup.runs - rollup.good))
             }
             for run in history.rawRuns(fromMs: rawFrom, toMs: beforeMs) where run.location == location {
                 entry.add(timeMs: run.time, ok: run.ok)

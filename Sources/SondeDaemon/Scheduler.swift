@@ -1,5 +1,4 @@
 import Foundation
-import Synchronization
 import SondeAlerts
 import SondeIncidents
 import SondeProbe
@@ -9,6 +8,7 @@ import SondeSLO
 import SondeScript
 import SondeStore
 import SondeSupport
+import Synchronization
 
 /// Starts each check at absolute times `first + k·interval` on the monotonic clock of `time`, with
 /// `first` spread by a stable per-check offset. On the system clock the probe engine's thread is the
@@ -52,8 +52,10 @@ package final class Scheduler: Sendable {
     /// epoch, read once from the wall clock of `time`, so a check keeps the same phase across
     /// restarts and on every prober (runs at wall times `offset + k·interval`); afterwards only the
     /// monotonic clock counts. `time` also measures lateness and the grace of `stop`.
-    package init(engine: ProbeEngine, time: any TimeSource = SystemTimeSource(), origin: ContinuousClock.Instant? = nil,
-                execute: @escaping Execute) {
+    package init(
+        engine: ProbeEngine, time: any TimeSource = SystemTimeSource(), origin: ContinuousClock.Instant? = nil,
+        execute: @escaping Execute
+    ) {
         self.engine = engine
         self.time = time
         self.origin = origin ?? Self.epochOrigin(time)
@@ -116,7 +118,8 @@ package final class Scheduler: Sendable {
                     slot.skipped = existing.skipped
                 }
                 state.slots[script.name] = slot
-                toSchedule.append((script.name, slot.generation, nextSlot(name: script.name, interval: interval, after: now)))
+                toSchedule.append(
+                    (script.name, slot.generation, nextSlot(name: script.name, interval: interval, after: now)))
             }
         }
         for (name, generation, at) in toSchedule { arm(name, generation, at) }

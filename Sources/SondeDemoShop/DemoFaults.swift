@@ -36,10 +36,12 @@ extension DemoShop {
         package var leakingSearches: Int?
 
         /// The demo's fault; tests pass short durations.
-        package init(poolSize: Int = 5, slowShare: Double = 0.3, slowDuration: Duration = .seconds(2),
-                    restartDelay: Duration? = .seconds(15),
-                    queryTime: ClosedRange<Duration> = .milliseconds(2) ... .milliseconds(5),
-                    seed: UInt64 = 0x50DE, leakingSearches: Int? = nil) {
+        package init(
+            poolSize: Int = 5, slowShare: Double = 0.3, slowDuration: Duration = .seconds(2),
+            restartDelay: Duration? = .seconds(15),
+            queryTime: ClosedRange<Duration> = .milliseconds(2) ... .milliseconds(5),
+            seed: UInt64 = 0x50DE, leakingSearches: Int? = nil
+        ) {
             self.poolSize = poolSize
             self.slowShare = slowShare
             self.slowDuration = slowDuration
@@ -56,7 +58,7 @@ extension DemoShop {
             f.slowShare = slowShare.isNaN ? 0 : min(1, max(0, slowShare))
             f.slowDuration = max(.zero, slowDuration)
             f.restartDelay = restartDelay.map { max(.zero, $0) }
-            f.queryTime = max(.zero, queryTime.lowerBound) ... max(.zero, queryTime.upperBound)
+            f.queryTime = max(.zero, queryTime.lowerBound)...max(.zero, queryTime.upperBound)
             f.leakingSearches = leakingSearches.map { max(0, $0) }
             return f
         }

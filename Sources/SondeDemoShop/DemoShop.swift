@@ -49,8 +49,10 @@ package final class DemoShop: Sendable {
     }
 
     /// Starts an `HTTPServer` serving a new shop. Port 0 picks a free port.
-    package static func start(host: String = "127.0.0.1", port: UInt16 = 0,
-                             faults: Faults? = nil) throws(HTTPServerError) -> (DemoShop, HTTPServer) {
+    package static func start(
+        host: String = "127.0.0.1", port: UInt16 = 0,
+        faults: Faults? = nil
+    ) throws(HTTPServerError) -> (DemoShop, HTTPServer) {
         let shop = DemoShop(faults: faults)
         let server = try HTTPServer(host: host, port: port) { shop.handle($0) }
         return (shop, server)
@@ -129,20 +131,23 @@ package final class DemoShop: Sendable {
                 return contents.pool.map { !$0.hasFreeConnection } ?? false
             }
             guard !poolDry else {
-                return jsonResponse(.object([("status", .string("DOWN")), ("reason", .string("connection pool exhausted"))]),
-                                    status: 503)
+                return jsonResponse(
+                    .object([("status", .string("DOWN")), ("reason", .string("connection pool exhausted"))]),
+                    status: 503)
             }
             return jsonResponse(.object([("status", .string("UP"))]))
         }
         if path == "/old-shop" {
             guard isRead else { return methodNotAllowed("GET, HEAD") }
-            return jsonResponse(.object([("location", .string("/api/games"))]), status: 301,
-                                headers: [HTTPField(name: "Location", value: "/api/games")])
+            return jsonResponse(
+                .object([("location", .string("/api/games"))]), status: 301,
+                headers: [HTTPField(name: "Location", value: "/api/games")])
         }
         guard path == "/api" || path.hasPrefix("/api/") else { return notFound() }
         if !healthy {
-            return jsonResponse(.object([("error", .string("service unavailable"))]), status: 503,
-                                headers: [HTTPField(name: "Retry-After", value: "5")])
+            return jsonResponse(
+                .object([("error", .string("service unavailable"))]), status: 503,
+                headers: [HTTPField(name: "Retry-After", value: "5")])
         }
 
         let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst(2).map(String.init)
@@ -151,7 +156,8 @@ package final class DemoShop: Sendable {
             guard isRead else { return methodNotAllowed("GET, HEAD") }
             return withConnection(path) { _ in
                 let games = DemoShop.catalogue
-                return jsonResponse(.object([("count", .integer(Int64(games.count))), ("games", .list(games.map(\.json)))]))
+                return jsonResponse(
+                    .object([("count", .integer(Int64(games.count))), ("games", .list(games.map(\.json)))]))
             }
         case _ where parts.count == 2 && parts[0] == "games":
             guard isRead else { return methodNotAllowed("GET, HEAD") }
@@ -199,10 +205,18 @@ package final class DemoShop: Sendable {
         guard faults != nil else { return body(lease) }
         switch state.withLock({ $0.takeConnection() }) {
         case .refused(let size, let inUse):
-            return jsonResponse(.object([("error", .string("connection pool exhausted")),
-                                         ("pool", .object([("size", .integer(Int64(size))),
-                                                           ("in_use", .integer(Int64(inUse)))]))]),
-                                status: 503)
+            return jsonResponse(
+                .object([
+                    ("error", .string("connection pool exhausted")),
+                    (
+                        "pool",
+                        .object([
+                            ("size", .integer(Int64(size))),
+                            ("in_use", .integer(Int64(inUse))),
+                        ])
+                    ),
+                ]),
+                status: 503)
         case .granted(let hold):
             DemoShop.sleep(hold)
             let response = body(lease)
@@ -234,7 +248,8 @@ package final class DemoShop: Sendable {
     private func search(_ req: HTTPRequest, lease: Lease) -> HTTPResponse {
         let items = req.queryItems
         guard let q = items.first(where: { $0.name == "q" })?.value.trimmingCharacters(in: .whitespaces),
-              !q.isEmpty else {
+            !q.isEmpty
+        else {
             return error("missing query parameter q", status: 400)
         }
         var limit = Int.max
@@ -248,8 +263,11 @@ package final class DemoShop: Sendable {
             game.title.lowercased().contains(needle) || game.tags.contains { $0.lowercased().contains(needle) }
         }
         let results = Array(matches.prefix(limit))
-        return jsonResponse(.object([("query", .string(q)), ("count", .integer(Int64(results.count))),
-                                     ("results", .list(results.map(\.json)))]))
+        return jsonResponse(
+            .object([
+                ("query", .string(q)), ("count", .integer(Int64(results.count))),
+                ("results", .list(results.map(\.json))),
+            ]))
     }
 
     private func login(_ req: HTTPRequest) -> HTTPResponse {
@@ -270,8 +288,9 @@ package final class DemoShop: Sendable {
             return error("invalid credentials", status: 401)
         }
         let token = state.withLock { $0.newSession(username: username) }
-        return jsonResponse(.object([("token", .string(token)), ("expires_in", .integer(Int64(DemoShop.tokenLifetime)))]),
-                            headers: [HTTPField(name: "Set-Cookie", value: "session=\(token); Path=/; HttpOnly")])
+        return jsonResponse(
+            .object([("token", .string(token)), ("expires_in", .integer(Int64(DemoShop.tokenLifetime)))]),
+            headers: [HTTPField(name: "Set-Cookie", value: "session=\(token); Path=/; HttpOnly")])
     }
 
     private func addToCart(_ req: HTTPRequest, token: String) -> HTTPResponse {
@@ -300,12 +319,16 @@ package final class DemoShop: Sendable {
             guard let game = DemoShop.game(line.gameID) else { continue }
             let subtotal = DemoShop.cents(game.price * Double(line.quantity))
             total += subtotal
-            items.append(.object([("game_id", .integer(Int64(game.id))), ("title", .string(game.title)),
-                                  ("quantity", .integer(Int64(line.quantity))), ("unit_price", .float(game.price)),
-                                  ("subtotal", .float(subtotal))]))
+            items.append(
+                .object([
+                    ("game_id", .integer(Int64(game.id))), ("title", .string(game.title)),
+                    ("quantity", .integer(Int64(line.quantity))), ("unit_price", .float(game.price)),
+                    ("subtotal", .float(subtotal)),
+                ]))
         }
-        return jsonResponse(.object([("items", .list(items)), ("total", .float(DemoShop.cents(total)))]),
-                            status: status)
+        return jsonResponse(
+            .object([("items", .list(items)), ("total", .float(DemoShop.cents(total)))]),
+            status: status)
     }
 
     /// The session token from `Authorization: Bearer …` or the `session` cookie, if valid.
@@ -324,15 +347,19 @@ package final class DemoShop: Sendable {
     }
 
     private func unauthorized(_ req: HTTPRequest) -> HTTPResponse {
-        let challenge = req.header("Authorization") == nil ? "Bearer realm=\"shop\""
-                                                           : "Bearer realm=\"shop\", error=\"invalid_token\""
-        return jsonResponse(.object([("error", .string("missing or invalid token"))]), status: 401,
-                            headers: [HTTPField(name: "WWW-Authenticate", value: challenge)])
+        let challenge =
+            req.header("Authorization") == nil
+            ? "Bearer realm=\"shop\""
+            : "Bearer realm=\"shop\", error=\"invalid_token\""
+        return jsonResponse(
+            .object([("error", .string("missing or invalid token"))]), status: 401,
+            headers: [HTTPField(name: "WWW-Authenticate", value: challenge)])
     }
 
     private func methodNotAllowed(_ allow: String) -> HTTPResponse {
-        jsonResponse(.object([("error", .string("method not allowed"))]), status: 405,
-                     headers: [HTTPField(name: "Allow", value: allow)])
+        jsonResponse(
+            .object([("error", .string("method not allowed"))]), status: 405,
+            headers: [HTTPField(name: "Allow", value: allow)])
     }
 
     private func notFound() -> HTTPResponse { error("not found", status: 404) }
@@ -382,9 +409,11 @@ package final class DemoShop: Sendable {
         var inStock: Bool
 
         var json: Value {
-            .object([("id", .integer(Int64(id))), ("title", .string(title)),
-                     ("price", price == 0 ? .integer(Int64(0)) : .float(price)),
-                     ("tags", .list(tags.map(Value.string))), ("in_stock", .bool(inStock))])
+            .object([
+                ("id", .integer(Int64(id))), ("title", .string(title)),
+                ("price", price == 0 ? .integer(Int64(0)) : .float(price)),
+                ("tags", .list(tags.map(Value.string))), ("in_stock", .bool(inStock)),
+            ])
         }
     }
 
@@ -407,8 +436,15 @@ package final class DemoShop: Sendable {
 
 /// The shop's mutable state. `@unchecked Sendable`: every access goes through `withLock`.
 final class ShopState: @unchecked Sendable {
-    struct CartLine { var gameID: Int; var quantity: Int }
-    struct Session { var username: String; var expires: ContinuousClock.Instant; var cart: [CartLine] = [] }
+    struct CartLine {
+        var gameID: Int
+        var quantity: Int
+    }
+    struct Session {
+        var username: String
+        var expires: ContinuousClock.Instant
+        var cart: [CartLine] = []
+    }
     struct Contents {
         var healthy = true
         var sessions: [String: Session] = [:]

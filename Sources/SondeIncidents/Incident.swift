@@ -59,8 +59,10 @@ package struct Incident: Sendable, Equatable {
         kinds.max { a, b in (a.value.count, b.value.firstMs) < (b.value.count, a.value.firstMs) }?.key
     }
 
-    package init(id: String, check: String, location: String, startedMs: Int64, detectedMs: Int64, downAfter: Int,
-                upAfter: Int) {
+    package init(
+        id: String, check: String, location: String, startedMs: Int64, detectedMs: Int64, downAfter: Int,
+        upAfter: Int
+    ) {
         self.id = id
         self.check = check
         self.location = location

@@ -61,8 +61,10 @@ package struct IncidentDetector: Sendable {
     private var runIndex = 0
     private var sampleStride = 1
 
-    package init(check: String, location: String, policy: SLOPolicy, downAfter: Int, upAfter: Int, startMs: Int64 = 0,
-                keepsSamples: Bool = true) {
+    package init(
+        check: String, location: String, policy: SLOPolicy, downAfter: Int, upAfter: Int, startMs: Int64 = 0,
+        keepsSamples: Bool = true
+    ) {
         self.check = check
         self.location = location
         self.policy = policy
@@ -72,9 +74,12 @@ package struct IncidentDetector: Sendable {
         burn = BurnCounter(policy: policy, nowMs: startMs)
     }
 
-    package init(check: String, location: String, settings: MonitorSettings, startMs: Int64 = 0, keepsSamples: Bool = true) {
-        self.init(check: check, location: location, policy: SLOPolicy(settings: settings),
-                  downAfter: settings.downAfter, upAfter: settings.upAfter, startMs: startMs, keepsSamples: keepsSamples)
+    package init(
+        check: String, location: String, settings: MonitorSettings, startMs: Int64 = 0, keepsSamples: Bool = true
+    ) {
+        self.init(
+            check: check, location: location, policy: SLOPolicy(settings: settings),
+            downAfter: settings.downAfter, upAfter: settings.upAfter, startMs: startMs, keepsSamples: keepsSamples)
     }
 
     /// Applies changed directives (a reload); the state is kept.
@@ -99,8 +104,10 @@ package struct IncidentDetector: Sendable {
             if run.ok {
                 if goodStreak == 0 {
                     goodStreakStart = run.time
-                    incident.addRow(TimelineEntry(timeMs: run.time, event: .succeeded,
-                                                  evidence: Self.evidence(run)), collapseAfter: Self.collapseAfter)
+                    incident.addRow(
+                        TimelineEntry(
+                            timeMs: run.time, event: .succeeded,
+                            evidence: Self.evidence(run)), collapseAfter: Self.collapseAfter)
                 }
                 goodStreak += 1
                 if goodStreak >= upAfter, let resolvedAt = goodStreakStart {
@@ -108,9 +115,11 @@ package struct IncidentDetector: Sendable {
                     incident.samples.removeAll { $0.timeMs >= resolvedAt }
                     incident.runs -= goodStreak  // the closing streak starts at the resolution
                     incident.budgetShare = budgetShare(incident)
-                    incident.timeline.append(TimelineEntry(
-                        timeMs: resolvedAt, event: .resolved,
-                        evidence: "\(upAfter) consecutive good run\(upAfter == 1 ? "" : "s") (@up-after \(upAfter))"))
+                    incident.timeline.append(
+                        TimelineEntry(
+                            timeMs: resolvedAt, event: .resolved,
+                            evidence: "\(upAfter) consecutive good run\(upAfter == 1 ? "" : "s") (@up-after \(upAfter))"
+                        ))
                     open = nil
                     goodStreak = 0
                     goodStreakStart = nil
@@ -121,8 +130,9 @@ package struct IncidentDetector: Sendable {
                 }
             } else {
                 if goodStreak > 0 {
-                    incident.addRow(TimelineEntry(timeMs: run.time, event: .failedAgain, evidence: Self.evidence(run)),
-                                    collapseAfter: Self.collapseAfter)
+                    incident.addRow(
+                        TimelineEntry(timeMs: run.time, event: .failedAgain, evidence: Self.evidence(run)),
+                        collapseAfter: Self.collapseAfter)
                 }
                 goodStreak = 0
                 goodStreakStart = nil
@@ -141,11 +151,16 @@ package struct IncidentDetector: Sendable {
             if failures.count >= downAfter, let first = failures.first {
                 var id = Incident.makeID(check: check, startedMs: first.time)
                 var n = 2
-                while usedIDs.contains(id) { id = Incident.makeID(check: check, startedMs: first.time) + "-\(n)"; n += 1 }
+                while usedIDs.contains(id) {
+                    id = Incident.makeID(check: check, startedMs: first.time) + "-\(n)"
+                    n += 1
+                }
                 usedIDs.insert(id)
-                var incident = Incident(id: id, check: check, location: location, startedMs: first.time,
-                                        detectedMs: run.time, downAfter: downAfter, upAfter: upAfter)
-                incident.before = Array(before.filter { $0.timeMs >= first.time - 30 * 60_000 }.suffix(Self.beforeLimit))
+                var incident = Incident(
+                    id: id, check: check, location: location, startedMs: first.time,
+                    detectedMs: run.time, downAfter: downAfter, upAfter: upAfter)
+                incident.before = Array(
+                    before.filter { $0.timeMs >= first.time - 30 * 60_000 }.suffix(Self.beforeLimit))
                 before = []
                 lastKind = nil
                 runIndex = 0
@@ -156,12 +171,17 @@ package struct IncidentDetector: Sendable {
                     addSample(Sample(failure), to: &incident)
                     record(failure: failure, in: &incident)
                 }
-                incident.timeline.append(TimelineEntry(
-                    timeMs: run.time, event: .detected,
-                    evidence: "\(downAfter) consecutive failed run\(downAfter == 1 ? "" : "s") (@down-after \(downAfter))"))
+                incident.timeline.append(
+                    TimelineEntry(
+                        timeMs: run.time, event: .detected,
+                        evidence:
+                            "\(downAfter) consecutive failed run\(downAfter == 1 ? "" : "s") (@down-after \(downAfter))"
+                    ))
                 if burnLevel == .page || burnLevel == .ticket {
-                    incident.timeline.append(TimelineEntry(timeMs: run.time, event: .burnAlertStarted,
-                                                           evidence: "\(burnLevel.rawValue) already firing"))
+                    incident.timeline.append(
+                        TimelineEntry(
+                            timeMs: run.time, event: .burnAlertStarted,
+                            evidence: "\(burnLevel.rawValue) already firing"))
                 }
                 incident.peakBurnRate = burn.burnRates()[.h1]
                 failures.removeAll()
@@ -213,10 +233,12 @@ package struct IncidentDetector: Sendable {
             summary.latestMessage = message
             incident.kinds[kind] = summary
         } else {
-            incident.kinds[kind] = KindSummary(count: 1, firstMs: run.time, firstMessage: message, latestMessage: message)
+            incident.kinds[kind] = KindSummary(
+                count: 1, firstMs: run.time, firstMessage: message, latestMessage: message)
         }
         if lastKind == nil {
-            incident.timeline.append(TimelineEntry(timeMs: run.time, event: .firstFailure, evidence: Self.evidence(run)))
+            incident.timeline.append(
+                TimelineEntry(timeMs: run.time, event: .firstFailure, evidence: Self.evidence(run)))
         } else if lastKind != kind {
             incident.timeline.append(TimelineEntry(timeMs: run.time, event: .kindChanged, evidence: Self.evidence(run)))
         }
@@ -243,9 +265,11 @@ package struct IncidentDetector: Sendable {
         if !flapping, percent > Self.flapHigh {
             flapping = true
             if var incident = open {
-                incident.addRow(TimelineEntry(timeMs: run.time, event: .flapping,
-                                              evidence: String(format: "%.0f%% of the last 21 runs changed state", percent)),
-                                collapseAfter: .max)
+                incident.addRow(
+                    TimelineEntry(
+                        timeMs: run.time, event: .flapping,
+                        evidence: String(format: "%.0f%% of the last 21 runs changed state", percent)),
+                    collapseAfter: .max)
                 open = incident
             }
             return [.flappingStarted(timeMs: run.time, percent: percent)]
@@ -286,16 +310,20 @@ package struct IncidentDetector: Sendable {
         burnLevel = level
         if level == .ok {
             if var incident = open {
-                incident.timeline.append(TimelineEntry(timeMs: run.time, event: .burnAlertEnded,
-                                                       evidence: "no rule fires any more (was \(previous.rawValue))"))
+                incident.timeline.append(
+                    TimelineEntry(
+                        timeMs: run.time, event: .burnAlertEnded,
+                        evidence: "no rule fires any more (was \(previous.rawValue))"))
                 open = incident
             }
             return [.burnAlertEnded(timeMs: run.time)]
         }
         let rules = state.firing.map(\.description)
         if var incident = open {
-            incident.timeline.append(TimelineEntry(timeMs: run.time, event: .burnAlertStarted,
-                                                   evidence: rules.joined(separator: "; ")))
+            incident.timeline.append(
+                TimelineEntry(
+                    timeMs: run.time, event: .burnAlertStarted,
+                    evidence: rules.joined(separator: "; ")))
             open = incident
         }
         return [.burnAlertStarted(timeMs: run.time, level: level, rules: rules)]
@@ -332,14 +360,18 @@ extension Incident {
             guard alternating.contains(row.event) || row.event == .flapping else { break }
             tail += 1
         }
-        if tail >= collapseAfter, let last = timeline.last, last.event == .flapping, last.untilMs != nil || last.count > 1 {
+        if tail >= collapseAfter, let last = timeline.last, last.event == .flapping,
+            last.untilMs != nil || last.count > 1
+        {
             timeline[timeline.count - 1].count += 1
             timeline[timeline.count - 1].untilMs = entry.timeMs
             return
         }
         if tail >= collapseAfter {
-            timeline.append(TimelineEntry(timeMs: entry.timeMs, event: .flapping,
-                                          evidence: "alternating success and failure", count: 1, untilMs: entry.timeMs))
+            timeline.append(
+                TimelineEntry(
+                    timeMs: entry.timeMs, event: .flapping,
+                    evidence: "alternating success and failure", count: 1, untilMs: entry.timeMs))
             return
         }
         timeline.append(entry)

@@ -26,8 +26,10 @@ package struct IncidentEvent: Sendable, Equatable {
     /// Other fields, in order: strings, numbers, booleans (values of `Value`).
     package var fields: [(key: String, value: Value)]
 
-    package init(timeMs: Int64, kind: Kind, check: String, location: String, incident: String? = nil,
-                fields: [(key: String, value: Value)] = []) {
+    package init(
+        timeMs: Int64, kind: Kind, check: String, location: String, incident: String? = nil,
+        fields: [(key: String, value: Value)] = []
+    ) {
         self.timeMs = timeMs
         self.kind = kind
         self.check = check
@@ -64,11 +66,13 @@ package struct IncidentEvent: Sendable, Equatable {
             return nil
         }
         guard case .integer(1)? = pairs.first(where: { $0.key == "v" })?.value,
-              let t = string("t"), let time = Array(t.utf8).withUnsafeBufferPointer(UTCTime.parseRFC3339),
-              let kind = string("event").flatMap(Kind.init(rawValue:)), let check = string("check") else { return nil }
+            let t = string("t"), let time = Array(t.utf8).withUnsafeBufferPointer(UTCTime.parseRFC3339),
+            let kind = string("event").flatMap(Kind.init(rawValue:)), let check = string("check")
+        else { return nil }
         let known: Set<String> = ["v", "t", "event", "check", "loc", "incident"]
-        return IncidentEvent(timeMs: time, kind: kind, check: check, location: string("loc") ?? "",
-                             incident: string("incident"), fields: pairs.filter { !known.contains($0.key) })
+        return IncidentEvent(
+            timeMs: time, kind: kind, check: check, location: string("loc") ?? "",
+            incident: string("incident"), fields: pairs.filter { !known.contains($0.key) })
     }
 
     /// Every event in a file, in order; unreadable lines are counted in `skipped`.

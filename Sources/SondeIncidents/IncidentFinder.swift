@@ -39,10 +39,14 @@ package enum IncidentFinder {
                     RunReader.decodeLines(file.path, RunLine.decode, stats: &stats) { run in
                         if run.time <= nowMs { runs.append(run) }
                     }
-                    if zip(runs, runs.dropFirst()).contains(where: { $0.time > $1.time }) { runs.sort { $0.time < $1.time } }
+                    if zip(runs, runs.dropFirst()).contains(where: { $0.time > $1.time }) {
+                        runs.sort { $0.time < $1.time }
+                    }
                     for run in runs {
-                        var detector = detectors[run.location] ?? IncidentDetector(
-                            check: name, location: run.location, settings: monitor, startMs: run.time)
+                        var detector =
+                            detectors[run.location]
+                            ?? IncidentDetector(
+                                check: name, location: run.location, settings: monitor, startMs: run.time)
                         for transition in detector.observe(run) {
                             if case .resolved(let incident) = transition { incidents.append(incident) }
                         }
@@ -61,8 +65,10 @@ package enum IncidentFinder {
                 if case .string(let s)? = event["target"] { target = s } else { target = "webhook" }
                 let about: String
                 if case .string(let s)? = event["about"] { about = s } else { about = "incident" }
-                incidents[index].timeline.append(TimelineEntry(timeMs: event.timeMs, event: .alertSent,
-                                                               evidence: "\(about) → \(target)"))
+                incidents[index].timeline.append(
+                    TimelineEntry(
+                        timeMs: event.timeMs, event: .alertSent,
+                        evidence: "\(about) → \(target)"))
             }
             // Stable: rows at the same millisecond keep their order (detected before alert sent).
             incidents[index].timeline = incidents[index].timeline.enumerated()

@@ -45,17 +45,24 @@ package enum IncidentNotification {
 
     /// The JSON body: `event`, `check`, `location`, `incident`, `time`, the event's fields, budget
     /// figures, and `text`.
-    package static func payload(_ event: IncidentEvent, burn: [BurnWindow: Double], budgetRemaining: Double?) -> [UInt8] {
+    package static func payload(_ event: IncidentEvent, burn: [BurnWindow: Double], budgetRemaining: Double?) -> [UInt8]
+    {
         var object: [(key: String, value: Value)] = [
-            ("event", .string(event.kind.rawValue)), ("check", .string(event.check)), ("location", .string(event.location)),
+            ("event", .string(event.kind.rawValue)), ("check", .string(event.check)),
+            ("location", .string(event.location)),
             ("time", .string(UTCTime.rfc3339(event.timeMs))),
         ]
         if let incident = event.incident { object.append(("incident", .string(incident))) }
         object += event.fields
         object.append(("budget_remaining", budgetRemaining.map { .float(($0 * 10_000).rounded() / 10_000) } ?? .null))
-        object.append(("burn_rates", .object(BurnWindow.allCases.compactMap { window in
-            burn[window].map { (window.rawValue, Value.float(($0 * 100).rounded() / 100)) }
-        })))
+        object.append(
+            (
+                "burn_rates",
+                .object(
+                    BurnWindow.allCases.compactMap { window in
+                        burn[window].map { (window.rawValue, Value.float(($0 * 100).rounded() / 100)) }
+                    })
+            ))
         object.append(("text", .string(text(event))))
         return Array(JSON.encode(.object(object)).utf8)
     }

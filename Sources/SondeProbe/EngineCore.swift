@@ -1,7 +1,7 @@
-import Foundation
-import Synchronization
 import CCurl
+import Foundation
 import SondeSupport
+import Synchronization
 
 /// Work sent to the engine thread.
 enum EngineCommand: Sendable {
@@ -59,7 +59,8 @@ final class EngineCore: @unchecked Sendable {
 
     /// `maxInFlight` defaults to the sessions' share of the current soft open-files limit.
     init(maxInFlight: Int? = nil) {
-        self.maxInFlight = max(1, maxInFlight ?? ResourceLimits.budget(softLimit: ResourceLimits.openFiles().soft).sessions)
+        self.maxInFlight = max(
+            1, maxInFlight ?? ResourceLimits.budget(softLimit: ResourceLimits.openFiles().soft).sessions)
         _ = Self.globalInit
         guard let handle = curl_multi_init() else {
             fatalError("curl_multi_init failed: out of memory")
@@ -82,7 +83,8 @@ final class EngineCore: @unchecked Sendable {
 
     func enqueue(_ command: EngineCommand) {
         if case .timer(let deadline, let action) = command,
-           engineThread.load(ordering: .relaxed) == UInt(pthread_self()) {
+            engineThread.load(ordering: .relaxed) == UInt(pthread_self())
+        {
             // A timer set from the engine thread itself (the scheduler arming a check's next slot
             // from the one firing): straight into the heap, no queue and no wakeup. The loop takes
             // its poll timeout from the heap after firing timers, so the new one counts at once.
@@ -204,7 +206,8 @@ final class EngineCore: @unchecked Sendable {
         var left: Int32 = 0
         while let message = curl_multi_info_read(multi, &left) {
             guard message.pointee.msg == CURLMSG_DONE, let easy = message.pointee.easy_handle,
-                  let transfer = byHandle[easy] else { continue }
+                let transfer = byHandle[easy]
+            else { continue }
             let code = message.pointee.data.result
             let result: Result<ProbeResponse, ProbeError>
             if code == CURLE_OK {
@@ -273,7 +276,10 @@ final class EngineCore: @unchecked Sendable {
     }
 
     private func notSent(_ transfer: Transfer, waited: Duration) {
-        transfer.finish(.failure(.internal(
-            "request to \(transfer.request.url) not sent: waited \(DurationText.milliseconds(waited.milliseconds)), its whole max-time, for a turn (sonde keeps the connections of \(maxInFlight) runs open at once, the share of its open-files limit)")))
+        transfer.finish(
+            .failure(
+                .internal(
+                    "request to \(transfer.request.url) not sent: waited \(DurationText.milliseconds(waited.milliseconds)), its whole max-time, for a turn (sonde keeps the connections of \(maxInFlight) runs open at once, the share of its open-files limit)"
+                )))
     }
 }

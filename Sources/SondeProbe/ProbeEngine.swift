@@ -1,5 +1,5 @@
-import Foundation
 import CCurl
+import Foundation
 import SondeSupport
 
 /// Runs HTTP requests on libcurl's multi interface, driven by one dedicated thread. Thousands of

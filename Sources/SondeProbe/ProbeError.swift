@@ -43,5 +43,7 @@ package enum ProbeError: Error, Sendable, Equatable, CustomStringConvertible {
 
 /// The one error kind every failed run carries (docs/data-format.md, "Error kinds").
 package enum ErrorKind: String, Sendable, Equatable, CaseIterable, Codable {
-    case dns, connect, tls, timeout, `protocol`, tooLarge = "too-large", status, header, assert, capture, template, `internal`
+    case dns, connect, tls, timeout, `protocol`
+    case tooLarge = "too-large"
+    case status, header, assert, capture, template, `internal`
 }

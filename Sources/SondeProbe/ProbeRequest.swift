@@ -27,4 +27,3 @@ package struct ProbeRequest: Sendable {
         self.body = body
     }
 }
-

@@ -18,8 +18,10 @@ package struct ProbeResponse: Sendable {
     /// Number of redirects followed.
     package var redirects: Int
 
-    package init(status: Int, httpVersion: String, headers: [HTTPField], body: [UInt8], effectiveURL: String,
-                timings: PhaseTimings, certificate: CertificateInfo?, redirects: Int) {
+    package init(
+        status: Int, httpVersion: String, headers: [HTTPField], body: [UInt8], effectiveURL: String,
+        timings: PhaseTimings, certificate: CertificateInfo?, redirects: Int
+    ) {
         self.status = status
         self.httpVersion = httpVersion
         self.headers = headers
@@ -51,8 +53,10 @@ package struct PhaseTimings: Sendable, Equatable {
     /// Bytes of the response body received.
     package var bytes: Int
 
-    package init(dns: Double = 0, connect: Double = 0, tls: Double = 0, ttfb: Double = 0, transfer: Double = 0,
-                total: Double = 0, bytes: Int = 0) {
+    package init(
+        dns: Double = 0, connect: Double = 0, tls: Double = 0, ttfb: Double = 0, transfer: Double = 0,
+        total: Double = 0, bytes: Int = 0
+    ) {
         self.dns = dns
         self.connect = connect
         self.tls = tls

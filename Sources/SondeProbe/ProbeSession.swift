@@ -1,5 +1,5 @@
-import Synchronization
 import SondeSupport
+import Synchronization
 
 /// One run of a check on the probe engine: its own connection pool, DNS cache, TLS session cache and
 /// cookie jar. A new session therefore starts cold; requests inside it may reuse its connection.

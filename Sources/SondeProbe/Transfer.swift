@@ -1,5 +1,5 @@
-import Foundation
 import CCurl
+import Foundation
 import SondeSupport
 
 /// One request in flight: its easy handle, buffers and the continuation to resume.
@@ -23,8 +23,10 @@ final class Transfer: @unchecked Sendable {
     let isHTTPScheme: Bool
     let host: String
 
-    init(id: UInt64, session: UInt64, request: ProbeRequest,
-         continuation: CheckedContinuation<Result<ProbeResponse, ProbeError>, Never>) {
+    init(
+        id: UInt64, session: UInt64, request: ProbeRequest,
+        continuation: CheckedContinuation<Result<ProbeResponse, ProbeError>, Never>
+    ) {
         self.id = id
         self.session = session
         self.request = request
@@ -76,7 +78,9 @@ final class Transfer: @unchecked Sendable {
         if let maxTime = request.maxTime {
             set(CURLOPT_TIMEOUT_MS, max(1, Int((maxTime - waited).milliseconds.rounded(.up))))
         }
-        if let connect = request.connectTimeout { set(CURLOPT_CONNECTTIMEOUT_MS, max(1, Int(connect.milliseconds.rounded(.up)))) }
+        if let connect = request.connectTimeout {
+            set(CURLOPT_CONNECTTIMEOUT_MS, max(1, Int(connect.milliseconds.rounded(.up))))
+        }
 
         switch request.method {
         case "GET": set(CURLOPT_HTTPGET, 1)
@@ -85,7 +89,11 @@ final class Transfer: @unchecked Sendable {
         }
         if let body = request.body {
             codes.append(sonde_easy_setopt_off(easy, CURLOPT_POSTFIELDSIZE_LARGE, curl_off_t(body.count)))
-            codes.append(body.withUnsafeBytes { sonde_easy_setopt_ptr(easy, CURLOPT_COPYPOSTFIELDS, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1)) })
+            codes.append(
+                body.withUnsafeBytes {
+                    sonde_easy_setopt_ptr(
+                        easy, CURLOPT_COPYPOSTFIELDS, $0.baseAddress ?? UnsafeRawPointer(bitPattern: 1))
+                })
             if request.method == "GET" || request.method == "HEAD" {
                 // A body on GET: keep the method while sending the body.
                 set(CURLOPT_CUSTOMREQUEST, request.method)
@@ -97,7 +105,10 @@ final class Transfer: @unchecked Sendable {
         var cookies: [String] = []
         for header in request.headers {
             let lower = header.name.lowercased()
-            if lower == "cookie" { cookies.append(header.value); continue }
+            if lower == "cookie" {
+                cookies.append(header.value)
+                continue
+            }
             if lower == "user-agent" { hasUserAgent = true }
             let line = header.value.isEmpty ? "\(header.name);" : "\(header.name): \(header.value)"
             list = curl_slist_append(list, line)
@@ -114,7 +125,8 @@ final class Transfer: @unchecked Sendable {
         codes.append(sonde_easy_setopt_ptr(easy, CURLOPT_HEADERDATA, context))
 
         if let bad = codes.first(where: { $0 != CURLE_OK }) {
-            return .internal("libcurl refused an option for \(request.url): \(String(cString: curl_easy_strerror(bad)))")
+            return .internal(
+                "libcurl refused an option for \(request.url): \(String(cString: curl_easy_strerror(bad)))")
         }
         return nil
     }
@@ -122,8 +134,9 @@ final class Transfer: @unchecked Sendable {
     /// The response of a completed transfer.
     func response() -> ProbeResponse {
         guard let easy else {
-            return ProbeResponse(status: 0, httpVersion: "1.1", headers: [], body: [], effectiveURL: request.url,
-                                 timings: PhaseTimings(), certificate: nil, redirects: 0)
+            return ProbeResponse(
+                status: 0, httpVersion: "1.1", headers: [], body: [], effectiveURL: request.url,
+                timings: PhaseTimings(), certificate: nil, redirects: 0)
         }
         var status = 0
         sonde_easy_getinfo_long(easy, CURLINFO_RESPONSE_CODE, &status)
@@ -162,16 +175,18 @@ final class Transfer: @unchecked Sendable {
         case 30: versionText = "3"
         default: versionText = "1.1"
         }
-        return ProbeResponse(status: status, httpVersion: versionText, headers: headers, body: body,
-                             effectiveURL: effectiveURL, timings: timings, certificate: certificate(easy),
-                             redirects: redirects)
+        return ProbeResponse(
+            status: status, httpVersion: versionText, headers: headers, body: body,
+            effectiveURL: effectiveURL, timings: timings, certificate: certificate(easy),
+            redirects: redirects)
     }
 
     private func certificate(_ easy: UnsafeMutableRawPointer) -> CertificateInfo? {
         guard isHTTPS else { return nil }
         var info: UnsafeMutablePointer<curl_certinfo>?
         guard sonde_easy_getinfo_certinfo(easy, &info) == CURLE_OK, let info,
-              info.pointee.num_of_certs > 0, let lists = info.pointee.certinfo else { return nil }
+            info.pointee.num_of_certs > 0, let lists = info.pointee.certinfo
+        else { return nil }
         var fields: [String: String] = [:]
         var item = lists[0]
         while let node = item {
@@ -183,10 +198,11 @@ final class Transfer: @unchecked Sendable {
             }
             item = node.pointee.next
         }
-        return CertificateInfo(subject: fields["Subject"] ?? "", issuer: fields["Issuer"] ?? "",
-                               startDate: fields["Start date"].flatMap(Self.parseCertificateDate),
-                               expireDate: fields["Expire date"].flatMap(Self.parseCertificateDate),
-                               serialNumber: fields["Serial Number"] ?? "")
+        return CertificateInfo(
+            subject: fields["Subject"] ?? "", issuer: fields["Issuer"] ?? "",
+            startDate: fields["Start date"].flatMap(Self.parseCertificateDate),
+            expireDate: fields["Expire date"].flatMap(Self.parseCertificateDate),
+            serialNumber: fields["Serial Number"] ?? "")
     }
 
     /// Parses OpenSSL's `Mar 12 23:59:59 2027 GMT` (the day may be space-padded).
@@ -202,14 +218,17 @@ final class Transfer: @unchecked Sendable {
 
     /// Maps a libcurl failure to one error kind with an actionable message.
     func error(for code: CURLcode) -> ProbeError {
-        let detail = errorBuffer.map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
+        let detail =
+            errorBuffer.map { String(cString: $0) }.flatMap { $0.isEmpty ? nil : $0 }
             ?? String(cString: curl_easy_strerror(code))
         let target = request.url
         var osErrno = 0
         if let easy { _ = sonde_easy_getinfo_long(easy, CURLINFO_OS_ERRNO, &osErrno) }
         if osErrno == Int(EMFILE) || osErrno == Int(ENFILE) {
             // sonde's own shortage, not the target's fault: say so rather than "cannot connect".
-            return .internal("no descriptor for a socket to \(target): \(errnoReason(Int32(osErrno))) (sonde is at its open-files limit): \(detail)")
+            return .internal(
+                "no descriptor for a socket to \(target): \(errnoReason(Int32(osErrno))) (sonde is at its open-files limit): \(detail)"
+            )
         }
         switch code {
         case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
@@ -219,21 +238,23 @@ final class Transfer: @unchecked Sendable {
         case CURLE_OPERATION_TIMEDOUT:
             var limits: [String] = []
             if let t = request.maxTime { limits.append("max-time \(DurationText.milliseconds(t.milliseconds))") }
-            if let t = request.connectTimeout { limits.append("connect-timeout \(DurationText.milliseconds(t.milliseconds))") }
+            if let t = request.connectTimeout {
+                limits.append("connect-timeout \(DurationText.milliseconds(t.milliseconds))")
+            }
             if waited >= .milliseconds(1) {
                 limits.append("\(DurationText.milliseconds(waited.milliseconds)) of it waiting for a turn to connect")
             }
             let which = limits.isEmpty ? "" : " (\(limits.joined(separator: ", ")))"
             return .timeout("timeout\(which) for \(target): \(detail)")
         case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
-             CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH,
-             CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_CRL_BADFILE, CURLE_SSL_ENGINE_NOTFOUND,
-             CURLE_SSL_ENGINE_SETFAILED, CURLE_SSL_SHUTDOWN_FAILED, CURLE_USE_SSL_FAILED:
+            CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH,
+            CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_CRL_BADFILE, CURLE_SSL_ENGINE_NOTFOUND,
+            CURLE_SSL_ENGINE_SETFAILED, CURLE_SSL_SHUTDOWN_FAILED, CURLE_USE_SSL_FAILED:
             return .tls("TLS failure with \(target): \(detail)")
         case CURLE_WRITE_ERROR where overLimit:
             return .tooLarge(limit: request.bodyLimit)
         case CURLE_WEIRD_SERVER_REPLY, CURLE_GOT_NOTHING, CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_PARTIAL_FILE,
-             CURLE_BAD_CONTENT_ENCODING, CURLE_HTTP2, CURLE_HTTP2_STREAM, CURLE_TOO_MANY_REDIRECTS:
+            CURLE_BAD_CONTENT_ENCODING, CURLE_HTTP2, CURLE_HTTP2_STREAM, CURLE_TOO_MANY_REDIRECTS:
             return .protocol("bad HTTP answer from \(target): \(detail)")
         case CURLE_UNSUPPORTED_PROTOCOL where isHTTPScheme:
             // libcurl's answer to a reply that is not HTTP (read as HTTP/0.9).
@@ -321,9 +342,12 @@ enum HeaderLine: Equatable {
         var valueEnd = line.endIndex
         while valueStart < valueEnd, isSpace(line[valueStart]) { valueStart += 1 }
         while valueEnd > valueStart, isSpace(line[valueEnd - 1]) { valueEnd -= 1 }
-        self = .field(HTTPField(name: String(decoding: UnsafeBufferPointer(rebasing: line[..<colon]), as: UTF8.self),
-                                value: String(decoding: UnsafeBufferPointer(rebasing: line[valueStart..<valueEnd]),
-                                              as: UTF8.self)))
+        self = .field(
+            HTTPField(
+                name: String(decoding: UnsafeBufferPointer(rebasing: line[..<colon]), as: UTF8.self),
+                value: String(
+                    decoding: UnsafeBufferPointer(rebasing: line[valueStart..<valueEnd]),
+                    as: UTF8.self)))
     }
 
     /// The general path (any text): Foundation's trimming.
@@ -332,8 +356,10 @@ enum HeaderLine: Equatable {
         if line.hasPrefix("HTTP/") {
             self = .status
         } else if let colon = line.firstIndex(of: ":") {
-            self = .field(HTTPField(name: String(line[..<colon]),
-                                    value: line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+            self = .field(
+                HTTPField(
+                    name: String(line[..<colon]),
+                    value: line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
         } else {
             self = .other
         }

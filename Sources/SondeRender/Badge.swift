@@ -59,7 +59,10 @@ package struct Badge: Sendable, Equatable {
 
     /// The badge as a complete SVG document.
     package var svg: String {
-        let lw = labelWidth, mw = messageWidth, w = width, h = Self.height
+        let lw = labelWidth
+        let mw = messageWidth
+        let w = width
+        let h = Self.height
         let n = SVG.number
         var out = SVG.open(width: w, height: h, label: "\(label): \(message)")
         out += "<linearGradient id=\"s\" x2=\"0\" y2=\"100%\">"
@@ -81,7 +84,9 @@ package struct Badge: Sendable, Equatable {
 
     /// One text with its shadow, squeezed or stretched to `width` so it fits its rectangle.
     private func text(_ text: String, centre: Double, width: Double) -> String {
-        let x = SVG.number(centre), length = SVG.number(max(width, 0)), body = SVG.escape(text)
+        let x = SVG.number(centre)
+        let length = SVG.number(max(width, 0))
+        let body = SVG.escape(text)
         guard !text.isEmpty else { return "" }
         return "<text aria-hidden=\"true\" x=\"\(x)\" y=\"15\" fill=\"#010101\" fill-opacity=\".3\""
             + " textLength=\"\(length)\" lengthAdjust=\"spacingAndGlyphs\">\(body)</text>"
@@ -138,8 +143,9 @@ package struct Badge: Sendable, Equatable {
     static func thousandths(_ text: String) -> Int64? {
         let parts = text.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)
         guard let wholePart = parts.first, !wholePart.isEmpty, wholePart.count <= 6,
-              wholePart.allSatisfy({ $0.isASCII && $0.isNumber }),
-              let whole = Int64(wholePart) else { return nil }
+            wholePart.allSatisfy({ $0.isASCII && $0.isNumber }),
+            let whole = Int64(wholePart)
+        else { return nil }
         var fraction: Int64 = 0
         if parts.count == 2 {
             let digits = parts[1]

@@ -21,7 +21,8 @@ package struct CheckReport: Sendable {
         let requests = result.entries.filter { !$0.skipped }.reduce(0) { $0 + $1.attempts }
         let noun = requests == 1 ? "request" : "requests"
         let verdict = result.ok ? "Success" : "Failure"
-        return redactor.redact("\(result.path): \(verdict) (\(requests) \(noun) in \(DurationText.milliseconds(result.durationMs)))")
+        return redactor.redact(
+            "\(result.path): \(verdict) (\(requests) \(noun) in \(DurationText.milliseconds(result.durationMs)))")
     }
 
     /// The Hurl-style error block for a failed run, with the source line and a caret.
@@ -91,14 +92,14 @@ package struct CheckReport: Sendable {
             files == 0 ? "0.0%" : String(format: "%.1f%%", Double(n) * 100 / Double(files))
         }
         return """
-        --------------------------------------------------------------------------------
-        Executed files:    \(files)
-        Executed requests: \(requests) (\(String(format: "%.1f", Double(requests) / seconds))/s)
-        Succeeded files:   \(succeeded) (\(percent(succeeded)))
-        Failed files:      \(failed) (\(percent(failed)))
-        Duration:          \(DurationText.milliseconds(durationMs))
+            --------------------------------------------------------------------------------
+            Executed files:    \(files)
+            Executed requests: \(requests) (\(String(format: "%.1f", Double(requests) / seconds))/s)
+            Succeeded files:   \(succeeded) (\(percent(succeeded)))
+            Failed files:      \(failed) (\(percent(failed)))
+            Duration:          \(DurationText.milliseconds(durationMs))
 
-        """
+            """
     }
 
     /// One JSON object (one line) per file: outcome, error and per-entry timings.
@@ -192,8 +193,10 @@ package struct CheckReport: Sendable {
                     out += "< \n" + Self.preview(response.body, limit: bodyPreview, prefix: "< ")
                 }
                 let t = response.timings
-                out += String(format: "* timings (ms): dns %.3f connect %.3f tls %.3f ttfb %.3f transfer %.3f total %.3f, %d bytes\n",
-                              t.dns, t.connect, t.tls, t.ttfb, t.transfer, t.total, t.bytes)
+                out += String(
+                    format:
+                        "* timings (ms): dns %.3f connect %.3f tls %.3f ttfb %.3f transfer %.3f total %.3f, %d bytes\n",
+                    t.dns, t.connect, t.tls, t.ttfb, t.transfer, t.total, t.bytes)
             }
             if let failure = entry.failure {
                 out += "* failed: \(failure.kind.rawValue): \(failure.message)\n"

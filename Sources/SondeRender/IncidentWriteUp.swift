@@ -33,29 +33,36 @@ package struct IncidentWriteUp: Sendable {
         let resolved = incidents.filter(\.isResolved)
         md += "\(incidents.count) incident\(incidents.count == 1 ? "" : "s")"
         md += " (\(incidents.count - resolved.count) ongoing)"
-        md += " found in \(folders.map { "`\(Markdown.escape($0))`" }.joined(separator: ", ")), as of \(Self.time(nowMs)). "
+        md +=
+            " found in \(folders.map { "`\(Markdown.escape($0))`" }.joined(separator: ", ")), as of \(Self.time(nowMs)). "
         md += "MTTD = mean time from the first failed run to detection; MTTR = mean time from the first failed run to "
         md += "resolution (resolved incidents only).\n\n"
         if incidents.isEmpty { return md + "No incident: no check failed `@down-after` times in a row.\n" }
-        md += "**Overall:** MTTD \(Self.mean(incidents.map(\.timeToDetectMs))), MTTR \(Self.mean(resolved.compactMap(\.resolvedDurationMs))).\n\n"
-        md += Markdown.header(["Started (UTC)", "Check", "Status", "Duration", "Time to detect", "Main error", "Write-up"],
-                              right: [3, 4])
+        md +=
+            "**Overall:** MTTD \(Self.mean(incidents.map(\.timeToDetectMs))), MTTR \(Self.mean(resolved.compactMap(\.resolvedDurationMs))).\n\n"
+        md += Markdown.header(
+            ["Started (UTC)", "Check", "Status", "Duration", "Time to detect", "Main error", "Write-up"],
+            right: [3, 4])
         for incident in incidents.sorted(by: { $0.startedMs > $1.startedMs }) {
             md += Markdown.row([
-                Self.time(incident.startedMs), Markdown.escape(incident.check), incident.isResolved ? "resolved" : "**ongoing**",
+                Self.time(incident.startedMs), Markdown.escape(incident.check),
+                incident.isResolved ? "resolved" : "**ongoing**",
                 DurationText.span(incident.durationMs(nowMs: nowMs)), DurationText.span(incident.timeToDetectMs),
                 incident.mainKind.map { "`\(Markdown.escape($0))`" } ?? "-",
                 "[\(incident.id)](\(Markdown.link(incident.id + ".md")))",
             ])
         }
         md += "\n## Per check\n\n"
-        md += Markdown.header(["Check", "Incidents", "Ongoing", "MTTD", "MTTR", "Down in total"], right: [1, 2, 3, 4, 5])
+        md += Markdown.header(
+            ["Check", "Incidents", "Ongoing", "MTTD", "MTTR", "Down in total"], right: [1, 2, 3, 4, 5])
         for (check, group) in Dictionary(grouping: incidents, by: \.check).sorted(by: { $0.key < $1.key }) {
             let done = group.filter(\.isResolved)
-            md += Markdown.row([Markdown.escape(check), String(group.count), String(group.count - done.count),
-                                Self.mean(group.map(\.timeToDetectMs)),
-                                Self.mean(done.compactMap(\.resolvedDurationMs)),
-                                DurationText.span(group.reduce(0) { $0 + $1.durationMs(nowMs: nowMs) })])
+            md += Markdown.row([
+                Markdown.escape(check), String(group.count), String(group.count - done.count),
+                Self.mean(group.map(\.timeToDetectMs)),
+                Self.mean(done.compactMap(\.resolvedDurationMs)),
+                DurationText.span(group.reduce(0) { $0 + $1.durationMs(nowMs: nowMs) }),
+            ])
         }
         if stats.skipped > 0 {
             md += "\n\(stats.skipped) data lines could not be read and were skipped"
@@ -71,7 +78,8 @@ package struct IncidentWriteUp: Sendable {
         let check = Markdown.escape(incident.check)
         let kind = incident.mainKind.map { "`\(Markdown.escape($0))`" } ?? "failures"
         let status = incident.isResolved ? "resolved" : "ongoing"
-        var md = "# \(check): \(incident.isResolved ? "down" : "down for") \(DurationText.span(incident.durationMs(nowMs: nowMs))) — \(kind)"
+        var md =
+            "# \(check): \(incident.isResolved ? "down" : "down for") \(DurationText.span(incident.durationMs(nowMs: nowMs))) — \(kind)"
         if let summary = incident.mainKind.flatMap({ incident.kinds[$0] }) {
             md += " (\(Markdown.escape(Self.short(summary.latestMessage, 80))))"
         }
@@ -81,30 +89,46 @@ package struct IncidentWriteUp: Sendable {
         md += "\n\n"
         md += Markdown.header(["", "UTC"])
         md += Markdown.row(["Started (first failed run)", Self.time(incident.startedMs, seconds: true)])
-        md += Markdown.row(["Detected (\(incident.downAfter) failed in a row)",
-                            Self.time(incident.detectedMs, seconds: true) + " — time to detect \(DurationText.span(incident.timeToDetectMs))"])
+        md += Markdown.row([
+            "Detected (\(incident.downAfter) failed in a row)",
+            Self.time(incident.detectedMs, seconds: true)
+                + " — time to detect \(DurationText.span(incident.timeToDetectMs))",
+        ])
         if let resolved = incident.resolvedMs {
             md += Markdown.row(["Resolved (\(incident.upAfter) good in a row)", Self.time(resolved, seconds: true)])
         } else {
-            md += Markdown.row(["Resolved", "not yet — latest run \(incident.lastRunMs.map { Self.time($0, seconds: true) } ?? "-") failed; report made \(Self.time(nowMs, seconds: true))"])
+            md += Markdown.row([
+                "Resolved",
+                "not yet — latest run \(incident.lastRunMs.map { Self.time($0, seconds: true) } ?? "-") failed; report made \(Self.time(nowMs, seconds: true))",
+            ])
         }
-        md += Markdown.row(["Duration", DurationText.span(incident.durationMs(nowMs: nowMs)) + (incident.isResolved ? "" : " so far")])
+        md += Markdown.row([
+            "Duration", DurationText.span(incident.durationMs(nowMs: nowMs)) + (incident.isResolved ? "" : " so far"),
+        ])
 
         md += "\n## Impact\n\n"
         md += "- **\(incident.failedRuns) of \(incident.runs) runs failed** between the first failure and "
         md += incident.isResolved ? "the resolution.\n" : "now.\n"
         if let share = incident.budgetShare {
             md += "- **Error budget:** this incident used "
-            md += share <= 1 ? PercentText.truncated(share, decimals: 1) + " of the error budget" : String(format: "%.1f× the whole error budget", share)
+            md +=
+                share <= 1
+                ? PercentText.truncated(share, decimals: 1) + " of the error budget"
+                : String(format: "%.1f× the whole error budget", share)
             md += " (its failed runs ÷ the failures the objective allows over its window, counted to the resolution)"
             if let peak = incident.peakBurnRate { md += String(format: "; peak 1-hour burn rate %.1f", peak) }
             md += ".\n"
         }
         md += "\n" + Markdown.header(["Error kind", "Runs", "First message", "Latest message"], right: [1])
-        for (name, summary) in incident.kinds.sorted(by: { ($1.value.count, $0.value.firstMs) < ($0.value.count, $1.value.firstMs) }) {
-            md += Markdown.row(["`\(Markdown.escape(name))`", String(summary.count),
-                                Markdown.escape(Self.short(summary.firstMessage, 160)),
-                                summary.latestMessage == summary.firstMessage ? "(same)" : Markdown.escape(Self.short(summary.latestMessage, 160))])
+        for (name, summary) in incident.kinds.sorted(by: {
+            ($1.value.count, $0.value.firstMs) < ($0.value.count, $1.value.firstMs)
+        }) {
+            md += Markdown.row([
+                "`\(Markdown.escape(name))`", String(summary.count),
+                Markdown.escape(Self.short(summary.firstMessage, 160)),
+                summary.latestMessage == summary.firstMessage
+                    ? "(same)" : Markdown.escape(Self.short(summary.latestMessage, 160)),
+            ])
         }
         md += "\n**Latency** (run duration and server time to first byte):\n\n"
         md += Markdown.header(["", "Runs", "p50", "p95", "TTFB p50", "TTFB p95"], right: [1, 2, 3, 4, 5])
@@ -114,14 +138,18 @@ package struct IncidentWriteUp: Sendable {
 
         md += "\n## Also affected\n\n"
         let end = incident.resolvedMs ?? nowMs
-        let others = incidents.filter { $0.id != incident.id && $0.startedMs < end && ($0.resolvedMs ?? nowMs) > incident.startedMs }
+        let others = incidents.filter {
+            $0.id != incident.id && $0.startedMs < end && ($0.resolvedMs ?? nowMs) > incident.startedMs
+        }
         if others.isEmpty {
             md += "No other check had an incident in this window.\n"
         } else {
             for other in others {
                 md += "- [\(Markdown.escape(other.check))](\(Markdown.link(other.id + ".md"))): "
-                md += "\(Self.time(other.startedMs, seconds: true)) → \(other.resolvedMs.map { Self.time($0, seconds: true) } ?? "ongoing"), "
-                md += "\(other.mainKind.map { "`\(Markdown.escape($0))`" } ?? "failures") (\(other.failedRuns) failed runs)\n"
+                md +=
+                    "\(Self.time(other.startedMs, seconds: true)) → \(other.resolvedMs.map { Self.time($0, seconds: true) } ?? "ongoing"), "
+                md +=
+                    "\(other.mainKind.map { "`\(Markdown.escape($0))`" } ?? "failures") (\(other.failedRuns) failed runs)\n"
             }
         }
 
@@ -132,7 +160,8 @@ package struct IncidentWriteUp: Sendable {
             var evidence = Markdown.escape(Self.short(row.evidence, 200))
             if row.event == .flapping, let until = row.untilMs, row.count >= 1 {
                 event = "flapping"
-                evidence = "\(row.count) more change\(row.count == 1 ? "" : "s") between success and failure until \(Self.clock(until))"
+                evidence =
+                    "\(row.count) more change\(row.count == 1 ? "" : "s") between success and failure until \(Self.clock(until))"
             }
             if [.detected, .resolved].contains(row.event) { event = "**\(event)**" }
             md += Markdown.row([Self.clock(row.timeMs), event, evidence])
@@ -141,7 +170,8 @@ package struct IncidentWriteUp: Sendable {
         md += "\n## Chart\n\n" + gantt(incident) + "\n" + latencyChart(incident)
 
         md += "\n## Root cause\n\n_To be written._\n\n## Trigger\n\n_To be written._\n\n"
-        md += "## Resolution\n\n_To be written._\n\n## Action items\n\n| Action | Owner | Due |\n| --- | --- | --- |\n|  |  |  |\n"
+        md +=
+            "## Resolution\n\n_To be written._\n\n## Action items\n\n| Action | Owner | Due |\n| --- | --- | --- |\n|  |  |  |\n"
         _ = status
         return md
     }
@@ -150,19 +180,25 @@ package struct IncidentWriteUp: Sendable {
         guard !samples.isEmpty else { return Markdown.row([title, "0", "-", "-", "-", "-"]) }
         let ms = samples.map(\.ms).sorted()
         let ttfb = samples.map(\.ttfb).sorted()
-        return Markdown.row([title, String(samples.count),
-                             DurationText.latency(Percentile.nearestRank(0.5, sorted: ms)), DurationText.latency(Percentile.nearestRank(0.95, sorted: ms)),
-                             DurationText.latency(Percentile.nearestRank(0.5, sorted: ttfb)), DurationText.latency(Percentile.nearestRank(0.95, sorted: ttfb))])
+        return Markdown.row([
+            title, String(samples.count),
+            DurationText.latency(Percentile.nearestRank(0.5, sorted: ms)),
+            DurationText.latency(Percentile.nearestRank(0.95, sorted: ms)),
+            DurationText.latency(Percentile.nearestRank(0.5, sorted: ttfb)),
+            DurationText.latency(Percentile.nearestRank(0.95, sorted: ttfb)),
+        ])
     }
 
     func gantt(_ incident: Incident) -> String {
         let end = incident.resolvedMs ?? nowMs
         var text = "```mermaid\ngantt\n    title \(Self.mermaidText(incident.check)) outage (UTC)\n"
-        text += "    dateFormat YYYY-MM-DDTHH:mm:ss\n    axisFormat %H:%M:%S\n    section \(Self.mermaidText(incident.check))\n"
+        text +=
+            "    dateFormat YYYY-MM-DDTHH:mm:ss\n    axisFormat %H:%M:%S\n    section \(Self.mermaidText(incident.check))\n"
         let undetected = max(1, (incident.detectedMs - incident.startedMs + 999) / 1000)
         let down = max(1, (end - incident.detectedMs + 999) / 1000)
         text += "    Failing, not yet detected :crit, \(Self.mermaidTime(incident.startedMs)), \(undetected)s\n"
-        text += "    \(incident.isResolved ? "Down until resolved" : "Down (ongoing)") :crit, \(Self.mermaidTime(incident.detectedMs)), \(down)s\n"
+        text +=
+            "    \(incident.isResolved ? "Down until resolved" : "Down (ongoing)") :crit, \(Self.mermaidTime(incident.detectedMs)), \(down)s\n"
         return text + "```\n"
     }
 
@@ -177,7 +213,9 @@ package struct IncidentWriteUp: Sendable {
         var from = first
         while index < samples.count {
             let to = from + width
-            var maxMs = 0.0, failed = 0, runs = 0
+            var maxMs = 0.0
+            var failed = 0
+            var runs = 0
             while index < samples.count, samples[index].timeMs < to {
                 maxMs = max(maxMs, samples[index].ms)
                 if !samples[index].ok { failed += 1 }
@@ -188,10 +226,14 @@ package struct IncidentWriteUp: Sendable {
             from = to
         }
         let top = max(1, ((buckets.map(\.maxMs).max() ?? 1) * 1.1).rounded(.up))
-        var text = "```mermaid\nxychart-beta\n    title \"Slowest run per slice (line, ms) and share of runs failed (bars, top = 100%)\"\n"
+        var text =
+            "```mermaid\nxychart-beta\n    title \"Slowest run per slice (line, ms) and share of runs failed (bars, top = 100%)\"\n"
         text += "    x-axis [" + buckets.map { "\"\($0.label)\"" }.joined(separator: ", ") + "]\n"
         text += "    y-axis \"ms\" 0 --> \(Int(top))\n"
-        text += "    bar [" + buckets.map { String(format: "%.1f", Double($0.failed) / Double($0.runs) * top) }.joined(separator: ", ") + "]\n"
+        text +=
+            "    bar ["
+            + buckets.map { String(format: "%.1f", Double($0.failed) / Double($0.runs) * top) }.joined(separator: ", ")
+            + "]\n"
         text += "    line [" + buckets.map { String(format: "%.1f", $0.maxMs) }.joined(separator: ", ") + "]\n"
         return text + "```\n"
     }
@@ -213,7 +255,10 @@ package struct IncidentWriteUp: Sendable {
     static func mermaidTime(_ ms: Int64) -> String { String(UTCTime.rfc3339(ms).prefix(19)) }
 
     static func mermaidText(_ text: String) -> String {
-        String(text.unicodeScalars.filter { $0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_. ".unicodeScalars.contains($0) }
+        String(
+            text.unicodeScalars.filter {
+                $0.properties.isAlphabetic || ("0"..."9").contains($0) || "-_. ".unicodeScalars.contains($0)
+            }
             .map(Character.init))
     }
 

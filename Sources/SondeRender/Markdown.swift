@@ -34,7 +34,9 @@ package enum Markdown {
         var out = ""
         for byte in path.utf8 {
             let c = Character(Unicode.Scalar(byte))
-            if c.isASCII, c.isLetter || c.isNumber || "-._~/".contains(c) { out.append(c) } else {
+            if c.isASCII, c.isLetter || c.isNumber || "-._~/".contains(c) {
+                out.append(c)
+            } else {
                 out += "%" + String(byte, radix: 16, uppercase: true).leftPadded(2)
             }
         }

@@ -39,8 +39,10 @@ package struct PrometheusText {
 
     /// The `_bucket`, `_sum` and `_count` samples of a histogram; `counts[i]` counts observations
     /// in bucket `i` (not cumulative); `counts` has one more element than `bounds` (+Inf).
-    package mutating func histogram(_ name: String, _ labels: [(String, String)], bounds: [Double], counts: [Int64],
-                                   sum: Double) {
+    package mutating func histogram(
+        _ name: String, _ labels: [(String, String)], bounds: [Double], counts: [Int64],
+        sum: Double
+    ) {
         var cumulative: Int64 = 0
         for (index, bound) in bounds.enumerated() {
             cumulative += index < counts.count ? counts[index] : 0

@@ -20,8 +20,10 @@ package struct SLOReport: Sendable {
     /// Incident write-ups per check (file names in `incidents/`, newest first).
     package var incidentPages: [String: [String]]
 
-    package init(checks: [CheckSLO], folders: [String], nowMs: Int64, defaulted: Set<String> = [],
-                incidentPages: [String: [String]] = [:]) {
+    package init(
+        checks: [CheckSLO], folders: [String], nowMs: Int64, defaulted: Set<String> = [],
+        incidentPages: [String: [String]] = [:]
+    ) {
         self.checks = checks
         self.folders = folders
         self.nowMs = nowMs
@@ -34,7 +36,8 @@ package struct SLOReport: Sendable {
         guard let files = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return [:] }
         var out: [String: [String]] = [:]
         let names = Set(checks)
-        for file in files.sorted(by: >) where file.hasSuffix(".md") && file.count > 20 && file.dropFirst(16).hasPrefix("-") {
+        for file in files.sorted(by: >)
+        where file.hasSuffix(".md") && file.count > 20 && file.dropFirst(16).hasPrefix("-") {
             var name = String(file.dropFirst(17).dropLast(3))
             if !names.contains(name), let dash = name.lastIndex(of: "-"), Int(name[name.index(after: dash)...]) != nil {
                 name = String(name[..<dash])
@@ -55,11 +58,13 @@ package struct SLOReport: Sendable {
     /// The files of one check: its page, its two badges and its two charts.
     package func files(of check: CheckSLO) -> [(path: String, contents: String)] {
         let name = check.check
-        return [(pageName(name), page(check)),
-                ("badges/\(name)-uptime.svg", uptimeBadge(check).svg),
-                ("badges/\(name)-latency.svg", latencyBadge(check).svg),
-                ("charts/\(name)-daily.svg", dailyStrip(check).svg),
-                ("charts/\(name)-latency.svg", sparkline(check).svg)]
+        return [
+            (pageName(name), page(check)),
+            ("badges/\(name)-uptime.svg", uptimeBadge(check).svg),
+            ("badges/\(name)-latency.svg", latencyBadge(check).svg),
+            ("charts/\(name)-daily.svg", dailyStrip(check).svg),
+            ("charts/\(name)-latency.svg", sparkline(check).svg),
+        ]
     }
 
     func pageName(_ check: String) -> String { "checks/\(check).md" }
@@ -68,16 +73,21 @@ package struct SLOReport: Sendable {
 
     package func readme() -> String {
         var md = "# Service levels\n\n"
-        md += "Generated \(Self.time(nowMs)) from \(folders.map { "`\(Markdown.escape($0))`" }.joined(separator: ", ")). "
-        md += "Uptime is good runs ÷ runs, truncated; coverage (in brackets) is the share of the window the prober was running. "
+        md +=
+            "Generated \(Self.time(nowMs)) from \(folders.map { "`\(Markdown.escape($0))`" }.joined(separator: ", ")). "
+        md +=
+            "Uptime is good runs ÷ runs, truncated; coverage (in brackets) is the share of the window the prober was running. "
         md += "See [How this report counts](#how-this-report-counts).\n\n"
         if checks.isEmpty {
             md += "No checks have data.\n"
             return md + howItCounts()
         }
         if !incidentPages.isEmpty { md += "Incident write-ups: [incidents/README.md](incidents/README.md).\n\n" }
-        md += Markdown.header(["Check", "State", "Uptime 24h", "Uptime 7d", "Uptime 30d", "p50 / p95 / p99 (24h)",
-                               "Budget left", "Burn-rate alert", "Badge"], right: [2, 3, 4, 5, 6])
+        md += Markdown.header(
+            [
+                "Check", "State", "Uptime 24h", "Uptime 7d", "Uptime 30d", "p50 / p95 / p99 (24h)",
+                "Budget left", "Burn-rate alert", "Badge",
+            ], right: [2, 3, 4, 5, 6])
         for check in checks {
             let uptime = { (label: String) -> String in
                 guard let window = check.windows.first(where: { $0.label == label }) else { return "-" }
@@ -88,7 +98,8 @@ package struct SLOReport: Sendable {
             md += Markdown.row([
                 "[\(name)](\(Markdown.link(pageName(check.check))))", Self.stateCell(check.state),
                 uptime("24h"), uptime("7d"), uptime("30d"), Self.percentiles(check),
-                "\(budget) (\(DurationText.setting(.milliseconds(check.policy.windowMs))))", Self.alertCell(check.alert),
+                "\(budget) (\(DurationText.setting(.milliseconds(check.policy.windowMs))))",
+                Self.alertCell(check.alert),
                 "![uptime](\(Markdown.link("badges/\(check.check)-uptime.svg")))",
             ])
         }
@@ -100,16 +111,23 @@ package struct SLOReport: Sendable {
             md += Markdown.header(["Check", "Location", "Uptime 24h", "Uptime 7d", "Uptime 30d"], right: [2, 3, 4])
             for check in multi {
                 for location in check.locations {
-                    md += Markdown.row([Markdown.escape(check.check), Markdown.escape(location.name.isEmpty ? "(none)" : location.name)]
-                                       + ["24h", "7d", "30d"].map { label in
-                                           location.windows.first { $0.label == label }.map(Self.uptimeCell) ?? "-"
-                                       })
+                    md += Markdown.row(
+                        [
+                            Markdown.escape(check.check),
+                            Markdown.escape(location.name.isEmpty ? "(none)" : location.name),
+                        ]
+                            + ["24h", "7d", "30d"].map { label in
+                                location.windows.first { $0.label == label }.map(Self.uptimeCell) ?? "-"
+                            })
                 }
-                md += Markdown.row([Markdown.escape(check.check), "**combined**"] + ["24h", "7d", "30d"].map { label in
-                    guard let c = check.combined.first(where: { $0.label == label }) else { return "-" }
-                    return c.minutesCovered > 0 ? PercentText.ratio(c.minutesCovered - c.minutesDown, c.minutesCovered)
-                        + " (\(c.minutesDown) min down)" : "no data"
-                })
+                md += Markdown.row(
+                    [Markdown.escape(check.check), "**combined**"]
+                        + ["24h", "7d", "30d"].map { label in
+                            guard let c = check.combined.first(where: { $0.label == label }) else { return "-" }
+                            return c.minutesCovered > 0
+                                ? PercentText.ratio(c.minutesCovered - c.minutesDown, c.minutesCovered)
+                                    + " (\(c.minutesDown) min down)" : "no data"
+                        })
             }
         }
         return md + "\n" + howItCounts()
@@ -120,12 +138,14 @@ package struct SLOReport: Sendable {
         md += "- **Occurrences.** Every run counts once: uptime = good runs ÷ runs. A run is good when every request "
         md += "of the check passed. Latency SLI = good runs faster than the `@latency` threshold ÷ runs; "
         md += "percentiles are shown beside it, never used as the SLI.\n"
-        md += "- **Coverage.** A window's coverage is the share of it the prober watched: each minute with a run covers "
+        md +=
+            "- **Coverage.** A window's coverage is the share of it the prober watched: each minute with a run covers "
         md += "one interval of the check (at least a minute). Time without runs is *no data*: neither up nor down.\n"
         md += "- **Truncation.** Percentages are truncated, never rounded up: 99.9996% shows as 99.999%.\n"
         md += "- **Windows.** A window of length W holds the runs started in (now − W, now]. Whole hours come from "
         md += "the hour rollups (`hours-*.jsonl`, rebuilt from raw runs where a line is missing), partial hours from "
-        md += "the raw runs, so every count is exact. p50/p95/p99 over 24 h are exact (nearest rank over the raw runs); "
+        md +=
+            "the raw runs, so every count is exact. p50/p95/p99 over 24 h are exact (nearest rank over the raw runs); "
         md += "over longer windows they are read from the rollups' fixed histogram buckets.\n"
         md += "- **Error budget.** Budget = 1 − objective. Budget left = 1 − failed ÷ (budget × runs) over the "
         md += "objective's window. Burn rate = error ratio ÷ budget. Time to exhaustion = budget left × window ÷ "
@@ -144,7 +164,8 @@ package struct SLOReport: Sendable {
         }
         var stats = ReadStats()
         var future = 0
-        var first: Int64?, last: Int64?
+        var first: Int64?
+        var last: Int64?
         for check in checks {
             stats.merge(check.stats)
             future += check.futureRuns
@@ -154,7 +175,8 @@ package struct SLOReport: Sendable {
             }
         }
         if let first, let last {
-            md += "- **Data range.** Runs from \(UTCTime.dayString(first)) to \(UTCTime.dayString(last)) (UTC) in the last "
+            md +=
+                "- **Data range.** Runs from \(UTCTime.dayString(first)) to \(UTCTime.dayString(last)) (UTC) in the last "
             md += "\(SLOEvaluator.stripDays) days; report generated \(Self.time(nowMs)).\n"
         }
         md += "- **Skipped lines.** \(stats.skipped) data lines could not be read"
@@ -176,9 +198,12 @@ package struct SLOReport: Sendable {
         md += "**State:** \(Self.stateCell(check.state))"
         if let latest = check.latest {
             md += " — last run \(Self.time(latest.time))"
-            if let error = latest.error { md += ", failed: `\(Markdown.escape(error.kind))` \(Markdown.escape(error.message))" }
+            if let error = latest.error {
+                md += ", failed: `\(Markdown.escape(error.kind))` \(Markdown.escape(error.message))"
+            }
         }
-        md += "  \n**Objective:** \(Self.objectiveText(policy.objective)) of runs good over \(DurationText.setting(.milliseconds(policy.windowMs)))"
+        md +=
+            "  \n**Objective:** \(Self.objectiveText(policy.objective)) of runs good over \(DurationText.setting(.milliseconds(policy.windowMs)))"
         if let threshold = policy.latencyThresholdMs, let target = policy.latencyObjective {
             md += "; \(Self.objectiveText(target)) of runs good and under \(DurationText.latency(threshold))"
         }
@@ -189,9 +214,11 @@ package struct SLOReport: Sendable {
         md += "## Uptime\n\n"
         md += Markdown.header(["Window", "Runs", "Failed", "Uptime", "Coverage"], right: [1, 2, 3, 4])
         for window in check.windows {
-            md += Markdown.row([window.label, String(window.counts.runs), String(window.counts.bad),
-                                PercentText.ratio(window.counts.good, window.counts.runs),
-                                PercentText.truncated(window.coverage, decimals: 1)])
+            md += Markdown.row([
+                window.label, String(window.counts.runs), String(window.counts.bad),
+                PercentText.ratio(window.counts.good, window.counts.runs),
+                PercentText.truncated(window.coverage, decimals: 1),
+            ])
         }
 
         md += "\n## Latency\n\n"
@@ -199,25 +226,40 @@ package struct SLOReport: Sendable {
         md += Markdown.header(["Window", "p50", "p95", "p99", "Mean", sliTitle], right: [1, 2, 3, 4, 5])
         for window in check.windows {
             let exact = window.label == "24h"
-            let p = exact ? (check.p50, check.p95, check.p99)
-                : (window.counts.histogram.quantile(0.5), window.counts.histogram.quantile(0.95), window.counts.histogram.quantile(0.99))
+            let p =
+                exact
+                ? (check.p50, check.p95, check.p99)
+                : (
+                    window.counts.histogram.quantile(0.5), window.counts.histogram.quantile(0.95),
+                    window.counts.histogram.quantile(0.99)
+                )
             let mark = exact ? "" : " ≈"
-            let sli = policy.latencyThresholdMs == nil ? "no objective" : PercentText.ratio(window.counts.fast, window.counts.runs)
-            md += Markdown.row([window.label + mark, DurationText.latency(p.0), DurationText.latency(p.1), DurationText.latency(p.2),
-                                DurationText.latency(window.counts.meanMs), sli])
+            let sli =
+                policy.latencyThresholdMs == nil
+                ? "no objective" : PercentText.ratio(window.counts.fast, window.counts.runs)
+            md += Markdown.row([
+                window.label + mark, DurationText.latency(p.0), DurationText.latency(p.1), DurationText.latency(p.2),
+                DurationText.latency(window.counts.meanMs), sli,
+            ])
         }
         md += "\n≈ read from the hour rollups' histogram buckets (within a bucket, about 25%).\n\n"
         md += "![p95 latency per hour, last 7 days](\(Markdown.link("../charts/\(check.check)-latency.svg")))\n\n"
 
         let objective = check.objectiveWindow.counts
         md += "## Where the time goes (\(check.objectiveWindow.label), mean per run)\n\n"
-        md += Markdown.header(["DNS", "Connect", "TLS", "Server (TTFB)", "Transfer", "Run"], right: [0, 1, 2, 3, 4, 5])
+        md += Markdown.header(
+            ["DNS", "Connect", "TLS", "Server (TTFB)", "Transfer", "Run"], right: [0, 1, 2, 3, 4, 5])
         let runs = Double(max(1, objective.runs))
-        md += Markdown.row(objective.runs == 0 ? Array(repeating: "-", count: 6) : [
-            DurationText.latency(objective.phaseSums.dns / runs), DurationText.latency(objective.phaseSums.connect / runs),
-            DurationText.latency(objective.phaseSums.tls / runs), DurationText.latency(objective.phaseSums.ttfb / runs),
-            DurationText.latency(objective.phaseSums.transfer / runs), DurationText.latency(objective.meanMs),
-        ])
+        md += Markdown.row(
+            objective.runs == 0
+                ? Array(repeating: "-", count: 6)
+                : [
+                    DurationText.latency(objective.phaseSums.dns / runs),
+                    DurationText.latency(objective.phaseSums.connect / runs),
+                    DurationText.latency(objective.phaseSums.tls / runs),
+                    DurationText.latency(objective.phaseSums.ttfb / runs),
+                    DurationText.latency(objective.phaseSums.transfer / runs), DurationText.latency(objective.meanMs),
+                ])
 
         md += "\n## Errors (\(check.objectiveWindow.label))\n\n"
         if objective.errors.isEmpty {
@@ -225,18 +267,23 @@ package struct SLOReport: Sendable {
         } else {
             md += Markdown.header(["Kind", "Runs", "Latest message"], right: [1])
             for (kind, count) in objective.errors.sorted(by: { ($1.value, $0.key) < ($0.value, $1.key) }) {
-                md += Markdown.row(["`\(Markdown.escape(kind))`", String(count),
-                                    Markdown.escape(check.latestMessages[kind] ?? "(not in the raw runs kept)")])
+                md += Markdown.row([
+                    "`\(Markdown.escape(kind))`", String(count),
+                    Markdown.escape(check.latestMessages[kind] ?? "(not in the raw runs kept)"),
+                ])
             }
         }
 
         md += "\n## Error budget (\(DurationText.setting(.milliseconds(policy.windowMs))))\n\n"
-        md += Markdown.header(["Objective", "Runs", "Allowed failures", "Failures", "Budget left", "Time to exhaustion"],
-                              right: [1, 2, 3, 4])
+        md += Markdown.header(
+            ["Objective", "Runs", "Allowed failures", "Failures", "Budget left", "Time to exhaustion"],
+            right: [1, 2, 3, 4])
         let allowed = policy.budget * Double(objective.runs)
-        md += Markdown.row([Self.objectiveText(policy.objective), String(objective.runs), String(format: "%.1f", allowed),
-                            String(objective.bad), check.budgetRemaining.map(Self.budgetText) ?? "-",
-                            check.timeToExhaustionMs.map { DurationText.span(ms: $0) } ?? "-"])
+        md += Markdown.row([
+            Self.objectiveText(policy.objective), String(objective.runs), String(format: "%.1f", allowed),
+            String(objective.bad), check.budgetRemaining.map(Self.budgetText) ?? "-",
+            check.timeToExhaustionMs.map { DurationText.span(ms: $0) } ?? "-",
+        ])
 
         md += "\n## Burn rates\n\n"
         md += Markdown.header(["Window", "Runs", "Failed", "Burn rate"], right: [1, 2, 3])
@@ -256,9 +303,11 @@ package struct SLOReport: Sendable {
             let fires = rule.fires(check.burnRates)
             let long = check.burnRates[rule.long].map { String(format: "%.2f", $0) } ?? "insufficient"
             let short = check.burnRates[rule.short].map { String(format: "%.2f", $0) } ?? "insufficient"
-            md += Markdown.row(["\(rule.severity.rawValue): burn > \(BurnRule.number(rule.threshold))",
-                                "\(rule.long.rawValue) = \(long)", "\(rule.short.rawValue) = \(short)",
-                                fires.map { $0 ? "**yes**" : "no" } ?? "undecided"])
+            md += Markdown.row([
+                "\(rule.severity.rawValue): burn > \(BurnRule.number(rule.threshold))",
+                "\(rule.long.rawValue) = \(long)", "\(rule.short.rawValue) = \(short)",
+                fires.map { $0 ? "**yes**" : "no" } ?? "undecided",
+            ])
         }
 
         md += "\n## Incidents\n\n"
@@ -297,13 +346,15 @@ package struct SLOReport: Sendable {
     }
 
     func dailyStrip(_ check: CheckSLO) -> UptimeStrip {
-        UptimeStrip(days: check.daily.map { day, counts in
-            UptimeStrip.Day(date: UTCTime.dayString(day), uptime: counts.availability, runs: Int(counts.runs))
-        }, objective: check.policy.objective)
+        UptimeStrip(
+            days: check.daily.map { day, counts in
+                UptimeStrip.Day(date: UTCTime.dayString(day), uptime: counts.availability, runs: Int(counts.runs))
+            }, objective: check.policy.objective)
     }
 
     func sparkline(_ check: CheckSLO) -> Sparkline {
-        Sparkline(points: check.hourlyP95, label: "p95 per hour, last 7 days", threshold: check.policy.latencyThresholdMs)
+        Sparkline(
+            points: check.hourlyP95, label: "p95 per hour, last 7 days", threshold: check.policy.latencyThresholdMs)
     }
 
     // MARK: Cells
@@ -320,7 +371,8 @@ package struct SLOReport: Sendable {
 
     /// `30.5%`, or `exhausted (12.0× spent)` once the failures exceed the budget.
     static func budgetText(_ remaining: Double) -> String {
-        remaining >= 0 ? PercentText.truncated(remaining, decimals: 1)
+        remaining >= 0
+            ? PercentText.truncated(remaining, decimals: 1)
             : "exhausted, " + String(format: "%.1f", 1 - remaining) + "× spent"
     }
 
@@ -343,7 +395,8 @@ package struct SLOReport: Sendable {
 
     static func percentiles(_ check: CheckSLO) -> String {
         guard check.p50 != nil else { return "-" }
-        return "\(DurationText.latency(check.p50)) / \(DurationText.latency(check.p95)) / \(DurationText.latency(check.p99))"
+        return
+            "\(DurationText.latency(check.p50)) / \(DurationText.latency(check.p95)) / \(DurationText.latency(check.p99))"
     }
 
     static func objectiveText(_ ratio: Double) -> String {

@@ -18,7 +18,9 @@ enum SVG {
 
     /// The opening `<svg>` tag with every attribute GitHub needs, then a `<title>` for the label.
     static func open(width: Double, height: Double, label: String) -> String {
-        let w = number(width), h = number(height), text = escape(label)
+        let w = number(width)
+        let h = number(height)
+        let text = escape(label)
         return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(w)\" height=\"\(h)\" viewBox=\"0 0 \(w) \(h)\""
             + " role=\"img\" aria-label=\"\(text)\"><title>\(text)</title>"
     }
@@ -55,7 +57,8 @@ enum SVG {
         let hundredths = Int64((clamped * 100).rounded())
         let sign = hundredths < 0 ? "-" : ""
         let magnitude = hundredths.magnitude
-        let whole = magnitude / 100, fraction = magnitude % 100
+        let whole = magnitude / 100
+        let fraction = magnitude % 100
         if fraction == 0 { return "\(sign)\(whole)" }
         let digits = fraction < 10 ? "0\(fraction)" : "\(fraction)"
         return "\(sign)\(whole).\(digits.hasSuffix("0") ? String(digits.dropLast()) : digits)"
@@ -63,12 +66,12 @@ enum SVG {
 
     /// Approximate advance widths of Verdana at 11px for printable ASCII (U+0020 to U+007E).
     private static let verdana11: [Double] = [
-        3.87, 4.33, 5.05, 9.00, 7.00, 11.84, 7.99, 2.95, 4.99, 4.99, 7.00, 9.00, 4.00, 4.99, 4.00, 4.99, // space to /
-        7.00, 7.00, 7.00, 7.00, 7.00, 7.00, 7.00, 7.00, 7.00, 7.00, 4.99, 4.99, 9.00, 9.00, 9.00, 6.00, // 0 to ?
-        11.00, 7.52, 7.54, 7.68, 8.48, 6.96, 6.32, 8.53, 8.27, 4.63, 5.00, 7.62, 6.12, 9.27, 8.23, 8.66, // @ to O
-        6.63, 8.66, 7.65, 7.52, 6.78, 8.05, 7.52, 10.88, 7.54, 6.77, 7.54, 4.99, 4.99, 4.99, 9.00, 7.00, // P to _
-        7.00, 6.61, 6.85, 5.73, 6.85, 6.55, 3.87, 6.85, 6.96, 3.02, 3.79, 6.51, 3.02, 10.70, 6.96, 6.68, // ` to o
-        6.85, 6.85, 4.69, 5.73, 4.33, 6.96, 6.51, 9.00, 6.51, 6.51, 5.78, 6.98, 4.99, 6.98, 9.00,       // p to ~
+        3.87, 4.33, 5.05, 9.00, 7.00, 11.84, 7.99, 2.95, 4.99, 4.99, 7.00, 9.00, 4.00, 4.99, 4.00, 4.99,  // space to /
+        7.00, 7.00, 7.00, 7.00, 7.00, 7.00, 7.00, 7.00, 7.00, 7.00, 4.99, 4.99, 9.00, 9.00, 9.00, 6.00,  // 0 to ?
+        11.00, 7.52, 7.54, 7.68, 8.48, 6.96, 6.32, 8.53, 8.27, 4.63, 5.00, 7.62, 6.12, 9.27, 8.23, 8.66,  // @ to O
+        6.63, 8.66, 7.65, 7.52, 6.78, 8.05, 7.52, 10.88, 7.54, 6.77, 7.54, 4.99, 4.99, 4.99, 9.00, 7.00,  // P to _
+        7.00, 6.61, 6.85, 5.73, 6.85, 6.55, 3.87, 6.85, 6.96, 3.02, 3.79, 6.51, 3.02, 10.70, 6.96, 6.68,  // ` to o
+        6.85, 6.85, 4.69, 5.73, 4.33, 6.96, 6.51, 9.00, 6.51, 6.51, 5.78, 6.98, 4.99, 6.98, 9.00,  // p to ~
     ]
 
     /// Width of anything outside printable ASCII: wide enough for CJK and most symbols.
@@ -85,7 +88,8 @@ enum SVG {
 
     private static func characterWidth(_ character: Character) -> Double {
         if character.unicodeScalars.count == 1, let scalar = character.unicodeScalars.first,
-           scalar.value >= 0x20, scalar.value <= 0x7E {
+            scalar.value >= 0x20, scalar.value <= 0x7E
+        {
             return verdana11[Int(scalar.value) - 0x20]
         }
         return otherWidth
@@ -118,7 +122,8 @@ enum SVG {
 
     /// A non-negative number of thousandths as a decimal with trailing zeros dropped: 99950 → `99.95`.
     static func thousandthsText(_ thousandths: Int64) -> String {
-        let whole = thousandths / 1000, fraction = thousandths % 1000
+        let whole = thousandths / 1000
+        let fraction = thousandths % 1000
         guard fraction > 0 else { return "\(whole)" }
         var digits = String(fraction)
         digits = String(repeating: "0", count: 3 - digits.count) + digits
@@ -140,7 +145,11 @@ enum SVG {
         var exponent = Int(value.magnitude.log10Floor)
         var mantissa = value / pow10(exponent)
         var tenths = (mantissa * 10).rounded()
-        if tenths.magnitude >= 100 { exponent += 1; mantissa = value / pow10(exponent); tenths = (mantissa * 10).rounded() }
+        if tenths.magnitude >= 100 {
+            exponent += 1
+            mantissa = value / pow10(exponent)
+            tenths = (mantissa * 10).rounded()
+        }
         let t = Int(tenths)
         let sign = t < 0 ? "-" : ""
         let m = abs(t)
@@ -187,9 +196,15 @@ extension Double {
         var exponent = 0
         var power = 1.0
         if self >= 1 {
-            while power * 10 <= self, exponent < 308 { power *= 10; exponent += 1 }
+            while power * 10 <= self, exponent < 308 {
+                power *= 10
+                exponent += 1
+            }
         } else {
-            while power > self, exponent > -324 { power /= 10; exponent -= 1 }
+            while power > self, exponent > -324 {
+                power /= 10
+                exponent -= 1
+            }
         }
         return Double(exponent)
     }

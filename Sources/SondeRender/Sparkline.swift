@@ -115,7 +115,8 @@ package struct Sparkline: Sendable, Equatable {
         if let dataMax { items.append(("max \(unit.format(dataMax))", Self.textColour)) }
         if present.isEmpty { items.append(("no data", Self.textColour)) }
 
-        let summary = present.isEmpty
+        let summary =
+            present.isEmpty
             ? "\(label): no data"
             : "\(label): " + items.map(\.text).joined(separator: ", ")
         var out = SVG.open(width: Self.width, height: Self.height, label: summary)
@@ -123,17 +124,20 @@ package struct Sparkline: Sendable, Equatable {
         var right = Self.width - 1
         var headerOut = ""
         for item in items.reversed() {
-            headerOut += "<text x=\"\(n(right))\" y=\"\(n(Self.headerBaseline))\" text-anchor=\"end\" fill=\"\(item.colour)\">"
+            headerOut +=
+                "<text x=\"\(n(right))\" y=\"\(n(Self.headerBaseline))\" text-anchor=\"end\" fill=\"\(item.colour)\">"
                 + "\(SVG.escape(item.text))</text>"
             right -= SVG.textWidth(item.text, fontSize: 10) + 12
         }
         let shownLabel = SVG.fit(label, width: max(right - 8, 0), fontSize: 11)
-        out += "<text x=\"1\" y=\"\(n(Self.headerBaseline))\" font-size=\"11\" fill=\"\(Self.labelColour)\">\(SVG.escape(shownLabel))</text>"
+        out +=
+            "<text x=\"1\" y=\"\(n(Self.headerBaseline))\" font-size=\"11\" fill=\"\(Self.labelColour)\">\(SVG.escape(shownLabel))</text>"
         out += headerOut
 
         guard let dataMax else {
             out += "<path d=\"M1 \(n(Self.plotBottom))H\(n(Self.width - 1))\" stroke=\"#d0d7de\" stroke-width=\"1\"/>"
-            out += "<text x=\"\(n(Self.width / 2))\" y=\"\(n((Self.plotTop + Self.plotBottom) / 2 + 4))\" text-anchor=\"middle\""
+            out +=
+                "<text x=\"\(n(Self.width / 2))\" y=\"\(n((Self.plotTop + Self.plotBottom) / 2 + 4))\" text-anchor=\"middle\""
                 + " fill=\"\(Self.textColour)\">no data</text>"
             out += "</g></svg>"
             return out
@@ -143,15 +147,22 @@ package struct Sparkline: Sendable, Equatable {
         let axisTop = Self.axisMaximum(dataMax: dataMax, threshold: threshold)
         var topLabel = unit.format(axisTop)
         // The axis top is a round number: `1 ms` and `1 s`, not `1.0 ms` and `1.0 s`.
-        for unit in [" ms", " s"] where topLabel.hasSuffix(".0" + unit) { topLabel = String(topLabel.dropLast(2 + unit.count)) + unit }
+        for unit in [" ms", " s"] where topLabel.hasSuffix(".0" + unit) {
+            topLabel = String(topLabel.dropLast(2 + unit.count)) + unit
+        }
         let gutter = (max(SVG.textWidth(topLabel, fontSize: 9), SVG.textWidth("0", fontSize: 9)) + 6).rounded(.up)
-        let left = gutter + 2, rightEdge = Self.width - 2
-        let top = Self.plotTop, bottom = Self.plotBottom
-        out += "<text x=\"\(n(gutter - 2))\" y=\"\(n(top + 7))\" font-size=\"9\" text-anchor=\"end\" fill=\"\(Self.textColour)\">"
+        let left = gutter + 2
+        let rightEdge = Self.width - 2
+        let top = Self.plotTop
+        let bottom = Self.plotBottom
+        out +=
+            "<text x=\"\(n(gutter - 2))\" y=\"\(n(top + 7))\" font-size=\"9\" text-anchor=\"end\" fill=\"\(Self.textColour)\">"
             + "\(SVG.escape(topLabel))</text>"
-        out += "<text x=\"\(n(gutter - 2))\" y=\"\(n(bottom))\" font-size=\"9\" text-anchor=\"end\" fill=\"\(Self.textColour)\">0</text>"
+        out +=
+            "<text x=\"\(n(gutter - 2))\" y=\"\(n(bottom))\" font-size=\"9\" text-anchor=\"end\" fill=\"\(Self.textColour)\">0</text>"
         out += "</g>"
-        out += "<path d=\"M\(n(left)) \(n(top))H\(n(rightEdge))\" stroke=\"#d0d7de\" stroke-width=\"1\" stroke-dasharray=\"2 3\"/>"
+        out +=
+            "<path d=\"M\(n(left)) \(n(top))H\(n(rightEdge))\" stroke=\"#d0d7de\" stroke-width=\"1\" stroke-dasharray=\"2 3\"/>"
         out += "<path d=\"M\(n(left)) \(n(bottom))H\(n(rightEdge))\" stroke=\"#d0d7de\" stroke-width=\"1\"/>"
 
         let count = values.count
@@ -166,18 +177,22 @@ package struct Sparkline: Sendable, Equatable {
         for segment in Self.segments(values) {
             guard let first = segment.first, let final = segment.last else { continue }
             if segment.count == 1 {
-                out += "<rect x=\"\(n(x(first.0) - 1.5))\" y=\"\(n(y(first.1) - 1.5))\" width=\"3\" height=\"3\" fill=\"\(Self.lineColour)\"/>"
+                out +=
+                    "<rect x=\"\(n(x(first.0) - 1.5))\" y=\"\(n(y(first.1) - 1.5))\" width=\"3\" height=\"3\" fill=\"\(Self.lineColour)\"/>"
                 continue
             }
             let coordinates = segment.map { "\(n(x($0.0))),\(n(y($0.1)))" }
-            out += "<path d=\"M\(n(x(first.0))),\(n(bottom))L" + coordinates.joined(separator: " ")
+            out +=
+                "<path d=\"M\(n(x(first.0))),\(n(bottom))L" + coordinates.joined(separator: " ")
                 + " \(n(x(final.0))),\(n(bottom))Z\" fill=\"\(Self.lineColour)\" fill-opacity=\".15\"/>"
-            out += "<polyline points=\"" + coordinates.joined(separator: " ")
+            out +=
+                "<polyline points=\"" + coordinates.joined(separator: " ")
                 + "\" fill=\"none\" stroke=\"\(Self.lineColour)\" stroke-width=\"1.5\" stroke-linejoin=\"round\" stroke-linecap=\"round\"/>"
         }
 
         if let threshold, threshold <= axisTop {
-            out += "<path d=\"M\(n(left)) \(n(y(threshold)))H\(n(rightEdge))\" stroke=\"\(Self.thresholdColour)\""
+            out +=
+                "<path d=\"M\(n(left)) \(n(y(threshold)))H\(n(rightEdge))\" stroke=\"\(Self.thresholdColour)\""
                 + " stroke-width=\"1\" stroke-dasharray=\"4 3\"/>"
         }
         out += "</svg>"

@@ -70,7 +70,8 @@ package struct StatusTable: Sendable {
         let up = rows.filter { $0.state == .up }.count
         let down = rows.filter { $0.state == .down }.count
         let none = rows.count - up - down
-        out += "data: \(Self.printable(folder)) (\(rows.count) \(rows.count == 1 ? "check" : "checks"): "
+        out +=
+            "data: \(Self.printable(folder)) (\(rows.count) \(rows.count == 1 ? "check" : "checks"): "
             + "\(up) up, \(down) down, \(none) no data)\n"
         return out
     }

@@ -101,7 +101,8 @@ package struct UptimeStrip: Sendable, Equatable {
         let range: String
         if let first = shown.first, let last = shown.last {
             let count = shown.count
-            range = first.date == last.date
+            range =
+                first.date == last.date
                 ? "\(first.date) · 1 day, UTC"
                 : "\(first.date) – \(last.date) · \(count) \(count == 1 ? "day" : "days"), UTC"
         } else {
@@ -110,14 +111,18 @@ package struct UptimeStrip: Sendable, Equatable {
         var out = SVG.open(width: Self.width, height: Self.height, label: "Daily uptime: \(range)")
         for (index, day) in shown.enumerated() {
             let x = Double(index) * Self.slot + 1
-            out += "<rect x=\"\(n(x))\" y=\"\(n(Self.barTop))\" width=\"\(n(Self.barWidth))\" height=\"\(n(Self.barHeight))\""
+            out +=
+                "<rect x=\"\(n(x))\" y=\"\(n(Self.barTop))\" width=\"\(n(Self.barWidth))\" height=\"\(n(Self.barHeight))\""
             out += " rx=\"1\" fill=\"\(colour(day))\"><title>\(SVG.escape(Self.title(day)))</title></rect>"
         }
-        out += "<g font-family=\"\(SVG.fontFamily)\" font-size=\"\(n(Self.captionSize))\" fill=\"\(Self.captionColour)\">"
+        out +=
+            "<g font-family=\"\(SVG.fontFamily)\" font-size=\"\(n(Self.captionSize))\" fill=\"\(Self.captionColour)\">"
         // Legend, laid out from the right edge leftwards.
-        let target = SVG.thousandthsText(targetThousandths), warning = SVG.thousandthsText(warningThousandths)
+        let target = SVG.thousandthsText(targetThousandths)
+        let warning = SVG.thousandthsText(warningThousandths)
         let legend: [(String, String)] = [
-            (Self.green, "≥ \(target)%"), (Self.yellow, "≥ \(warning)%"), (Self.red, "< \(warning)%"), (Self.noData, "no data"),
+            (Self.green, "≥ \(target)%"), (Self.yellow, "≥ \(warning)%"), (Self.red, "< \(warning)%"),
+            (Self.noData, "no data"),
         ]
         var right = Self.width - 1
         var legendOut = ""
@@ -125,7 +130,8 @@ package struct UptimeStrip: Sendable, Equatable {
             let textWidth = SVG.textWidth(text, fontSize: Self.captionSize)
             let textX = right - textWidth
             let swatchX = textX - 11
-            legendOut = "<rect x=\"\(n(swatchX))\" y=\"\(n(Self.captionBaseline - 8))\" width=\"8\" height=\"8\" rx=\"1\" fill=\"\(fill)\"/>"
+            legendOut =
+                "<rect x=\"\(n(swatchX))\" y=\"\(n(Self.captionBaseline - 8))\" width=\"8\" height=\"8\" rx=\"1\" fill=\"\(fill)\"/>"
                 + "<text x=\"\(n(textX))\" y=\"\(n(Self.captionBaseline))\">\(SVG.escape(text))</text>" + legendOut
             right = swatchX - 10
         }

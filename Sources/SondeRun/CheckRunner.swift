@@ -43,8 +43,9 @@ package struct CheckRunner: Sendable {
         var runFailure: RunFailure?
 
         for (offset, entry) in script.entries.enumerated() {
-            let result = await runEntry(entry, index: offset + 1, variables: &variables, session: session,
-                                        deadline: deadline, clock: clock)
+            let result = await runEntry(
+                entry, index: offset + 1, variables: &variables, session: session,
+                deadline: deadline, clock: clock)
             if var failure = result.failure {
                 failure = Self.namingSource(failure, in: script)
                 var failed = result
@@ -57,12 +58,15 @@ package struct CheckRunner: Sendable {
         }
 
         let elapsed = clock.now - start
-        return RunResult(check: script.name, path: script.path, startedAt: startedAt,
-                         durationMs: elapsed.milliseconds, entries: entries, failure: runFailure)
+        return RunResult(
+            check: script.name, path: script.path, startedAt: startedAt,
+            durationMs: elapsed.milliseconds, entries: entries, failure: runFailure)
     }
 
-    private func runEntry(_ entry: Entry, index: Int, variables: inout Variables, session: ProbeSession,
-                          deadline: ContinuousClock.Instant, clock: ContinuousClock) async -> EntryResult {
+    private func runEntry(
+        _ entry: Entry, index: Int, variables: inout Variables, session: ProbeSession,
+        deadline: ContinuousClock.Instant, clock: ContinuousClock
+    ) async -> EntryResult {
         let options = RequestRenderer.EntryOptions(entry.request.options)
         var result = EntryResult(index: index, line: entry.location.line, request: nil, response: nil, attempts: 0)
         if options.skip {
@@ -86,9 +90,10 @@ package struct CheckRunner: Sendable {
                 result.failure = deadlineFailure(entry, index: index)
                 return result
             }
-            let (outcome, captures) = await attemptEntry(entry, index: index, options: options, variables: variables,
-                                                         session: session, deadline: deadline, clock: clock,
-                                                         result: &result)
+            let (outcome, captures) = await attemptEntry(
+                entry, index: index, options: options, variables: variables,
+                session: session, deadline: deadline, clock: clock,
+                result: &result)
             if outcome == nil {
                 for capture in captures { variables.set(capture.name, capture.value) }
                 result.failure = nil
@@ -104,14 +109,17 @@ package struct CheckRunner: Sendable {
     }
 
     /// One attempt: render, send, check. Returns the failure (nil on success) and the captures.
-    private func attemptEntry(_ entry: Entry, index: Int, options: RequestRenderer.EntryOptions,
-                              variables: Variables, session: ProbeSession, deadline: ContinuousClock.Instant,
-                              clock: ContinuousClock,
-                              result: inout EntryResult) async -> (RunFailure?, [(name: String, value: Value)]) {
+    private func attemptEntry(
+        _ entry: Entry, index: Int, options: RequestRenderer.EntryOptions,
+        variables: Variables, session: ProbeSession, deadline: ContinuousClock.Instant,
+        clock: ContinuousClock,
+        result: inout EntryResult
+    ) async -> (RunFailure?, [(name: String, value: Value)]) {
         var request: ProbeRequest
         do {
-            request = try RequestRenderer.render(entry.request, options: options, variables: variables,
-                                                 bodyLimit: limits.bodyLimit)
+            request = try RequestRenderer.render(
+                entry.request, options: options, variables: variables,
+                bodyLimit: limits.bodyLimit)
         } catch {
             return (ResponseChecker.failure(from: error, entry: index, kind: .template), [])
         }
@@ -135,8 +143,11 @@ package struct CheckRunner: Sendable {
             if case .timeout = error, deadlineBound {
                 summary = "run deadline exceeded: \(error.description)"
             }
-            return (RunFailure(kind: error.kind, entry: index, location: entry.request.url.location,
-                               summary: summary), [])
+            return (
+                RunFailure(
+                    kind: error.kind, entry: index, location: entry.request.url.location,
+                    summary: summary), []
+            )
         case .success(let response):
             result.response = response
             guard let spec = entry.response else { return (nil, []) }
@@ -150,7 +161,8 @@ package struct CheckRunner: Sendable {
     static func namingSource(_ failure: RunFailure, in script: CheckScript) -> RunFailure {
         var named = failure
         if failure.summary == ResponseChecker.assertSummary,
-           let line = script.sourceLine(failure.location.line)?.trimmingCharacters(in: .whitespaces), !line.isEmpty {
+            let line = script.sourceLine(failure.location.line)?.trimmingCharacters(in: .whitespaces), !line.isEmpty
+        {
             named.summary = line
         }
         named.others = failure.others.map { namingSource($0, in: script) }
@@ -158,13 +170,16 @@ package struct CheckRunner: Sendable {
     }
 
     private func deadlineFailure(_ entry: Entry, index: Int) -> RunFailure {
-        RunFailure(kind: .timeout, entry: index, location: entry.location,
-                   summary: "run deadline exceeded before the request was sent")
+        RunFailure(
+            kind: .timeout, entry: index, location: entry.location,
+            summary: "run deadline exceeded before the request was sent")
     }
 
     /// Sleeps without blocking a thread; false when the deadline comes first.
-    private func sleep(_ duration: Duration, before deadline: ContinuousClock.Instant,
-                       clock: ContinuousClock) async -> Bool {
+    private func sleep(
+        _ duration: Duration, before deadline: ContinuousClock.Instant,
+        clock: ContinuousClock
+    ) async -> Bool {
         let wake = clock.now + duration
         if wake > deadline {
             try? await Task.sleep(until: deadline, tolerance: .zero, clock: clock)

@@ -13,7 +13,7 @@ package enum EvalError: Error, Sendable, Equatable, CustomStringConvertible {
     package var location: SourceLocation {
         switch self {
         case .undefinedVariable(_, let l), .invalidRegex(_, _, let l), .invalidJSONPath(_, let l),
-             .bodyNotJSON(_, let l), .bodyNotText(_, let l), .filterFailed(_, _, let l):
+            .bodyNotJSON(_, let l), .bodyNotText(_, let l), .filterFailed(_, _, let l):
             return l
         }
     }

@@ -5,8 +5,10 @@ import SondeSupport
 
 /// Applies Hurl filters left to right. A filter on a missing value is an error, not a silent pass.
 package enum FilterEvaluator {
-    package static func apply(_ filter: Filter, to value: Value?, variables: Variables,
-                             now: Date = Date()) throws(EvalError) -> Value? {
+    package static func apply(
+        _ filter: Filter, to value: Value?, variables: Variables,
+        now: Date = Date()
+    ) throws(EvalError) -> Value? {
         let name = Self.name(filter.kind)
         guard let value else {
             throw .filterFailed(filter: name, message: "there is no value to filter", location: filter.location)
@@ -53,7 +55,9 @@ package enum FilterEvaluator {
                 guard d.isFinite, abs(d) < 9.2e18 else { throw fail("\(JSON.formatFloat(d)) does not fit an integer") }
                 return .integer(Int64(d))
             case .string(let s):
-                guard let i = Int64(s.trimmingCharacters(in: .whitespaces)) else { throw fail("<\(s)> is not an integer") }
+                guard let i = Int64(s.trimmingCharacters(in: .whitespaces)) else {
+                    throw fail("<\(s)> is not an integer")
+                }
                 return .integer(i)
             default: throw fail("cannot convert \(ValueText.typed(value)) to an integer")
             }

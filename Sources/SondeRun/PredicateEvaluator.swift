@@ -21,16 +21,22 @@ package struct PredicateOutcome: Sendable, Equatable {
 /// Evaluates predicates with Hurl's strict typing: `"1"` is not `1`, `5 == 5.0` holds,
 /// comparing values of different types fails (it is not an error).
 package enum PredicateEvaluator {
-    package static func evaluate(_ predicate: SondeScript.Predicate, actual: Value?,
-                                variables: Variables) throws(EvalError) -> PredicateOutcome {
-        let (held, expectation) = try test(predicate.function, actual, variables: variables, location: predicate.location)
+    package static func evaluate(
+        _ predicate: SondeScript.Predicate, actual: Value?,
+        variables: Variables
+    ) throws(EvalError) -> PredicateOutcome {
+        let (held, expectation) = try test(
+            predicate.function, actual, variables: variables, location: predicate.location)
         let passed = predicate.negated ? !held : held
-        return PredicateOutcome(passed: passed, actual: ValueText.typed(actual),
-                                expected: predicate.negated ? "not " + expectation : expectation)
+        return PredicateOutcome(
+            passed: passed, actual: ValueText.typed(actual),
+            expected: predicate.negated ? "not " + expectation : expectation)
     }
 
-    private static func test(_ function: SondeScript.Predicate.Function, _ actual: Value?, variables: Variables,
-                             location: SourceLocation) throws(EvalError) -> (Bool, String) {
+    private static func test(
+        _ function: SondeScript.Predicate.Function, _ actual: Value?, variables: Variables,
+        location: SourceLocation
+    ) throws(EvalError) -> (Bool, String) {
         func expected(_ v: PredicateValue) throws(EvalError) -> Value { try TemplateRenderer.value(of: v, variables) }
         switch function {
         case .equal(let v):
@@ -55,9 +61,9 @@ package enum PredicateEvaluator {
             let e = try expected(v)
             let held: Bool
             switch (actual, e) {
-            case let (.string(a)?, .string(b)): held = a.contains(b)
-            case let (.list(items)?, _): held = items.contains(e)
-            case let (.bytes(a)?, .bytes(b)): held = b.isEmpty || a.firstRange(of: b) != nil
+            case (.string(let a)?, .string(let b)): held = a.contains(b)
+            case (.list(let items)?, _): held = items.contains(e)
+            case (.bytes(let a)?, .bytes(let b)): held = b.isEmpty || a.firstRange(of: b) != nil
             default: held = false
             }
             return (held, "contains " + ValueText.typed(e))
@@ -65,8 +71,8 @@ package enum PredicateEvaluator {
             let e = try expected(v)
             let held: Bool
             switch (actual, e) {
-            case let (.string(a)?, .string(b)): held = a.hasPrefix(b)
-            case let (.bytes(a)?, .bytes(b)): held = a.starts(with: b)
+            case (.string(let a)?, .string(let b)): held = a.hasPrefix(b)
+            case (.bytes(let a)?, .bytes(let b)): held = a.starts(with: b)
             default: held = false
             }
             return (held, "starts with " + ValueText.typed(e))
@@ -74,8 +80,8 @@ package enum PredicateEvaluator {
             let e = try expected(v)
             let held: Bool
             switch (actual, e) {
-            case let (.string(a)?, .string(b)): held = a.hasSuffix(b)
-            case let (.bytes(a)?, .bytes(b)): held = a.count >= b.count && Array(a.suffix(b.count)) == b
+            case (.string(let a)?, .string(let b)): held = a.hasSuffix(b)
+            case (.bytes(let a)?, .bytes(let b)): held = a.count >= b.count && Array(a.suffix(b.count)) == b
             default: held = false
             }
             return (held, "ends with " + ValueText.typed(e))
@@ -86,7 +92,9 @@ package enum PredicateEvaluator {
                 _ = try QueryEvaluator.matches(pattern, "", location: template.location)
                 return (false, "matches regex <\(pattern)>")
             }
-            return (try QueryEvaluator.matches(pattern, text, location: template.location), "matches regex <\(pattern)>")
+            return (
+                try QueryEvaluator.matches(pattern, text, location: template.location), "matches regex <\(pattern)>"
+            )
         case .exists:
             return (actual != nil, "something")
         case .isString:
@@ -124,12 +132,12 @@ package enum PredicateEvaluator {
     static func order(_ a: Value?, _ b: Value) -> Int? {
         func sign<T: Comparable>(_ x: T, _ y: T) -> Int { x < y ? -1 : (x > y ? 1 : 0) }
         switch (a, b) {
-        case let (.integer(x)?, .integer(y)): return sign(x, y)
-        case let (.integer(x)?, .float(y)): return sign(Double(x), y)
-        case let (.float(x)?, .integer(y)): return sign(x, Double(y))
-        case let (.float(x)?, .float(y)): return sign(x, y)
-        case let (.string(x)?, .string(y)): return sign(x, y)
-        case let (.date(x)?, .date(y)): return sign(x, y)
+        case (.integer(let x)?, .integer(let y)): return sign(x, y)
+        case (.integer(let x)?, .float(let y)): return sign(Double(x), y)
+        case (.float(let x)?, .integer(let y)): return sign(x, Double(y))
+        case (.float(let x)?, .float(let y)): return sign(x, y)
+        case (.string(let x)?, .string(let y)): return sign(x, y)
+        case (.date(let x)?, .date(let y)): return sign(x, y)
         default: return nil
         }
     }

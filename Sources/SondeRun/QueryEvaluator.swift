@@ -5,8 +5,10 @@ import SondeSupport
 
 /// Evaluates a query against a response. `nil` means "no value" (so `not exists` holds).
 package enum QueryEvaluator {
-    package static func evaluate(_ query: Query, in context: ResponseContext,
-                                variables: Variables) throws(EvalError) -> Value? {
+    package static func evaluate(
+        _ query: Query, in context: ResponseContext,
+        variables: Variables
+    ) throws(EvalError) -> Value? {
         let response = context.response
         switch query.kind {
         case .status:

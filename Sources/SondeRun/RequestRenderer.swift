@@ -36,8 +36,10 @@ enum RequestRenderer {
         }
     }
 
-    static func render(_ request: Request, options: EntryOptions, variables: Variables,
-                       bodyLimit: Int) throws(EvalError) -> ProbeRequest {
+    static func render(
+        _ request: Request, options: EntryOptions, variables: Variables,
+        bodyLimit: Int
+    ) throws(EvalError) -> ProbeRequest {
         var url = try TemplateRenderer.render(request.url, variables)
         if !request.query.isEmpty {
             var pairs: [String] = []
@@ -51,8 +53,10 @@ enum RequestRenderer {
 
         var headers: [HTTPField] = []
         for header in request.headers {
-            headers.append(HTTPField(name: try TemplateRenderer.render(header.key, variables),
-                                     value: try TemplateRenderer.render(header.value, variables)))
+            headers.append(
+                HTTPField(
+                    name: try TemplateRenderer.render(header.key, variables),
+                    value: try TemplateRenderer.render(header.value, variables)))
         }
         if let auth = request.basicAuth {
             let user = try TemplateRenderer.render(auth.key, variables)
@@ -63,8 +67,9 @@ enum RequestRenderer {
         if !request.cookies.isEmpty {
             var pairs: [String] = []
             for cookie in request.cookies {
-                pairs.append(try TemplateRenderer.render(cookie.key, variables) + "="
-                             + TemplateRenderer.render(cookie.value, variables))
+                pairs.append(
+                    try TemplateRenderer.render(cookie.key, variables) + "="
+                        + TemplateRenderer.render(cookie.value, variables))
             }
             headers.append(HTTPField(name: "Cookie", value: pairs.joined(separator: "; ")))
         }
@@ -123,4 +128,3 @@ enum RequestRenderer {
     }
 
 }
-

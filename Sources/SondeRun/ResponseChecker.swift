@@ -17,7 +17,8 @@ enum ResponseChecker {
     /// Path and query of a URL (`/api/search?q=zelda`), or the URL when it has no path.
     static func target(_ url: String) -> String {
         guard let scheme = url.range(of: "://"),
-              let slash = url[scheme.upperBound...].firstIndex(of: "/") else { return url }
+            let slash = url[scheme.upperBound...].firstIndex(of: "/")
+        else { return url }
         return String(url[slash...])
     }
 
@@ -31,8 +32,10 @@ enum ResponseChecker {
         return " — " + (line.count > 120 ? String(line.prefix(119)) + "…" : line)
     }
 
-    static func check(_ spec: ResponseSpec, context: ResponseContext, variables: Variables,
-                      entry: Int) -> Outcome {
+    static func check(
+        _ spec: ResponseSpec, context: ResponseContext, variables: Variables,
+        entry: Int
+    ) -> Outcome {
         var outcome = Outcome()
         let response = context.response
 
@@ -41,10 +44,11 @@ enum ResponseChecker {
             return outcome
         }
         if case .code(let expected) = spec.status, expected != response.status {
-            outcome.failure = RunFailure(kind: .status, entry: entry, location: spec.statusLocation,
-                                         summary: "HTTP status of \(Self.target(response.effectiveURL))",
-                                         actual: "\(response.status)" + Self.bodySnippet(response.body),
-                                         expected: "\(expected)")
+            outcome.failure = RunFailure(
+                kind: .status, entry: entry, location: spec.statusLocation,
+                summary: "HTTP status of \(Self.target(response.effectiveURL))",
+                actual: "\(response.status)" + Self.bodySnippet(response.body),
+                expected: "\(expected)")
             return outcome
         }
 
@@ -56,9 +60,11 @@ enum ResponseChecker {
                 let actual = response.headers.values(for: name)
                 if !actual.contains(expected) {
                     let shown = actual.isEmpty ? "none" : actual.map { "<\($0)>" }.joined(separator: ", ")
-                    failures.append(RunFailure(kind: .header, entry: entry, location: header.location,
-                                               summary: "header \(name)", actual: shown,
-                                               expected: "<\(expected)>"))
+                    failures.append(
+                        RunFailure(
+                            kind: .header, entry: entry, location: header.location,
+                            summary: "header \(name)", actual: shown,
+                            expected: "<\(expected)>"))
                 }
             } catch {
                 failures.append(failure(from: error, entry: entry, kind: .header))
@@ -77,15 +83,17 @@ enum ResponseChecker {
                     value = try FilterEvaluator.apply(filter, to: value, variables: scope)
                 }
                 guard let value else {
-                    outcome.failure = RunFailure(kind: .capture, entry: entry, location: capture.query.location,
-                                                 summary: "capture \(capture.name): the query returned no value")
+                    outcome.failure = RunFailure(
+                        kind: .capture, entry: entry, location: capture.query.location,
+                        summary: "capture \(capture.name): the query returned no value")
                     return outcome
                 }
                 scope.set(capture.name, value)
                 outcome.captures.append((capture.name, value))
             } catch {
-                outcome.failure = failure(from: error, entry: entry, kind: .capture,
-                                          prefix: "capture \(capture.name): ")
+                outcome.failure = failure(
+                    from: error, entry: entry, kind: .capture,
+                    prefix: "capture \(capture.name): ")
                 return outcome
             }
         }
@@ -98,9 +106,11 @@ enum ResponseChecker {
                 }
                 let result = try PredicateEvaluator.evaluate(assert.predicate, actual: value, variables: scope)
                 if !result.passed {
-                    failures.append(RunFailure(kind: .assert, entry: entry, location: assert.location,
-                                               summary: assertSummary, actual: result.actual,
-                                               expected: result.expected))
+                    failures.append(
+                        RunFailure(
+                            kind: .assert, entry: entry, location: assert.location,
+                            summary: assertSummary, actual: result.actual,
+                            expected: result.expected))
                 }
             } catch {
                 failures.append(failure(from: error, entry: entry, kind: .assert))
@@ -133,17 +143,22 @@ enum ResponseChecker {
         case .http3: expected = "3"
         }
         guard response.httpVersion != expected else { return nil }
-        return RunFailure(kind: .assert, entry: entry, location: spec.location, summary: "HTTP version",
-                          actual: "HTTP/\(response.httpVersion)", expected: "HTTP/\(expected)")
+        return RunFailure(
+            kind: .assert, entry: entry, location: spec.location, summary: "HTTP version",
+            actual: "HTTP/\(response.httpVersion)", expected: "HTTP/\(expected)")
     }
 
     /// The implicit body assert: JSON compared as values, text compared exactly.
-    private static func checkBody(_ body: Body, context: ResponseContext, variables: Variables,
-                                  entry: Int) throws(EvalError) -> RunFailure? {
+    private static func checkBody(
+        _ body: Body, context: ResponseContext, variables: Variables,
+        entry: Int
+    ) throws(EvalError) -> RunFailure? {
         let bodyQuery = Query(kind: .body, location: body.location)
-        guard case .string(let actualText)? = try QueryEvaluator.evaluate(bodyQuery, in: context, variables: variables) else {
-            return RunFailure(kind: .assert, entry: entry, location: body.location, summary: "body",
-                              actual: "none", expected: "a body")
+        guard case .string(let actualText)? = try QueryEvaluator.evaluate(bodyQuery, in: context, variables: variables)
+        else {
+            return RunFailure(
+                kind: .assert, entry: entry, location: body.location, summary: "body",
+                actual: "none", expected: "a body")
         }
         switch body.kind {
         case .json(let template):
@@ -151,20 +166,22 @@ enum ResponseChecker {
             let expected = try? JSON.parse(expectedText)
             let actual = try? JSON.parse(actualText)
             if let expected, let actual, jsonEqual(expected, actual) { return nil }
-            return RunFailure(kind: .assert, entry: entry, location: body.location, summary: "JSON body",
-                              actual: abbreviate(actualText), expected: abbreviate(expectedText))
+            return RunFailure(
+                kind: .assert, entry: entry, location: body.location, summary: "JSON body",
+                actual: abbreviate(actualText), expected: abbreviate(expectedText))
         case .multiline(let template, _), .oneline(let template):
             let expectedText = try TemplateRenderer.render(template, variables)
             if expectedText == actualText { return nil }
-            return RunFailure(kind: .assert, entry: entry, location: body.location, summary: "body",
-                              actual: abbreviate(actualText), expected: abbreviate(expectedText))
+            return RunFailure(
+                kind: .assert, entry: entry, location: body.location, summary: "body",
+                actual: abbreviate(actualText), expected: abbreviate(expectedText))
         }
     }
 
     /// JSON equality where object key order does not matter.
     static func jsonEqual(_ a: Value, _ b: Value) -> Bool {
         switch (a, b) {
-        case let (.object(x), .object(y)):
+        case (.object(let x), .object(let y)):
             guard x.count == y.count else { return false }
             var remaining: [String: Value] = [:]
             for pair in y { remaining[pair.key] = pair.value }
@@ -172,7 +189,7 @@ enum ResponseChecker {
                 guard let other = remaining[pair.key], jsonEqual(pair.value, other) else { return false }
             }
             return true
-        case let (.list(x), .list(y)):
+        case (.list(let x), .list(let y)):
             return x.count == y.count && zip(x, y).allSatisfy { jsonEqual($0, $1) }
         default:
             return a == b
@@ -186,11 +203,13 @@ enum ResponseChecker {
 
     static func failure(from error: Error, entry: Int, kind: ErrorKind, prefix: String = "") -> RunFailure {
         if let evalError = error as? EvalError {
-            return RunFailure(kind: evalError.isTemplateError ? .template : kind, entry: entry,
-                              location: evalError.location, summary: prefix + evalError.message)
+            return RunFailure(
+                kind: evalError.isTemplateError ? .template : kind, entry: entry,
+                location: evalError.location, summary: prefix + evalError.message)
         }
-        return RunFailure(kind: .internal, entry: entry, location: SourceLocation(line: 0, column: 0),
-                          summary: prefix + "\(error)")
+        return RunFailure(
+            kind: .internal, entry: entry, location: SourceLocation(line: 0, column: 0),
+            summary: prefix + "\(error)")
     }
 }
 

@@ -1,8 +1,8 @@
 import Foundation
-import Synchronization
 import SondeProbe
 import SondeScript
 import SondeSupport
+import Synchronization
 
 /// A response with its decoded text and parsed JSON computed once, however many asserts read them.
 /// The cache sits behind a `Mutex`, so the context is safely `Sendable`.
@@ -42,7 +42,8 @@ package final class ResponseContext: Sendable {
     static func decode(_ body: [UInt8], contentType: String?, location: SourceLocation) -> Result<String, EvalError> {
         var charset = "utf-8"
         if let contentType, let range = contentType.lowercased().range(of: "charset=") {
-            charset = String(contentType.lowercased()[range.upperBound...])
+            charset =
+                String(contentType.lowercased()[range.upperBound...])
                 .split(separator: ";").first.map(String.init)?
                 .trimmingCharacters(in: CharacterSet(charactersIn: "\"' ")) ?? "utf-8"
         }

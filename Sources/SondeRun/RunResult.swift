@@ -57,8 +57,10 @@ package struct RunResult: Sendable {
         return Array(out)
     }
 
-    package init(check: String, path: String, startedAt: Date, durationMs: Double, entries: [EntryResult],
-                failure: RunFailure?) {
+    package init(
+        check: String, path: String, startedAt: Date, durationMs: Double, entries: [EntryResult],
+        failure: RunFailure?
+    ) {
         self.check = check
         self.path = path
         self.startedAt = startedAt
@@ -85,8 +87,10 @@ package struct EntryResult: Sendable {
     /// The failure of the last attempt, when the entry failed.
     package var failure: RunFailure?
 
-    package init(index: Int, line: Int, request: ProbeRequest?, response: ProbeResponse?, attempts: Int,
-                skipped: Bool = false, failure: RunFailure? = nil) {
+    package init(
+        index: Int, line: Int, request: ProbeRequest?, response: ProbeResponse?, attempts: Int,
+        skipped: Bool = false, failure: RunFailure? = nil
+    ) {
         self.index = index
         self.line = line
         self.request = request
@@ -113,8 +117,10 @@ package struct RunFailure: Error, Sendable, Equatable, CustomStringConvertible {
     /// Further failing asserts of the same entry, for display (each with its own location).
     package var others: [RunFailure]
 
-    package init(kind: ErrorKind, entry: Int, location: SourceLocation, summary: String,
-                actual: String? = nil, expected: String? = nil, others: [RunFailure] = []) {
+    package init(
+        kind: ErrorKind, entry: Int, location: SourceLocation, summary: String,
+        actual: String? = nil, expected: String? = nil, others: [RunFailure] = []
+    ) {
         self.kind = kind
         self.entry = entry
         self.location = location

@@ -12,8 +12,10 @@ package struct VariableSources: Sendable {
     package var vars: [String] = []
     package var secrets: [String] = []
 
-    package init(environment: [String: String] = [:], varsFiles: [String] = [], vars: [String] = [],
-                secrets: [String] = []) {
+    package init(
+        environment: [String: String] = [:], varsFiles: [String] = [], vars: [String] = [],
+        secrets: [String] = []
+    ) {
         self.environment = environment
         self.varsFiles = varsFiles
         self.vars = vars
@@ -68,10 +70,13 @@ package struct VariableSources: Sendable {
     }
 
     static func isValidName(_ name: String) -> Bool {
-        guard let first = name.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic) else {
+        guard let first = name.unicodeScalars.first, first == "_" || (first.isASCII && first.properties.isAlphabetic)
+        else {
             return false
         }
-        return name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-") }
+        return name.unicodeScalars.allSatisfy {
+            $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_" || $0 == "-")
+        }
     }
 
     /// Hurl's typing of variable values given as text.
@@ -84,7 +89,8 @@ package struct VariableSources: Sendable {
         }
         if let int = Int64(text) { return .integer(int) }
         if text.contains("."), !text.hasPrefix("."), !text.hasSuffix("."), let double = Double(text),
-           double.isFinite, text.allSatisfy({ "0123456789.-".contains($0) }) {
+            double.isFinite, text.allSatisfy({ "0123456789.-".contains($0) })
+        {
             return .float(double)
         }
         return .string(text)

@@ -23,4 +23,3 @@ package struct Variables: Sendable {
         secrets.compactMap { values[$0].map(ValueText.plain) }
     }
 }
-

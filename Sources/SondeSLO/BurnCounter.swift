@@ -76,7 +76,8 @@ package struct BurnCounter: Sendable {
 
     /// Runs and failures over the last `ms` (whole buckets).
     func sum(_ ms: Int64) -> (runs: Int64, bad: Int64) {
-        var runs: Int64 = 0, bad: Int64 = 0
+        var runs: Int64 = 0
+        var bad: Int64 = 0
         if ms <= Int64(Self.minuteBuckets) * 60_000 {
             let count = (ms + 59_999) / 60_000
             for k in 0..<count {

@@ -3,7 +3,13 @@ import SondeSupport
 /// The windows burn rates are measured over (README.md, "sonde report"; after the SRE workbook's
 /// multi-window, multi-burn-rate alerts for a 30-day objective).
 package enum BurnWindow: String, Sendable, CaseIterable, Comparable {
-    case m5 = "5m", m30 = "30m", h1 = "1h", h2 = "2h", h6 = "6h", d1 = "1d", d3 = "3d"
+    case m5 = "5m"
+    case m30 = "30m"
+    case h1 = "1h"
+    case h2 = "2h"
+    case h6 = "6h"
+    case d1 = "1d"
+    case d3 = "3d"
 
     package var milliseconds: Int64 {
         switch self {

@@ -26,8 +26,10 @@ package struct CheckHistory: Sendable {
 
     /// Reads `check` from every folder: hours in `[hoursFromMs, now)`, raw runs in
     /// `[rawFromMs, now]` and in the hours holding each of `edgesMs`.
-    package init(check: String, readers: [RunReader], nowMs: Int64, hoursFromMs: Int64, rawFromMs: Int64,
-                edgesMs: [Int64], fastMs: Double?) {
+    package init(
+        check: String, readers: [RunReader], nowMs: Int64, hoursFromMs: Int64, rawFromMs: Int64,
+        edgesMs: [Int64], fastMs: Double?
+    ) {
         self.check = check
         self.nowMs = nowMs
         self.rawFromMs = rawFromMs
@@ -51,7 +53,10 @@ package struct CheckHistory: Sendable {
                 var missing = false
                 var hour = max(file.day, UTCTime.hourStart(hoursFromMs))
                 while hour < min(dayEnd, currentHour) {
-                    if stored[hour] == nil { missing = true; break }
+                    if stored[hour] == nil {
+                        missing = true
+                        break
+                    }
                     hour += UTCTime.msPerHour
                 }
                 guard recent || edge || missing else { continue }
@@ -62,16 +67,23 @@ package struct CheckHistory: Sendable {
                 }
                 RunReader.decodeLines(file.path, RunLine.decode, stats: &readStats, wanted: wanted) { record in
                     guard record.time >= file.day, record.time < dayEnd else { return }
-                    if record.time > nowMs { future += 1; return }
+                    if record.time > nowMs {
+                        future += 1
+                        return
+                    }
                     let hour = UTCTime.hourStart(record.time)
                     if record.time >= rawFromMs || edgeHours.contains(hour) { runs.append(record) }
                     if hour < currentHour, hour >= hoursFromMs, stored[hour]?[record.location] == nil {
-                        rebuilt[hour, default: [:]][record.location, default: HourRollup(
-                            hour: hour, check: check, location: record.location, fastMs: fastMs)].add(record)
+                        rebuilt[hour, default: [:]][
+                            record.location,
+                            default: HourRollup(
+                                hour: hour, check: check, location: record.location, fastMs: fastMs)
+                        ].add(record)
                     }
                 }
             }
-            for (hour, byLocation) in stored.merging(rebuilt, uniquingKeysWith: { a, b in a.merging(b) { x, _ in x } }) {
+            for (hour, byLocation) in stored.merging(rebuilt, uniquingKeysWith: { a, b in a.merging(b) { x, _ in x } })
+            {
                 for (location, rollup) in byLocation {
                     hours[hour, default: [:]][location] = rollup
                     locationSet.insert(location)
@@ -96,7 +108,8 @@ package struct CheckHistory: Sendable {
     /// The combined view of several locations, in minutes: a minute with runs is covered; it is
     /// down only when every location that ran in it had a failed run in it.
     package func combinedMinutes(fromMs: Int64, toMs: Int64) -> (covered: Int64, down: Int64) {
-        var covered: Int64 = 0, down: Int64 = 0
+        var covered: Int64 = 0
+        var down: Int64 = 0
         forEachPiece(fromMs: fromMs, toMs: toMs) { pieces in
             var any: UInt64 = 0
             var allBad: UInt64 = (1 << 60) - 1
@@ -130,8 +143,12 @@ package struct CheckHistory: Sendable {
             } else {
                 var pieces: [String: HourRollup] = [:]
                 for record in rawRuns(fromMs: max(fromMs, hour), toMs: min(toMs, end)) {
-                    pieces[record.location, default: HourRollup(hour: hour, check: check, location: record.location,
-                                                                fastMs: fastMs)].add(record)
+                    pieces[
+                        record.location,
+                        default: HourRollup(
+                            hour: hour, check: check, location: record.location,
+                            fastMs: fastMs)
+                    ].add(record)
                 }
                 if !pieces.isEmpty { body(pieces) }
             }
@@ -140,7 +157,8 @@ package struct CheckHistory: Sendable {
     }
 
     private func lowerBound(_ time: Int64) -> Int {
-        var low = 0, high = runs.count
+        var low = 0
+        var high = runs.count
         while low < high {
             let mid = (low + high) / 2
             if runs[mid].time < time { low = mid + 1 } else { high = mid }

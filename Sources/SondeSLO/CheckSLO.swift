@@ -95,15 +95,19 @@ package enum SLOEvaluator {
         let hoursFrom = min(stripStart, nowMs - longest)
         let rawFrom = nowMs - UTCTime.msPerDay
         let edges = windowSpecs.map { nowMs - $0.ms } + BurnWindow.allCases.map { nowMs - $0.milliseconds }
-        let history = CheckHistory(check: check, readers: readers, nowMs: nowMs, hoursFromMs: hoursFrom,
-                                   rawFromMs: rawFrom, edgesMs: edges, fastMs: policy.latencyThresholdMs)
+        let history = CheckHistory(
+            check: check, readers: readers, nowMs: nowMs, hoursFromMs: hoursFrom,
+            rawFromMs: rawFrom, edgesMs: edges, fastMs: policy.latencyThresholdMs)
 
         func window(_ label: String, _ ms: Int64, location: String? = nil) -> CheckSLO.Window {
             let counts = history.counts(fromMs: nowMs - ms + 1, toMs: nowMs + 1, location: location)
-            return CheckSLO.Window(label: label, counts: counts, coverage: counts.coverage(intervalMs: policy.intervalMs))
+            return CheckSLO.Window(
+                label: label, counts: counts, coverage: counts.coverage(intervalMs: policy.intervalMs))
         }
         let windows = windowSpecs.map { window($0.label, $0.ms) }
-        let objectiveWindow = windows.first { $0.counts.spanMs == policy.windowMs } ?? window(DurationText.setting(.milliseconds(policy.windowMs)), policy.windowMs)
+        let objectiveWindow =
+            windows.first { $0.counts.spanMs == policy.windowMs }
+            ?? window(DurationText.setting(.milliseconds(policy.windowMs)), policy.windowMs)
 
         var burnCounts: [BurnWindow: WindowCounts] = [:]
         var burnRates: [BurnWindow: Double] = [:]
@@ -127,7 +131,8 @@ package enum SLOEvaluator {
             var ignored = ReadStats()
             for reader in readers {
                 if let run = reader.lastRun(check: check, stats: &ignored), run.time <= nowMs,
-                   latest.map({ run.time > $0.time }) ?? true {
+                    latest.map({ run.time > $0.time }) ?? true
+                {
                     latest = run
                 }
             }
@@ -147,28 +152,33 @@ package enum SLOEvaluator {
         var hourly: [Double?] = []
         var hour = UTCTime.hourStart(nowMs) - 167 * UTCTime.msPerHour
         while hour <= nowMs {
-            hourly.append(history.counts(fromMs: hour, toMs: min(hour + UTCTime.msPerHour, nowMs + 1)).histogram.quantile(0.95))
+            hourly.append(
+                history.counts(fromMs: hour, toMs: min(hour + UTCTime.msPerHour, nowMs + 1)).histogram.quantile(0.95))
             hour += UTCTime.msPerHour
         }
 
         let kinds = Set(objectiveWindow.counts.errors.keys)
-        let messages = latestMessages(check: check, kinds: kinds, history: history, readers: readers,
-                                      fromMs: nowMs - policy.windowMs, nowMs: nowMs)
+        let messages = latestMessages(
+            check: check, kinds: kinds, history: history, readers: readers,
+            fromMs: nowMs - policy.windowMs, nowMs: nowMs)
 
         var locations: [CheckSLO.Location] = []
         var combined: [CheckSLO.Combined] = []
         if history.locations.count > 1 {
             for name in history.locations {
-                locations.append(CheckSLO.Location(name: name, windows: windowSpecs.map { window($0.label, $0.ms, location: name) }))
+                locations.append(
+                    CheckSLO.Location(name: name, windows: windowSpecs.map { window($0.label, $0.ms, location: name) }))
             }
             for spec in windowSpecs {
                 let minutes = history.combinedMinutes(fromMs: nowMs - spec.ms + 1, toMs: nowMs + 1)
-                combined.append(CheckSLO.Combined(label: spec.label, minutesCovered: minutes.covered, minutesDown: minutes.down))
+                combined.append(
+                    CheckSLO.Combined(label: spec.label, minutesCovered: minutes.covered, minutesDown: minutes.down))
             }
         }
 
         return CheckSLO(
-            check: check, policy: policy, nowMs: nowMs, state: state, windows: windows, objectiveWindow: objectiveWindow,
+            check: check, policy: policy, nowMs: nowMs, state: state, windows: windows,
+            objectiveWindow: objectiveWindow,
             burnCounts: burnCounts, burnRates: burnRates, alert: alert, budgetRemaining: remaining,
             timeToExhaustionMs: exhaustion,
             p50: Percentile.nearestRank(0.50, sorted: durations), p95: Percentile.nearestRank(0.95, sorted: durations),
@@ -179,8 +189,10 @@ package enum SLOEvaluator {
     }
 
     /// The newest message of each kind: recent raw runs first, then older day files, newest first.
-    static func latestMessages(check: String, kinds: Set<String>, history: CheckHistory, readers: [RunReader],
-                               fromMs: Int64, nowMs: Int64) -> [String: String] {
+    static func latestMessages(
+        check: String, kinds: Set<String>, history: CheckHistory, readers: [RunReader],
+        fromMs: Int64, nowMs: Int64
+    ) -> [String: String] {
         var found: [String: (time: Int64, message: String)] = [:]
         for record in history.runs.reversed() {
             guard let error = record.error, kinds.contains(error.kind), found[error.kind] == nil else { continue }
@@ -222,8 +234,10 @@ package enum SLOEvaluator {
                 var ignored = ReadStats()
                 let inHours: (Int64) -> Bool = { hours.contains(UTCTime.hourStart($0)) }
                 RunReader.decodeLines(file.path, RunLine.decode, stats: &ignored, wanted: inHours) { record in
-                    guard let error = record.error, wanted.contains(error.kind), record.time >= fromMs, record.time <= nowMs,
-                          record.time >= (found[error.kind]?.time ?? .min) else { return }
+                    guard let error = record.error, wanted.contains(error.kind), record.time >= fromMs,
+                        record.time <= nowMs,
+                        record.time >= (found[error.kind]?.time ?? .min)
+                    else { return }
                     found[error.kind] = (record.time, error.message)
                 }
             }

@@ -50,9 +50,12 @@ package struct CheckStatus: Sendable, Equatable {
     /// 95th percentile of the run durations in the window (nearest rank), ms; `nil` without runs.
     package var p95Ms: Double?
 
-    package init(check: String, state: State, lastRun: RunRecord? = nil, ageMs: Int64? = nil,
-                typicalIntervalMs: Int64? = nil, staleAfterMs: Int64 = CheckStatus.staleIntervals * CheckStatus.defaultIntervalMs,
-                runs: Int = 0, good: Int = 0, p95Ms: Double? = nil) {
+    package init(
+        check: String, state: State, lastRun: RunRecord? = nil, ageMs: Int64? = nil,
+        typicalIntervalMs: Int64? = nil,
+        staleAfterMs: Int64 = CheckStatus.staleIntervals * CheckStatus.defaultIntervalMs,
+        runs: Int = 0, good: Int = 0, p95Ms: Double? = nil
+    ) {
         self.check = check
         self.state = state
         self.lastRun = lastRun
@@ -77,7 +80,8 @@ package struct CheckStatus: Sendable, Equatable {
         // One streaming pass over the window: counts, durations and recent start times per
         // location (a day file may hold millions of lines; no records are kept).
         var windowStats = ReadStats()
-        var runs = 0, good = 0
+        var runs = 0
+        var good = 0
         var durations: [Double] = []
         var latest: RunRecord?
         var recentTimes: [String: [Int64]] = [:]
@@ -92,8 +96,9 @@ package struct CheckStatus: Sendable, Equatable {
         let last = latest ?? reader.lastRun(check: check, stats: &lastStats)
         stats.merge(latest == nil ? lastStats : windowStats)
 
-        var status = CheckStatus(check: check, state: .noData, runs: runs, good: good,
-                                 p95Ms: Percentile.nearestRank(0.95, sorted: durations.sorted()))
+        var status = CheckStatus(
+            check: check, state: .noData, runs: runs, good: good,
+            p95Ms: Percentile.nearestRank(0.95, sorted: durations.sorted()))
         guard let last else { return status }
 
         if latest == nil {

@@ -17,8 +17,10 @@ package struct SLOPolicy: Sendable, Equatable {
     /// How often the check runs (`@every`), ms.
     package var intervalMs: Int64
 
-    package init(objective: Double = 0.999, windowMs: Int64 = 30 * UTCTime.msPerDay, latencyThresholdMs: Double? = nil,
-                latencyObjective: Double? = nil, intervalMs: Int64 = 60_000) {
+    package init(
+        objective: Double = 0.999, windowMs: Int64 = 30 * UTCTime.msPerDay, latencyThresholdMs: Double? = nil,
+        latencyObjective: Double? = nil, intervalMs: Int64 = 60_000
+    ) {
         self.objective = objective
         self.windowMs = windowMs
         self.latencyThresholdMs = latencyThresholdMs
@@ -29,10 +31,11 @@ package struct SLOPolicy: Sendable, Equatable {
     /// The policy of a check script's directives.
     package init(settings: MonitorSettings) {
         // 99.9 / 100 is 0.9990000000000001 in binary; round to 10 digits so figures print cleanly.
-        self.init(objective: (settings.slo.target * 1e8).rounded() / 1e10, windowMs: Int64(settings.slo.window.milliseconds),
-                  latencyThresholdMs: settings.latency.map { $0.threshold.milliseconds },
-                  latencyObjective: settings.latency.map { ($0.target * 1e8).rounded() / 1e10 },
-                  intervalMs: Int64(settings.every.milliseconds))
+        self.init(
+            objective: (settings.slo.target * 1e8).rounded() / 1e10, windowMs: Int64(settings.slo.window.milliseconds),
+            latencyThresholdMs: settings.latency.map { $0.threshold.milliseconds },
+            latencyObjective: settings.latency.map { ($0.target * 1e8).rounded() / 1e10 },
+            intervalMs: Int64(settings.every.milliseconds))
     }
 
     /// The error budget: the share of runs allowed to fail (1 − objective, to 12 digits: 1 − 0.999

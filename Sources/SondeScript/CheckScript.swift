@@ -46,7 +46,9 @@ package enum SourceText {
     }
 
     /// Auth schemes shown as they are in front of a masked credential.
-    static let authSchemes: Set<String> = ["basic", "bearer", "digest", "token", "negotiate", "ntlm", "aws4-hmac-sha256"]
+    static let authSchemes: Set<String> = [
+        "basic", "bearer", "digest", "token", "negotiate", "ntlm", "aws4-hmac-sha256",
+    ]
 
     /// A source line that is an `Authorization`, `Proxy-Authorization`, `Cookie` or `Set-Cookie`
     /// header, with its literal value masked as `***` (an auth scheme and `{{templates}}` stay
@@ -67,8 +69,10 @@ package enum SourceText {
         let value = String(String.UnicodeScalarView(scalars[valueStart...]))
         var words: [String] = []
         for (position, word) in value.split(separator: " ", omittingEmptySubsequences: false).enumerated() {
-            if word.isEmpty || word.hasPrefix("{{") && word.hasSuffix("}}") && !word.dropFirst(2).dropLast(2).contains("}}")
-                || position == 0 && authSchemes.contains(word.lowercased()) {
+            if word.isEmpty
+                || word.hasPrefix("{{") && word.hasSuffix("}}") && !word.dropFirst(2).dropLast(2).contains("}}")
+                || position == 0 && authSchemes.contains(word.lowercased())
+            {
                 words.append(String(word))
             } else {
                 words.append("***")

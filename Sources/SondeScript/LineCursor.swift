@@ -105,13 +105,19 @@ struct LineCursor {
         var literal = ""
         while true {
             guard let c = peek else { throw error("unterminated string: expected a closing \(delimiter)", at: start) }
-            if c == delimiter { index += 1; break }
+            if c == delimiter {
+                index += 1
+                break
+            }
             if c == "\\" {
                 literal += try escape()
                 continue
             }
             if hasPrefix("{{") {
-                if !literal.isEmpty { parts.append(.literal(literal)); literal = "" }
+                if !literal.isEmpty {
+                    parts.append(.literal(literal))
+                    literal = ""
+                }
                 parts.append(.placeholder(try placeholder(encoding: .plain)))
                 continue
             }
@@ -129,9 +135,21 @@ struct LineCursor {
         var text = ""
         while true {
             guard let c = peek else { throw error("unterminated regex: expected a closing /", at: start) }
-            if c == "/" { index += 1; break }
-            if c == "\\", peek(1) == "/" { text += "/"; index += 2; continue }
-            if c == "\\", let n = peek(1) { text.unicodeScalars.append(c); text.unicodeScalars.append(n); index += 2; continue }
+            if c == "/" {
+                index += 1
+                break
+            }
+            if c == "\\", peek(1) == "/" {
+                text += "/"
+                index += 2
+                continue
+            }
+            if c == "\\", let n = peek(1) {
+                text.unicodeScalars.append(c)
+                text.unicodeScalars.append(n)
+                index += 2
+                continue
+            }
             text.unicodeScalars.append(c)
             index += 1
         }
@@ -195,7 +213,10 @@ struct LineCursor {
             guard peek == "{" else { throw error("expected \\u{XXXX} for a Unicode escape", at: start) }
             index += 1
             var hex = ""
-            while let h = peek, h != "}", hex.count < 8 { hex.unicodeScalars.append(h); index += 1 }
+            while let h = peek, h != "}", hex.count < 8 {
+                hex.unicodeScalars.append(h)
+                index += 1
+            }
             guard peek == "}", let value = UInt32(hex, radix: 16), let scalar = Unicode.Scalar(value) else {
                 throw error("invalid Unicode escape \\u{\(hex)}", at: start)
             }
@@ -220,7 +241,10 @@ struct LineCursor {
                 continue
             }
             if hasPrefix("{{") {
-                if !literal.isEmpty { parts.append(.literal(literal)); literal = "" }
+                if !literal.isEmpty {
+                    parts.append(.literal(literal))
+                    literal = ""
+                }
                 parts.append(.placeholder(try placeholder(encoding: .plain)))
                 continue
             }

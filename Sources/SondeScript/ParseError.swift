@@ -46,7 +46,10 @@ package enum ParseError: Error, Sendable, Equatable, CustomStringConvertible {
             let start = max(0, min(column - 60, scalars.count - 120))
             let end = min(scalars.count, start + 120)
             var cut = String(String.UnicodeScalarView(scalars[start..<end]))
-            if start > 0 { cut = "…" + cut; column = column - start + 1 }
+            if start > 0 {
+                cut = "…" + cut
+                column = column - start + 1
+            }
             if end < scalars.count { cut += "…" }
             text = cut
         }
@@ -58,13 +61,13 @@ package enum ParseError: Error, Sendable, Equatable, CustomStringConvertible {
         case .encoding: title = "Invalid file"
         }
         return """
-        error: \(title)
-        \(pad)--> \(path):\(line):\(location.column)
-        \(pad) |
-        \(line) | \(printable)
-        \(pad) | \(prefix)^ \(message)
-        \(pad) |
+            error: \(title)
+            \(pad)--> \(path):\(line):\(location.column)
+            \(pad) |
+            \(line) | \(printable)
+            \(pad) | \(prefix)^ \(message)
+            \(pad) |
 
-        """
+            """
     }
 }

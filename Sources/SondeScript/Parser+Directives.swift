@@ -1,3 +1,4 @@
+import Foundation
 import SondeSupport
 
 /// Monitor directives: `# @key value` comment lines before the first request (docs/check-format.md,
@@ -27,8 +28,11 @@ extension Parser {
         guard !key.isEmpty else { return nil }
         guard Self.directiveKeys.contains(key) else {
             var message = "unknown directive @\(Self.shown(key))"
-            if let guess = Suggestion.closest(to: key, in: Self.directiveKeys) { message += "; did you mean @\(guess)?" }
-            else { message += "; known directives: " + Self.directiveKeys.map { "@" + $0 }.joined(separator: ", ") }
+            if let guess = Suggestion.closest(to: key, in: Self.directiveKeys) {
+                message += "; did you mean @\(guess)?"
+            } else {
+                message += "; known directives: " + Self.directiveKeys.map { "@" + $0 }.joined(separator: ", ")
+            }
             throw error(message, line: index, column: column)
         }
         c.skipSpaces()
@@ -56,19 +60,25 @@ extension Parser {
             }
         case "slo":
             guard words.count == 2, let target = Self.percent(words[0]),
-                  let window = Self.duration(words[1], units: ["h", "d"]) else {
+                let window = Self.duration(words[1], units: ["h", "d"])
+            else {
                 throw fail("expected an objective and a window such as 99.9% 30d after @slo")
             }
-            guard target > 0, target < 100 else { throw fail("the objective must be between 0% and 100% (exclusive), such as 99.9%") }
+            guard target > 0, target < 100 else {
+                throw fail("the objective must be between 0% and 100% (exclusive), such as 99.9%")
+            }
             guard window >= .seconds(3600) else { throw fail("the SLO window must be at least 1h") }
             settings.slo = AvailabilityObjective(target: target, window: window)
         case "latency":
             guard words.count == 2, let threshold = Self.duration(words[0], units: ["ms", "s"]),
-                  let target = Self.percent(words[1]) else {
+                let target = Self.percent(words[1])
+            else {
                 throw fail("expected a threshold and a share such as 500ms 99% after @latency")
             }
             guard threshold > .zero else { throw fail("the latency threshold must be more than 0") }
-            guard target > 0, target < 100 else { throw fail("the latency objective must be between 0% and 100% (exclusive)") }
+            guard target > 0, target < 100 else {
+                throw fail("the latency objective must be between 0% and 100% (exclusive)")
+            }
             settings.latency = LatencyObjective(threshold: threshold, target: target)
         case "down-after", "up-after":
             guard words.count == 1, let n = Int(words[0]), n >= 1, n <= 1000 else {
@@ -116,5 +126,3 @@ extension Parser {
         return value
     }
 }
-
-import Foundation

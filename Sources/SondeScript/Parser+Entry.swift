@@ -2,7 +2,9 @@ import SondeSupport
 
 /// Entries: the request line, headers, sections and body, then the optional response.
 extension Parser {
-    static let requestSections = ["Query", "QueryStringParams", "Form", "FormParams", "BasicAuth", "Cookies", "Options"]
+    static let requestSections = [
+        "Query", "QueryStringParams", "Form", "FormParams", "BasicAuth", "Cookies", "Options",
+    ]
     static let responseSections = ["Captures", "Asserts"]
     static let unsupportedSections = ["Multipart", "MultipartFormData"]
 
@@ -28,7 +30,10 @@ extension Parser {
         var c = cursor(current, at: indent(current))
         let location = c.location
         var method = ""
-        while let s = c.peek, ("A"..."Z").contains(s) { method.unicodeScalars.append(s); c.index += 1 }
+        while let s = c.peek, ("A"..."Z").contains(s) {
+            method.unicodeScalars.append(s)
+            c.index += 1
+        }
         guard !c.atLineEnd() else {
             throw error("expected a URL after \(method)", line: current, column: c.index)
         }
@@ -40,7 +45,11 @@ extension Parser {
         var seen: Set<String> = []
         var section: String?
         while current < lines.count {
-            if isBlankOrComment(current) { try checkComment(current); current += 1; continue }
+            if isBlankOrComment(current) {
+                try checkComment(current)
+                current += 1
+                continue
+            }
             if isRequestLine(current) || isResponseLine(current) { break }
             if let (name, column) = sectionName(current) {
                 section = try enterSection(name, column: column, request: true, seen: &seen)
@@ -70,21 +79,29 @@ extension Parser {
 
         var response: ResponseSpec?
         while current < lines.count {
-            if isBlankOrComment(current) { try checkComment(current); current += 1; continue }
+            if isBlankOrComment(current) {
+                try checkComment(current)
+                current += 1
+                continue
+            }
             if isResponseLine(current) { response = try responseSpec() }
             break
         }
         if request.body != nil, current < lines.count, !isRequestLine(current), !isResponseLine(current),
-           !isBlankOrComment(current) {
-            throw error("expected the response (HTTP 200) or the next request after the body",
-                        line: current, column: indent(current))
+            !isBlankOrComment(current)
+        {
+            throw error(
+                "expected the response (HTTP 200) or the next request after the body",
+                line: current, column: indent(current))
         }
         return Entry(request: request, response: response, location: location)
     }
 
     /// Validates a section header; returns its canonical name.
-    mutating func enterSection(_ name: String, column: Int, request: Bool,
-                               seen: inout Set<String>) throws(ParseError) -> String {
+    mutating func enterSection(
+        _ name: String, column: Int, request: Bool,
+        seen: inout Set<String>
+    ) throws(ParseError) -> String {
         let canonical: String
         switch name {
         case "QueryStringParams": canonical = "Query"
@@ -108,7 +125,9 @@ extension Parser {
             throw error(message, line: current, column: column)
         }
         guard seen.insert(canonical).inserted else {
-            throw error("section [\(name)] appears twice in this \(request ? "request" : "response")", line: current, column: column)
+            throw error(
+                "section [\(name)] appears twice in this \(request ? "request" : "response")", line: current,
+                column: column)
         }
         return canonical
     }
@@ -145,7 +164,9 @@ extension Parser {
             default: throw c.error("expected an HTTP version: HTTP, HTTP/1.0, HTTP/1.1, HTTP/2 or HTTP/3")
             }
         }
-        guard c.peek == " " || c.peek == "\t" else { throw c.error("expected a status code such as 200 or * after HTTP") }
+        guard c.peek == " " || c.peek == "\t" else {
+            throw c.error("expected a status code such as 200 or * after HTTP")
+        }
         c.skipSpaces()
         let statusLocation = c.location
         let status: ResponseSpec.Status
@@ -166,11 +187,16 @@ extension Parser {
         var seen: Set<String> = []
         var section: String?
         while current < lines.count {
-            if isBlankOrComment(current) { try checkComment(current); current += 1; continue }
+            if isBlankOrComment(current) {
+                try checkComment(current)
+                current += 1
+                continue
+            }
             if isRequestLine(current) { break }
             if isResponseLine(current) {
-                throw error("this entry already has a response; start a new entry with a request line",
-                            line: current, column: indent(current))
+                throw error(
+                    "this entry already has a response; start a new entry with a request line",
+                    line: current, column: indent(current))
             }
             if let (name, column) = sectionName(current) {
                 section = try enterSection(name, column: column, request: false, seen: &seen)
@@ -222,11 +248,13 @@ extension Parser {
         case "": tagValue = nil
         case "json", "raw": tagValue = tag
         case "graphql", "xml", "base64", "hex":
-            throw error("multiline body tag '\(tag)' is not supported by sonde yet (use json, raw or none)",
-                        line: current, column: tagColumn - tag.count)
+            throw error(
+                "multiline body tag '\(tag)' is not supported by sonde yet (use json, raw or none)",
+                line: current, column: tagColumn - tag.count)
         default:
-            throw error("unknown multiline body tag '\(tag)': expected json, raw or nothing after ```",
-                        line: current, column: tagColumn - tag.count)
+            throw error(
+                "unknown multiline body tag '\(tag)': expected json, raw or nothing after ```",
+                line: current, column: tagColumn - tag.count)
         }
         if !c.atLineEnd() { throw c.error("expected the end of the line after ```\(tag)") }
         let opening = current
@@ -235,13 +263,18 @@ extension Parser {
         var literal = ""
         while true {
             guard current < lines.count else {
-                throw error("unterminated multiline string: expected a closing ``` line", line: opening, column: location.column - 1)
+                throw error(
+                    "unterminated multiline string: expected a closing ``` line", line: opening,
+                    column: location.column - 1)
             }
             let line = lines[current]
             var trimmed = line[...]
             while let f = trimmed.first, f == " " || f == "\t" { trimmed = trimmed.dropFirst() }
             while let l = trimmed.last, l == " " || l == "\t" { trimmed = trimmed.dropLast() }
-            if Array(trimmed) == Array("```".unicodeScalars) { current += 1; break }
+            if Array(trimmed) == Array("```".unicodeScalars) {
+                current += 1
+                break
+            }
             try appendRawTemplate(line, line: current, literal: &literal, parts: &parts, encoding: .plain)
             literal += "\n"
             current += 1
@@ -251,12 +284,17 @@ extension Parser {
     }
 
     /// Splits raw text into literals and `{{name}}` placeholders (no escapes, no comments).
-    func appendRawTemplate(_ scalars: [Unicode.Scalar], line: Int, literal: inout String,
-                           parts: inout [Template.Part], encoding: Placeholder.Encoding) throws(ParseError) {
+    func appendRawTemplate(
+        _ scalars: [Unicode.Scalar], line: Int, literal: inout String,
+        parts: inout [Template.Part], encoding: Placeholder.Encoding
+    ) throws(ParseError) {
         var c = LineCursor(scalars, line: line + 1, path: path)
         while let s = c.peek {
             if c.hasPrefix("{{") {
-                if !literal.isEmpty { parts.append(.literal(literal)); literal = "" }
+                if !literal.isEmpty {
+                    parts.append(.literal(literal))
+                    literal = ""
+                }
                 parts.append(.placeholder(try c.placeholder(encoding: encoding)))
                 continue
             }
@@ -280,17 +318,22 @@ extension Parser {
         var done = false
         while !done {
             guard line < lines.count else {
-                throw error("unterminated JSON body: expected a closing \(closing)", line: firstLine, column: firstColumn)
+                throw error(
+                    "unterminated JSON body: expected a closing \(closing)", line: firstLine, column: firstColumn)
             }
             var c = LineCursor(lines[line], line: line + 1, path: path, index: column)
             while let s = c.peek {
                 if c.hasPrefix("{{") {
                     let start = c.index
                     let p = try c.placeholder(encoding: inString ? .jsonString : .jsonValue)
-                    if !literal.isEmpty { parts.append(.literal(literal)); literal = "" }
+                    if !literal.isEmpty {
+                        parts.append(.literal(literal))
+                        literal = ""
+                    }
                     parts.append(.placeholder(p))
                     let width = c.index - start
-                    validation += inString ? String(repeating: "x", count: width) : "0" + String(repeating: " ", count: width - 1)
+                    validation +=
+                        inString ? String(repeating: "x", count: width) : "0" + String(repeating: " ", count: width - 1)
                     continue
                 }
                 literal.unicodeScalars.append(s)
@@ -315,7 +358,10 @@ extension Parser {
                     depth -= 1
                 default: break
                 }
-                if depth == 0 { done = true; break }
+                if depth == 0 {
+                    done = true
+                    break
+                }
             }
             if done {
                 var rest = c
@@ -335,19 +381,27 @@ extension Parser {
             _ = try JSON.parse(validation)
         } catch let jsonError {
             let (l, col) = Self.position(ofByte: jsonError.offset, in: validation)
-            throw error("invalid JSON body: \(jsonError.message)", line: firstLine + l,
-                        column: (l == 0 ? firstColumn : 0) + col)
+            throw error(
+                "invalid JSON body: \(jsonError.message)", line: firstLine + l,
+                column: (l == 0 ? firstColumn : 0) + col)
         }
         return Body(kind: .json(Template(parts: parts, location: location)), location: location)
     }
 
     /// Line (0-based, relative) and column (0-based, scalars) of a UTF-8 byte offset.
     static func position(ofByte offset: Int, in text: String) -> (Int, Int) {
-        var bytes = 0, line = 0, column = 0
+        var bytes = 0
+        var line = 0
+        var column = 0
         for scalar in text.unicodeScalars {
             if bytes >= offset { break }
             bytes += String(scalar).utf8.count
-            if scalar == "\n" { line += 1; column = 0 } else { column += 1 }
+            if scalar == "\n" {
+                line += 1
+                column = 0
+            } else {
+                column += 1
+            }
         }
         return (line, column)
     }

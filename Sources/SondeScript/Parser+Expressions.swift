@@ -3,19 +3,29 @@ import SondeSupport
 
 /// Captures, asserts and options: queries, filters, predicates and values.
 extension Parser {
-    static let queries = ["status", "version", "header", "body", "jsonpath", "regex", "variable", "duration", "url",
-                          "certificate"]
+    static let queries = [
+        "status", "version", "header", "body", "jsonpath", "regex", "variable", "duration", "url",
+        "certificate",
+    ]
     static let unsupportedQueries = ["xpath", "cookie", "bytes", "sha256", "md5", "ip", "redirects"]
-    static let filters = ["count", "nth", "first", "last", "regex", "split", "replace", "toInt", "toFloat", "toString",
-                          "daysAfterNow"]
-    static let unsupportedFilters = ["base64Decode", "base64Encode", "base64UrlSafeDecode", "base64UrlSafeEncode",
-                                     "decode", "format", "htmlEscape", "htmlUnescape", "jsonpath", "urlDecode",
-                                     "urlEncode", "urlQueryParam", "xpath", "toDate", "toHex", "daysBeforeNow",
-                                     "location", "utf8Decode", "utf8Encode", "dateFormat"]
-    static let predicates = ["==", "!=", ">", ">=", "<", "<=", "contains", "startsWith", "endsWith", "matches", "exists",
-                             "isString", "isInteger", "isFloat", "isNumber", "isBoolean", "isList", "isEmpty", "not"]
-    static let unsupportedPredicates = ["isCollection", "isDate", "isIsoDate", "isIpv4", "isIpv6", "isUuid", "isObject",
-                                        "includes"]
+    static let filters = [
+        "count", "nth", "first", "last", "regex", "split", "replace", "toInt", "toFloat", "toString",
+        "daysAfterNow",
+    ]
+    static let unsupportedFilters = [
+        "base64Decode", "base64Encode", "base64UrlSafeDecode", "base64UrlSafeEncode",
+        "decode", "format", "htmlEscape", "htmlUnescape", "jsonpath", "urlDecode",
+        "urlEncode", "urlQueryParam", "xpath", "toDate", "toHex", "daysBeforeNow",
+        "location", "utf8Decode", "utf8Encode", "dateFormat",
+    ]
+    static let predicates = [
+        "==", "!=", ">", ">=", "<", "<=", "contains", "startsWith", "endsWith", "matches", "exists",
+        "isString", "isInteger", "isFloat", "isNumber", "isBoolean", "isList", "isEmpty", "not",
+    ]
+    static let unsupportedPredicates = [
+        "isCollection", "isDate", "isIsoDate", "isIpv4", "isIpv6", "isUuid", "isObject",
+        "includes",
+    ]
 
     /// A word from the source, shortened for messages.
     static func shown(_ word: String) -> String {
@@ -61,7 +71,9 @@ extension Parser {
         let name = c.word()
         func quotedArgument(_ what: String) throws(ParseError) -> Template {
             c.skipSpaces()
-            guard c.peek == "\"" else { throw c.error("expected \(what) in quotes after \(name), such as \(name) \"...\"") }
+            guard c.peek == "\"" else {
+                throw c.error("expected \(what) in quotes after \(name), such as \(name) \"...\"")
+            }
             return try c.quoted()
         }
         let kind: Query.Kind
@@ -91,18 +103,24 @@ extension Parser {
             let argument = try quotedArgument("a certificate field")
             let valid = CertificateField.allCases.map(\.rawValue)
             guard let literal = argument.literalValue, let field = CertificateField(rawValue: literal) else {
-                throw c.error("unknown certificate field \(argument): expected one of " +
-                              valid.map { "\"\($0)\"" }.joined(separator: ", "), at: argument.location)
+                throw c.error(
+                    "unknown certificate field \(argument): expected one of "
+                        + valid.map { "\"\($0)\"" }.joined(separator: ", "), at: argument.location)
             }
             kind = .certificate(field)
         default:
             if Self.unsupportedQueries.contains(name) {
                 throw c.error("query '\(name)' is not supported by sonde yet", at: start)
             }
-            var message = name.isEmpty ? "expected a query such as status, header \"Name\" or jsonpath \"$.x\""
-                                       : "unknown query '\(Self.shown(name))'"
-            if !name.isEmpty, let guess = Suggestion.closest(to: name, in: Self.queries) { message += "; did you mean \(guess)?" }
-            else if !name.isEmpty { message += "; expected one of " + Self.queries.joined(separator: ", ") }
+            var message =
+                name.isEmpty
+                ? "expected a query such as status, header \"Name\" or jsonpath \"$.x\""
+                : "unknown query '\(Self.shown(name))'"
+            if !name.isEmpty, let guess = Suggestion.closest(to: name, in: Self.queries) {
+                message += "; did you mean \(guess)?"
+            } else if !name.isEmpty {
+                message += "; expected one of " + Self.queries.joined(separator: ", ")
+            }
             throw c.error(message, at: start)
         }
         return Query(kind: kind, location: start)
@@ -142,7 +160,10 @@ extension Parser {
             let save = c.index
             let start = c.location
             let name = c.word()
-            guard !name.isEmpty else { c.index = save; return out }
+            guard !name.isEmpty else {
+                c.index = save
+                return out
+            }
             if Self.unsupportedFilters.contains(name) {
                 throw c.error("filter '\(name)' is not supported by sonde yet", at: start)
             }
@@ -151,7 +172,8 @@ extension Parser {
                     c.index = save
                     return out
                 }
-                var message = inAssert
+                var message =
+                    inAssert
                     ? "expected a filter or a predicate such as == or contains after the query, found '\(Self.shown(name))'"
                     : "expected a filter such as count or nth 0, found '\(Self.shown(name))'"
                 if let guess = Suggestion.closest(to: name, in: Self.filters + (inAssert ? Self.predicates : [])) {
@@ -172,9 +194,17 @@ extension Parser {
                 c.skipSpaces()
                 let numberStart = c.location
                 var text = ""
-                if c.peek == "-" { text = "-"; c.index += 1 }
-                while let s = c.peek, ("0"..."9").contains(s) { text.unicodeScalars.append(s); c.index += 1 }
-                guard let n = Int(text) else { throw c.error("expected an index such as nth 0 or nth -1", at: numberStart) }
+                if c.peek == "-" {
+                    text = "-"
+                    c.index += 1
+                }
+                while let s = c.peek, ("0"..."9").contains(s) {
+                    text.unicodeScalars.append(s)
+                    c.index += 1
+                }
+                guard let n = Int(text) else {
+                    throw c.error("expected an index such as nth 0 or nth -1", at: numberStart)
+                }
                 kind = .nth(n)
             case "regex":
                 kind = .regex(try regexArgument(&c, after: "regex"))
@@ -187,7 +217,9 @@ extension Parser {
                 guard c.peek == "\"" else { throw c.error("expected two strings such as replace \"old\" \"new\"") }
                 let old = try c.quoted()
                 c.skipSpaces()
-                guard c.peek == "\"" else { throw c.error("expected the replacement in quotes such as replace \"old\" \"new\"") }
+                guard c.peek == "\"" else {
+                    throw c.error("expected the replacement in quotes such as replace \"old\" \"new\"")
+                }
                 kind = .replace(old, try c.quoted())
             default:
                 throw c.error("unknown filter '\(Self.shown(name))'", at: start)
@@ -209,7 +241,10 @@ extension Parser {
         let functionStart = c.location
         var name = ""
         if let s = c.peek, "=!<>".unicodeScalars.contains(s) {
-            while let s = c.peek, "=!<>".unicodeScalars.contains(s) { name.unicodeScalars.append(s); c.index += 1 }
+            while let s = c.peek, "=!<>".unicodeScalars.contains(s) {
+                name.unicodeScalars.append(s)
+                c.index += 1
+            }
         } else {
             name = c.word()
         }
@@ -241,10 +276,13 @@ extension Parser {
             if Self.unsupportedPredicates.contains(name) {
                 throw c.error("predicate '\(name)' is not supported by sonde yet", at: functionStart)
             }
-            var message = name.isEmpty || name == "not"
+            var message =
+                name.isEmpty || name == "not"
                 ? "expected a predicate such as == or contains after the query"
                 : "unknown predicate '\(Self.shown(name))': expected a predicate such as == or contains after the query"
-            if !name.isEmpty, let guess = Suggestion.closest(to: name, in: Self.predicates) { message += "; did you mean \(guess)?" }
+            if !name.isEmpty, let guess = Suggestion.closest(to: name, in: Self.predicates) {
+                message += "; did you mean \(guess)?"
+            }
             throw c.error(message, at: functionStart)
         }
         return Predicate(negated: negated, function: function, location: start)
@@ -286,18 +324,23 @@ extension Parser {
             if word.hasPrefix("hex") || word.hasPrefix("base64") || word.hasPrefix("file") {
                 throw c.error("\(Self.shown(word)) values are not supported by sonde yet", at: start)
             }
-            throw c.error("expected a value after \(what), such as 200, \"text\", true or null (strings need quotes)", at: start)
+            throw c.error(
+                "expected a value after \(what), such as 200, \"text\", true or null (strings need quotes)", at: start)
         }
     }
 
     // MARK: options
 
-    static let options = ["retry", "retry-interval", "max-time", "connect-timeout", "location", "max-redirs",
-                          "insecure", "delay", "variable", "skip"]
-    static let unsupportedOptions = ["compressed", "http1.0", "http1.1", "http2", "http3", "verbose", "very-verbose",
-                                     "output", "cacert", "cert", "key", "proxy", "resolve", "user", "ipv4", "ipv6",
-                                     "path-as-is", "aws-sigv4", "connect-to", "netrc", "netrc-file", "netrc-optional",
-                                     "unix-socket", "repeat", "location-trusted", "limit-rate", "pinnedpubkey"]
+    static let options = [
+        "retry", "retry-interval", "max-time", "connect-timeout", "location", "max-redirs",
+        "insecure", "delay", "variable", "skip",
+    ]
+    static let unsupportedOptions = [
+        "compressed", "http1.0", "http1.1", "http2", "http3", "verbose", "very-verbose",
+        "output", "cacert", "cert", "key", "proxy", "resolve", "user", "ipv4", "ipv6",
+        "path-as-is", "aws-sigv4", "connect-to", "netrc", "netrc-file", "netrc-optional",
+        "unix-socket", "repeat", "location-trusted", "limit-rate", "pinnedpubkey",
+    ]
 
     func option(_ c: inout LineCursor) throws(ParseError) -> EntryOption {
         let start = c.location
@@ -314,14 +357,18 @@ extension Parser {
         }
         guard Self.options.contains(name) else {
             var message = "unknown option '\(Self.shown(name))'"
-            if let guess = Suggestion.closest(to: name, in: Self.options) { message += "; did you mean \(guess)?" }
-            else { message += "; supported options: " + Self.options.joined(separator: ", ") }
+            if let guess = Suggestion.closest(to: name, in: Self.options) {
+                message += "; did you mean \(guess)?"
+            } else {
+                message += "; supported options: " + Self.options.joined(separator: ", ")
+            }
             throw c.error(message, at: start)
         }
         func integer(_ range: ClosedRange<Int>) throws(ParseError) -> Int {
             let text = c.token()
             guard let n = Int(text), range.contains(n) else {
-                throw c.error("expected an integer from \(range.lowerBound) to \(range.upperBound) for \(name)", at: valueStart)
+                throw c.error(
+                    "expected an integer from \(range.lowerBound) to \(range.upperBound) for \(name)", at: valueStart)
             }
             return n
         }
@@ -359,17 +406,23 @@ extension Parser {
         case "max-redirs": kind = .maxRedirs(try integer(0...1000))
         case "variable":
             var variable = ""
-            while let s = c.peek, s.isASCII, s.properties.isAlphabetic || ("0"..."9").contains(s) || s == "_" || s == "-" {
+            while let s = c.peek, s.isASCII,
+                s.properties.isAlphabetic || ("0"..."9").contains(s) || s == "_" || s == "-"
+            {
                 variable.unicodeScalars.append(s)
                 c.index += 1
             }
-            guard let first = variable.unicodeScalars.first, first == "_" || first.properties.isAlphabetic, c.peek == "=" else {
+            guard let first = variable.unicodeScalars.first, first == "_" || first.properties.isAlphabetic,
+                c.peek == "="
+            else {
                 throw c.error("expected variable: name=value", at: valueStart)
             }
             c.index += 1
             let value: PredicateValue
-            if let s = c.peek, s == "\"" || s == "`" || s == "-" || ("0"..."9").contains(s) || c.hasPrefix("{{")
-                || c.hasPrefix("true") || c.hasPrefix("false") || c.hasPrefix("null") {
+            if let s = c.peek,
+                s == "\"" || s == "`" || s == "-" || ("0"..."9").contains(s) || c.hasPrefix("{{")
+                    || c.hasPrefix("true") || c.hasPrefix("false") || c.hasPrefix("null")
+            {
                 let save = c.index
                 if let v = try? predicateValue(&c, after: "="), c.atLineEnd() {
                     value = v

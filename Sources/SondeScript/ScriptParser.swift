@@ -14,21 +14,29 @@ package enum ScriptParser {
             let b = body[i]
             if b == 0 {
                 let column = String(decoding: body[lineStart..<i], as: UTF8.self).unicodeScalars.count + 1
-                throw .encoding(path: path, location: SourceLocation(line: line, column: column),
-                                message: "the file holds a NUL byte: check scripts are UTF-8 text")
+                throw .encoding(
+                    path: path, location: SourceLocation(line: line, column: column),
+                    message: "the file holds a NUL byte: check scripts are UTF-8 text")
             }
-            if b == 0x0A { line += 1; lineStart = i + 1 }
+            if b == 0x0A {
+                line += 1
+                lineStart = i + 1
+            }
             i += 1
         }
         guard let text = String(validating: body, as: UTF8.self) else {
             let position = firstInvalidUTF8(body) ?? body.startIndex
             var l = 1
             var start = body.startIndex
-            for j in body.startIndex..<position where body[j] == 0x0A { l += 1; start = j + 1 }
+            for j in body.startIndex..<position where body[j] == 0x0A {
+                l += 1
+                start = j + 1
+            }
             let column = String(decoding: body[start..<position], as: UTF8.self).unicodeScalars.count + 1
             let byte = position < body.endIndex ? body[position] : 0
-            throw .encoding(path: path, location: SourceLocation(line: l, column: column),
-                            message: "the file is not UTF-8 text (invalid byte 0x\(String(byte, radix: 16, uppercase: true)))")
+            throw .encoding(
+                path: path, location: SourceLocation(line: l, column: column),
+                message: "the file is not UTF-8 text (invalid byte 0x\(String(byte, radix: 16, uppercase: true)))")
         }
         return try parse(source: text, path: path)
     }
@@ -38,7 +46,10 @@ package enum ScriptParser {
         var i = bytes.startIndex
         while i < bytes.endIndex {
             let c = bytes[i]
-            if c < 0x80 { i += 1; continue }
+            if c < 0x80 {
+                i += 1
+                continue
+            }
             let length: Int
             switch c {
             case 0xC2...0xDF: length = 2
@@ -60,7 +71,8 @@ package enum ScriptParser {
         if text.unicodeScalars.first == "\u{FEFF}" { text.unicodeScalars.removeFirst() }
         var parser = Parser(source: text, path: path)
         let (settings, entries) = try parser.script()
-        return CheckScript(path: path, name: checkName(path: path), source: source, settings: settings, entries: entries)
+        return CheckScript(
+            path: path, name: checkName(path: path), source: source, settings: settings, entries: entries)
     }
 
     /// The check name of a file: its name without the folder and the `.hurl` extension.
@@ -135,7 +147,10 @@ struct Parser {
         let column = c.index
         c.index += 1
         var name = ""
-        while let s = c.peek, s.isASCII, s.properties.isAlphabetic { name.unicodeScalars.append(s); c.index += 1 }
+        while let s = c.peek, s.isASCII, s.properties.isAlphabetic {
+            name.unicodeScalars.append(s)
+            c.index += 1
+        }
         guard !name.isEmpty, c.peek == "]" else { return nil }
         c.index += 1
         guard c.atLineEnd() else { return nil }
@@ -150,11 +165,13 @@ struct Parser {
             if isBlankOrComment(current) {
                 if let directive = try directiveLine(current) {
                     guard entries.isEmpty else {
-                        throw error("monitor directives must come before the first request", line: current,
-                                    column: directive.column)
+                        throw error(
+                            "monitor directives must come before the first request", line: current,
+                            column: directive.column)
                     }
                     guard seenDirectives.insert(directive.key).inserted else {
-                        throw error("directive @\(directive.key) is given twice", line: current, column: directive.column)
+                        throw error(
+                            "directive @\(directive.key) is given twice", line: current, column: directive.column)
                     }
                     try apply(directive, to: &settings)
                 }
@@ -163,14 +180,16 @@ struct Parser {
             }
             guard isRequestLine(current) else {
                 if isResponseLine(current) {
-                    throw error("a response must follow a request: expected a request such as GET https://example.com",
-                                line: current, column: indent(current))
+                    throw error(
+                        "a response must follow a request: expected a request such as GET https://example.com",
+                        line: current, column: indent(current))
                 }
                 if let (name, column) = sectionName(current) {
                     throw error("section [\(name)] must follow a request line", line: current, column: column)
                 }
-                throw error("expected a request line such as GET https://example.com (method in capitals, then the URL)",
-                            line: current, column: indent(current))
+                throw error(
+                    "expected a request line such as GET https://example.com (method in capitals, then the URL)",
+                    line: current, column: indent(current))
             }
             entries.append(try entry())
         }

@@ -1,8 +1,9 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import SondeSupport
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Why reading a request stopped.
 enum RequestReadFailure: Error {
@@ -90,7 +91,7 @@ final class Connection {
         var headDeadline = ContinuousClock.now + limits.headTimeout
         var sawByte = false
         var scanned = 0
-        var headEnd = 0   // index just past the head's final empty line
+        var headEnd = 0  // index just past the head's final empty line
         while true {
             // Ignore empty lines before a request line (RFC 9112 §2.2).
             var skip = 0
@@ -255,7 +256,7 @@ final class Connection {
     private static func isTokenByte(_ c: UInt8) -> Bool {
         switch c {
         case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-             UInt8(ascii: "0")...UInt8(ascii: "9"):
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
             return true
         default:
             return "!#$%&'*+-.^_`|~".utf8.contains(c)
@@ -277,14 +278,17 @@ final class Connection {
 
         let parts = requestLine.split(separator: UInt8(ascii: " "), omittingEmptySubsequences: false)
         guard parts.count == 3 else { throw .malformed("bad request line") }
-        let methodBytes = parts[0], targetBytes = parts[1], versionBytes = parts[2]
+        let methodBytes = parts[0]
+        let targetBytes = parts[1]
+        let versionBytes = parts[2]
         guard !methodBytes.isEmpty, methodBytes.allSatisfy(isTokenByte) else { throw .malformed("bad method") }
         guard !targetBytes.isEmpty, targetBytes.allSatisfy({ $0 > 32 && $0 != 127 }) else {
             throw .malformed("bad request target")
         }
         let v = Array(versionBytes)
         guard v.count == 8, v.starts(with: Array("HTTP/".utf8)), v[6] == UInt8(ascii: "."),
-              (48...57).contains(v[5]), (48...57).contains(v[7]) else {
+            (48...57).contains(v[5]), (48...57).contains(v[7])
+        else {
             throw .malformed("bad HTTP version")
         }
         guard v[5] == UInt8(ascii: "1") else { throw .badVersion }
@@ -300,14 +304,17 @@ final class Connection {
             guard value.allSatisfy({ $0 >= 32 && $0 != 127 || $0 == 9 }) else {
                 throw .malformed("control character in header value")
             }
-            headers.append(HTTPField(name: String(decoding: name, as: UTF8.self),
-                                     value: String(decoding: value, as: UTF8.self).trimmingHTTPWhitespace()))
+            headers.append(
+                HTTPField(
+                    name: String(decoding: name, as: UTF8.self),
+                    value: String(decoding: value, as: UTF8.self).trimmingHTTPWhitespace()))
         }
 
-        let request = HTTPRequest(method: String(decoding: methodBytes, as: UTF8.self),
-                                  target: String(decoding: targetBytes, as: UTF8.self),
-                                  version: String(decoding: versionBytes, as: UTF8.self),
-                                  headers: headers)
+        let request = HTTPRequest(
+            method: String(decoding: methodBytes, as: UTF8.self),
+            target: String(decoding: targetBytes, as: UTF8.self),
+            version: String(decoding: versionBytes, as: UTF8.self),
+            headers: headers)
 
         let lengths = headers.values(for: "Content-Length")
             .flatMap { $0.split(separator: ",") }
@@ -416,7 +423,12 @@ final class Connection {
         let isHead = request.method == "HEAD"
         let status = response.status
         let bodyless = (100..<200).contains(status) || status == 204 || status == 304
-        enum Plan { case none, bytes([UInt8]), chunks([[UInt8]]), stream(Int?, @Sendable (([UInt8]) -> Bool) -> Void) }
+        enum Plan {
+            case none
+            case bytes([UInt8])
+            case chunks([[UInt8]])
+            case stream(Int?, @Sendable (([UInt8]) -> Bool) -> Void)
+        }
         var plan: Plan
         var framing: [HTTPField] = []
         switch response.body {
@@ -426,7 +438,11 @@ final class Connection {
         case .chunked(let chunks):
             plan = .chunks(chunks)
             if !bodyless {
-                if isHTTP10 { keepAlive = false } else { framing.append(HTTPField(name: "Transfer-Encoding", value: "chunked")) }
+                if isHTTP10 {
+                    keepAlive = false
+                } else {
+                    framing.append(HTTPField(name: "Transfer-Encoding", value: "chunked"))
+                }
             }
         case .stream(let length, let producer):
             plan = .stream(length, producer)
@@ -496,7 +512,10 @@ final class Connection {
                 if let length {
                     let room = length - sent
                     let part = bytes.count <= room ? bytes : Array(bytes.prefix(max(0, room)))
-                    if !part.isEmpty, !self.sendAll(part) { ok = false; return false }
+                    if !part.isEmpty, !self.sendAll(part) {
+                        ok = false
+                        return false
+                    }
                     sent += part.count
                     return part.count == bytes.count
                 }
@@ -545,5 +564,6 @@ func httpDate(_ time: time_t = time(nil)) -> String {
     func two(_ n: Int32) -> String { n < 10 ? "0\(n)" : "\(n)" }
     let day = days[Int(parts.tm_wday) % 7]
     let month = months[Int(parts.tm_mon) % 12]
-    return "\(day), \(two(parts.tm_mday)) \(month) \(parts.tm_year + 1900) \(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
+    return
+        "\(day), \(two(parts.tm_mday)) \(month) \(parts.tm_year + 1900) \(two(parts.tm_hour)):\(two(parts.tm_min)):\(two(parts.tm_sec)) GMT"
 }

@@ -22,8 +22,10 @@ package struct HTTPRequest: Sendable {
 
     /// Builds a request from its parts, deriving `path` and `query` from `target`.
     /// Handy for calling a handler directly in unit tests.
-    package init(method: String, target: String, version: String = "HTTP/1.1",
-                headers: [HTTPField] = [], body: [UInt8] = []) {
+    package init(
+        method: String, target: String, version: String = "HTTP/1.1",
+        headers: [HTTPField] = [], body: [UInt8] = []
+    ) {
         self.method = method
         self.target = target
         self.version = version
@@ -106,7 +108,8 @@ enum URLEncoding {
         while i < utf8.count {
             let c = utf8[i]
             if c == UInt8(ascii: "%"), i + 2 < utf8.count,
-               let hi = hexValue(utf8[i + 1]), let lo = hexValue(utf8[i + 2]) {
+                let hi = hexValue(utf8[i + 1]), let lo = hexValue(utf8[i + 2])
+            {
                 out.append(hi << 4 | lo)
                 i += 3
             } else if plusAsSpace, c == UInt8(ascii: "+") {
@@ -125,8 +128,11 @@ enum URLEncoding {
         var items: [(name: String, value: String)] = []
         for part in s.split(separator: "&", omittingEmptySubsequences: true) {
             if let eq = part.firstIndex(of: "=") {
-                items.append((percentDecode(String(part[..<eq]), plusAsSpace: true),
-                              percentDecode(String(part[part.index(after: eq)...]), plusAsSpace: true)))
+                items.append(
+                    (
+                        percentDecode(String(part[..<eq]), plusAsSpace: true),
+                        percentDecode(String(part[part.index(after: eq)...]), plusAsSpace: true)
+                    ))
             } else {
                 items.append((percentDecode(String(part), plusAsSpace: true), ""))
             }

@@ -61,17 +61,19 @@ package struct HTTPResponse: Sendable {
 
     /// A UTF-8 text body with `Content-Type: text/plain; charset=utf-8` (unless `headers` sets one).
     package static func text(_ s: String, status: Int = 200, headers: [HTTPField] = []) -> HTTPResponse {
-        HTTPResponse(status: status,
-                     headers: withContentType("text/plain; charset=utf-8", headers),
-                     body: .bytes(Array(s.utf8)))
+        HTTPResponse(
+            status: status,
+            headers: withContentType("text/plain; charset=utf-8", headers),
+            body: .bytes(Array(s.utf8)))
     }
 
     /// A JSON body (sent as given) with `Content-Type: application/json; charset=utf-8`
     /// (unless `headers` sets one).
     package static func json(_ s: String, status: Int = 200, headers: [HTTPField] = []) -> HTTPResponse {
-        HTTPResponse(status: status,
-                     headers: withContentType("application/json; charset=utf-8", headers),
-                     body: .bytes(Array(s.utf8)))
+        HTTPResponse(
+            status: status,
+            headers: withContentType("application/json; charset=utf-8", headers),
+            body: .bytes(Array(s.utf8)))
     }
 
     private static func withContentType(_ type: String, _ headers: [HTTPField]) -> [HTTPField] {

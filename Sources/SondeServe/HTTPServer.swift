@@ -1,8 +1,9 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import SondeSupport
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Why the embedded server could not start.
 package enum HTTPServerError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -63,14 +64,18 @@ package final class HTTPServer: Sendable {
     private let wakeRead: Int32
 
     /// Binds, listens and starts serving before returning. Port 0 picks a free port.
-    package convenience init(host: String = "127.0.0.1", port: UInt16 = 0,
-                            handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse) throws(HTTPServerError) {
+    package convenience init(
+        host: String = "127.0.0.1", port: UInt16 = 0,
+        handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse
+    ) throws(HTTPServerError) {
         try self.init(host: host, port: port, limits: HTTPServerLimits(), handler: handler)
     }
 
     /// Binds, listens and starts serving before returning, with custom limits.
-    package init(host: String, port: UInt16, limits: HTTPServerLimits,
-                handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse) throws(HTTPServerError) {
+    package init(
+        host: String, port: UInt16, limits: HTTPServerLimits,
+        handler: @escaping @Sendable (HTTPRequest) -> HTTPResponse
+    ) throws(HTTPServerError) {
         ignoreSIGPIPE()
         let listener = try Listener.open(host: host, port: port)
         var fds: [Int32] = [-1, -1]
@@ -280,7 +285,9 @@ private struct Listener {
         }
         let bound: UInt16 = withUnsafePointer(to: &storage) { p in
             if isV6 {
-                return p.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin6_port) }
+                return p.withMemoryRebound(to: sockaddr_in6.self, capacity: 1) {
+                    UInt16(bigEndian: $0.pointee.sin6_port)
+                }
             }
             return p.withMemoryRebound(to: sockaddr_in.self, capacity: 1) { UInt16(bigEndian: $0.pointee.sin_port) }
         }
@@ -301,8 +308,10 @@ private func acceptLoop(listenFD: Int32, wakeFD: Int32, state: ServerState) {
         state.cond.broadcast()
         state.cond.unlock()
     }
-    var fds = [pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0),
-               pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0)]
+    var fds = [
+        pollfd(fd: listenFD, events: Int16(POLLIN), revents: 0),
+        pollfd(fd: wakeFD, events: Int16(POLLIN), revents: 0),
+    ]
     // A descriptor kept in reserve: when the process is out of descriptors (EMFILE), it is given
     // up for a moment to accept the waiting connection and close it at once. Otherwise that
     // connection would stay queued, poll would report it again at once, and the loop would spin.
@@ -333,8 +342,11 @@ private func acceptLoop(listenFD: Int32, wakeFD: Int32, state: ServerState) {
                 close(spare)
                 let refused = accept(listenFD, nil, nil)
                 if refused >= 0 {
-                    let busy = Array("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8)
-                    _ = busy.withUnsafeBytes { send(refused, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)) }
+                    let busy = Array(
+                        "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8)
+                    _ = busy.withUnsafeBytes {
+                        send(refused, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT))
+                    }
                     close(refused)
                 }
                 spare = open("/dev/null", O_RDONLY | O_CLOEXEC)

@@ -45,8 +45,10 @@ package struct DataFolder: Sendable, Equatable {
         files(check: check, prefix: "hours-", parse: UTCTime.parseMonth).map { (month: $0.0, path: $0.1) }
     }
 
-    private func files(check: String, prefix: String,
-                       parse: (Substring) -> Int64?) -> [(day: Int64, path: String)] {
+    private func files(
+        check: String, prefix: String,
+        parse: (Substring) -> Int64?
+    ) -> [(day: Int64, path: String)] {
         let directory = directory(of: check)
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: directory) else { return [] }
         var out: [(day: Int64, path: String)] = []

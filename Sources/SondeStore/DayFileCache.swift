@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import SondeSupport
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The day files the record writer keeps open: at most `capacity` descriptors, one per check, the
 /// least recently used closed first when a new one is needed. The cache owns its descriptors: it

@@ -58,7 +58,8 @@ package struct HourRollup: Sendable, Equatable {
             errors[kind, default: 0] += 1
             badMinutes |= 1 << minute
             if let message = record.error?.message, !message.isEmpty,
-               messages[kind].map({ $0.isOlder(than: record.time) }) ?? true {
+                messages[kind].map({ $0.isOlder(than: record.time) }) ?? true
+            {
                 messages[kind] = LatestMessage(text: message, timeMs: record.time)
             }
         }
@@ -93,8 +94,10 @@ package struct HourRollup: Sendable, Equatable {
     }
 
     /// Builds the rollups of `records` (one per hour, in time order) for a check.
-    package static func build(_ records: [RunRecord], check: String, location: String,
-                             fastMs: Double?) -> [HourRollup] {
+    package static func build(
+        _ records: [RunRecord], check: String, location: String,
+        fastMs: Double?
+    ) -> [HourRollup] {
         var byHour: [Int64: HourRollup] = [:]
         for record in records {
             let hour = UTCTime.hourStart(record.time)
@@ -144,36 +147,52 @@ package struct PhaseSums: Sendable, Equatable {
 package enum HourLine {
     package static func encode(_ rollup: HourRollup) -> [UInt8] {
         var w = LineWriter(capacity: 400)
-        w.raw("{\"v\":"); w.int(RunRecord.formatVersion)
+        w.raw("{\"v\":")
+        w.int(RunRecord.formatVersion)
         w.raw(",\"hour\":\"")
         UTCTime.appendRFC3339(rollup.hour, to: &w.bytes, milliseconds: false)
-        w.raw("\",\"check\":"); w.string(rollup.check)
-        w.raw(",\"loc\":"); w.string(rollup.location)
-        w.raw(",\"runs\":"); w.int(rollup.runs)
-        w.raw(",\"good\":"); w.int(rollup.good)
-        w.raw(",\"fast\":"); w.int(rollup.fast)
+        w.raw("\",\"check\":")
+        w.string(rollup.check)
+        w.raw(",\"loc\":")
+        w.string(rollup.location)
+        w.raw(",\"runs\":")
+        w.int(rollup.runs)
+        w.raw(",\"good\":")
+        w.int(rollup.good)
+        w.raw(",\"fast\":")
+        w.int(rollup.fast)
         w.raw(",\"fast_ms\":")
         if let fastMs = rollup.fastMs { w.millis(fastMs) } else { w.raw("null") }
         w.raw(",\"errors\":{")
         for (index, kind) in rollup.errors.keys.sorted().enumerated() {
             if index > 0 { w.raw(",") }
-            w.string(kind); w.raw(":"); w.int(rollup.errors[kind] ?? 0)
+            w.string(kind)
+            w.raw(":")
+            w.int(rollup.errors[kind] ?? 0)
         }
         w.raw("}")
         if !rollup.messages.isEmpty {
             w.raw(",\"msgs\":{")
             for (index, kind) in rollup.messages.keys.sorted().enumerated() {
                 if index > 0 { w.raw(",") }
-                w.string(kind); w.raw(":"); w.string(rollup.messages[kind]?.text ?? "")
+                w.string(kind)
+                w.raw(":")
+                w.string(rollup.messages[kind]?.text ?? "")
             }
             w.raw("}")
         }
-        w.raw(",\"sum_ms\":"); w.millis(rollup.sumMs)
-        w.raw(",\"phase_ms\":{\"dns\":"); w.millis(rollup.phaseSums.dns)
-        w.raw(",\"connect\":"); w.millis(rollup.phaseSums.connect)
-        w.raw(",\"tls\":"); w.millis(rollup.phaseSums.tls)
-        w.raw(",\"ttfb\":"); w.millis(rollup.phaseSums.ttfb)
-        w.raw(",\"transfer\":"); w.millis(rollup.phaseSums.transfer)
+        w.raw(",\"sum_ms\":")
+        w.millis(rollup.sumMs)
+        w.raw(",\"phase_ms\":{\"dns\":")
+        w.millis(rollup.phaseSums.dns)
+        w.raw(",\"connect\":")
+        w.millis(rollup.phaseSums.connect)
+        w.raw(",\"tls\":")
+        w.millis(rollup.phaseSums.tls)
+        w.raw(",\"ttfb\":")
+        w.millis(rollup.phaseSums.ttfb)
+        w.raw(",\"transfer\":")
+        w.millis(rollup.phaseSums.transfer)
         w.raw("},\"hist\":[")
         var counts = rollup.histogram.counts
         while counts.count > 1, counts.last == 0 { counts.removeLast() }
@@ -181,8 +200,10 @@ package enum HourLine {
             if index > 0 { w.raw(",") }
             w.int(count)
         }
-        w.raw("],\"mins\":\""); hex(rollup.minutes, &w)
-        w.raw("\",\"bad_mins\":\""); hex(rollup.badMinutes, &w)
+        w.raw("],\"mins\":\"")
+        hex(rollup.minutes, &w)
+        w.raw("\",\"bad_mins\":\"")
+        hex(rollup.badMinutes, &w)
         w.raw("\"}\n")
         return w.bytes
     }
@@ -193,46 +214,61 @@ package enum HourLine {
         var hour: Int64?
         var rollup = HourRollup(hour: 0, check: "", location: "", fastMs: nil)
         try s.object { (s: inout LineScanner, key) throws(LineError) in
-            if LineScanner.equals(key, "v") { version = try s.integer() }
-            else if LineScanner.equals(key, "hour") {
-                guard let ms = UTCTime.parseRFC3339(try s.rawString()) else { throw .malformed("hour is not an RFC 3339 time") }
+            if LineScanner.equals(key, "v") {
+                version = try s.integer()
+            } else if LineScanner.equals(key, "hour") {
+                guard let ms = UTCTime.parseRFC3339(try s.rawString()) else {
+                    throw .malformed("hour is not an RFC 3339 time")
+                }
                 hour = UTCTime.hourStart(ms)
-            }
-            else if LineScanner.equals(key, "check") { rollup.check = try s.string() }
-            else if LineScanner.equals(key, "loc") { rollup.location = try s.stringOrNull() ?? "" }
-            else if LineScanner.equals(key, "runs") { rollup.runs = try s.integer() }
-            else if LineScanner.equals(key, "good") { rollup.good = try s.integer() }
-            else if LineScanner.equals(key, "fast") { rollup.fast = try s.integer() }
-            else if LineScanner.equals(key, "fast_ms") { rollup.fastMs = try s.numberOrNull() }
-            else if LineScanner.equals(key, "errors") {
+            } else if LineScanner.equals(key, "check") {
+                rollup.check = try s.string()
+            } else if LineScanner.equals(key, "loc") {
+                rollup.location = try s.stringOrNull() ?? ""
+            } else if LineScanner.equals(key, "runs") {
+                rollup.runs = try s.integer()
+            } else if LineScanner.equals(key, "good") {
+                rollup.good = try s.integer()
+            } else if LineScanner.equals(key, "fast") {
+                rollup.fast = try s.integer()
+            } else if LineScanner.equals(key, "fast_ms") {
+                rollup.fastMs = try s.numberOrNull()
+            } else if LineScanner.equals(key, "errors") {
                 try s.object { (s: inout LineScanner, kind) throws(LineError) in
                     rollup.errors[String(decoding: kind, as: UTF8.self), default: 0] += try s.integer()
                 }
-            }
-            else if LineScanner.equals(key, "msgs") {
+            } else if LineScanner.equals(key, "msgs") {
                 try s.object { (s: inout LineScanner, kind) throws(LineError) in
                     rollup.messages[String(decoding: kind, as: UTF8.self)] = LatestMessage(text: try s.string())
                 }
-            }
-            else if LineScanner.equals(key, "sum_ms") { rollup.sumMs = try s.number() }
-            else if LineScanner.equals(key, "phase_ms") {
+            } else if LineScanner.equals(key, "sum_ms") {
+                rollup.sumMs = try s.number()
+            } else if LineScanner.equals(key, "phase_ms") {
                 try s.object { (s: inout LineScanner, phase) throws(LineError) in
                     let value = try s.number()
-                    if LineScanner.equals(phase, "dns") { rollup.phaseSums.dns = value }
-                    else if LineScanner.equals(phase, "connect") { rollup.phaseSums.connect = value }
-                    else if LineScanner.equals(phase, "tls") { rollup.phaseSums.tls = value }
-                    else if LineScanner.equals(phase, "ttfb") { rollup.phaseSums.ttfb = value }
-                    else if LineScanner.equals(phase, "transfer") { rollup.phaseSums.transfer = value }
+                    if LineScanner.equals(phase, "dns") {
+                        rollup.phaseSums.dns = value
+                    } else if LineScanner.equals(phase, "connect") {
+                        rollup.phaseSums.connect = value
+                    } else if LineScanner.equals(phase, "tls") {
+                        rollup.phaseSums.tls = value
+                    } else if LineScanner.equals(phase, "ttfb") {
+                        rollup.phaseSums.ttfb = value
+                    } else if LineScanner.equals(phase, "transfer") {
+                        rollup.phaseSums.transfer = value
+                    }
                 }
-            }
-            else if LineScanner.equals(key, "hist") {
+            } else if LineScanner.equals(key, "hist") {
                 var counts: [Int64] = []
                 try s.array { (s: inout LineScanner) throws(LineError) in counts.append(try s.integer()) }
                 rollup.histogram = LatencyHistogram(counts: counts)
+            } else if LineScanner.equals(key, "mins") {
+                rollup.minutes = try mask(&s)
+            } else if LineScanner.equals(key, "bad_mins") {
+                rollup.badMinutes = try mask(&s)
+            } else {
+                try s.skipValue()
             }
-            else if LineScanner.equals(key, "mins") { rollup.minutes = try mask(&s) }
-            else if LineScanner.equals(key, "bad_mins") { rollup.badMinutes = try mask(&s) }
-            else { try s.skipValue() }
         }
         s.skipSpace()
         guard s.atEnd else { throw .malformed("data after the object") }
@@ -241,7 +277,8 @@ package enum HourLine {
         guard let hour else { throw .malformed("missing hour") }
         guard !rollup.check.isEmpty else { throw .malformed("missing check") }
         guard rollup.fast >= 0, rollup.fast <= rollup.good, rollup.good <= rollup.runs,
-              rollup.errors.values.allSatisfy({ $0 >= 0 }) else {
+            rollup.errors.values.allSatisfy({ $0 >= 0 })
+        else {
             throw .malformed("counts out of range (need 0 ≤ fast ≤ good ≤ runs, error counts ≥ 0)")
         }
         rollup.hour = hour

@@ -33,7 +33,8 @@ package struct LatencyHistogram: Sendable, Equatable {
 
     /// Index of the bucket that holds `ms`.
     package static func bucket(_ ms: Double) -> Int {
-        var low = 0, high = bounds.count
+        var low = 0
+        var high = bounds.count
         while low < high {
             let mid = (low + high) / 2
             if ms <= bounds[mid] { high = mid } else { low = mid + 1 }

@@ -41,12 +41,17 @@ struct LineScanner {
     /// True (and consumed) when the next non-space byte is `c`.
     mutating func take(_ c: UInt8) -> Bool {
         skipSpace()
-        if i < p.count, p[i] == c { i += 1; return true }
+        if i < p.count, p[i] == c {
+            i += 1
+            return true
+        }
         return false
     }
 
     /// Iterates the members of an object; `body` must consume each value.
-    mutating func object(_ body: (inout LineScanner, UnsafeBufferPointer<UInt8>) throws(LineError) -> Void) throws(LineError) {
+    mutating func object(_ body: (inout LineScanner, UnsafeBufferPointer<UInt8>) throws(LineError) -> Void)
+        throws(LineError)
+    {
         try expect(0x7B, "'{'")
         if take(0x7D) { return }
         while true {
@@ -84,7 +89,10 @@ struct LineScanner {
                 i += 1
                 return slice
             }
-            if c == 0x5C { i += 2; continue }
+            if c == 0x5C {
+                i += 2
+                continue
+            }
             if c < 0x20 { throw .malformed("control character in a string") }
             i += 1
         }
@@ -126,7 +134,10 @@ struct LineScanner {
         skipSpace()
         let start = i
         var negative = false
-        if i < p.count, p[i] == 0x2D { negative = true; i += 1 }
+        if i < p.count, p[i] == 0x2D {
+            negative = true
+            i += 1
+        }
         var mantissa: Int64 = 0
         var digits = 0
         while i < p.count, p[i] >= 0x30, p[i] <= 0x39 {
@@ -153,7 +164,8 @@ struct LineScanner {
             while i < p.count, p[i] >= 0x30, p[i] <= 0x39 { i += 1 }
         }
         if exponent || digits + fraction > 15 {
-            guard let exact = Double(String(decoding: UnsafeBufferPointer(rebasing: p[start..<i]), as: UTF8.self)) else {
+            guard let exact = Double(String(decoding: UnsafeBufferPointer(rebasing: p[start..<i]), as: UTF8.self))
+            else {
                 throw .malformed("bad number at byte \(start)")
             }
             return exact
@@ -170,7 +182,10 @@ struct LineScanner {
         // Fast path: plain digits (counts, statuses, histogram buckets), at most 15 of them.
         var j = i
         var negative = false
-        if j < p.count, p[j] == 0x2D { negative = true; j += 1 }
+        if j < p.count, p[j] == 0x2D {
+            negative = true
+            j += 1
+        }
         var value: Int64 = 0
         var digits = 0
         while j < p.count, p[j] >= 0x30, p[j] <= 0x39, digits < 16 {
@@ -178,7 +193,9 @@ struct LineScanner {
             j += 1
             digits += 1
         }
-        if digits > 0, digits < 16, j == p.count || (p[j] != 0x2E && p[j] != 0x65 && p[j] != 0x45 && (p[j] < 0x30 || p[j] > 0x39)) {
+        if digits > 0, digits < 16,
+            j == p.count || (p[j] != 0x2E && p[j] != 0x65 && p[j] != 0x45 && (p[j] < 0x30 || p[j] > 0x39))
+        {
             i = j
             return negative ? -value : value
         }
@@ -188,7 +205,9 @@ struct LineScanner {
     private mutating func slowInteger(at: Int) throws(LineError) -> Int64 {
         i = at
         let value = try number()
-        guard value == value.rounded(), abs(value) < 9.0e15 else { throw .malformed("expected an integer at byte \(at)") }
+        guard value == value.rounded(), abs(value) < 9.0e15 else {
+            throw .malformed("expected an integer at byte \(at)")
+        }
         return Int64(value)
     }
 
@@ -243,7 +262,11 @@ struct LineScanner {
         }
         while k < raw.count {
             let c = raw[k]
-            guard c == 0x5C else { out.append(c); k += 1; continue }
+            guard c == 0x5C else {
+                out.append(c)
+                k += 1
+                continue
+            }
             guard k + 1 < raw.count else { throw .malformed("dangling backslash") }
             let e = raw[k + 1]
             k += 2
@@ -274,4 +297,3 @@ struct LineScanner {
         return String(decoding: out, as: UTF8.self)
     }
 }
-

@@ -11,7 +11,9 @@ package enum Percentile {
         guard count > 0 else { return 0 }
         let perMillion = q.isNaN ? 0 : Int64((min(max(q, 0), 1) * 1_000_000).rounded())
         let (product, overflow) = perMillion.multipliedReportingOverflow(by: count)
-        let rank = overflow ? Int64((Double(perMillion) / 1_000_000 * Double(count)).rounded(.up))
+        let rank =
+            overflow
+            ? Int64((Double(perMillion) / 1_000_000 * Double(count)).rounded(.up))
             : (product + 999_999) / 1_000_000
         return min(count, max(1, rank))
     }

@@ -1,11 +1,12 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import SondeProbe
 import SondeRun
 import SondeScript
 import SondeSupport
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Appends run lines and hour rollups to a data folder from a thread of its own, so a slow or full
 /// disk never delays a probe. Each line is one `write(2)` on an `O_APPEND` descriptor; a file whose
@@ -181,11 +182,13 @@ package final class RecordWriter: @unchecked Sendable {
     /// `openFiles` caps the day files kept open (by default a quarter of the soft open-files
     /// limit, at most 1,024); `heldBytes` caps the lines held while no descriptor can be had;
     /// `opener` opens a file for appending (tests replace it).
-    package init(folder: DataFolder, retention: Retention = Retention(), openFiles: Int? = nil,
-                now: @escaping @Sendable () -> Int64 = { UTCTime.milliseconds(Date()) },
-                heldBytes: Int = RecordWriter.heldLimitBytes,
-                opener: @escaping Opener = RecordWriter.systemOpener,
-                report: @escaping @Sendable (Event) -> Void) throws(StoreError) {
+    package init(
+        folder: DataFolder, retention: Retention = Retention(), openFiles: Int? = nil,
+        now: @escaping @Sendable () -> Int64 = { UTCTime.milliseconds(Date()) },
+        heldBytes: Int = RecordWriter.heldLimitBytes,
+        opener: @escaping Opener = RecordWriter.systemOpener,
+        report: @escaping @Sendable (Event) -> Void
+    ) throws(StoreError) {
         self.folder = folder
         self.retention = retention
         self.report = report
@@ -294,11 +297,15 @@ package final class RecordWriter: @unchecked Sendable {
         policies[record.check] = policy
         let hour = UTCTime.hourStart(record.time)
         if hour > (lastWrittenHour[record.check] ?? .min) {
-            open[record.check, default: [:]][hour, default: HourRollup(
-                hour: hour, check: record.check, location: record.location, fastMs: policy.fastMs)].add(record)
+            open[record.check, default: [:]][
+                hour,
+                default: HourRollup(
+                    hour: hour, check: record.check, location: record.location, fastMs: policy.fastMs)
+            ].add(record)
         }
-        let target = Target.run(check: record.check, day: UTCTime.dayStart(record.time),
-                                path: folder.runsFile(check: record.check, at: record.time))
+        let target = Target.run(
+            check: record.check, day: UTCTime.dayStart(record.time),
+            path: folder.runsFile(check: record.check, at: record.time))
         deliver(RunLine.encode(record), to: target)
     }
 
@@ -368,7 +375,9 @@ package final class RecordWriter: @unchecked Sendable {
     /// `reason` is set when this line's own open was refused (then the shortage is reported).
     private func hold(_ line: [UInt8], _ target: Target, reason: String?) {
         guard heldBytes + line.count <= heldLimit else {
-            dropped(path: target.path, reason: (reason ?? errnoReason(EMFILE))
+            dropped(
+                path: target.path,
+                reason: (reason ?? errnoReason(EMFILE))
                     + ", and the memory for held records (\(heldLimit / 1024) KiB) is full", descriptors: true)
             return
         }
@@ -402,7 +411,8 @@ package final class RecordWriter: @unchecked Sendable {
             let item = held[heldStart]
             release(heldStart)
             heldStart += 1
-            dropped(path: item.target.path, reason: "still no descriptor at exit (too many open files)", descriptors: true)
+            dropped(
+                path: item.target.path, reason: "still no descriptor at exit (too many open files)", descriptors: true)
         }
         compactHeld()
     }
@@ -431,7 +441,8 @@ package final class RecordWriter: @unchecked Sendable {
     /// while open (a clean-up job, an operator, a full disk simulated with a link to /dev/full) is
     /// reopened at its path: lines never go on into a file that nobody can find any more.
     private static func names(_ path: String, _ fd: Int32) -> Bool {
-        var open = stat(), named = stat()
+        var open = stat()
+        var named = stat()
         guard fstat(fd, &open) == 0, stat(path, &named) == 0 else { return false }
         return open.st_dev == named.st_dev && open.st_ino == named.st_ino
     }
@@ -494,15 +505,21 @@ package final class RecordWriter: @unchecked Sendable {
             policies[check] = policy
             guard open[check] == nil, lastWrittenHour[check] == nil else { continue }
             var stats = ReadStats()
-            let stored = reader.storedHours(check: check, from: rawStart, stats: &stats).filter { $0.location == location }
+            let stored = reader.storedHours(check: check, from: rawStart, stats: &stats).filter {
+                $0.location == location
+            }
             let last = stored.map(\.hour).max() ?? .min
             let from = max(last == .min ? .min : last + UTCTime.msPerHour, rawStart)
             var rebuilt: [Int64: HourRollup] = [:]
             reader.forEachRun(check: check, from: from, to: .max, stats: &stats) { record in
                 guard record.location == location else { return }
                 let hour = UTCTime.hourStart(record.time)
-                rebuilt[hour, default: HourRollup(hour: hour, check: check, location: location,
-                                                  fastMs: policy.fastMs)].add(record)
+                rebuilt[
+                    hour,
+                    default: HourRollup(
+                        hour: hour, check: check, location: location,
+                        fastMs: policy.fastMs)
+                ].add(record)
             }
             if last != .min { lastWrittenHour[check] = last }
             var closed = 0
@@ -623,8 +640,10 @@ package final class RecordWriter: @unchecked Sendable {
         if let last = lastShortageReport, current - last < 60_000 { return }
         lastShortageReport = current
         let figures = counts
-        report(.descriptorsExhausted(path: path, reason: reason, limit: openFilesLimit, held: figures.held,
-                                     dropped: figures.dropped))
+        report(
+            .descriptorsExhausted(
+                path: path, reason: reason, limit: openFilesLimit, held: figures.held,
+                dropped: figures.dropped))
     }
 
     private func succeeded() {

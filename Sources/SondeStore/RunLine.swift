@@ -9,37 +9,56 @@ package enum RunLine {
     /// The line for `record`, ending in `\n`.
     package static func encode(_ record: RunRecord) -> [UInt8] {
         var w = LineWriter(capacity: 160 + record.steps.count * 100)
-        w.raw("{\"v\":"); w.int(RunRecord.formatVersion)
+        w.raw("{\"v\":")
+        w.int(RunRecord.formatVersion)
         w.raw(",\"t\":\"")
         UTCTime.appendRFC3339(record.time, to: &w.bytes, milliseconds: true)
-        w.raw("\",\"check\":"); w.string(record.check)
-        w.raw(",\"loc\":"); w.string(record.location)
-        w.raw(",\"ok\":"); w.bool(record.ok)
-        w.raw(",\"ms\":"); w.millis(record.durationMs)
-        w.raw(",\"late_ms\":"); w.millis(record.lateMs)
+        w.raw("\",\"check\":")
+        w.string(record.check)
+        w.raw(",\"loc\":")
+        w.string(record.location)
+        w.raw(",\"ok\":")
+        w.bool(record.ok)
+        w.raw(",\"ms\":")
+        w.millis(record.durationMs)
+        w.raw(",\"late_ms\":")
+        w.millis(record.lateMs)
         if let error = record.error {
-            w.raw(",\"err\":{\"kind\":"); w.string(error.kind)
-            w.raw(",\"entry\":"); w.int(Int64(error.entry))
-            w.raw(",\"line\":"); w.int(Int64(error.line))
-            w.raw(",\"msg\":"); w.string(error.message)
+            w.raw(",\"err\":{\"kind\":")
+            w.string(error.kind)
+            w.raw(",\"entry\":")
+            w.int(Int64(error.entry))
+            w.raw(",\"line\":")
+            w.int(Int64(error.line))
+            w.raw(",\"msg\":")
+            w.string(error.message)
             w.raw("}")
         }
         w.raw(",\"steps\":[")
         for (index, step) in record.steps.enumerated() {
             if index > 0 { w.raw(",") }
-            w.raw("{\"status\":"); w.int(Int64(step.status))
-            w.raw(",\"dns\":"); w.millis(step.timings.dns)
-            w.raw(",\"connect\":"); w.millis(step.timings.connect)
-            w.raw(",\"tls\":"); w.millis(step.timings.tls)
-            w.raw(",\"ttfb\":"); w.millis(step.timings.ttfb)
-            w.raw(",\"transfer\":"); w.millis(step.timings.transfer)
-            w.raw(",\"total\":"); w.millis(step.timings.total)
-            w.raw(",\"bytes\":"); w.int(Int64(step.timings.bytes))
+            w.raw("{\"status\":")
+            w.int(Int64(step.status))
+            w.raw(",\"dns\":")
+            w.millis(step.timings.dns)
+            w.raw(",\"connect\":")
+            w.millis(step.timings.connect)
+            w.raw(",\"tls\":")
+            w.millis(step.timings.tls)
+            w.raw(",\"ttfb\":")
+            w.millis(step.timings.ttfb)
+            w.raw(",\"transfer\":")
+            w.millis(step.timings.transfer)
+            w.raw(",\"total\":")
+            w.millis(step.timings.total)
+            w.raw(",\"bytes\":")
+            w.int(Int64(step.timings.bytes))
             w.raw("}")
         }
         w.raw("]")
         if let days = record.certDays {
-            w.raw(",\"cert_days\":"); w.millis(days)
+            w.raw(",\"cert_days\":")
+            w.millis(days)
         }
         w.raw("}\n")
         return w.bytes
@@ -121,11 +140,17 @@ package enum RunLine {
     private static func decodeError(_ s: inout LineScanner) throws(LineError) -> RunError {
         var error = RunError(kind: "internal", entry: 0, line: 0, message: "")
         try s.object { (s: inout LineScanner, key) throws(LineError) in
-            if LineScanner.equals(key, "kind") { error.kind = try s.string() }
-            else if LineScanner.equals(key, "entry") { error.entry = Int(try s.integer()) }
-            else if LineScanner.equals(key, "line") { error.line = Int(try s.integer()) }
-            else if LineScanner.equals(key, "msg") { error.message = try s.stringOrNull() ?? "" }
-            else { try s.skipValue() }
+            if LineScanner.equals(key, "kind") {
+                error.kind = try s.string()
+            } else if LineScanner.equals(key, "entry") {
+                error.entry = Int(try s.integer())
+            } else if LineScanner.equals(key, "line") {
+                error.line = Int(try s.integer())
+            } else if LineScanner.equals(key, "msg") {
+                error.message = try s.stringOrNull() ?? ""
+            } else {
+                try s.skipValue()
+            }
         }
         return error
     }
@@ -133,15 +158,25 @@ package enum RunLine {
     private static func decodeStep(_ s: inout LineScanner) throws(LineError) -> RunStep {
         var step = RunStep(status: 0)
         try s.object { (s: inout LineScanner, key) throws(LineError) in
-            if LineScanner.equals(key, "status") { step.status = Int(try s.integer()) }
-            else if LineScanner.equals(key, "dns") { step.timings.dns = try s.numberOrNull() ?? 0 }
-            else if LineScanner.equals(key, "connect") { step.timings.connect = try s.numberOrNull() ?? 0 }
-            else if LineScanner.equals(key, "tls") { step.timings.tls = try s.numberOrNull() ?? 0 }
-            else if LineScanner.equals(key, "ttfb") { step.timings.ttfb = try s.numberOrNull() ?? 0 }
-            else if LineScanner.equals(key, "transfer") { step.timings.transfer = try s.numberOrNull() ?? 0 }
-            else if LineScanner.equals(key, "total") { step.timings.total = try s.numberOrNull() ?? 0 }
-            else if LineScanner.equals(key, "bytes") { step.timings.bytes = Int(try s.integer()) }
-            else { try s.skipValue() }
+            if LineScanner.equals(key, "status") {
+                step.status = Int(try s.integer())
+            } else if LineScanner.equals(key, "dns") {
+                step.timings.dns = try s.numberOrNull() ?? 0
+            } else if LineScanner.equals(key, "connect") {
+                step.timings.connect = try s.numberOrNull() ?? 0
+            } else if LineScanner.equals(key, "tls") {
+                step.timings.tls = try s.numberOrNull() ?? 0
+            } else if LineScanner.equals(key, "ttfb") {
+                step.timings.ttfb = try s.numberOrNull() ?? 0
+            } else if LineScanner.equals(key, "transfer") {
+                step.timings.transfer = try s.numberOrNull() ?? 0
+            } else if LineScanner.equals(key, "total") {
+                step.timings.total = try s.numberOrNull() ?? 0
+            } else if LineScanner.equals(key, "bytes") {
+                step.timings.bytes = Int(try s.integer())
+            } else {
+                try s.skipValue()
+            }
         }
         return step
     }

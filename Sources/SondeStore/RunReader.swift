@@ -15,8 +15,10 @@ package struct RunReader: Sendable {
 
     /// Calls `body` with every run of `check` that started in `[from, to)` (epoch ms), in file order
     /// (oldest day first; lines in the order they were appended).
-    package func forEachRun(check: String, from: Int64 = .min, to: Int64 = .max, stats: inout ReadStats,
-                           _ body: (RunRecord) -> Void) {
+    package func forEachRun(
+        check: String, from: Int64 = .min, to: Int64 = .max, stats: inout ReadStats,
+        _ body: (RunRecord) -> Void
+    ) {
         for file in folder.runFiles(check: check) {
             let dayEnd = file.day + UTCTime.msPerDay
             // A run started at 23:59:59.9 is filed under its start day, so day files bound their runs.
@@ -42,8 +44,10 @@ package struct RunReader: Sendable {
 
     /// Hour lines of `check` with hours in `[from, to)`, one per (hour, location), oldest first.
     /// When a file holds several lines for the same hour and location, the last one wins.
-    package func storedHours(check: String, from: Int64 = .min, to: Int64 = .max,
-                            stats: inout ReadStats) -> [HourRollup] {
+    package func storedHours(
+        check: String, from: Int64 = .min, to: Int64 = .max,
+        stats: inout ReadStats
+    ) -> [HourRollup] {
         var byKey: [HourKey: HourRollup] = [:]
         forEachStoredHour(check: check, from: from, to: to, stats: &stats) { rollup in
             byKey[HourKey(hour: rollup.hour, location: rollup.location)] = rollup
@@ -54,8 +58,10 @@ package struct RunReader: Sendable {
     /// Every stored hour line of `check` for hours in `[from, to)`, in file order (month files in
     /// time order): where an hour and location has several lines, the last one given is the one
     /// that counts.
-    package func forEachStoredHour(check: String, from: Int64 = .min, to: Int64 = .max, stats: inout ReadStats,
-                                  _ body: (HourRollup) -> Void) {
+    package func forEachStoredHour(
+        check: String, from: Int64 = .min, to: Int64 = .max, stats: inout ReadStats,
+        _ body: (HourRollup) -> Void
+    ) {
         for file in folder.hourFiles(check: check) {
             guard UTCTime.nextMonthStart(file.month) > from, file.month < to else { continue }
             Self.decodeLines(file.path, HourLine.decode, stats: &stats) { rollup in
@@ -67,8 +73,10 @@ package struct RunReader: Sendable {
     /// Hour rollups of `check` for closed hours in `[from, to)`: stored hour lines, plus hours rebuilt
     /// from raw runs wherever raw runs exist for an hour (and location) that has no line. `fastMs`
     /// is the latency threshold used for rebuilt hours.
-    package func hours(check: String, from: Int64, to: Int64, fastMs: Double?,
-                      stats: inout ReadStats) -> [HourRollup] {
+    package func hours(
+        check: String, from: Int64, to: Int64, fastMs: Double?,
+        stats: inout ReadStats
+    ) -> [HourRollup] {
         let stored = storedHours(check: check, from: from, to: to, stats: &stats)
         var byKey: [HourKey: HourRollup] = [:]
         for rollup in stored { byKey[HourKey(hour: rollup.hour, location: rollup.location)] = rollup }
@@ -76,8 +84,12 @@ package struct RunReader: Sendable {
         forEachRun(check: check, from: from, to: to, stats: &stats) { record in
             let key = HourKey(hour: UTCTime.hourStart(record.time), location: record.location)
             guard byKey[key] == nil else { return }
-            rebuilt[key, default: HourRollup(hour: key.hour, check: check, location: key.location,
-                                             fastMs: fastMs)].add(record)
+            rebuilt[
+                key,
+                default: HourRollup(
+                    hour: key.hour, check: check, location: key.location,
+                    fastMs: fastMs)
+            ].add(record)
         }
         for (key, rollup) in rebuilt { byKey[key] = rollup }
         return byKey.values.sorted { ($0.hour, $0.location) < ($1.hour, $1.location) }
@@ -102,8 +114,10 @@ package struct RunReader: Sendable {
     /// Decodes every complete line of a file, counting what it skips.
     /// With `wanted`, a run line whose start time (peeked without decoding the line) is not wanted
     /// is passed over undecoded: a report that needs one hour of a day file decodes that hour only.
-    package static func decodeLines<T>(_ path: String, _ decode: (UnsafeBufferPointer<UInt8>) throws(LineError) -> T,
-                               stats: inout ReadStats, wanted: ((Int64) -> Bool)? = nil, _ body: (T) -> Void) {
+    package static func decodeLines<T>(
+        _ path: String, _ decode: (UnsafeBufferPointer<UInt8>) throws(LineError) -> T,
+        stats: inout ReadStats, wanted: ((Int64) -> Bool)? = nil, _ body: (T) -> Void
+    ) {
         var local = ReadStats()
         do {
             let torn = try LineFile.forEachLine(path) { bytes, number in

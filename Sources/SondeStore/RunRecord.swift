@@ -26,8 +26,10 @@ package struct RunRecord: Sendable, Equatable {
     /// Days until the earliest leaf-certificate expiry (`cert_days`), HTTPS only.
     package var certDays: Double?
 
-    package init(time: Int64, check: String, location: String, ok: Bool, durationMs: Double, lateMs: Double,
-                error: RunError? = nil, steps: [RunStep] = [], certDays: Double? = nil) {
+    package init(
+        time: Int64, check: String, location: String, ok: Bool, durationMs: Double, lateMs: Double,
+        error: RunError? = nil, steps: [RunStep] = [], certDays: Double? = nil
+    ) {
         self.time = time
         self.check = check
         self.location = location
@@ -41,11 +43,13 @@ package struct RunRecord: Sendable, Equatable {
 
     /// The record of a finished run. Messages pass through `redactor`: secrets never reach the files.
     package init(_ result: RunResult, location: String, lateMs: Double, redactor: Redactor) {
-        self.init(time: UTCTime.milliseconds(result.startedAt), check: result.check, location: location,
-                  ok: result.ok, durationMs: result.durationMs, lateMs: max(0, lateMs))
+        self.init(
+            time: UTCTime.milliseconds(result.startedAt), check: result.check, location: location,
+            ok: result.ok, durationMs: result.durationMs, lateMs: max(0, lateMs))
         if let failure = result.failure {
-            error = RunError(kind: failure.kind.rawValue, entry: failure.entry, line: failure.location.line,
-                             message: redactor.redact(failure.message))
+            error = RunError(
+                kind: failure.kind.rawValue, entry: failure.entry, line: failure.location.line,
+                message: redactor.redact(failure.message))
         }
         steps = result.entries.compactMap { entry in
             guard let response = entry.response else { return nil }

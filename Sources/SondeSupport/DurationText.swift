@@ -100,9 +100,15 @@ package enum DurationText {
     private static func scientific(_ value: Double) -> String {
         var exponent = 0
         var power = 1.0
-        while power * 10 <= value, exponent < 308 { power *= 10; exponent += 1 }
+        while power * 10 <= value, exponent < 308 {
+            power *= 10
+            exponent += 1
+        }
         var tenths = Int64((value / power * 10).rounded())
-        if tenths >= 100 { exponent += 1; tenths = (tenths + 5) / 10 }
+        if tenths >= 100 {
+            exponent += 1
+            tenths = (tenths + 5) / 10
+        }
         return (tenths % 10 == 0 ? "\(tenths / 10)" : decimal(tenths)) + "e\(exponent)"
     }
 }

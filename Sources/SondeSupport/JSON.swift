@@ -28,7 +28,8 @@ package enum JSON {
     }
 
     static func write(_ value: Value, to out: inout String, spaced: Bool = false) {
-        let comma = spaced ? ", " : ",", colon = spaced ? ": " : ":"
+        let comma = spaced ? ", " : ","
+        let colon = spaced ? ": " : ":"
         switch value {
         case .null: out += "null"
         case .bool(let b): out += b ? "true" : "false"
@@ -114,9 +115,15 @@ package enum JSON {
             case UInt8(ascii: "{"): return try object(depth: depth)
             case UInt8(ascii: "["): return try array(depth: depth)
             case UInt8(ascii: "\""): return .string(try string())
-            case UInt8(ascii: "t"): try literal("true"); return .bool(true)
-            case UInt8(ascii: "f"): try literal("false"); return .bool(false)
-            case UInt8(ascii: "n"): try literal("null"); return .null
+            case UInt8(ascii: "t"):
+                try literal("true")
+                return .bool(true)
+            case UInt8(ascii: "f"):
+                try literal("false")
+                return .bool(false)
+            case UInt8(ascii: "n"):
+                try literal("null")
+                return .null
             case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return try number()
             default: throw error("expected a value (object, array, string, number, true, false or null)")
             }
@@ -134,20 +141,33 @@ package enum JSON {
             index += 1
             var pairs: [(key: String, value: Value)] = []
             skipSpace()
-            if index < bytes.count, bytes[index] == UInt8(ascii: "}") { index += 1; return .object(pairs) }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
+                index += 1
+                return .object(pairs)
+            }
             while true {
                 skipSpace()
-                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else { throw error("expected a string key") }
+                guard index < bytes.count, bytes[index] == UInt8(ascii: "\"") else {
+                    throw error("expected a string key")
+                }
                 let key = try string()
                 skipSpace()
-                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':' after the key") }
+                guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else {
+                    throw error("expected ':' after the key")
+                }
                 index += 1
                 skipSpace()
                 pairs.append((key, try value(depth: depth + 1)))
                 skipSpace()
                 guard index < bytes.count else { throw error("expected ',' or '}', found the end of the text") }
-                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-                if bytes[index] == UInt8(ascii: "}") { index += 1; return .object(pairs) }
+                if bytes[index] == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
+                if bytes[index] == UInt8(ascii: "}") {
+                    index += 1
+                    return .object(pairs)
+                }
                 throw error("expected ',' or '}'")
             }
         }
@@ -156,14 +176,23 @@ package enum JSON {
             index += 1
             var items: [Value] = []
             skipSpace()
-            if index < bytes.count, bytes[index] == UInt8(ascii: "]") { index += 1; return .list(items) }
+            if index < bytes.count, bytes[index] == UInt8(ascii: "]") {
+                index += 1
+                return .list(items)
+            }
             while true {
                 skipSpace()
                 items.append(try value(depth: depth + 1))
                 skipSpace()
                 guard index < bytes.count else { throw error("expected ',' or ']', found the end of the text") }
-                if bytes[index] == UInt8(ascii: ",") { index += 1; continue }
-                if bytes[index] == UInt8(ascii: "]") { index += 1; return .list(items) }
+                if bytes[index] == UInt8(ascii: ",") {
+                    index += 1
+                    continue
+                }
+                if bytes[index] == UInt8(ascii: "]") {
+                    index += 1
+                    return .list(items)
+                }
                 throw error("expected ',' or ']'")
             }
         }
@@ -175,7 +204,9 @@ package enum JSON {
             let digitsStart = index
             while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
             guard index > digitsStart else { throw error("expected a digit") }
-            if bytes[digitsStart] == UInt8(ascii: "0"), index - digitsStart > 1 { throw error("leading zeros are not allowed") }
+            if bytes[digitsStart] == UInt8(ascii: "0"), index - digitsStart > 1 {
+                throw error("leading zeros are not allowed")
+            }
             if index < bytes.count, bytes[index] == UInt8(ascii: ".") {
                 isFloat = true
                 index += 1
@@ -186,7 +217,9 @@ package enum JSON {
             if index < bytes.count, bytes[index] == UInt8(ascii: "e") || bytes[index] == UInt8(ascii: "E") {
                 isFloat = true
                 index += 1
-                if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") { index += 1 }
+                if index < bytes.count, bytes[index] == UInt8(ascii: "+") || bytes[index] == UInt8(ascii: "-") {
+                    index += 1
+                }
                 let e = index
                 while index < bytes.count, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(bytes[index]) { index += 1 }
                 guard index > e else { throw error("expected a digit in the exponent") }
@@ -203,9 +236,16 @@ package enum JSON {
             while true {
                 guard index < bytes.count else { throw error("unterminated string") }
                 let b = bytes[index]
-                if b == UInt8(ascii: "\"") { index += 1; break }
+                if b == UInt8(ascii: "\"") {
+                    index += 1
+                    break
+                }
                 if b < 0x20 { throw error("control character in a string") }
-                if b != UInt8(ascii: "\\") { out.append(b); index += 1; continue }
+                if b != UInt8(ascii: "\\") {
+                    out.append(b)
+                    index += 1
+                    continue
+                }
                 index += 1
                 guard index < bytes.count else { throw error("unterminated escape") }
                 let e = bytes[index]
@@ -222,7 +262,8 @@ package enum JSON {
                 case UInt8(ascii: "u"):
                     var code = try hex4()
                     if (0xD800...0xDBFF).contains(code), index + 1 < bytes.count,
-                       bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u") {
+                        bytes[index] == UInt8(ascii: "\\"), bytes[index + 1] == UInt8(ascii: "u")
+                    {
                         index += 2
                         let low = try hex4()
                         if (0xDC00...0xDFFF).contains(low) {

@@ -79,7 +79,9 @@ package struct JSONPath: Sendable {
     static func select(_ selector: Selector, from node: Value, root: Value, into out: inout [Value]) {
         switch selector {
         case .name(let name):
-            if case .object(let pairs) = node, let pair = pairs.first(where: { $0.key == name }) { out.append(pair.value) }
+            if case .object(let pairs) = node, let pair = pairs.first(where: { $0.key == name }) {
+                out.append(pair.value)
+            }
         case .wildcard:
             if case .list(let items) = node { out += items }
             if case .object(let pairs) = node { out += pairs.map(\.value) }
@@ -96,12 +98,18 @@ package struct JSONPath: Sendable {
                 let lower = min(max(normalize(start ?? 0), 0), n)
                 let upper = min(max(normalize(end ?? n), 0), n)
                 var i = lower
-                while i < upper { out.append(items[i]); i += step }
+                while i < upper {
+                    out.append(items[i])
+                    i += step
+                }
             } else {
                 let upper = min(max(normalize(start ?? n - 1), -1), n - 1)
                 let lower = min(max(normalize(end ?? -n - 1), -1), n - 1)
                 var i = upper
-                while i > lower { out.append(items[i]); i += step }
+                while i > lower {
+                    out.append(items[i])
+                    i += step
+                }
             }
         case .filter(let expr):
             let children: [Value]
@@ -152,18 +160,18 @@ package struct JSONPath: Sendable {
     static func equal(_ a: Value?, _ b: Value?) -> Bool {
         switch (a, b) {
         case (nil, nil): return true
-        case let (x?, y?): return x == y
+        case (let x?, let y?): return x == y
         default: return false
         }
     }
 
     static func less(_ a: Value?, _ b: Value?) -> Bool {
         switch (a, b) {
-        case let (.integer(x)?, .integer(y)?): return x < y
-        case let (.integer(x)?, .float(y)?): return Double(x) < y
-        case let (.float(x)?, .integer(y)?): return x < Double(y)
-        case let (.float(x)?, .float(y)?): return x < y
-        case let (.string(x)?, .string(y)?): return x < y
+        case (.integer(let x)?, .integer(let y)?): return x < y
+        case (.integer(let x)?, .float(let y)?): return Double(x) < y
+        case (.float(let x)?, .integer(let y)?): return x < Double(y)
+        case (.float(let x)?, .float(let y)?): return x < y
+        case (.string(let x)?, .string(let y)?): return x < y
         default: return false
         }
     }
@@ -227,10 +235,16 @@ private struct PathParser {
     }
 
     mutating func dotMember() throws(JSONPathError) -> JSONPath.Selector {
-        if peek == "*" { index += 1; return .wildcard }
+        if peek == "*" {
+            index += 1
+            return .wildcard
+        }
         guard let c = peek, Self.isNameStart(c) else { throw error("expected a member name or * after '.'") }
         var name = ""
-        while let c = peek, Self.isNameChar(c) { name.unicodeScalars.append(c); index += 1 }
+        while let c = peek, Self.isNameChar(c) {
+            name.unicodeScalars.append(c)
+            index += 1
+        }
         return .name(name)
     }
 
@@ -241,15 +255,24 @@ private struct PathParser {
             skipSpace()
             selectors.append(try selector(depth: depth))
             skipSpace()
-            if peek == "," { index += 1; continue }
-            if peek == "]" { index += 1; return selectors }
+            if peek == "," {
+                index += 1
+                continue
+            }
+            if peek == "]" {
+                index += 1
+                return selectors
+            }
             throw error("expected ',' or ']' in a bracket selector")
         }
     }
 
     mutating func selector(depth: Int) throws(JSONPathError) -> JSONPath.Selector {
         guard let c = peek else { throw error("expected a selector, found the end") }
-        if c == "*" { index += 1; return .wildcard }
+        if c == "*" {
+            index += 1
+            return .wildcard
+        }
         if c == "'" || c == "\"" { return .name(try quoted()) }
         if c == "?" {
             index += 1
@@ -280,8 +303,14 @@ private struct PathParser {
 
     mutating func optionalInt() throws(JSONPathError) -> Int? {
         var text = ""
-        if peek == "-" { text = "-"; index += 1 }
-        while let c = peek, ("0"..."9").contains(c) { text.unicodeScalars.append(c); index += 1 }
+        if peek == "-" {
+            text = "-"
+            index += 1
+        }
+        while let c = peek, ("0"..."9").contains(c) {
+            text.unicodeScalars.append(c)
+            index += 1
+        }
         if text.isEmpty { return nil }
         guard let n = Int(text) else { throw error("invalid integer \(text)") }
         return n

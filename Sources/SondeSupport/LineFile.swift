@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Reads a JSON-lines file through `mmap` and hands each complete line to a closure. A final line
@@ -13,8 +14,10 @@ package enum LineFile {
     /// Calls `line` with the bytes of each complete line (without `\n`) and its 1-based number.
     /// Returns the 1-based number of the final line when it is torn (non-empty, no newline), else nil.
     @discardableResult
-    package static func forEachLine(_ path: String,
-                            _ line: (UnsafeBufferPointer<UInt8>, Int) -> Void) throws(Failure) -> Int? {
+    package static func forEachLine(
+        _ path: String,
+        _ line: (UnsafeBufferPointer<UInt8>, Int) -> Void
+    ) throws(Failure) -> Int? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { throw .cannotOpen(path, errnoReason(errno)) }
         defer { close(fd) }

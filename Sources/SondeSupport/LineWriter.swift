@@ -16,14 +16,25 @@ package struct LineWriter {
     /// more (only from foreign lines: 30,000 years) have no microseconds left in a Double and would
     /// overflow the integer conversion; they are written in Swift's shortest form (`1e+300`), still JSON.
     package mutating func millis(_ v: Double) {
-        guard v.isFinite else { raw("0"); return }
-        guard abs(v) < 1e15 else { bytes.append(contentsOf: Array(v.description.utf8)); return }
+        guard v.isFinite else {
+            raw("0")
+            return
+        }
+        guard abs(v) < 1e15 else {
+            bytes.append(contentsOf: Array(v.description.utf8))
+            return
+        }
         var micros = Int64((v * 1000).rounded())
-        if micros < 0 { bytes.append(0x2D); micros = -micros }
+        if micros < 0 {
+            bytes.append(0x2D)
+            micros = -micros
+        }
         int(micros / 1000)
         var fraction = micros % 1000
         guard fraction != 0 else { return }
-        var digits: [UInt8] = [0x30 + UInt8(fraction / 100), 0x30 + UInt8(fraction / 10 % 10), 0x30 + UInt8(fraction % 10)]
+        var digits: [UInt8] = [
+            0x30 + UInt8(fraction / 100), 0x30 + UInt8(fraction / 10 % 10), 0x30 + UInt8(fraction % 10),
+        ]
         while digits.last == 0x30 { digits.removeLast() }
         bytes.append(0x2E)
         bytes.append(contentsOf: digits)

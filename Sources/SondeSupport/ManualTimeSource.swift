@@ -183,7 +183,6 @@ package final class ManualTimeSource: TimeSource {
         for sleeper in due { sleeper.continuation.resume() }
     }
 
-
     /// Removes and returns the sleepers due at `now`, earliest deadline first (ties: first asleep first).
     private static func takeDue(_ s: inout State, now: ContinuousClock.Instant) -> [Sleeper] {
         let due = s.sleepers.filter { $0.value.deadline <= now }.sorted {

@@ -6,7 +6,8 @@ package enum ManualTimeSourceError: Error, Equatable, CustomStringConvertible {
     package var description: String {
         switch self {
         case .sleepersNotReached(let wanted, let asleep, let waited):
-            return "\(asleep) of \(wanted) expected tasks were asleep on the manual clock after \(DurationText.span(ms: waited.milliseconds)) of real time"
+            return
+                "\(asleep) of \(wanted) expected tasks were asleep on the manual clock after \(DurationText.span(ms: waited.milliseconds)) of real time"
         }
     }
 }

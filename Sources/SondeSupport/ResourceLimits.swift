@@ -1,6 +1,7 @@
 import Foundation
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Why an open-files cap given in the environment was refused.
@@ -12,7 +13,8 @@ package enum ResourceLimitError: Error, Sendable, Equatable, CustomStringConvert
     package var description: String {
         switch self {
         case .invalidCap(let text):
-            return "SONDE_NOFILE_LIMIT '\(text)': expected a whole number of descriptors, at least \(ResourceLimits.minimumCap)"
+            return
+                "SONDE_NOFILE_LIMIT '\(text)': expected a whole number of descriptors, at least \(ResourceLimits.minimumCap)"
         }
     }
 }
@@ -111,7 +113,8 @@ package enum ResourceLimits {
     /// `/proc/sys/fs/nr_open`: the most descriptors a process may ever have.
     private static func kernelCeiling() -> rlim_t? {
         guard let text = try? String(contentsOfFile: "/proc/sys/fs/nr_open", encoding: .utf8),
-              let value = rlim_t(text.trimmingCharacters(in: .whitespacesAndNewlines)) else { return nil }
+            let value = rlim_t(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        else { return nil }
         return value
     }
 }

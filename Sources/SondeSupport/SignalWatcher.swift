@@ -1,5 +1,5 @@
-import Foundation
 import Dispatch
+import Foundation
 
 /// Delivers SIGTERM, SIGINT and SIGHUP (or any set) as an async sequence, through dispatch signal
 /// sources: the default actions are ignored first, so the process is not killed.

@@ -2,8 +2,9 @@ import Foundation
 
 /// Percent-encoding as `[Query]` and `[Form]` sections send values.
 package enum URLEncoding {
-    private static let unreserved: Set<UInt8> = Set(Array(
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~".utf8))
+    private static let unreserved: Set<UInt8> = Set(
+        Array(
+            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~".utf8))
 
     /// RFC 3986 percent-encoding of everything but unreserved characters.
     package static func percentEncode(_ text: String) -> String {
@@ -24,7 +25,6 @@ package enum URLEncoding {
         percentEncode(text).replacingOccurrences(of: "%20", with: "+")
     }
 }
-
 
 extension String {
     /// The text padded on the left with `pad` up to `width` characters.

@@ -89,8 +89,9 @@ package enum UTCTime {
     package static func parseDay(_ text: Substring) -> Int64? {
         let bytes = Array(text.utf8)
         guard bytes.count == 10, bytes[4] == UInt8(ascii: "-"), bytes[7] == UInt8(ascii: "-"),
-              let y = digits(bytes, 0, 4), let m = digits(bytes, 5, 2), let d = digits(bytes, 8, 2),
-              (1...12).contains(m), d >= 1, d <= daysInMonth(year: y, month: m) else { return nil }
+            let y = digits(bytes, 0, 4), let m = digits(bytes, 5, 2), let d = digits(bytes, 8, 2),
+            (1...12).contains(m), d >= 1, d <= daysInMonth(year: y, month: m)
+        else { return nil }
         return days(year: y, month: m, day: d) * msPerDay
     }
 
@@ -98,7 +99,8 @@ package enum UTCTime {
     package static func parseMonth(_ text: Substring) -> Int64? {
         let bytes = Array(text.utf8)
         guard bytes.count == 7, bytes[4] == UInt8(ascii: "-"),
-              let y = digits(bytes, 0, 4), let m = digits(bytes, 5, 2), (1...12).contains(m) else { return nil }
+            let y = digits(bytes, 0, 4), let m = digits(bytes, 5, 2), (1...12).contains(m)
+        else { return nil }
         return days(year: y, month: m, day: 1) * msPerDay
     }
 
@@ -107,10 +109,10 @@ package enum UTCTime {
     package static func parseRFC3339(_ p: UnsafeBufferPointer<UInt8>) -> Int64? {
         let n = p.count
         guard n >= 20, p[4] == 0x2D, p[7] == 0x2D, p[13] == 0x3A, p[16] == 0x3A,
-              p[10] == 0x54 || p[10] == 0x74 || p[10] == 0x20,
-              let y = digits(p, 0, 4), let mo = digits(p, 5, 2), let d = digits(p, 8, 2),
-              let h = digits(p, 11, 2), let mi = digits(p, 14, 2), let s = digits(p, 17, 2),
-              (1...12).contains(mo), d >= 1, d <= daysInMonth(year: y, month: mo), h < 24, mi < 60, s < 61
+            p[10] == 0x54 || p[10] == 0x74 || p[10] == 0x20,
+            let y = digits(p, 0, 4), let mo = digits(p, 5, 2), let d = digits(p, 8, 2),
+            let h = digits(p, 11, 2), let mi = digits(p, 14, 2), let s = digits(p, 17, 2),
+            (1...12).contains(mo), d >= 1, d <= daysInMonth(year: y, month: mo), h < 24, mi < 60, s < 61
         else { return nil }
         var i = 19
         var fractionMs: Int64 = 0
@@ -131,7 +133,8 @@ package enum UTCTime {
             i += 1
         } else if p[i] == 0x2B || p[i] == 0x2D {
             guard i + 6 == n, p[i + 3] == 0x3A, let oh = digits(p, i + 1, 2), let om = digits(p, i + 4, 2),
-                  oh < 24, om < 60 else { return nil }
+                oh < 24, om < 60
+            else { return nil }
             offsetMinutes = (oh * 60 + om) * (p[i] == 0x2B ? 1 : -1)
             i += 6
         } else {
@@ -156,11 +159,16 @@ package enum UTCTime {
         let day = floorDiv(ms, msPerDay)
         let rest = ms - day * msPerDay
         let (y, mo, d) = civil(days: day)
-        appendDigits(y, 4, &out); out.append(0x2D)
-        appendDigits(mo, 2, &out); out.append(0x2D)
-        appendDigits(d, 2, &out); out.append(0x54)
-        appendDigits(rest / 3_600_000, 2, &out); out.append(0x3A)
-        appendDigits(rest / 60_000 % 60, 2, &out); out.append(0x3A)
+        appendDigits(y, 4, &out)
+        out.append(0x2D)
+        appendDigits(mo, 2, &out)
+        out.append(0x2D)
+        appendDigits(d, 2, &out)
+        out.append(0x54)
+        appendDigits(rest / 3_600_000, 2, &out)
+        out.append(0x3A)
+        appendDigits(rest / 60_000 % 60, 2, &out)
+        out.append(0x3A)
         appendDigits(rest / 1000 % 60, 2, &out)
         if milliseconds {
             out.append(0x2E)

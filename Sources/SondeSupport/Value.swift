@@ -32,18 +32,18 @@ package enum Value: Sendable, Equatable {
     package static func == (a: Value, b: Value) -> Bool {
         switch (a, b) {
         case (.null, .null): return true
-        case let (.bool(x), .bool(y)): return x == y
-        case let (.integer(x), .integer(y)): return x == y
-        case let (.float(x), .float(y)): return x == y
-        case let (.integer(x), .float(y)), let (.float(y), .integer(x)): return Double(x) == y
-        case let (.string(x), .string(y)): return x == y
-        case let (.list(x), .list(y)): return x == y
-        case let (.object(x), .object(y)):
+        case (.bool(let x), .bool(let y)): return x == y
+        case (.integer(let x), .integer(let y)): return x == y
+        case (.float(let x), .float(let y)): return x == y
+        case (.integer(let x), .float(let y)), (.float(let y), .integer(let x)): return Double(x) == y
+        case (.string(let x), .string(let y)): return x == y
+        case (.list(let x), .list(let y)): return x == y
+        case (.object(let x), .object(let y)):
             guard x.count == y.count else { return false }
             for (l, r) in zip(x, y) where l.key != r.key || l.value != r.value { return false }
             return true
-        case let (.bytes(x), .bytes(y)): return x == y
-        case let (.date(x), .date(y)): return x == y
+        case (.bytes(let x), .bytes(let y)): return x == y
+        case (.date(let x), .date(let y)): return x == y
         default: return false
         }
     }

@@ -1,9 +1,10 @@
 import Foundation
 import Synchronization
 import Testing
-@testable import SondeSupport
+
 @testable import SondeProbe
 @testable import SondeServe
+@testable import SondeSupport
 
 /// A real Alertmanager (`prometheus-alertmanager`, installed by `make test-deps`) on loopback,
 /// configured with docs/fleet.md's alertmanager.yml, stopped by its own pid.
@@ -20,8 +21,10 @@ private final class RealAlertmanager: @unchecked Sendable {
         logPath = folder.path + "/alertmanager.log"
         _ = FileManager.default.createFile(atPath: logPath, contents: nil)
         process.executableURL = URL(fileURLWithPath: Self.binary)
-        process.arguments = ["--config.file=\(configPath)", "--storage.path=\(folder.path)/am-data",
-                             "--web.listen-address=127.0.0.1:\(port)", "--cluster.listen-address="]
+        process.arguments = [
+            "--config.file=\(configPath)", "--storage.path=\(folder.path)/am-data",
+            "--web.listen-address=127.0.0.1:\(port)", "--cluster.listen-address=",
+        ]
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         process.standardError = log
         process.standardOutput = log
@@ -63,7 +66,8 @@ private final class Receiver: Sendable {
     func received(path: String, status: String, labels: [String: String]) -> Bool {
         notifications.contains { note in
             guard note.path == path, field(note.body, "status") == status,
-                  case .list(let alerts)? = member(note.body, "alerts") else { return false }
+                case .list(let alerts)? = member(note.body, "alerts")
+            else { return false }
             return alerts.contains { alert in
                 labels.allSatisfy { field(member(alert, "labels"), $0.key) == $0.value }
             }
@@ -90,20 +94,24 @@ private func fleetAlertmanagerConfig(receiver: String) throws -> String {
     let rest = doc[marker.upperBound...]
     let open = try #require(rest.range(of: "```yaml\n"))
     let close = try #require(rest[open.upperBound...].range(of: "```"))
-    return String(rest[open.upperBound..<close.lowerBound]).replacingOccurrences(of: "http://127.0.0.1:9095", with: receiver)
+    return String(rest[open.upperBound..<close.lowerBound]).replacingOccurrences(
+        of: "http://127.0.0.1:9095", with: receiver)
 }
 
 @Suite("Alertmanager: a real one takes sonde's alerts")
 struct AlertmanagerIntegrationTests {
-    @Test("a check failing at location a reaches the pager through Alertmanager as SondeCheckDown, then resolves",
-          .enabled(if: FileManager.default.isExecutableFile(atPath: RealAlertmanager.binary),
-                   "prometheus-alertmanager is missing: run make test-deps"))
+    @Test(
+        "a check failing at location a reaches the pager through Alertmanager as SondeCheckDown, then resolves",
+        .enabled(
+            if: FileManager.default.isExecutableFile(atPath: RealAlertmanager.binary),
+            "prometheus-alertmanager is missing: run make test-deps"))
     func downThenResolved() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         let receiver = try Receiver()
-        let alertmanager = try RealAlertmanager(config: try fleetAlertmanagerConfig(receiver: receiver.server.baseURL),
-                                                in: folder)
+        let alertmanager = try RealAlertmanager(
+            config: try fleetAlertmanagerConfig(receiver: receiver.server.baseURL),
+            in: folder)
         let healthy = Mutex(false)
         let target = try HTTPServer(host: "127.0.0.1", port: 0) { _ in
             healthy.withLock { $0 } ? .text("fine") : .text("broken", status: 503)
@@ -118,20 +126,25 @@ struct AlertmanagerIntegrationTests {
         var ready = false
         let deadline = ContinuousClock.now + .seconds(60)
         while !ready && ContinuousClock.now < deadline {
-            let result = await engine.perform(ProbeRequest(method: "GET", url: alertmanager.baseURL + "/-/ready"),
-                                              in: session)
+            let result = await engine.perform(
+                ProbeRequest(method: "GET", url: alertmanager.baseURL + "/-/ready"),
+                in: session)
             ready = (try? result.get())?.status == 200
             if !ready { try await Task.sleep(for: .milliseconds(50)) }
         }
         #expect(ready, "Alertmanager did not become ready: \(alertmanager.log)")
 
-        let prober = try DaemonTests.Daemon(["--alertmanager", alertmanager.baseURL, "--location", "a"], in: folder,
-                                            tag: "prober")
+        let prober = try DaemonTests.Daemon(
+            ["--alertmanager", alertmanager.baseURL, "--location", "a"], in: folder,
+            tag: "prober")
         let down = ["alertname": "SondeCheckDown", "check": "shop", "location": "a", "severity": "page"]
         let fired = await pollUntil(timeout: .seconds(120)) {
             receiver.received(path: "/pager", status: "firing", labels: down)
         }
-        #expect(fired, "no SondeCheckDown at the pager: \(receiver.notifications.map(\.path)); prober: \(prober.stderr); Alertmanager: \(alertmanager.log)")
+        #expect(
+            fired,
+            "no SondeCheckDown at the pager: \(receiver.notifications.map(\.path)); prober: \(prober.stderr); Alertmanager: \(alertmanager.log)"
+        )
 
         healthy.withLock { $0 = true }
         let resolved = await pollUntil(timeout: .seconds(120)) {
@@ -160,13 +173,16 @@ struct AlertmanagerIntegrationTests {
         defer { target.stop() }
         try folder.write("checks/shop.hurl", "# @every 1s\n# @timeout 5s\nGET \(target.baseURL)/health\nHTTP 200\n")
         let data = folder.path + "/data"
-        let prober = try DaemonTests.Daemon(["--alertmanager", hung.baseURL, "--location", "a"], in: folder,
-                                            tag: "prober")
-        #expect(await pollUntil(timeout: .seconds(120)) { posts.current >= 1 },
-                "the incident was not posted: \(prober.stderr)")
+        let prober = try DaemonTests.Daemon(
+            ["--alertmanager", hung.baseURL, "--location", "a"], in: folder,
+            tag: "prober")
+        #expect(
+            await pollUntil(timeout: .seconds(120)) { posts.current >= 1 },
+            "the incident was not posted: \(prober.stderr)")
         let before = DaemonTests.runCounts(data)["shop", default: 0]
-        #expect(await pollUntil(timeout: .seconds(120)) { DaemonTests.runCounts(data)["shop", default: 0] >= before + 4 },
-                "runs stopped while the post hung: \(DaemonTests.runCounts(data)); \(prober.stderr)")
+        #expect(
+            await pollUntil(timeout: .seconds(120)) { DaemonTests.runCounts(data)["shop", default: 0] >= before + 4 },
+            "runs stopped while the post hung: \(DaemonTests.runCounts(data)); \(prober.stderr)")
         prober.signal(SIGTERM)
         #expect(try await prober.wait() == 0)
     }

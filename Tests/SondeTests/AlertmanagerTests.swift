@@ -1,20 +1,22 @@
 import Foundation
 import Synchronization
 import Testing
-@testable import SondeSupport
-@testable import SondeProbe
-@testable import SondeIncidents
+
 @testable import SondeAlerts
-@testable import SondeServe
 @testable import SondeDaemon
+@testable import SondeIncidents
+@testable import SondeProbe
+@testable import SondeServe
+@testable import SondeSupport
 
 /// One engine (one libcurl thread) for the suite's senders.
 private let alertEngine = ProbeEngine()
 
 /// Small real-time retry delays; the per-attempt limit is generous for a busy machine.
 private func quickPolicy(attempts: Int = 4) -> RetryPolicy {
-    RetryPolicy(firstDelay: .milliseconds(20), factor: 2, maxDelay: .seconds(1), maxAttempts: attempts,
-                attemptTimeout: .seconds(30))
+    RetryPolicy(
+        firstDelay: .milliseconds(20), factor: 2, maxDelay: .seconds(1), maxAttempts: attempts,
+        attemptTimeout: .seconds(30))
 }
 
 /// A loopback stand-in for Alertmanager (or a webhook receiver): keeps every request, answers
@@ -41,7 +43,12 @@ private final class FakeAlertmanager: Sendable {
 /// Requests received, apart from the server so its handler need not capture the owner.
 private final class RequestBox: Sendable {
     private let list = Mutex<[HTTPRequest]>([])
-    func append(_ request: HTTPRequest) -> Int { list.withLock { $0.append(request); return $0.count - 1 } }
+    func append(_ request: HTTPRequest) -> Int {
+        list.withLock {
+            $0.append(request)
+            return $0.count - 1
+        }
+    }
     var items: [HTTPRequest] { list.withLock { $0 } }
 }
 
@@ -70,14 +77,16 @@ private func alerts(_ document: Value?) -> [Value] {
 }
 
 private func openedEvent(check: String = "api", location: String = "a") -> IncidentEvent {
-    IncidentEvent(timeMs: 1_767_225_660_000, kind: .opened, check: check, location: location,
-                  incident: "2026-01-01T0000Z-\(check)", fields: [
-                    ("started", .string("2026-01-01T00:00:00.000Z")),
-                    ("detected", .string("2026-01-01T00:01:00.000Z")),
-                    ("kind", .string("status")),
-                    ("msg", .string("expected 200, got 503")),
-                    ("failed_runs", .integer(3)),
-                  ])
+    IncidentEvent(
+        timeMs: 1_767_225_660_000, kind: .opened, check: check, location: location,
+        incident: "2026-01-01T0000Z-\(check)",
+        fields: [
+            ("started", .string("2026-01-01T00:00:00.000Z")),
+            ("detected", .string("2026-01-01T00:01:00.000Z")),
+            ("kind", .string("status")),
+            ("msg", .string("expected 200, got 503")),
+            ("failed_runs", .integer(3)),
+        ])
 }
 
 @Suite("Alertmanager: alerts, posts, retries and URLs")
@@ -108,23 +117,28 @@ struct AlertmanagerTests {
 
     @Test("a resolved incident ends SondeCheckDown at its resolution time")
     func resolvedIncident() {
-        let event = IncidentEvent(timeMs: 1_767_225_720_000, kind: .resolved, check: "api", location: "a",
-                                  incident: "x", fields: [("resolved", .string("2026-01-01T00:02:00.000Z"))])
+        let event = IncidentEvent(
+            timeMs: 1_767_225_720_000, kind: .resolved, check: "api", location: "a",
+            incident: "x", fields: [("resolved", .string("2026-01-01T00:02:00.000Z"))])
         #expect(IncidentAlerts.action(for: event) == .resolve(key: "SondeCheckDown|api", atMs: 1_767_225_720_000))
     }
 
     @Test("burn alerts become SondeErrorBudgetBurn with severity ticket or page; flapping sends nothing")
     func burnAlertPayload() throws {
         for level in ["ticket", "page"] {
-            let event = IncidentEvent(timeMs: 1_767_225_600_000, kind: .burnAlertStarted, check: "api", location: "b",
-                                      fields: [("level", .string(level)), ("rules", .list([.string("1h and 5m burn > 14.4")]))])
+            let event = IncidentEvent(
+                timeMs: 1_767_225_600_000, kind: .burnAlertStarted, check: "api", location: "b",
+                fields: [("level", .string(level)), ("rules", .list([.string("1h and 5m burn > 14.4")]))])
             guard case .fire(let key, let alert)? = IncidentAlerts.action(for: event) else {
                 Issue.record("no alert for a \(level) burn")
                 continue
             }
             #expect(key == "SondeErrorBudgetBurn|api")
-            #expect(alert.labels == ["alertname": "SondeErrorBudgetBurn", "check": "api", "location": "b",
-                                     "severity": level])
+            #expect(
+                alert.labels == [
+                    "alertname": "SondeErrorBudgetBurn", "check": "api", "location": "b",
+                    "severity": level,
+                ])
             #expect(alert.annotations["rules"] == "1h and 5m burn > 14.4")
         }
         let ended = IncidentEvent(timeMs: 1_767_225_700_000, kind: .burnAlertEnded, check: "api", location: "b")
@@ -139,8 +153,9 @@ struct AlertmanagerTests {
         let fake = try FakeAlertmanager()
         let target = try AlertmanagerTarget(parsing: fake.server.baseURL)
         let reports = Reports()
-        let sender = AlertmanagerSender(targets: [target], policy: quickPolicy(), repeatInterval: .seconds(60),
-                                        engine: alertEngine, time: time, report: reports.report)
+        let sender = AlertmanagerSender(
+            targets: [target], policy: quickPolicy(), repeatInterval: .seconds(60),
+            engine: alertEngine, time: time, report: reports.report)
         guard case .fire(let key, let alert)? = IncidentAlerts.action(for: openedEvent()) else {
             Issue.record("no alert")
             return
@@ -174,11 +189,14 @@ struct AlertmanagerTests {
 
     @Test("an Alertmanager answering 400 gets each post once and the give-up is logged once with its answer")
     func badRequestGivesUpOnce() async throws {
-        let fake = try FakeAlertmanager { _, _ in .text("{\"code\":400,\"message\":\"start time must be before end time\"}", status: 400) }
+        let fake = try FakeAlertmanager { _, _ in
+            .text("{\"code\":400,\"message\":\"start time must be before end time\"}", status: 400)
+        }
         let target = try AlertmanagerTarget(parsing: fake.server.baseURL)
         let reports = Reports()
-        let sender = AlertmanagerSender(targets: [target], policy: quickPolicy(), engine: alertEngine,
-                                        report: reports.report)
+        let sender = AlertmanagerSender(
+            targets: [target], policy: quickPolicy(), engine: alertEngine,
+            report: reports.report)
         guard case .fire(let key, let alert)? = IncidentAlerts.action(for: openedEvent()) else {
             Issue.record("no alert")
             return
@@ -202,8 +220,9 @@ struct AlertmanagerTests {
         let fake = try FakeAlertmanager { _, index in index < 2 ? .text("overloaded", status: 503) : .text("") }
         let target = try AlertmanagerTarget(parsing: fake.server.baseURL)
         let reports = Reports()
-        let sender = AlertmanagerSender(targets: [target], policy: quickPolicy(), engine: alertEngine,
-                                        report: reports.report)
+        let sender = AlertmanagerSender(
+            targets: [target], policy: quickPolicy(), engine: alertEngine,
+            report: reports.report)
         guard case .fire(let key, let alert)? = IncidentAlerts.action(for: openedEvent()) else {
             Issue.record("no alert")
             return
@@ -222,8 +241,9 @@ struct AlertmanagerTests {
         let target = try AlertmanagerTarget(parsing: "http://sonde:hunter22@127.0.0.1:\(port)")
         #expect(target.masked == "http://127.0.0.1:\(port)")
         let reports = Reports()
-        let sender = AlertmanagerSender(targets: [target], policy: quickPolicy(attempts: 3), engine: alertEngine,
-                                        report: reports.report)
+        let sender = AlertmanagerSender(
+            targets: [target], policy: quickPolicy(attempts: 3), engine: alertEngine,
+            report: reports.report)
         guard case .fire(let key, let alert)? = IncidentAlerts.action(for: openedEvent()) else {
             Issue.record("no alert")
             return
@@ -239,7 +259,9 @@ struct AlertmanagerTests {
         }
     }
 
-    @Test("Alertmanager URLs: http(s) base URLs post to /api/v2/alerts; other schemes, no host or a query are refused in one line")
+    @Test(
+        "Alertmanager URLs: http(s) base URLs post to /api/v2/alerts; other schemes, no host or a query are refused in one line"
+    )
     func urlValidation() throws {
         let plain = try AlertmanagerTarget(parsing: "http://127.0.0.1:9093")
         #expect(plain.endpoint.url == "http://127.0.0.1:9093/api/v2/alerts")
@@ -248,7 +270,9 @@ struct AlertmanagerTests {
         #expect(prefixed.endpoint.url == "https://am.example.com/alertmanager/api/v2/alerts")
         let full = try AlertmanagerTarget(parsing: "http://am:9093/api/v2/alerts")
         #expect(full.endpoint.url == "http://am:9093/api/v2/alerts")
-        let list = try AlertmanagerTarget.fromEnvironment(["SONDE_ALERTMANAGER": "http://a:9093, http://b:9093 http://c:9093"])
+        let list = try AlertmanagerTarget.fromEnvironment([
+            "SONDE_ALERTMANAGER": "http://a:9093, http://b:9093 http://c:9093"
+        ])
         #expect(list.map(\.masked) == ["http://a:9093", "http://b:9093", "http://c:9093"])
 
         let refused: [(String, String)] = [

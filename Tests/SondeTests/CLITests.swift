@@ -1,18 +1,19 @@
 import Foundation
 import Testing
-@testable import SondeSupport
-@testable import SondeProbe
-@testable import SondeScript
-@testable import SondeRun
-@testable import SondeStore
-@testable import SondeSLO
-@testable import SondeIncidents
+
 @testable import SondeAlerts
-@testable import SondeRender
-@testable import SondeServe
-@testable import SondeDemoShop
-@testable import SondeDaemon
 @testable import SondeCommands
+@testable import SondeDaemon
+@testable import SondeDemoShop
+@testable import SondeIncidents
+@testable import SondeProbe
+@testable import SondeRender
+@testable import SondeRun
+@testable import SondeSLO
+@testable import SondeScript
+@testable import SondeServe
+@testable import SondeStore
+@testable import SondeSupport
 
 /// The package root, found from this file's path.
 let packageRoot = URL(fileURLWithPath: #filePath)
@@ -31,21 +32,27 @@ struct CLITests {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = arguments
-        let out = Pipe(), err = Pipe()
+        let out = Pipe()
+        let err = Pipe()
         process.standardOutput = out
         process.standardError = err
         try process.run()
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: outData, as: UTF8.self), String(decoding: errData, as: UTF8.self))
+        return (
+            process.terminationStatus, String(decoding: outData, as: UTF8.self),
+            String(decoding: errData, as: UTF8.self)
+        )
     }
 
     @Test("a misspelt option is a two-line usage error with a suggestion, exit 1")
     func misspeltOption() async throws {
         let result = try await sonde(["check", "--jsn", "x.hurl"])
         #expect(result.code == 1)
-        #expect(result.err == "error: unknown option --jsn for 'sonde check' (did you mean --json?)\nSee 'sonde check --help'.\n")
+        #expect(
+            result.err
+                == "error: unknown option --jsn for 'sonde check' (did you mean --json?)\nSee 'sonde check --help'.\n")
         #expect(result.out == "")
     }
 
@@ -79,7 +86,8 @@ struct CLITests {
         let service = try TestService()
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let maxTime = try folder.write("max-time.hurl", "GET \(service.baseURL)/hang\n[Options]\nmax-time: 500ms\nHTTP 200\n")
+        let maxTime = try folder.write(
+            "max-time.hurl", "GET \(service.baseURL)/hang\n[Options]\nmax-time: 500ms\nHTTP 200\n")
         let deadline = try folder.write("deadline.hurl", "# @timeout 400ms\nGET \(service.baseURL)/hang\nHTTP 200\n")
         for (file, limit) in [(maxTime, 500.0), (deadline, 400.0)] {
             // Timed on a thread of its own, around a separate process: the test pool's load does not count.
@@ -141,8 +149,9 @@ struct CLITests {
         let healthPages = try files.filter { $0.hasSuffix("-health.md") }.sorted().map { name in
             (name: name, text: try String(contentsOfFile: folder.path + "/reports/incidents/" + name, encoding: .utf8))
         }
-        let (health, page) = try #require(healthPages.first { $0.text.contains("connection pool exhausted") },
-                                          "a health write-up names the pool: \(healthPages.map(\.name))")
+        let (health, page) = try #require(
+            healthPages.first { $0.text.contains("connection pool exhausted") },
+            "a health write-up names the pool: \(healthPages.map(\.name))")
         #expect(page.contains("| **detected** |"))
         #expect(page.contains("alert sent"), "the loopback webhook sink received the alert")
         #expect(!console.all.contains(DemoShop.demoPassword))
@@ -182,10 +191,15 @@ struct CLITests {
     /// numbered line of a block is the assert that failed (`16 | duration < 300`).
     static func onlyLatencyAssertsFailed(_ stderr: String) -> Bool {
         let blocks = stderr.components(separatedBy: "error: ").dropFirst()
-        return !blocks.isEmpty && blocks.allSatisfy { block in
-            let numbered = block.split(separator: "\n").filter { $0.range(of: #"^\s*[0-9]+ \| "#, options: .regularExpression) != nil }
-            return block.hasPrefix("Assert failure") && !numbered.isEmpty
-                && numbered.allSatisfy { $0.range(of: #"^\s*[0-9]+ \| duration [<>]"#, options: .regularExpression) != nil }
-        }
+        return !blocks.isEmpty
+            && blocks.allSatisfy { block in
+                let numbered = block.split(separator: "\n").filter {
+                    $0.range(of: #"^\s*[0-9]+ \| "#, options: .regularExpression) != nil
+                }
+                return block.hasPrefix("Assert failure") && !numbered.isEmpty
+                    && numbered.allSatisfy {
+                        $0.range(of: #"^\s*[0-9]+ \| duration [<>]"#, options: .regularExpression) != nil
+                    }
+            }
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SondeCLI
 @testable import SondeCommands
 @testable import SondeStore
@@ -14,24 +15,32 @@ struct CommandLineErrorTests {
         return (code, console)
     }
 
-    @Test("each mistake: exit 1, nothing on stdout, at most 4 lines on stderr, this first line",
-          arguments: [
-              (["check", "--jsno"], "error: unknown option --jsno for 'sonde check' (did you mean --json?)"),
-              (["check", "--var", "-h"], "error: option --var needs a value (got -h)"),
-              (["check", "--var"], "error: option --var needs a value"),
-              (["check", "--json=yes"], "error: option --json takes no value (got --json=yes)"),
-              (["demo", "extra"], "error: 'sonde demo' takes no arguments (got 'extra')"),
-              (["demo", "--seconds", "x"], "error: invalid value 'x' for --seconds: expected a whole number from 5 to 3600"),
-              (["demo", "--port", "70000"],
-               "error: invalid value '70000' for --port: expected a whole number from 0 to 65535"),
-              (["run", "--log-format", "xml"], "error: invalid value 'xml' for --log-format: expected text or json"),
-              (["run", "--keep-raw", "0d"],
-               "error: invalid value '0d' for --keep-raw: expected a number of days from 1 to 100000, such as 35d"),
-              (["run", "checks"], "error: 'sonde run' takes no arguments (got 'checks')"),
-              (["chek"], "error: unknown command 'chek' for 'sonde' (did you mean 'check'?)"),
-              (["help", "nope"], "error: unknown command 'nope' for 'sonde'"),
-              (["--jsno"], "error: unknown option --jsno for 'sonde'"),
-          ])
+    @Test(
+        "each mistake: exit 1, nothing on stdout, at most 4 lines on stderr, this first line",
+        arguments: [
+            (["check", "--jsno"], "error: unknown option --jsno for 'sonde check' (did you mean --json?)"),
+            (["check", "--var", "-h"], "error: option --var needs a value (got -h)"),
+            (["check", "--var"], "error: option --var needs a value"),
+            (["check", "--json=yes"], "error: option --json takes no value (got --json=yes)"),
+            (["demo", "extra"], "error: 'sonde demo' takes no arguments (got 'extra')"),
+            (
+                ["demo", "--seconds", "x"],
+                "error: invalid value 'x' for --seconds: expected a whole number from 5 to 3600"
+            ),
+            (
+                ["demo", "--port", "70000"],
+                "error: invalid value '70000' for --port: expected a whole number from 0 to 65535"
+            ),
+            (["run", "--log-format", "xml"], "error: invalid value 'xml' for --log-format: expected text or json"),
+            (
+                ["run", "--keep-raw", "0d"],
+                "error: invalid value '0d' for --keep-raw: expected a number of days from 1 to 100000, such as 35d"
+            ),
+            (["run", "checks"], "error: 'sonde run' takes no arguments (got 'checks')"),
+            (["chek"], "error: unknown command 'chek' for 'sonde' (did you mean 'check'?)"),
+            (["help", "nope"], "error: unknown command 'nope' for 'sonde'"),
+            (["--jsno"], "error: unknown option --jsno for 'sonde'"),
+        ])
     func shape(arguments: [String], first: String) async {
         let (code, console) = await Self.sonde(arguments)
         #expect(code == ExitCode.usage)
@@ -46,22 +55,24 @@ struct CommandLineErrorTests {
     @Test("the unknown option, whole: two lines")
     func unknownOptionWhole() async {
         let (_, console) = await Self.sonde(["check", "--jsno"])
-        #expect(console.stderr == """
-            error: unknown option --jsno for 'sonde check' (did you mean --json?)
-            See 'sonde check --help'.
+        #expect(
+            console.stderr == """
+                error: unknown option --jsno for 'sonde check' (did you mean --json?)
+                See 'sonde check --help'.
 
-            """)
+                """)
     }
 
     @Test("a missing value says how to give one, and how to give one that starts with a dash")
     func missingValueWhole() async {
         let (_, console) = await Self.sonde(["check", "--var", "-h"])
-        #expect(console.stderr == """
-            error: option --var needs a value (got -h)
-            hint: give it as --var NAME=VALUE; a value that starts with '-' goes as --var=-h
-            See 'sonde check --help'.
+        #expect(
+            console.stderr == """
+                error: option --var needs a value (got -h)
+                hint: give it as --var NAME=VALUE; a value that starts with '-' goes as --var=-h
+                See 'sonde check --help'.
 
-            """)
+                """)
     }
 
     @Test("a path given to run points at --checks")
@@ -88,6 +99,7 @@ struct CommandLineErrorTests {
         #expect(error.description == "'sonde help' takes at most 1 argument (got 'x')")
         #expect(error.text == "error: 'sonde help' takes at most 1 argument (got 'x')\nSee 'sonde help --help'.\n")
         #expect(UsageError.unknownCommand("x", program: "sonde", suggestion: nil).seeAlso == "sonde --help")
-        #expect(UsageError.flagWithValue(option: "--json", command: "sonde check", value: "1").hint == "write --json alone")
+        #expect(
+            UsageError.flagWithValue(option: "--json", command: "sonde check", value: "1").hint == "write --json alone")
     }
 }

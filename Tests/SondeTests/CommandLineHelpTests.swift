@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SondeCLI
 @testable import SondeCommands
 @testable import SondeStore
@@ -69,12 +70,14 @@ struct CommandLineHelpTests {
         let text = try Self.help(["--help"])
         #expect(text.hasPrefix("sonde: "))
         for command in Self.commands {
-            #expect(text.split(separator: "\n").contains {
-                $0.hasPrefix("  " + command.name + " ") && $0.hasSuffix(command.summary)
-            }, "\(command.name) missing")
+            #expect(
+                text.split(separator: "\n").contains {
+                    $0.hasPrefix("  " + command.name + " ") && $0.hasSuffix(command.summary)
+                }, "\(command.name) missing")
         }
         #expect(text.contains("--version"))
-        #expect(text.contains("exit codes: 0 success, 1 usage error, 2 parse error, 3 runtime error, 4 assertion failure"))
+        #expect(
+            text.contains("exit codes: 0 success, 1 usage error, 2 parse error, 3 runtime error, 4 assertion failure"))
         #expect(text.contains("See 'sonde help <command>'"))
         #expect(!text.contains("--keep-raw"), "options belong to each command's help")
     }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import SondeCLI
 @testable import SondeCommands
 @testable import SondeStore
@@ -25,8 +26,10 @@ struct CommandLineParserTests {
     @Test("check takes paths, repeatable variables in both forms, flags, and the environment")
     func check() throws {
         let environment = ["SONDE_VAR_base_url": "http://x", "SONDE_SECRET_token": "t"]
-        let line = ["check", "a.hurl", "--var", "a=1", "--var=b=2", "--vars-file", "v.env", "--secret=s=x", "--json",
-                    "-v", "b.hurl"]
+        let line = [
+            "check", "a.hurl", "--var", "a=1", "--var=b=2", "--vars-file", "v.env", "--secret=s=x", "--json",
+            "-v", "b.hurl",
+        ]
         guard case .check(let command) = try parseLine(line, environment: environment) else {
             Issue.record("not a check")
             return
@@ -67,11 +70,14 @@ struct CommandLineParserTests {
             return
         }
         #expect(command.variables.varsFiles == ["-"])
-        #expect(usageError(["check", "--var", "-h"])
+        #expect(
+            usageError(["check", "--var", "-h"])
                 == .missingValue(option: "--var", command: "sonde check", synopsis: "--var NAME=VALUE", got: "-h"))
-        #expect(usageError(["check", "--var"])
+        #expect(
+            usageError(["check", "--var"])
                 == .missingValue(option: "--var", command: "sonde check", synopsis: "--var NAME=VALUE", got: nil))
-        #expect(usageError(["check", "--var="])
+        #expect(
+            usageError(["check", "--var="])
                 == .missingValue(option: "--var", command: "sonde check", synopsis: "--var NAME=VALUE", got: nil))
     }
 
@@ -87,15 +93,18 @@ struct CommandLineParserTests {
             return
         }
         #expect(defaults.paths == ["checks"])
-        #expect(usageError(["validate", "--json"]) == .unknownOption("--json", command: "sonde validate", suggestion: nil))
+        #expect(
+            usageError(["validate", "--json"]) == .unknownOption("--json", command: "sonde validate", suggestion: nil))
     }
 
     @Test("run reads every option, days with or without d, repeatable webhooks and the environment")
     func run() throws {
         let environment = ["SONDE_WEBHOOK": "https://a.example/h", "SONDE_VAR_x": "1"]
-        let line = ["run", "--checks", "c", "--data=d", "--location", "eu-1", "--once", "--metrics", ":9115",
-                    "--log-format=json", "--keep-raw", "7", "--keep-hours=30d", "--webhook", "https://b.example/1",
-                    "--webhook=https://b.example/2", "-v", "--var", "a=1", "--vars-file", "f", "--secret", "s=2"]
+        let line = [
+            "run", "--checks", "c", "--data=d", "--location", "eu-1", "--once", "--metrics", ":9115",
+            "--log-format=json", "--keep-raw", "7", "--keep-hours=30d", "--webhook", "https://b.example/1",
+            "--webhook=https://b.example/2", "-v", "--var", "a=1", "--vars-file", "f", "--secret", "s=2",
+        ]
         guard case .run(let command) = try parseLine(line, environment: environment) else {
             Issue.record("not a run")
             return
@@ -125,15 +134,20 @@ struct CommandLineParserTests {
 
     @Test("run refuses a bad log format, zero days and a path")
     func runErrors() {
-        #expect(usageError(["run", "--log-format", "xml"])
+        #expect(
+            usageError(["run", "--log-format", "xml"])
                 == .invalidValue(option: "--log-format", command: "sonde run", value: "xml", expected: "text or json"))
-        #expect(usageError(["run", "--keep-raw", "0d"])
-                == .invalidValue(option: "--keep-raw", command: "sonde run", value: "0d",
-                                 expected: "a number of days from 1 to 100000, such as 35d"))
+        #expect(
+            usageError(["run", "--keep-raw", "0d"])
+                == .invalidValue(
+                    option: "--keep-raw", command: "sonde run", value: "0d",
+                    expected: "a number of days from 1 to 100000, such as 35d"))
         #expect(usageError(["run", "--keep-hours", "many"]) != nil)
-        #expect(usageError(["run", "checks"])
-                == .unexpectedArgument("checks", command: "sonde run", allowed: 0,
-                                       hint: "give the folder of checks with --checks DIR"))
+        #expect(
+            usageError(["run", "checks"])
+                == .unexpectedArgument(
+                    "checks", command: "sonde run", allowed: 0,
+                    hint: "give the folder of checks with --checks DIR"))
     }
 
     @Test("status reads --data in both forms and takes no path")
@@ -148,9 +162,11 @@ struct CommandLineParserTests {
             return
         }
         #expect(defaults.data == "data")
-        #expect(usageError(["status", "d"])
-                == .unexpectedArgument("d", command: "sonde status", allowed: 0,
-                                       hint: "give the data folder with --data DIR"))
+        #expect(
+            usageError(["status", "d"])
+                == .unexpectedArgument(
+                    "d", command: "sonde status", allowed: 0,
+                    hint: "give the data folder with --data DIR"))
     }
 
     @Test("report reads several data folders, a window in days and --json")
@@ -175,8 +191,12 @@ struct CommandLineParserTests {
 
     @Test("incidents reads several data folders, --out and --checks")
     func incidents() throws {
-        guard case .incidents(let command) = try parseLine(["incidents", "--data", "a", "--data", "b", "--out=o",
-                                                            "--checks", "c"]) else {
+        guard
+            case .incidents(let command) = try parseLine([
+                "incidents", "--data", "a", "--data", "b", "--out=o",
+                "--checks", "c",
+            ])
+        else {
             Issue.record("not incidents")
             return
         }
@@ -186,14 +206,17 @@ struct CommandLineParserTests {
             return
         }
         #expect(defaults.data == ["data"] && defaults.out == "reports" && defaults.checks == "checks")
-        #expect(usageError(["incidents", "--json"])
+        #expect(
+            usageError(["incidents", "--json"])
                 == .unknownOption("--json", command: "sonde incidents", suggestion: nil))
     }
 
     @Test("demo reads seconds and port within their ranges, and its flags")
     func demo() throws {
-        let line = ["demo", "--seconds", "5", "--out", "o", "--checks=c", "--data", "d", "--once", "--serve",
-                    "--faults", "--port", "65535", "-v"]
+        let line = [
+            "demo", "--seconds", "5", "--out", "o", "--checks=c", "--data", "d", "--once", "--serve",
+            "--faults", "--port", "65535", "-v",
+        ]
         guard case .demo(let command) = try parseLine(line) else {
             Issue.record("not a demo")
             return
@@ -212,20 +235,27 @@ struct CommandLineParserTests {
     @Test("demo refuses seconds and ports out of range, and any argument")
     func demoErrors() {
         let seconds = "a whole number from 5 to 3600"
-        #expect(usageError(["demo", "--seconds", "x"])
+        #expect(
+            usageError(["demo", "--seconds", "x"])
                 == .invalidValue(option: "--seconds", command: "sonde demo", value: "x", expected: seconds))
-        #expect(usageError(["demo", "--seconds=4"])
+        #expect(
+            usageError(["demo", "--seconds=4"])
                 == .invalidValue(option: "--seconds", command: "sonde demo", value: "4", expected: seconds))
-        #expect(usageError(["demo", "--port", "70000"])
-                == .invalidValue(option: "--port", command: "sonde demo", value: "70000",
-                                 expected: "a whole number from 0 to 65535"))
-        #expect(usageError(["demo", "extra"])
+        #expect(
+            usageError(["demo", "--port", "70000"])
+                == .invalidValue(
+                    option: "--port", command: "sonde demo", value: "70000",
+                    expected: "a whole number from 0 to 65535"))
+        #expect(
+            usageError(["demo", "extra"])
                 == .unexpectedArgument("extra", command: "sonde demo", allowed: 0, hint: nil))
     }
 
     @Test("a flag given a value is refused")
     func flagWithValue() {
-        #expect(usageError(["check", "--json=yes"]) == .flagWithValue(option: "--json", command: "sonde check", value: "yes"))
+        #expect(
+            usageError(["check", "--json=yes"])
+                == .flagWithValue(option: "--json", command: "sonde check", value: "yes"))
         #expect(usageError(["run", "--help=1"]) == .flagWithValue(option: "--help", command: "sonde run", value: "1"))
         #expect(usageError(["--version=2"]) == .flagWithValue(option: "--version", command: "sonde", value: "2"))
     }
@@ -250,9 +280,13 @@ struct CommandLineParserTests {
             return
         }
         #expect(text == CommandTable.helpText.global())
-        #expect(usageError(["version", "x"]) == .unexpectedArgument("x", command: "sonde version", allowed: 0, hint: nil))
-        #expect(usageError(["help", "run", "x"]) == .unexpectedArgument("x", command: "sonde help", allowed: 1,
-                                                                          hint: "give one command, as in 'sonde help run'"))
+        #expect(
+            usageError(["version", "x"]) == .unexpectedArgument("x", command: "sonde version", allowed: 0, hint: nil))
+        #expect(
+            usageError(["help", "run", "x"])
+                == .unexpectedArgument(
+                    "x", command: "sonde help", allowed: 1,
+                    hint: "give one command, as in 'sonde help run'"))
     }
 
     @Test("unknown commands and options suggest the closest name")
@@ -260,8 +294,10 @@ struct CommandLineParserTests {
         #expect(usageError(["chek"]) == .unknownCommand("chek", program: "sonde", suggestion: "check"))
         #expect(usageError(["help", "reprot"]) == .unknownCommand("reprot", program: "sonde", suggestion: "report"))
         #expect(usageError(["frobnicate"]) == .unknownCommand("frobnicate", program: "sonde", suggestion: nil))
-        #expect(usageError(["check", "--jsno"]) == .unknownOption("--jsno", command: "sonde check", suggestion: "--json"))
-        #expect(usageError(["run", "--metric", ":1"])
+        #expect(
+            usageError(["check", "--jsno"]) == .unknownOption("--jsno", command: "sonde check", suggestion: "--json"))
+        #expect(
+            usageError(["run", "--metric", ":1"])
                 == .unknownOption("--metric", command: "sonde run", suggestion: "--metrics"))
         #expect(usageError(["--verison"]) == .unknownOption("--verison", command: "sonde", suggestion: "--version"))
         #expect(usageError(["status", "-x"]) == .unknownOption("-x", command: "sonde status", suggestion: nil))

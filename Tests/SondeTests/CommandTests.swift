@@ -1,18 +1,19 @@
 import Foundation
 import Testing
-@testable import SondeSupport
-@testable import SondeProbe
-@testable import SondeScript
-@testable import SondeRun
-@testable import SondeStore
-@testable import SondeSLO
-@testable import SondeIncidents
+
 @testable import SondeAlerts
-@testable import SondeRender
-@testable import SondeServe
-@testable import SondeDemoShop
-@testable import SondeDaemon
 @testable import SondeCommands
+@testable import SondeDaemon
+@testable import SondeDemoShop
+@testable import SondeIncidents
+@testable import SondeProbe
+@testable import SondeRender
+@testable import SondeRun
+@testable import SondeSLO
+@testable import SondeScript
+@testable import SondeServe
+@testable import SondeStore
+@testable import SondeSupport
 
 @Suite("Commands: check and validate")
 struct CommandTests {
@@ -24,11 +25,15 @@ struct CommandTests {
         folder = try TemporaryFolder()
     }
 
-    func check(_ paths: [String], vars: [String] = [], secrets: [String] = [], env: [String: String] = [:],
-               json: Bool = false, verbose: Bool = false) async -> (Int32, CapturingConsole) {
+    func check(
+        _ paths: [String], vars: [String] = [], secrets: [String] = [], env: [String: String] = [:],
+        json: Bool = false, verbose: Bool = false
+    ) async -> (Int32, CapturingConsole) {
         let console = CapturingConsole()
-        var command = CheckCommand(paths: paths, variables: VariableSources(
-            environment: env, vars: ["base_url=\(service.baseURL)"] + vars, secrets: secrets))
+        var command = CheckCommand(
+            paths: paths,
+            variables: VariableSources(
+                environment: env, vars: ["base_url=\(service.baseURL)"] + vars, secrets: secrets))
         command.json = json
         command.verbose = verbose
         let code = await command.run(console: console)
@@ -49,12 +54,14 @@ struct CommandTests {
     @Test("an assertion failure prints the Hurl error block and exits 4")
     func assertionBlock() async throws {
         defer { folder.cleanup() }
-        let file = try folder.write("bad.hurl", """
-        GET {{base_url}}/json
-        HTTP 200
-        [Asserts]
-        jsonpath "$.count" == 5
-        """)
+        let file = try folder.write(
+            "bad.hurl",
+            """
+            GET {{base_url}}/json
+            HTTP 200
+            [Asserts]
+            jsonpath "$.count" == 5
+            """)
         let (code, console) = await check([file])
         #expect(code == ExitCode.assertion)
         #expect(console.stderr.contains("error: Assert failure"))
@@ -134,28 +141,32 @@ struct CommandTests {
     @Test("secrets and sensitive headers never print, verbose and json included")
     func secretsRedacted() async throws {
         defer { folder.cleanup() }
-        let file = try folder.write("secret.hurl", """
-        GET {{base_url}}/set-cookie
-        HTTP 200
+        let file = try folder.write(
+            "secret.hurl",
+            """
+            GET {{base_url}}/set-cookie
+            HTTP 200
 
-        POST {{base_url}}/echo
-        Authorization: Bearer {{token}}
-        X-Api-Key: {{key}}
-        {"password": "{{key}}"}
-        HTTP 200
-        [Asserts]
-        jsonpath "$.body" == "wrong {{key}}"
-        """)
-        let (code, console) = await check([file], secrets: ["key=hunter2-key"],
-                                          env: ["SONDE_SECRET_token": "tok-XYZ-789"], verbose: true)
+            POST {{base_url}}/echo
+            Authorization: Bearer {{token}}
+            X-Api-Key: {{key}}
+            {"password": "{{key}}"}
+            HTTP 200
+            [Asserts]
+            jsonpath "$.body" == "wrong {{key}}"
+            """)
+        let (code, console) = await check(
+            [file], secrets: ["key=hunter2-key"],
+            env: ["SONDE_SECRET_token": "tok-XYZ-789"], verbose: true)
         #expect(code == ExitCode.assertion)
         #expect(console.all.contains("> POST"))
         #expect(!console.all.contains("hunter2-key"))
         #expect(!console.all.contains("tok-XYZ-789"))
         #expect(!console.all.contains("s3cr3t"))
         #expect(console.all.contains("***"))
-        let (_, json) = await check([file], secrets: ["key=hunter2-key"],
-                                    env: ["SONDE_SECRET_token": "tok-XYZ-789"], json: true)
+        let (_, json) = await check(
+            [file], secrets: ["key=hunter2-key"],
+            env: ["SONDE_SECRET_token": "tok-XYZ-789"], json: true)
         #expect(!json.all.contains("hunter2-key"))
         #expect(!json.all.contains("tok-XYZ-789"))
     }
@@ -173,7 +184,9 @@ struct CommandTests {
         let second = try JSON.parse(String(lines[1]))
         #expect(try JSONPath("$.ok").evaluate(first) == [.bool(true)])
         #expect(try JSONPath("$.steps[0].status").evaluate(first) == [.integer(200)])
-        #expect(try JSONPath("$.steps[0].total").evaluate(first).first.map { if case .float = $0 { true } else { false } } == true)
+        #expect(
+            try JSONPath("$.steps[0].total").evaluate(first).first.map { if case .float = $0 { true } else { false } }
+                == true)
         #expect(try JSONPath("$.err.kind").evaluate(second) == [.string("status")])
         #expect(try JSONPath("$.err.line").evaluate(second) == [.integer(2)])
     }
@@ -182,8 +195,10 @@ struct CommandTests {
     func variableSources() throws {
         defer { folder.cleanup() }
         let file = try folder.write("vars.env", "# comment\nhost=example.org\ncount=3\n")
-        let vars = try VariableSources(environment: ["SONDE_VAR_region": "eu", "SONDE_VAR_count": "1", "OTHER": "x"],
-                                       varsFiles: [file], vars: ["flag=true", "ratio=0.5"]).resolve()
+        let vars = try VariableSources(
+            environment: ["SONDE_VAR_region": "eu", "SONDE_VAR_count": "1", "OTHER": "x"],
+            varsFiles: [file], vars: ["flag=true", "ratio=0.5"]
+        ).resolve()
         #expect(vars["region"] == .string("eu"))
         #expect(vars["host"] == .string("example.org"))
         #expect(vars["count"] == .integer(3))

@@ -1,18 +1,19 @@
 import Foundation
 import Testing
-@testable import SondeSupport
-@testable import SondeProbe
-@testable import SondeScript
-@testable import SondeRun
-@testable import SondeStore
-@testable import SondeSLO
-@testable import SondeIncidents
+
 @testable import SondeAlerts
-@testable import SondeRender
-@testable import SondeServe
-@testable import SondeDemoShop
-@testable import SondeDaemon
 @testable import SondeCommands
+@testable import SondeDaemon
+@testable import SondeDemoShop
+@testable import SondeIncidents
+@testable import SondeProbe
+@testable import SondeRender
+@testable import SondeRun
+@testable import SondeSLO
+@testable import SondeScript
+@testable import SondeServe
+@testable import SondeStore
+@testable import SondeSupport
 
 /// `sonde run` as a user runs it: the built binary, real signals, real files.
 @Suite("sonde run: the daemon under signals, kills and bad input")
@@ -25,7 +26,8 @@ struct DaemonTests {
 
         init(_ arguments: [String], in folder: TemporaryFolder, tag: String) throws {
             let binary = packageRoot + "/.build/debug/sonde"
-            try #require(FileManager.default.isExecutableFile(atPath: binary), "build the executable first: swift build")
+            try #require(
+                FileManager.default.isExecutableFile(atPath: binary), "build the executable first: swift build")
             errPath = folder.path + "/\(tag).err"
             outPath = folder.path + "/\(tag).out"
             _ = FileManager.default.createFile(atPath: errPath, contents: nil)
@@ -41,7 +43,10 @@ struct DaemonTests {
         func signal(_ number: Int32) { kill(process.processIdentifier, number) }
 
         func wait() async throws -> Int32 {
-            try await offPool { self.process.waitUntilExit(); return self.process.terminationStatus }
+            try await offPool {
+                self.process.waitUntilExit()
+                return self.process.terminationStatus
+            }
         }
 
         var stderr: String { (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "" }
@@ -84,14 +89,16 @@ struct DaemonTests {
         return port
     }
 
-    @Test("killed with SIGKILL, restarted, reloaded and stopped with SIGTERM, it keeps every line whole and on schedule")
+    @Test(
+        "killed with SIGKILL, restarted, reloaded and stopped with SIGTERM, it keeps every line whole and on schedule")
     func killRestartReloadStop() async throws {
         let service = try TestService()
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         try folder.write("checks/health.hurl", "# @every 1s\nGET \(service.baseURL)/json\nHTTP 200\n")
         try folder.write("checks/text.hurl", "# @every 1s\nGET \(service.baseURL)/text\nHTTP 200\n")
-        try folder.write("checks/down.hurl", "# @every 1s\n# @timeout 2s\nGET \(service.baseURL)/status?code=503\nHTTP 200\n")
+        try folder.write(
+            "checks/down.hurl", "# @every 1s\n# @timeout 2s\nGET \(service.baseURL)/status?code=503\nHTTP 200\n")
 
         // Each step waits for what it needs (runs in the files, lines in the log), never for a fixed
         // time: a busy machine only makes it slower.
@@ -99,8 +106,12 @@ struct DaemonTests {
         let checks = ["down", "health", "text"]
         let began = Date()
         let first = try Daemon([], in: folder, tag: "first")
-        #expect(await pollUntil { let n = Self.runCounts(data); return checks.allSatisfy { n[$0, default: 0] >= 2 } },
-                "the first daemon did not run each check twice: \(Self.runCounts(data))")
+        #expect(
+            await pollUntil {
+                let n = Self.runCounts(data)
+                return checks.allSatisfy { n[$0, default: 0] >= 2 }
+            },
+            "the first daemon did not run each check twice: \(Self.runCounts(data))")
         first.signal(SIGKILL)
         #expect(try await first.wait() == SIGKILL)
         let afterKill = Self.runCounts(data)
@@ -108,15 +119,23 @@ struct DaemonTests {
 
         let port = try Self.freePort()
         let second = try Daemon(["--metrics", "127.0.0.1:\(port)", "--log-format", "json"], in: folder, tag: "second")
-        #expect(await pollUntil { let n = Self.runCounts(data); return checks.allSatisfy { n[$0, default: 0] > afterKill[$0, default: 0] } },
-                "the second daemon did not run each check: \(Self.runCounts(data))")
+        #expect(
+            await pollUntil {
+                let n = Self.runCounts(data)
+                return checks.allSatisfy { n[$0, default: 0] > afterKill[$0, default: 0] }
+            },
+            "the second daemon did not run each check: \(Self.runCounts(data))")
         // A file that stops parsing keeps its previous version; a new file starts.
         try folder.write("checks/text.hurl", "# @every 1s\nGET \(service.baseURL)/text\nHTTP 200 junk\n")
         try folder.write("checks/added.hurl", "# @every 1s\nGET \(service.baseURL)/json\nHTTP 200\n")
         second.signal(SIGHUP)
         #expect(await pollUntil { second.stderr.contains("keeping the previous version of 'text'") }, "no reload line")
-        #expect(await pollUntil { let n = Self.runCounts(data); return n["added", default: 0] >= 1 && checks.allSatisfy { n[$0, default: 0] >= 4 } },
-                "too few runs after the reload: \(Self.runCounts(data))")
+        #expect(
+            await pollUntil {
+                let n = Self.runCounts(data)
+                return n["added", default: 0] >= 1 && checks.allSatisfy { n[$0, default: 0] >= 4 }
+            },
+            "too few runs after the reload: \(Self.runCounts(data))")
 
         let metrics = try await offPool { try RawHTTPClient(port: port).request("GET", "/metrics") }
         #expect(metrics.status == 200)

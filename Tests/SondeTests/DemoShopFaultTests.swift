@@ -1,18 +1,19 @@
 import Foundation
 import Testing
-@testable import SondeSupport
-@testable import SondeProbe
-@testable import SondeScript
-@testable import SondeRun
-@testable import SondeStore
-@testable import SondeSLO
-@testable import SondeIncidents
+
 @testable import SondeAlerts
-@testable import SondeRender
-@testable import SondeServe
-@testable import SondeDemoShop
-@testable import SondeDaemon
 @testable import SondeCommands
+@testable import SondeDaemon
+@testable import SondeDemoShop
+@testable import SondeIncidents
+@testable import SondeProbe
+@testable import SondeRender
+@testable import SondeRun
+@testable import SondeSLO
+@testable import SondeScript
+@testable import SondeServe
+@testable import SondeStore
+@testable import SondeSupport
 
 @Suite("Demo shop connection-leak fault", .offPool)
 struct DemoShopFaultTests {
@@ -71,7 +72,9 @@ struct DemoShopFaultTests {
             o.searches = try (1...5).map { _ in
                 let start = ContinuousClock.now
                 let r = try slow.request("GET", "/api/search?q=zelda")
-                return (r.status, r.json?["count"] as? Int, ContinuousClock.now - start, shop.pool.inUse, shop.pool.leaked)
+                return (
+                    r.status, r.json?["count"] as? Int, ContinuousClock.now - start, shop.pool.inUse, shop.pool.leaked
+                )
             }
             o.since = shop.exhaustedSince
             o.restartsBefore = shop.restarts
@@ -133,7 +136,8 @@ struct DemoShopFaultTests {
 
     @Test("with a fixed pattern the first five searches leak and no others; with no delay only restart() restarts")
     func fixedPatternManualRestart() throws {
-        let faults = DemoShop.Faults(slowShare: 0, slowDuration: .milliseconds(1), restartDelay: nil, leakingSearches: 5)
+        let faults = DemoShop.Faults(
+            slowShare: 0, slowDuration: .milliseconds(1), restartDelay: nil, leakingSearches: 5)
         let (shop, server) = try DemoShop.start(faults: faults)
         defer { server.stop() }
         let client = try RawHTTPClient(port: server.port)
@@ -153,8 +157,9 @@ struct DemoShopFaultTests {
         #expect(shop.restart())
         #expect(shop.restarts == 1 && shop.exhaustedSince == nil && shop.pool == (5, 0, 0))
         #expect(shop.faultLog.last?.kind == .restarted)
-        #expect(try client.request("GET", "/api/cart", headers: ["Authorization: Bearer \(token)"]).status == 401,
-                "sessions did not survive the restart")
+        #expect(
+            try client.request("GET", "/api/cart", headers: ["Authorization: Bearer \(token)"]).status == 401,
+            "sessions did not survive the restart")
         for _ in 0..<20 { #expect(try client.request("GET", "/api/search?q=zelda").status == 200) }
         #expect(try client.request("GET", "/health").status == 200)
         #expect(shop.pool == (5, 0, 0), "the sixth search and later never leak")
@@ -174,7 +179,9 @@ struct DemoShopFaultTests {
             #expect(try client.request("GET", "/api/search").status == 400)
             #expect(try client.request("GET", "/api/games").status == 200)
             #expect(try client.request("GET", "/api/games/\(i % 12)").status == ((1...10).contains(i % 12) ? 200 : 404))
-            #expect(try client.request("POST", "/api/cart/items", headers: [auth, json], body: #"{"game_id": 1}"#).status == 201)
+            #expect(
+                try client.request("POST", "/api/cart/items", headers: [auth, json], body: #"{"game_id": 1}"#).status
+                    == 201)
             #expect(try client.request("GET", "/api/cart").status == 401)
         }
         #expect(try client.request("GET", "/health").status == 200)
@@ -185,8 +192,9 @@ struct DemoShopFaultTests {
 
     /// Which of `count` searches leaked, in order, read off the pool after each one.
     private static func slowPattern(seed: UInt64, count: Int, interleave: Bool) throws -> [Bool] {
-        let faults = DemoShop.Faults(poolSize: 1000, slowShare: 0.3, slowDuration: .milliseconds(5),
-                                     queryTime: .zero ... .zero, seed: seed)
+        let faults = DemoShop.Faults(
+            poolSize: 1000, slowShare: 0.3, slowDuration: .milliseconds(5),
+            queryTime: .zero ... .zero, seed: seed)
         let (shop, server) = try DemoShop.start(faults: faults)
         defer { server.stop() }
         let client = try RawHTTPClient(port: server.port)
@@ -195,8 +203,9 @@ struct DemoShopFaultTests {
             if interleave {  // other endpoints and invalid searches draw nothing from the generator
                 _ = try client.request("GET", "/api/games")
                 _ = try client.request("GET", "/api/search")
-                _ = try client.request("POST", "/api/login", headers: ["Content-Type: application/json"],
-                                       body: #"{"username": "demo", "password": "demo-password"}"#)
+                _ = try client.request(
+                    "POST", "/api/login", headers: ["Content-Type: application/json"],
+                    body: #"{"username": "demo", "password": "demo-password"}"#)
             }
             let before = shop.pool.leaked
             let r = try client.request("GET", "/api/search?q=rpg")
@@ -209,9 +218,11 @@ struct DemoShopFaultTests {
     @Test("with the seed fixed, two shops pick the same slow searches")
     func seededSequence() async throws {
         let (a, b, c) = try await offPool {
-            (try Self.slowPattern(seed: 42, count: 40, interleave: false),
-             try Self.slowPattern(seed: 42, count: 40, interleave: true),
-             try Self.slowPattern(seed: 43, count: 40, interleave: false))
+            (
+                try Self.slowPattern(seed: 42, count: 40, interleave: false),
+                try Self.slowPattern(seed: 42, count: 40, interleave: true),
+                try Self.slowPattern(seed: 43, count: 40, interleave: false)
+            )
         }
         #expect(a == b)
         #expect(a != c)

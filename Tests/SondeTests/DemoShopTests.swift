@@ -1,18 +1,19 @@
 import Foundation
 import Testing
-@testable import SondeSupport
-@testable import SondeProbe
-@testable import SondeScript
-@testable import SondeRun
-@testable import SondeStore
-@testable import SondeSLO
-@testable import SondeIncidents
+
 @testable import SondeAlerts
-@testable import SondeRender
-@testable import SondeServe
-@testable import SondeDemoShop
-@testable import SondeDaemon
 @testable import SondeCommands
+@testable import SondeDaemon
+@testable import SondeDemoShop
+@testable import SondeIncidents
+@testable import SondeProbe
+@testable import SondeRender
+@testable import SondeRun
+@testable import SondeSLO
+@testable import SondeScript
+@testable import SondeServe
+@testable import SondeStore
+@testable import SondeSupport
 
 @Suite("Demo shop API")
 struct DemoShopTests {
@@ -96,21 +97,24 @@ struct DemoShopTests {
         let (_, server) = try DemoShop.start()
         defer { server.stop() }
         let client = try RawHTTPClient(port: server.port)
-        let ok = try client.request("POST", "/api/login", headers: [json],
-                                    body: #"{"username": "demo", "password": "demo-password"}"#)
+        let ok = try client.request(
+            "POST", "/api/login", headers: [json],
+            body: #"{"username": "demo", "password": "demo-password"}"#)
         #expect(ok.status == 200)
         let token = try #require(ok.json?["token"] as? String)
         #expect(token.count >= 32)
         #expect(ok.json?["expires_in"] as? Int == 3600)
         #expect(ok.header("Set-Cookie") == "session=\(token); Path=/; HttpOnly")
 
-        let form = try client.request("POST", "/api/login", headers: ["Content-Type: application/x-www-form-urlencoded"],
-                                      body: "username=demo&password=demo-password")
+        let form = try client.request(
+            "POST", "/api/login", headers: ["Content-Type: application/x-www-form-urlencoded"],
+            body: "username=demo&password=demo-password")
         #expect(form.status == 200)
         #expect(form.json?["token"] as? String != token)
 
-        let wrong = try client.request("POST", "/api/login", headers: [json],
-                                       body: #"{"username": "demo", "password": "nope"}"#)
+        let wrong = try client.request(
+            "POST", "/api/login", headers: [json],
+            body: #"{"username": "demo", "password": "nope"}"#)
         #expect(wrong.status == 401)
         #expect(wrong.text == #"{"error": "invalid credentials"}"#)
         #expect(try client.request("POST", "/api/login", headers: [json], body: "{not json").status == 400)
@@ -122,8 +126,9 @@ struct DemoShopTests {
         let (_, server) = try DemoShop.start()
         defer { server.stop() }
         let client = try RawHTTPClient(port: server.port)
-        let login = try client.request("POST", "/api/login", headers: [json],
-                                       body: #"{"username": "demo", "password": "demo-password"}"#)
+        let login = try client.request(
+            "POST", "/api/login", headers: [json],
+            body: #"{"username": "demo", "password": "demo-password"}"#)
         let token = try #require(login.json?["token"] as? String)
         let auth = "Authorization: Bearer \(token)"
 
@@ -131,7 +136,8 @@ struct DemoShopTests {
         #expect(empty.status == 200)
         #expect(empty.text == #"{"items": [], "total": 0.0}"#)
 
-        let added = try client.request("POST", "/api/cart/items", headers: [auth, json], body: #"{"game_id": 3, "quantity": 2}"#)
+        let added = try client.request(
+            "POST", "/api/cart/items", headers: [auth, json], body: #"{"game_id": 3, "quantity": 2}"#)
         #expect(added.status == 201)
         #expect(added.json?["total"] as? Double == 49.98)
         _ = try client.request("POST", "/api/cart/items", headers: [auth, json], body: #"{"game_id": 1}"#)
@@ -161,8 +167,9 @@ struct DemoShopTests {
         let none = try client.request("GET", "/api/cart")
         #expect(none.status == 401)
         #expect(none.header("WWW-Authenticate")?.hasPrefix("Bearer") == true)
-        let bad = try client.request("POST", "/api/cart/items", headers: ["Authorization: Bearer nope", json],
-                                     body: #"{"game_id": 3}"#)
+        let bad = try client.request(
+            "POST", "/api/cart/items", headers: ["Authorization: Bearer nope", json],
+            body: #"{"game_id": 3}"#)
         #expect(bad.status == 401)
         #expect(bad.header("WWW-Authenticate")?.contains("invalid_token") == true)
     }

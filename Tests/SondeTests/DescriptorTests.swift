@@ -1,22 +1,24 @@
 import Foundation
 import Synchronization
 import Testing
-#if canImport(Glibc)
-import Glibc
-#endif
-@testable import SondeSupport
-@testable import SondeProbe
-@testable import SondeScript
-@testable import SondeRun
-@testable import SondeStore
-@testable import SondeSLO
-@testable import SondeIncidents
+
 @testable import SondeAlerts
-@testable import SondeRender
-@testable import SondeServe
-@testable import SondeDemoShop
-@testable import SondeDaemon
 @testable import SondeCommands
+@testable import SondeDaemon
+@testable import SondeDemoShop
+@testable import SondeIncidents
+@testable import SondeProbe
+@testable import SondeRender
+@testable import SondeRun
+@testable import SondeSLO
+@testable import SondeScript
+@testable import SondeServe
+@testable import SondeStore
+@testable import SondeSupport
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Bounded descriptors: the record writer keeps a least-recently-used set of day files open, the
 /// engine lets a bounded number of runs hold connections, a shortage of descriptors holds lines in memory
@@ -25,8 +27,13 @@ import Glibc
 struct DescriptorTests {
     /// A run of `check` at `time`.
     static func record(_ check: String, _ time: Int64) -> RunRecord {
-        RunRecord(time: time, check: check, location: "eu", ok: true, durationMs: 12, lateMs: 0, error: nil,
-                  steps: [RunStep(status: 200, timings: PhaseTimings(dns: 1, connect: 2, tls: 0, ttfb: 4, transfer: 5, total: 12, bytes: 10))])
+        RunRecord(
+            time: time, check: check, location: "eu", ok: true, durationMs: 12, lateMs: 0, error: nil,
+            steps: [
+                RunStep(
+                    status: 200,
+                    timings: PhaseTimings(dns: 1, connect: 2, tls: 0, ttfb: 4, transfer: 5, total: 12, bytes: 10))
+            ])
     }
 
     /// The paths under `root` that process `pid` has open (from `/proc/PID/fd`).
@@ -103,7 +110,9 @@ struct DescriptorTests {
         #expect(cache.closeLeastRecent(5) == 0)
     }
 
-    @Test("a quarter of the soft limit goes to day files (at most 1,024), an eighth to a reserve, the rest to runs' connections")
+    @Test(
+        "a quarter of the soft limit goes to day files (at most 1,024), an eighth to a reserve, the rest to runs' connections"
+    )
     func budget() {
         #expect(ResourceLimits.budget(softLimit: 256) == .init(dayFiles: 64, sessions: 80, reserve: 32))
         #expect(ResourceLimits.budget(softLimit: 1024) == .init(dayFiles: 256, sessions: 320, reserve: 128))
@@ -119,9 +128,12 @@ struct DescriptorTests {
         #expect(try ResourceLimits.cap(from: ["SONDE_NOFILE_LIMIT": ""]) == nil)
         #expect(try ResourceLimits.cap(from: ["SONDE_NOFILE_LIMIT": " 4096 "]) == 4096)
         for bad in ["12", "lots", "-1", "1e4"] {
-            #expect(throws: ResourceLimitError.invalidCap(bad)) { try ResourceLimits.cap(from: ["SONDE_NOFILE_LIMIT": bad]) }
+            #expect(throws: ResourceLimitError.invalidCap(bad)) {
+                try ResourceLimits.cap(from: ["SONDE_NOFILE_LIMIT": bad])
+            }
         }
-        #expect(ResourceLimitError.invalidCap("12").description
+        #expect(
+            ResourceLimitError.invalidCap("12").description
                 == "SONDE_NOFILE_LIMIT '12': expected a whole number of descriptors, at least 64")
     }
 
@@ -149,8 +161,10 @@ struct DescriptorTests {
         }
         for check in ["a", "b", "c"] {
             let path = data.runsFile(check: check, at: t)
-            #expect(Self.text(path) == (written[check] ?? []).map { String(decoding: RunLine.encode($0), as: UTF8.self) }.joined(),
-                    "\(check): every line, in order, in the one day file")
+            #expect(
+                Self.text(path)
+                    == (written[check] ?? []).map { String(decoding: RunLine.encode($0), as: UTF8.self) }.joined(),
+                "\(check): every line, in order, in the one day file")
         }
         let files = try DataFiles(data.root)
         #expect(files.problems.isEmpty && files.records.count == 12)
@@ -164,7 +178,8 @@ struct DescriptorTests {
         let data = DataFolder(folder.path + "/data")
         let writer = try RecordWriter(folder: data, openFiles: 1, now: { utc(2026, 11, 23, 7, 5) }, report: { _ in })
         let t = utc(2026, 11, 23, 7)
-        let a = data.runsFile(check: "a", at: t), b = data.runsFile(check: "b", at: t)
+        let a = data.runsFile(check: "a", at: t)
+        let b = data.runsFile(check: "b", at: t)
         writer.append(Self.record("a", t), policy: StoreWriterTests.policy)
         await writer.flush()
         // Deleted while open: the next line notices and starts a new file.
@@ -194,8 +209,9 @@ struct DescriptorTests {
         let data = DataFolder(folder.path + "/data")
         let opener = ScarceOpener()
         let events = WriterEvents()
-        let writer = try RecordWriter(folder: data, openFiles: 8, now: { utc(2026, 11, 23, 7, 5) },
-                                      opener: { opener.open($0) }, report: { events.add($0) })
+        let writer = try RecordWriter(
+            folder: data, openFiles: 8, now: { utc(2026, 11, 23, 7, 5) },
+            opener: { opener.open($0) }, report: { events.add($0) })
         let t = utc(2026, 11, 23, 7)
         for check in ["a", "b", "c"] { writer.append(Self.record(check, t), policy: StoreWriterTests.policy) }
         await writer.flush()
@@ -204,15 +220,18 @@ struct DescriptorTests {
         writer.append(Self.record("d", t), policy: StoreWriterTests.policy)
         await writer.flush()
         #expect(opener.calls - calls == 2, "refused once, then opened")
-        #expect(Self.openPaths(under: data.root) == ["b", "c", "d"].map { data.runsFile(check: $0, at: t) },
-                "a, the least recently used, was closed to make room")
+        #expect(
+            Self.openPaths(under: data.root) == ["b", "c", "d"].map { data.runsFile(check: $0, at: t) },
+            "a, the least recently used, was closed to make room")
         #expect(writer.counts.descriptorShortages == 1 && writer.counts.held == 0 && writer.dropped == 0)
         #expect(events.all.isEmpty, "nothing to report: the line was written")
         let files = try DataFiles(data.root)
         #expect(files.records.count == 4 && files.problems.isEmpty)
     }
 
-    @Test("out of descriptors, lines wait in memory, reported once a minute, and go to their files in order once one frees up")
+    @Test(
+        "out of descriptors, lines wait in memory, reported once a minute, and go to their files in order once one frees up"
+    )
     func shortageHoldsLines() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
@@ -220,8 +239,9 @@ struct DescriptorTests {
         let opener = ScarceOpener()
         let events = WriterEvents()
         let clock = TestClock(utc(2026, 11, 23, 7, 5))
-        let writer = try RecordWriter(folder: data, now: { clock.now }, opener: { opener.open($0) },
-                                      report: { events.add($0) })
+        let writer = try RecordWriter(
+            folder: data, now: { clock.now }, opener: { opener.open($0) },
+            report: { events.add($0) })
         let t = utc(2026, 11, 23, 7)
         opener.short = true
         var sent: [RunRecord] = []
@@ -238,9 +258,13 @@ struct DescriptorTests {
         #expect(writer.counts.held == 7 && writer.dropped == 0)
         #expect(!FileManager.default.fileExists(atPath: data.runsFile(check: "a", at: t)))
         let path = data.runsFile(check: "a", at: t)
-        #expect(events.all == [.descriptorsExhausted(path: path, reason: "too many open files",
-                                                     limit: writer.openFilesLimit, held: 1, dropped: 0)],
-                "one line a minute at most")
+        #expect(
+            events.all == [
+                .descriptorsExhausted(
+                    path: path, reason: "too many open files",
+                    limit: writer.openFilesLimit, held: 1, dropped: 0)
+            ],
+            "one line a minute at most")
         clock.set(clock.now + 60_000)
         await writer.flush()
         #expect(events.all.count == 2, "a minute later, one more line")
@@ -249,8 +273,10 @@ struct DescriptorTests {
         await writer.flush()
         #expect(writer.counts.held == 0 && writer.dropped == 0)
         for check in ["a", "b"] {
-            #expect(Self.text(data.runsFile(check: check, at: t))
-                    == sent.filter { $0.check == check }.map { String(decoding: RunLine.encode($0), as: UTF8.self) }.joined())
+            #expect(
+                Self.text(data.runsFile(check: check, at: t))
+                    == sent.filter { $0.check == check }.map { String(decoding: RunLine.encode($0), as: UTF8.self) }
+                    .joined())
         }
         #expect(Self.text(data.incidentsFile) == "{\"event\":\"opened\"}\n")
         #expect(events.all.count == 2, "no line is lost, so no 'resumed' line either")
@@ -263,8 +289,9 @@ struct DescriptorTests {
         let data = DataFolder(folder.path + "/data")
         let opener = ScarceOpener()
         let line = RunLine.encode(Self.record("a", 0)).count
-        let writer = try RecordWriter(folder: data, now: { utc(2026, 11, 23, 7, 5) }, heldBytes: 3 * line,
-                                      opener: { opener.open($0) }, report: { _ in })
+        let writer = try RecordWriter(
+            folder: data, now: { utc(2026, 11, 23, 7, 5) }, heldBytes: 3 * line,
+            opener: { opener.open($0) }, report: { _ in })
         let t = utc(2026, 11, 23, 7)
         opener.short = true
         for i in 0..<5 { writer.append(Self.record("a", t + Int64(i) * 1000), policy: StoreWriterTests.policy) }
@@ -282,7 +309,9 @@ struct DescriptorTests {
 
     // MARK: The engine
 
-    @Test("the engine lets at most its share of runs hold connections; a first request that waits past its max-time fails unsent")
+    @Test(
+        "the engine lets at most its share of runs hold connections; a first request that waits past its max-time fails unsent"
+    )
     func engineBoundsTransfers() async throws {
         let service = try TestService()
         let silent = try SilentServer()
@@ -341,7 +370,9 @@ struct DescriptorTests {
             Issue.record("expected an internal failure, got \(result)")
             return
         }
-        #expect(message.contains("not sent: waited") && message.contains("connections of 2 runs open at once"), "\(message)")
+        #expect(
+            message.contains("not sent: waited") && message.contains("connections of 2 runs open at once"), "\(message)"
+        )
         for blocker in blockers { blocker.cancel() }
         for blocker in blockers { _ = await blocker.value }
         for session in hanging { session.close() }
@@ -367,7 +398,8 @@ struct DescriptorTests {
         #expect(message.contains("not sent"), "\(message)")
         #expect((try? await get(first, maxTime: .seconds(30)).get().status) == 200, "the open session goes on")
         first.close()
-        #expect((try? await get(second, maxTime: .seconds(30)).get().status) == 200, "its turn came once the first closed")
+        #expect(
+            (try? await get(second, maxTime: .seconds(30)).get().status) == 200, "its turn came once the first closed")
         second.close()
     }
 
@@ -379,14 +411,19 @@ struct DescriptorTests {
         let errPath: String
 
         /// Starts `sh -c 'ulimit ULIMIT && exec sonde run ARGUMENTS'` in `folder`.
-        init(ulimit: String, arguments: [String], environment: [String: String] = [:], in folder: TemporaryFolder) throws {
-            try #require(FileManager.default.isExecutableFile(atPath: SondeProcess.binary), "build the executable first: swift build")
+        init(ulimit: String, arguments: [String], environment: [String: String] = [:], in folder: TemporaryFolder)
+            throws
+        {
+            try #require(
+                FileManager.default.isExecutableFile(atPath: SondeProcess.binary),
+                "build the executable first: swift build")
             errPath = folder.path + "/run.err"
             _ = FileManager.default.createFile(atPath: errPath, contents: nil)
             var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("SONDE_") }
             for (key, value) in environment { env[key] = value }
             process.executableURL = URL(fileURLWithPath: "/bin/sh")
-            process.arguments = ["-c", "ulimit \(ulimit) && exec \"$0\" \"$@\"", SondeProcess.binary, "run"] + arguments
+            process.arguments =
+                ["-c", "ulimit \(ulimit) && exec \"$0\" \"$@\"", SondeProcess.binary, "run"] + arguments
             process.environment = env
             process.currentDirectoryURL = URL(fileURLWithPath: folder.path)
             process.standardInput = FileHandle.nullDevice
@@ -414,7 +451,8 @@ struct DescriptorTests {
         /// Soft and hard "Max open files" of the running process, from `/proc/PID/limits`.
         var openFiles: (soft: String, hard: String)? {
             guard let text = try? String(contentsOfFile: "/proc/\(pid)/limits", encoding: .utf8),
-                  let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Max open files") }) else { return nil }
+                let line = text.split(separator: "\n").first(where: { $0.hasPrefix("Max open files") })
+            else { return nil }
             let fields = line.dropFirst("Max open files".count).split(separator: " ")
             return fields.count >= 2 ? (String(fields[0]), String(fields[1])) : nil
         }
@@ -432,12 +470,14 @@ struct DescriptorTests {
                     }
                     usleep(5_000)
                 }
-                return self.process.terminationReason == .uncaughtSignal ? .signalled(self.process.terminationStatus)
-                                                                         : .exited(self.process.terminationStatus)
+                return self.process.terminationReason == .uncaughtSignal
+                    ? .signalled(self.process.terminationStatus)
+                    : .exited(self.process.terminationStatus)
             }
             var fields: [String: String] = [:]
             if let line = stderr.split(separator: "\n").last(where: { $0.contains("\"event\":\"stopped\"") }),
-               case .object(let members)? = try? JSON.parse(String(line)) {
+                case .object(let members)? = try? JSON.parse(String(line))
+            {
                 for (key, value) in members { if case .string(let text) = value { fields[key] = text } }
             }
             return (outcome, fields)
@@ -451,12 +491,15 @@ struct DescriptorTests {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         let names = (0..<300).map { String(format: "c%03d", $0) }
-        for name in names { try folder.write("checks/\(name).hurl", "# @every 1s\nGET \(service.baseURL)/json\nHTTP 200\n") }
+        for name in names {
+            try folder.write("checks/\(name).hurl", "# @every 1s\nGET \(service.baseURL)/json\nHTTP 200\n")
+        }
         let port = try DaemonTests.freePort()
         // The soft limit starts at 128 and the hard one stays high: sonde raises the soft limit at
         // start, to 256 because SONDE_NOFILE_LIMIT caps it there.
-        let daemon = try LimitedDaemon(ulimit: "-S -n 128", arguments: ["--metrics", "127.0.0.1:\(port)", "--log-format", "json"],
-                                       environment: ["SONDE_NOFILE_LIMIT": "256"], in: folder)
+        let daemon = try LimitedDaemon(
+            ulimit: "-S -n 128", arguments: ["--metrics", "127.0.0.1:\(port)", "--log-format", "json"],
+            environment: ["SONDE_NOFILE_LIMIT": "256"], in: folder)
         let started = try await daemon.awaitLog("\"event\":\"start\",\"msg\":\"300 checks")
         try #require(started != nil, "\(daemon.stderr.suffix(1000))")
         #expect(daemon.openFiles?.soft == "256", "limits: \(String(describing: daemon.openFiles))")
@@ -485,8 +528,9 @@ struct DescriptorTests {
             counts = lineCounts()
         } while ContinuousClock.now < deadline && daemon.process.isRunning
             && !(counts.count == 300 && counts.values.allSatisfy { $0 >= 5 })
-        #expect(counts.count == 300 && counts.values.allSatisfy { $0 >= 5 },
-                "checks with fewer than 5 lines: \(names.filter { (counts[$0] ?? 0) < 5 }.prefix(10))")
+        #expect(
+            counts.count == 300 && counts.values.allSatisfy { $0 >= 5 },
+            "checks with fewer than 5 lines: \(names.filter { (counts[$0] ?? 0) < 5 }.prefix(10))")
         #expect(mostOpen <= 64, "day files open at once: \(mostOpen)")
         let metrics = await fetchMetrics(port: port)
         #expect(metricValue(metrics, "sonde_records_dropped_total{location=\"local\"}") == 0, "\(metrics.suffix(800))")
@@ -503,7 +547,9 @@ struct DescriptorTests {
         let byCheck = Dictionary(grouping: files.records, by: \.check)
         #expect(Set(byCheck.keys) == Set(names))
         let starved = files.records.filter { ($0.error?.message ?? "").contains("open-files limit") }
-        #expect(starved.isEmpty, "runs failed for want of descriptors: \(starved.prefix(3).map { $0.error?.message ?? "" })")
+        #expect(
+            starved.isEmpty, "runs failed for want of descriptors: \(starved.prefix(3).map { $0.error?.message ?? "" })"
+        )
     }
 
     @Test("sonde run raises its soft open-files limit to the hard limit, and says nothing when that is plenty")
@@ -526,10 +572,12 @@ struct DescriptorTests {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         try folder.write("checks/a.hurl", "GET http://127.0.0.1:9/\nHTTP 200\n")
-        let (outcome, _, err, _) = try await SondeProcess.run(["run", "--once"], in: folder.path,
-                                                              environment: ["SONDE_NOFILE_LIMIT": "many"], tag: "cap",
-                                                              timeout: .seconds(30))
+        let (outcome, _, err, _) = try await SondeProcess.run(
+            ["run", "--once"], in: folder.path,
+            environment: ["SONDE_NOFILE_LIMIT": "many"], tag: "cap",
+            timeout: .seconds(30))
         #expect(outcome == .exited(1))
-        #expect(err.contains("SONDE_NOFILE_LIMIT 'many': expected a whole number of descriptors, at least 64"), "\(err)")
+        #expect(
+            err.contains("SONDE_NOFILE_LIMIT 'many': expected a whole number of descriptors, at least 64"), "\(err)")
     }
 }

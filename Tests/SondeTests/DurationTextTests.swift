@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SondeSupport
 
 /// Every form of `DurationText`, with its edges and the values that must never show (`nan`, `inf`).

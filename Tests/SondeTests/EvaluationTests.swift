@@ -1,18 +1,19 @@
 import Foundation
 import Testing
-@testable import SondeSupport
-@testable import SondeProbe
-@testable import SondeScript
-@testable import SondeRun
-@testable import SondeStore
-@testable import SondeSLO
-@testable import SondeIncidents
+
 @testable import SondeAlerts
-@testable import SondeRender
-@testable import SondeServe
-@testable import SondeDemoShop
-@testable import SondeDaemon
 @testable import SondeCommands
+@testable import SondeDaemon
+@testable import SondeDemoShop
+@testable import SondeIncidents
+@testable import SondeProbe
+@testable import SondeRender
+@testable import SondeRun
+@testable import SondeSLO
+@testable import SondeScript
+@testable import SondeServe
+@testable import SondeStore
+@testable import SondeSupport
 
 @Suite("JSON and JSONPath")
 struct JSONTests {
@@ -20,7 +21,10 @@ struct JSONTests {
     func typing() throws {
         let v = try JSON.parse(#"{"b": 1, "a": 1.0, "c": 1e2, "d": -0, "e": "\u00e9\ud83d\ude00", "f": [true, null]}"#)
         #expect(try JSONPath("$.b").evaluate(v) == [.integer(1)])
-        guard case .object(let pairs) = v else { Issue.record("object"); return }
+        guard case .object(let pairs) = v else {
+            Issue.record("object")
+            return
+        }
         #expect(pairs.map(\.key) == ["b", "a", "c", "d", "e", "f"])
         if case .float = pairs[1].value {} else { Issue.record("1.0 must be a float") }
         if case .float(let d) = pairs[2].value { #expect(d == 100) } else { Issue.record("1e2 must be a float") }
@@ -39,22 +43,25 @@ struct JSONTests {
             do {
                 let value = try JSON.parse(input)
                 // Only the huge exponent and the lone surrogate may parse (as a float / a replacement).
-                #expect(value == .float(.infinity) || value == .string("\u{FFFD}") || value == .string("\u{FFFD}\u{FFFD}"))
+                #expect(
+                    value == .float(.infinity) || value == .string("\u{FFFD}") || value == .string("\u{FFFD}\u{FFFD}"))
             } catch {
                 #expect(error.offset >= 0 && error.offset <= input.count)
             }
         }
-        #expect(throws: JSONError.self) { try JSON.parse(String(repeating: "[", count: 600) + String(repeating: "]", count: 600)) }
+        #expect(throws: JSONError.self) {
+            try JSON.parse(String(repeating: "[", count: 600) + String(repeating: "]", count: 600))
+        }
     }
 
     static let store = #"""
-    {"store": {"book": [
-      {"category": "reference", "author": "Rees", "title": "Sayings", "price": 8.95},
-      {"category": "fiction", "author": "Waugh", "title": "Sword", "price": 12.99},
-      {"category": "fiction", "author": "Melville", "title": "Moby Dick", "isbn": "0-553", "price": 8.99},
-      {"category": "fiction", "author": "Tolkien", "title": "LOTR", "isbn": "0-395", "price": 22.99}
-    ], "bicycle": {"color": "red", "price": 399}}}
-    """#
+        {"store": {"book": [
+          {"category": "reference", "author": "Rees", "title": "Sayings", "price": 8.95},
+          {"category": "fiction", "author": "Waugh", "title": "Sword", "price": 12.99},
+          {"category": "fiction", "author": "Melville", "title": "Moby Dick", "isbn": "0-553", "price": 8.99},
+          {"category": "fiction", "author": "Tolkien", "title": "LOTR", "isbn": "0-395", "price": 22.99}
+        ], "bicycle": {"color": "red", "price": 399}}}
+        """#
 
     @Test("RFC 9535 selectors on the bookstore")
     func bookstore() throws {
@@ -88,10 +95,13 @@ struct JSONTests {
 
 @Suite("Predicates, filters and templates")
 struct EvaluationTests {
-    func outcome(_ function: SondeScript.Predicate.Function, _ actual: Value?, negated: Bool = false,
-                 variables: Variables = Variables()) throws -> PredicateOutcome {
-        try PredicateEvaluator.evaluate(SondeScript.Predicate(negated: negated, function: function, location: loc(1, 1)),
-                                        actual: actual, variables: variables)
+    func outcome(
+        _ function: SondeScript.Predicate.Function, _ actual: Value?, negated: Bool = false,
+        variables: Variables = Variables()
+    ) throws -> PredicateOutcome {
+        try PredicateEvaluator.evaluate(
+            SondeScript.Predicate(negated: negated, function: function, location: loc(1, 1)),
+            actual: actual, variables: variables)
     }
 
     func str(_ s: String) -> PredicateValue { .string(Template(literal: s, location: loc(1, 1))) }
@@ -149,8 +159,15 @@ struct EvaluationTests {
         #expect(try outcome(.exists, nil, negated: true).passed)
         #expect(try outcome(.exists, .null).passed)
         #expect(throws: EvalError.self) {
-            try outcome(.matches(Template(parts: [.placeholder(Placeholder(name: "re", location: loc(1, 1)))], location: loc(1, 1))),
-                        .string("x"), variables: { var v = Variables(); v.set("re", .string("(")); return v }())
+            try outcome(
+                .matches(
+                    Template(parts: [.placeholder(Placeholder(name: "re", location: loc(1, 1)))], location: loc(1, 1))),
+                .string("x"),
+                variables: {
+                    var v = Variables()
+                    v.set("re", .string("("))
+                    return v
+                }())
         }
     }
 
@@ -165,9 +182,13 @@ struct EvaluationTests {
         #expect(try filter(.nth(-1), list) == .string("c"))
         #expect(try filter(.first, list) == .string("a"))
         #expect(try filter(.last, list) == .string("c"))
-        #expect(try filter(.split(Template(literal: ",", location: loc(1, 1))), .string("x,y")) == .list([.string("x"), .string("y")]))
-        #expect(try filter(.replace(Template(literal: ".", location: loc(1, 1)), Template(literal: "-", location: loc(1, 1))),
-                           .string("1.2.3")) == .string("1-2-3"))
+        #expect(
+            try filter(.split(Template(literal: ",", location: loc(1, 1))), .string("x,y"))
+                == .list([.string("x"), .string("y")]))
+        #expect(
+            try filter(
+                .replace(Template(literal: ".", location: loc(1, 1)), Template(literal: "-", location: loc(1, 1))),
+                .string("1.2.3")) == .string("1-2-3"))
         #expect(try filter(.regex(Template(literal: "v(\\d+)", location: loc(1, 1))), .string("v42")) == .string("42"))
         #expect(try filter(.toInt, .string("42")) == .integer(42))
         #expect(try filter(.toInt, .float(4.9)) == .integer(4))
@@ -175,8 +196,10 @@ struct EvaluationTests {
         #expect(try filter(.toString, .integer(7)) == .string("7"))
         let now = Date(timeIntervalSince1970: 1_000_000)
         #expect(try filter(.daysAfterNow, .date(now.addingTimeInterval(15.5 * 86_400)), now: now) == .integer(15))
-        let bad: [(Filter.Kind, Value)] = [(.count, .string("abc")), (.nth(5), list), (.first, .list([])),
-                                          (.toInt, .string("abc")), (.daysAfterNow, .string("x"))]
+        let bad: [(Filter.Kind, Value)] = [
+            (.count, .string("abc")), (.nth(5), list), (.first, .list([])),
+            (.toInt, .string("abc")), (.daysAfterNow, .string("x")),
+        ]
         for (kind, value) in bad {
             #expect(throws: EvalError.self) { try filter(kind, value) }
         }
@@ -196,8 +219,12 @@ struct EvaluationTests {
         vars.set("f", .float(2.0))
         let at = loc(3, 7)
         func t(_ name: String, _ encoding: Placeholder.Encoding) -> Template {
-            Template(parts: [.literal("<"), .placeholder(Placeholder(name: name, encoding: encoding, location: at)), .literal(">")],
-                     location: at)
+            Template(
+                parts: [
+                    .literal("<"), .placeholder(Placeholder(name: name, encoding: encoding, location: at)),
+                    .literal(">"),
+                ],
+                location: at)
         }
         #expect(try TemplateRenderer.render(t("n", .plain), vars) == "<5>")
         #expect(try TemplateRenderer.render(t("s", .plain), vars) == "<a\"b>")

@@ -1,21 +1,23 @@
 import Foundation
 import Testing
-#if canImport(Glibc)
-import Glibc
-#endif
-@testable import SondeSupport
-@testable import SondeProbe
-@testable import SondeScript
-@testable import SondeRun
-@testable import SondeStore
-@testable import SondeSLO
-@testable import SondeIncidents
+
 @testable import SondeAlerts
-@testable import SondeRender
-@testable import SondeServe
-@testable import SondeDemoShop
-@testable import SondeDaemon
 @testable import SondeCommands
+@testable import SondeDaemon
+@testable import SondeDemoShop
+@testable import SondeIncidents
+@testable import SondeProbe
+@testable import SondeRender
+@testable import SondeRun
+@testable import SondeSLO
+@testable import SondeScript
+@testable import SondeServe
+@testable import SondeStore
+@testable import SondeSupport
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 extension Faults {
     /// Fault area 5: the disk fills up and the data folder becomes unwritable while `sonde run` is
@@ -37,14 +39,16 @@ extension Faults {
             let port: UInt16
             let data: String
 
-            init(_ folder: TemporaryFolder, service: TestService, data: String = "data", entries: Int = 1) async throws {
+            init(_ folder: TemporaryFolder, service: TestService, data: String = "data", entries: Int = 1) async throws
+            {
                 let entry = "GET \(service.baseURL)/json\nHTTP 200\n"
                 for name in ["a", "b"] {
                     try folder.write("checks/\(name).hurl", "# @every 1s\n" + String(repeating: entry, count: entries))
                 }
                 self.data = data.hasPrefix("/") ? data : folder.path + "/" + data
-                daemon = try SondeProcess(["run", "--data", data, "--metrics", "127.0.0.1:0", "--log-format", "json"],
-                                          in: folder.path, tag: "run")
+                daemon = try SondeProcess(
+                    ["run", "--data", data, "--metrics", "127.0.0.1:0", "--log-format", "json"],
+                    in: folder.path, tag: "run")
                 let startLine = try #require(try await daemon.awaitLog("\"event\":\"start\""), "\(daemon.stderr)")
                 port = try #require(SondeProcess.metricsPort(in: startLine), "\(startLine)")
             }
@@ -60,13 +64,14 @@ extension Faults {
             }
 
             /// Log lines of the daemon that contain `text`.
-        func logged(_ text: String) -> Int {
-            daemon.stderr.split(separator: "\n").filter { $0.contains(text) }.count
-        }
+            func logged(_ text: String) -> Int {
+                daemon.stderr.split(separator: "\n").filter { $0.contains(text) }.count
+            }
 
-        func lines(_ check: String) -> Int {
+            func lines(_ check: String) -> Int {
                 DataFolder(data).runFiles(check: check).reduce(0) { total, file in
-                    total + ((try? String(contentsOfFile: file.path, encoding: .utf8))?.split(separator: "\n").count ?? 0)
+                    total
+                        + ((try? String(contentsOfFile: file.path, encoding: .utf8))?.split(separator: "\n").count ?? 0)
                 }
             }
 
@@ -91,7 +96,9 @@ extension Faults {
                     return (-1, -1)
                 }
                 func int(_ key: String) -> Int {
-                    if case .string(let text)? = fields.first(where: { $0.key == key })?.value { return Int(text) ?? -1 }
+                    if case .string(let text)? = fields.first(where: { $0.key == key })?.value {
+                        return Int(text) ?? -1
+                    }
                     return -1
                 }
                 return (int("runs"), int("dropped"))
@@ -114,7 +121,9 @@ extension Faults {
             if left < 60_000 { try await Task.sleep(for: .milliseconds(left + 1000)) }
         }
 
-        @Test("day file swapped for /dev/full, then the check's folder for a file: probing goes on, drops counted and logged, writing resumes")
+        @Test(
+            "day file swapped for /dev/full, then the check's folder for a file: probing goes on, drops counted and logged, writing resumes"
+        )
         func swappedFiles() async throws {
             try await Self.awayFromMidnight()
             let service = try TestService()
@@ -137,15 +146,20 @@ extension Faults {
                 try fm.createSymbolicLink(atPath: dayFile, withDestinationPath: "/dev/full")
                 try await Self.hold(prober) { await prober.dropped >= droppedBefore + 2 }
                 let droppedFull = await prober.dropped
-                #expect(droppedFull >= droppedBefore + 2, "cycle \(cycle): dropped \(droppedBefore) → \(droppedFull) while the disk was full")
+                #expect(
+                    droppedFull >= droppedBefore + 2,
+                    "cycle \(cycle): dropped \(droppedBefore) → \(droppedFull) while the disk was full")
                 #expect(await prober.runs("a") >= runsBefore + 2, "cycle \(cycle): a kept probing")
-                #expect(prober.daemon.stderr.contains("cannot write \(logged): no space left on device"),
-                        "cycle \(cycle): logged: \(prober.daemon.stderr.suffix(600))")
+                #expect(
+                    prober.daemon.stderr.contains("cannot write \(logged): no space left on device"),
+                    "cycle \(cycle): logged: \(prober.daemon.stderr.suffix(600))")
                 try fm.removeItem(atPath: dayFile)
                 try fm.moveItem(atPath: dayFile + ".saved", toPath: dayFile)
-                #expect(try await prober.wait { prober.lines("a") >= linesBefore + 1 }, "cycle \(cycle): a writes again")
-                #expect(try await prober.wait { prober.logged("writing resumed after") >= 2 * cycle + 1 },
-                        "cycle \(cycle): resumption logged")
+                #expect(
+                    try await prober.wait { prober.lines("a") >= linesBefore + 1 }, "cycle \(cycle): a writes again")
+                #expect(
+                    try await prober.wait { prober.logged("writing resumed after") >= 2 * cycle + 1 },
+                    "cycle \(cycle): resumption logged")
 
                 // The check's folder cannot exist: a regular file has its name.
                 let droppedBeforeFolder = await prober.dropped
@@ -154,19 +168,26 @@ extension Faults {
                 try folder.write("data/a", "not a folder")
                 try await Self.hold(prober) { await prober.dropped >= droppedBeforeFolder + 2 }
                 let droppedFolder = await prober.dropped
-                #expect(droppedFolder >= droppedBeforeFolder + 2, "cycle \(cycle): dropped \(droppedBeforeFolder) → \(droppedFolder) while the folder was a file")
-                #expect(prober.daemon.stderr.contains("cannot write \(logged): not a directory"),
-                        "cycle \(cycle): logged: \(prober.daemon.stderr.suffix(600))")
+                #expect(
+                    droppedFolder >= droppedBeforeFolder + 2,
+                    "cycle \(cycle): dropped \(droppedBeforeFolder) → \(droppedFolder) while the folder was a file")
+                #expect(
+                    prober.daemon.stderr.contains("cannot write \(logged): not a directory"),
+                    "cycle \(cycle): logged: \(prober.daemon.stderr.suffix(600))")
                 try fm.removeItem(atPath: checkFolder)
                 try fm.moveItem(atPath: checkFolder + ".moved", toPath: checkFolder)
-                #expect(try await prober.wait { prober.lines("a") >= linesBeforeFolder + 1 }, "cycle \(cycle): a writes again")
-                #expect(try await prober.wait { prober.logged("writing resumed after") >= 2 * cycle + 2 },
-                        "cycle \(cycle): resumption logged")
+                #expect(
+                    try await prober.wait { prober.lines("a") >= linesBeforeFolder + 1 },
+                    "cycle \(cycle): a writes again")
+                #expect(
+                    try await prober.wait { prober.logged("writing resumed after") >= 2 * cycle + 2 },
+                    "cycle \(cycle): resumption logged")
 
                 // The day file is deleted (a clean-up job): the next lines start a new file at its path.
                 let gone = prober.lines("a")
                 try fm.removeItem(atPath: dayFile)
-                #expect(try await prober.wait { prober.lines("a") >= 1 }, "cycle \(cycle): a new day file after the delete")
+                #expect(
+                    try await prober.wait { prober.lines("a") >= 1 }, "cycle \(cycle): a new day file after the delete")
                 deleted += gone
             }
             #expect(prober.lines("b") >= 4, "b was never disturbed")
@@ -175,8 +196,9 @@ extension Faults {
             #expect(files.problems.isEmpty, "\(files.problems)")
             #expect(dropped >= 4 * Self.cycles)
             // Every run is either a line or a dropped record: nothing vanished unseen.
-            #expect(files.records.count + deleted + dropped == runs,
-                    "\(files.records.count) lines + \(deleted) deleted by the test + \(dropped) dropped ≠ \(runs) runs")
+            #expect(
+                files.records.count + deleted + dropped == runs,
+                "\(files.records.count) lines + \(deleted) deleted by the test + \(dropped) dropped ≠ \(runs) runs")
         }
 
         /// Root may mount a tmpfs here (a container may forbid it: then the test is skipped, not passed).
@@ -199,8 +221,9 @@ extension Faults {
             return process.terminationStatus
         }
 
-        @Test("a real tmpfs fills up under sonde run: drops counted and logged, probing goes on, writing resumes when space returns",
-              .enabled(if: FaultsDiskTests.canMountTmpfs, "needs root and permission to mount a tmpfs"))
+        @Test(
+            "a real tmpfs fills up under sonde run: drops counted and logged, probing goes on, writing resumes when space returns",
+            .enabled(if: FaultsDiskTests.canMountTmpfs, "needs root and permission to mount a tmpfs"))
         func tmpfsFills() async throws {
             try await Self.awayFromMidnight()
             let service = try TestService()
@@ -208,7 +231,8 @@ extension Faults {
             defer { folder.cleanup() }
             let data = folder.path + "/data"
             try FileManager.default.createDirectory(atPath: data, withIntermediateDirectories: true)
-            try #require(try await offPool { Self.tool(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", data]) } == 0)
+            try #require(
+                try await offPool { Self.tool(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", data]) } == 0)
             defer { Self.tool(["umount", "-l", data]) }
             // Eight requests a run make lines of ~1 KB: the free tail of a file's last page fills fast.
             let prober = try await Prober(folder, service: service, entries: 8)
@@ -230,24 +254,34 @@ extension Faults {
                 close(fd)
                 let filled = try await prober.wait(.seconds(60)) { await prober.dropped >= droppedBefore + 4 }
                 let droppedFull = await prober.dropped
-                #expect(filled, "cycle \(cycle): records dropped once the disk is full: \(droppedBefore) → \(droppedFull)")
+                #expect(
+                    filled, "cycle \(cycle): records dropped once the disk is full: \(droppedBefore) → \(droppedFull)")
                 #expect(await prober.runs("a") >= runsBefore + 2, "cycle \(cycle): a kept probing")
-                #expect(prober.daemon.stderr.contains("no space left on device") || prober.daemon.stderr.contains("short write"),
-                        "cycle \(cycle): logged: \(prober.daemon.stderr.suffix(600))")
+                #expect(
+                    prober.daemon.stderr.contains("no space left on device")
+                        || prober.daemon.stderr.contains("short write"),
+                    "cycle \(cycle): logged: \(prober.daemon.stderr.suffix(600))")
                 let linesFull = prober.lines("a")
                 try FileManager.default.removeItem(atPath: filler)
                 #expect(try await prober.wait { prober.lines("a") >= linesFull + 2 }, "cycle \(cycle): a writes again")
-                #expect(try await prober.wait { prober.logged("writing resumed after") >= cycle + 1 },
-                        "cycle \(cycle): resumption logged")
+                #expect(
+                    try await prober.wait { prober.logged("writing resumed after") >= cycle + 1 },
+                    "cycle \(cycle): resumption logged")
             }
             let (runs, dropped) = try await prober.stop()
             let files = try DataFiles(data, shortWrites: true)
             #expect(files.problems.isEmpty, "\(files.problems)")
             for fragment in files.fragments {
-                #expect(fragment.repaired, "\(fragment.path) at byte \(fragment.offset): a short write with no newline after it")
+                #expect(
+                    fragment.repaired,
+                    "\(fragment.path) at byte \(fragment.offset): a short write with no newline after it")
             }
-            #expect(files.fragments.count <= 2 * Self.cycles, "at most one short write per file per full disk: \(files.fragments.count)")
-            #expect(files.records.count + dropped == runs, "\(files.records.count) lines + \(dropped) dropped ≠ \(runs) runs")
+            #expect(
+                files.fragments.count <= 2 * Self.cycles,
+                "at most one short write per file per full disk: \(files.fragments.count)")
+            #expect(
+                files.records.count + dropped == runs,
+                "\(files.records.count) lines + \(dropped) dropped ≠ \(runs) runs")
         }
     }
 }

@@ -1,19 +1,20 @@
 import Foundation
 import Synchronization
 import Testing
-@testable import SondeSupport
-@testable import SondeProbe
-@testable import SondeScript
-@testable import SondeRun
-@testable import SondeStore
-@testable import SondeSLO
-@testable import SondeIncidents
+
 @testable import SondeAlerts
-@testable import SondeRender
-@testable import SondeServe
-@testable import SondeDemoShop
-@testable import SondeDaemon
 @testable import SondeCommands
+@testable import SondeDaemon
+@testable import SondeDemoShop
+@testable import SondeIncidents
+@testable import SondeProbe
+@testable import SondeRender
+@testable import SondeRun
+@testable import SondeSLO
+@testable import SondeScript
+@testable import SondeServe
+@testable import SondeStore
+@testable import SondeSupport
 
 extension Faults {
     /// Fault area 4: hostile targets on loopback, through the `sonde check` executable. A body that
@@ -37,28 +38,34 @@ extension Faults {
                 switch request.path {
                 case "/dribble":
                     // One byte a second of a 1,000-byte body.
-                    return HTTPResponse(status: 200, body: .stream(length: 1000) { write in
-                        for _ in 0..<1000 {
-                            guard write([0x61]) else { return }
-                            sent.add("/dribble", 1)
-                            Thread.sleep(forTimeInterval: 1)
-                        }
-                    })
+                    return HTTPResponse(
+                        status: 200,
+                        body: .stream(length: 1000) { write in
+                            for _ in 0..<1000 {
+                                guard write([0x61]) else { return }
+                                sent.add("/dribble", 1)
+                                Thread.sleep(forTimeInterval: 1)
+                            }
+                        })
                 case "/gib":
-                    return HTTPResponse(status: 200, body: .stream(length: 1 << 30) { write in
-                        for _ in 0..<1024 {
-                            guard write(megabyte) else { return }
-                            sent.add("/gib", 1 << 20)
-                        }
-                    })
+                    return HTTPResponse(
+                        status: 200,
+                        body: .stream(length: 1 << 30) { write in
+                            for _ in 0..<1024 {
+                                guard write(megabyte) else { return }
+                                sent.add("/gib", 1 << 20)
+                            }
+                        })
                 case "/endless":
                     // Chunked, no length; stops at 4 GiB should the client never give up.
-                    return HTTPResponse(status: 200, body: .stream(length: nil) { write in
-                        for _ in 0..<4096 {
-                            guard write(megabyte) else { return }
-                            sent.add("/endless", 1 << 20)
-                        }
-                    })
+                    return HTTPResponse(
+                        status: 200,
+                        body: .stream(length: nil) { write in
+                            for _ in 0..<4096 {
+                                guard write(megabyte) else { return }
+                                sent.add("/endless", 1 << 20)
+                            }
+                        })
                 default:
                     guard let raw = malformed[request.path] else { return .text("not found", status: 404) }
                     return .raw(raw)
@@ -75,20 +82,28 @@ extension Faults {
             "/not-http": Array("hello, I am not a web server\n".utf8),
             "/binary": (0..<256).map { UInt8(truncatingIfNeeded: $0 &* 131 &+ 7) },
             "/status-2000": Array("HTTP/1.1 2000 OK\r\nContent-Length: 2\r\n\r\nok".utf8),
-            "/huge-headers": Array(("HTTP/1.1 200 OK\r\n" + String(repeating: "X-Junk: " + String(repeating: "j", count: 990) + "\r\n", count: 400)
-                                    + "Content-Length: 2\r\n\r\nok").utf8),
+            "/huge-headers": Array(
+                ("HTTP/1.1 200 OK\r\n"
+                    + String(repeating: "X-Junk: " + String(repeating: "j", count: 990) + "\r\n", count: 400)
+                    + "Content-Length: 2\r\n\r\nok").utf8),
             "/nul-in-status": Array("HTTP/1.1 200 O\0K\r\nContent-Length: 2\r\n\r\nok".utf8),
             "/chunk-cut": Array("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nabc".utf8),
         ]
 
         /// `sonde check --json` over some files: the JSON line of each file, by file name.
         static func check(_ files: [String], in folder: TemporaryFolder, timeout: Duration, tag: String) async throws
-            -> (outcome: SondeProcess.Outcome, lines: [String: [(key: String, value: Value)]], seconds: Double, err: String) {
-            let result = try await SondeProcess.run(["check", "--json"] + files, in: folder.path, tag: tag, timeout: timeout)
+            -> (
+                outcome: SondeProcess.Outcome, lines: [String: [(key: String, value: Value)]], seconds: Double,
+                err: String
+            )
+        {
+            let result = try await SondeProcess.run(
+                ["check", "--json"] + files, in: folder.path, tag: tag, timeout: timeout)
             var lines: [String: [(key: String, value: Value)]] = [:]
             for line in result.out.split(separator: "\n") {
                 guard case .object(let fields)? = try? JSON.parse(String(line)),
-                      case .string(let file)? = fields.first(where: { $0.key == "file" })?.value else { continue }
+                    case .string(let file)? = fields.first(where: { $0.key == "file" })?.value
+                else { continue }
                 lines[file] = fields
             }
             return (result.outcome, lines, result.seconds, result.err)
@@ -131,24 +146,34 @@ extension Faults {
             let folder = try TemporaryFolder()
             defer { folder.cleanup() }
             let limit = FaultSize.pick(fast: 2.0, full: 5.0)
-            let maxTime = try folder.write("max-time.hurl", "GET \(server.baseURL)/dribble\n[Options]\nmax-time: \(Int(limit * 1000))ms\nHTTP 200\n")
-            let deadline = try folder.write("deadline.hurl", "# @timeout \(Int(limit * 750))ms\nGET \(server.baseURL)/dribble\nHTTP 200\n")
-            let result = try await Self.check([maxTime, deadline], in: folder, timeout: .seconds(Int(limit) + 20), tag: "dribble")
+            let maxTime = try folder.write(
+                "max-time.hurl",
+                "GET \(server.baseURL)/dribble\n[Options]\nmax-time: \(Int(limit * 1000))ms\nHTTP 200\n")
+            let deadline = try folder.write(
+                "deadline.hurl", "# @timeout \(Int(limit * 750))ms\nGET \(server.baseURL)/dribble\nHTTP 200\n")
+            let result = try await Self.check(
+                [maxTime, deadline], in: folder, timeout: .seconds(Int(limit) + 20), tag: "dribble")
             #expect(result.outcome == .exited(ExitCode.runtime), "\(result.outcome): \(result.err.suffix(300))")
             var ran = 0.0  // bytes the server can have sent while the runs lasted
             for (file, expected) in [(maxTime, limit * 1000), (deadline, limit * 750)] {
                 let line = result.lines[file]
                 #expect(Self.kind(line) == "timeout", "\(file): \(String(describing: Self.field(line, "err")))")
                 let ms = Self.ms(line)
-                #expect(ms >= expected - 5 && ms < expected + Self.lateness, "\(file): the run took \(ms) ms against a limit of \(expected) ms")
+                #expect(
+                    ms >= expected - 5 && ms < expected + Self.lateness,
+                    "\(file): the run took \(ms) ms against a limit of \(expected) ms")
                 ran += (ms / 1000).rounded(.up) + 1  // a byte at the start, then one a second
             }
             #expect(result.seconds < limit + 15, "the process took \(result.seconds) s")
             // No more bytes than fit in the time the two runs lasted: the transfers ended with the runs.
-            #expect(sent["/dribble"] >= 2 && sent["/dribble"] <= Int(ran), "bytes dribbled: \(sent["/dribble"]), at most \(Int(ran))")
+            #expect(
+                sent["/dribble"] >= 2 && sent["/dribble"] <= Int(ran),
+                "bytes dribbled: \(sent["/dribble"]), at most \(Int(ran))")
         }
 
-        @Test("a 1 GiB body and an endless chunked body are aborted at the 8 MiB cap as too-large, streamed, in bounded memory")
+        @Test(
+            "a 1 GiB body and an endless chunked body are aborted at the 8 MiB cap as too-large, streamed, in bounded memory"
+        )
         func gigabyte() async throws {
             let sent = Sent()
             let server = try Self.server(sent)
@@ -156,16 +181,21 @@ extension Faults {
             let folder = try TemporaryFolder()
             defer { folder.cleanup() }
             let gib = try folder.write("gib.hurl", "GET \(server.baseURL)/gib\nHTTP 200\n")
-            let endless = try folder.write("endless.hurl", "GET \(server.baseURL)/endless\n[Options]\nmax-time: 60s\nHTTP 200\n")
+            let endless = try folder.write(
+                "endless.hurl", "GET \(server.baseURL)/endless\n[Options]\nmax-time: 60s\nHTTP 200\n")
             let result = try await Self.check([gib, endless], in: folder, timeout: .seconds(60), tag: "gib")
             #expect(result.outcome == .exited(ExitCode.runtime), "\(result.outcome): \(result.err.suffix(300))")
             for file in [gib, endless] {
-                #expect(Self.kind(result.lines[file]) == "too-large", "\(file): \(String(describing: Self.field(result.lines[file], "err")))")
+                #expect(
+                    Self.kind(result.lines[file]) == "too-large",
+                    "\(file): \(String(describing: Self.field(result.lines[file], "err")))")
             }
             // The server could hand the socket little more than the cap plus loopback buffers: the
             // transfer was cut, not read to its end.
             for route in ["/gib", "/endless"] {
-                #expect(sent[route] >= 8 << 20 && sent[route] < 64 << 20, "\(route): \(sent[route] >> 20) MiB left the server")
+                #expect(
+                    sent[route] >= 8 << 20 && sent[route] < 64 << 20,
+                    "\(route): \(sent[route] >> 20) MiB left the server")
             }
             // Peak memory of the sonde process alone (measured by a parent of its own, see ChildProcess).
             let (status, peakKB) = try await offPool { try ChildProcess.run(SondeProcess.binary, ["check", gib]) }
@@ -181,10 +211,12 @@ extension Faults {
             defer { folder.cleanup() }
             var files: [String: String] = [:]
             for route in Self.malformed.keys.sorted() {
-                files[route] = try folder.write(String(route.dropFirst()) + ".hurl",
-                                                "GET \(server.baseURL)\(route)\n[Options]\nmax-time: 5s\nHTTP 200\n")
+                files[route] = try folder.write(
+                    String(route.dropFirst()) + ".hurl",
+                    "GET \(server.baseURL)\(route)\n[Options]\nmax-time: 5s\nHTTP 200\n")
             }
-            let result = try await Self.check(files.values.sorted(), in: folder, timeout: .seconds(30), tag: "malformed")
+            let result = try await Self.check(
+                files.values.sorted(), in: folder, timeout: .seconds(30), tag: "malformed")
             #expect(result.outcome == .exited(ExitCode.runtime), "\(result.outcome): \(result.err.suffix(300))")
             for (route, file) in files.sorted(by: { $0.key < $1.key }) {
                 let line = result.lines[file]
@@ -194,7 +226,8 @@ extension Faults {
             #expect(result.seconds < 20, "the process took \(result.seconds) s")
         }
 
-        @Test("a TLS server that accepts and never speaks fails as timeout within max-time, connect-timeout and @timeout")
+        @Test(
+            "a TLS server that accepts and never speaks fails as timeout within max-time, connect-timeout and @timeout")
         func stalledHandshake() async throws {
             let silent = try SilentServer()
             defer { silent.stop() }

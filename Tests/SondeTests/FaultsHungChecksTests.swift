@@ -1,18 +1,19 @@
 import Foundation
 import Testing
-@testable import SondeSupport
-@testable import SondeProbe
-@testable import SondeScript
-@testable import SondeRun
-@testable import SondeStore
-@testable import SondeSLO
-@testable import SondeIncidents
+
 @testable import SondeAlerts
-@testable import SondeRender
-@testable import SondeServe
-@testable import SondeDemoShop
-@testable import SondeDaemon
 @testable import SondeCommands
+@testable import SondeDaemon
+@testable import SondeDemoShop
+@testable import SondeIncidents
+@testable import SondeProbe
+@testable import SondeRender
+@testable import SondeRun
+@testable import SondeSLO
+@testable import SondeScript
+@testable import SondeServe
+@testable import SondeStore
+@testable import SondeSupport
 
 extension Faults {
     /// Fault area 3: many checks whose target accepts the connection and never answers, beside one
@@ -38,10 +39,13 @@ extension Faults {
             for index in 0..<Self.hungCount {
                 let name = String(format: "hung%02d", index)
                 if index.isMultiple(of: 2) {
-                    try folder.write("checks/\(name).hurl", "# @every 1s\n# @timeout 2s\nGET \(silent.url)/\(name)\nHTTP 200\n")
+                    try folder.write(
+                        "checks/\(name).hurl", "# @every 1s\n# @timeout 2s\nGET \(silent.url)/\(name)\nHTTP 200\n")
                     limits[name] = 2000
                 } else {
-                    try folder.write("checks/\(name).hurl", "# @every 1s\nGET \(silent.url)/\(name)\n[Options]\nmax-time: 1500ms\nHTTP 200\n")
+                    try folder.write(
+                        "checks/\(name).hurl",
+                        "# @every 1s\nGET \(silent.url)/\(name)\n[Options]\nmax-time: 1500ms\nHTTP 200\n")
                     limits[name] = 1500
                 }
             }
@@ -51,7 +55,9 @@ extension Faults {
             let started = try #require(SondeProcess.logTime(startLine))
 
             try await Task.sleep(for: .seconds(Self.seconds / 2))
-            let health = try await offPool { try RawHTTPClient(port: port, timeoutSeconds: 5).request("GET", "/healthz") }
+            let health = try await offPool {
+                try RawHTTPClient(port: port, timeoutSeconds: 5).request("GET", "/healthz")
+            }
             #expect(health.status == 200, "the engine loop answers while the hung transfers wait")
             try await Task.sleep(for: .seconds(Self.seconds / 2))
             let metrics = await fetchMetrics(port: port)
@@ -88,10 +94,14 @@ extension Faults {
                 #expect(runs.count >= Int(Self.seconds * 1000 / limit) - 2, "\(name): \(runs.count) runs")
                 for run in runs {
                     #expect(!run.ok && run.error?.kind == "timeout", "\(name): \(String(describing: run.error))")
-                    #expect(run.durationMs >= limit - 5 && run.durationMs < limit + 500, "\(name): a run took \(run.durationMs) ms")
+                    #expect(
+                        run.durationMs >= limit - 5 && run.durationMs < limit + 500,
+                        "\(name): a run took \(run.durationMs) ms")
                 }
-                #expect(metricValue(metrics, "sonde_runs_total{check=\"\(name)\",location=\"local\",result=\"timeout\"}") ?? 0 >= 1,
-                        "\(name) counted as timeout in /metrics")
+                #expect(
+                    metricValue(metrics, "sonde_runs_total{check=\"\(name)\",location=\"local\",result=\"timeout\"}")
+                        ?? 0 >= 1,
+                    "\(name) counted as timeout in /metrics")
             }
             #expect(silent.connections >= Self.hungCount, "each hung check connected: \(silent.connections)")
             #expect(metricValue(metrics, "sonde_check_up{check=\"healthy\",location=\"local\"}") == 1)

@@ -1,18 +1,19 @@
 import Foundation
 import Testing
-@testable import SondeSupport
-@testable import SondeProbe
-@testable import SondeScript
-@testable import SondeRun
-@testable import SondeStore
-@testable import SondeSLO
-@testable import SondeIncidents
+
 @testable import SondeAlerts
-@testable import SondeRender
-@testable import SondeServe
-@testable import SondeDemoShop
-@testable import SondeDaemon
 @testable import SondeCommands
+@testable import SondeDaemon
+@testable import SondeDemoShop
+@testable import SondeIncidents
+@testable import SondeProbe
+@testable import SondeRender
+@testable import SondeRun
+@testable import SondeSLO
+@testable import SondeScript
+@testable import SondeServe
+@testable import SondeStore
+@testable import SondeSupport
 
 extension Faults {
     /// Fault area 2: `sonde run` killed with SIGKILL at seeded random moments and started again, then
@@ -45,14 +46,18 @@ extension Faults {
             var killed: Bool
         }
 
-        @Test("killed at seeded random moments and restarted: every line whole, a torn tail repaired, only runs in flight lost")
+        @Test(
+            "killed at seeded random moments and restarted: every line whole, a torn tail repaired, only runs in flight lost"
+        )
         func killAndRestart() async throws {
             let service = try TestService()
             let folder = try TemporaryFolder()
             defer { folder.cleanup() }
             for check in Self.checks {
-                try folder.write("checks/\(check.name).hurl", "# @every \(check.every / 1000)s\n"
-                                 + check.body.replacingOccurrences(of: "{{base}}", with: service.baseURL))
+                try folder.write(
+                    "checks/\(check.name).hurl",
+                    "# @every \(check.every / 1000)s\n"
+                        + check.body.replacingOccurrences(of: "{{base}}", with: service.baseURL))
             }
             let data = folder.path + "/data"
             var rng = SplitMix64(state: 0x5161_0C11)
@@ -71,7 +76,8 @@ extension Faults {
                 let ended = UTCTime.milliseconds(Date())
                 if last {
                     daemon.signal(SIGTERM)
-                    #expect(try await daemon.finish(timeout: .seconds(15)) == .exited(0), "\(daemon.stderr.suffix(400))")
+                    #expect(
+                        try await daemon.finish(timeout: .seconds(15)) == .exited(0), "\(daemon.stderr.suffix(400))")
                 } else {
                     daemon.signal(SIGKILL)
                     #expect(try await daemon.finish(timeout: .seconds(15)) == .signalled(SIGKILL))
@@ -80,7 +86,8 @@ extension Faults {
                 if last { break }
                 if index == 0 {
                     // A torn write, as a crash mid-line would leave it: the next start must end it with a newline.
-                    let file = try #require(DataFolder(data).runFiles(check: "json").last?.path, "json wrote in the first life")
+                    let file = try #require(
+                        DataFolder(data).runFiles(check: "json").last?.path, "json wrote in the first life")
                     let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: file))
                     handle.seekToEndOfFile()
                     handle.write(Data(#"{"v":1,"t":"2026-11-23T07:00:3"#.utf8))
@@ -95,10 +102,12 @@ extension Faults {
             for fragment in files.fragments where !fragment.path.hasSuffix("incidents.jsonl") {
                 #expect(fragment.repaired, "\(fragment.path) at byte \(fragment.offset): torn, and no newline after it")
             }
-            #expect(files.fragments.contains { $0.path == injected && $0.repaired }, "the injected torn tail was repaired")
+            #expect(
+                files.fragments.contains { $0.path == injected && $0.repaired }, "the injected torn tail was repaired")
             #expect(files.events >= 1, "the failing check opened an incident in incidents.jsonl")
 
-            var lost = 0, expected = 0
+            var lost = 0
+            var expected = 0
             for check in Self.checks {
                 let runs = files.records.filter { $0.check == check.name }
                 let offset = Int64(Scheduler.offset(of: check.name, interval: .milliseconds(check.every)).milliseconds)
@@ -110,9 +119,12 @@ extension Faults {
                 for run in runs {
                     let s = slot(of: run.time)
                     #expect(seen.insert(s).inserted, "\(check.name): two runs for the slot at \(UTCTime.rfc3339(s))")
-                    #expect(abs(run.time - s) < check.every / 2, "\(check.name): run at \(UTCTime.rfc3339(run.time)) far from its slot")
-                    #expect(lives.contains { run.time >= $0.spawned && run.time <= $0.ended + 100 },
-                            "\(check.name): run at \(UTCTime.rfc3339(run.time)) when no prober was alive")
+                    #expect(
+                        abs(run.time - s) < check.every / 2,
+                        "\(check.name): run at \(UTCTime.rfc3339(run.time)) far from its slot")
+                    #expect(
+                        lives.contains { run.time >= $0.spawned && run.time <= $0.ended + 100 },
+                        "\(check.name): run at \(UTCTime.rfc3339(run.time)) when no prober was alive")
                 }
                 for life in lives {
                     var s = slot(of: life.started)
@@ -122,13 +134,17 @@ extension Faults {
                         expected += 1
                         if !seen.contains(s) {
                             lost += 1
-                            #expect(!sure, "\(check.name): the slot at \(UTCTime.rfc3339(s)) came \(life.ended - s) ms before the \(life.killed ? "kill" : "stop") and has no line")
+                            #expect(
+                                !sure,
+                                "\(check.name): the slot at \(UTCTime.rfc3339(s)) came \(life.ended - s) ms before the \(life.killed ? "kill" : "stop") and has no line"
+                            )
                         }
                         s += check.every
                     }
                 }
             }
-            #expect(lost <= Self.kills * Self.checks.count, "\(lost) of \(expected) slots lost over \(Self.kills) kills")
+            #expect(
+                lost <= Self.kills * Self.checks.count, "\(lost) of \(expected) slots lost over \(Self.kills) kills")
             #expect(expected >= Self.checks.count, "the prober was alive long enough to run: \(expected) slots")
         }
     }

@@ -1,19 +1,20 @@
 import Foundation
 import Synchronization
 import Testing
-@testable import SondeSupport
-@testable import SondeProbe
-@testable import SondeScript
-@testable import SondeRun
-@testable import SondeStore
-@testable import SondeSLO
-@testable import SondeIncidents
+
 @testable import SondeAlerts
-@testable import SondeRender
-@testable import SondeServe
-@testable import SondeDemoShop
-@testable import SondeDaemon
 @testable import SondeCommands
+@testable import SondeDaemon
+@testable import SondeDemoShop
+@testable import SondeIncidents
+@testable import SondeProbe
+@testable import SondeRender
+@testable import SondeRun
+@testable import SondeSLO
+@testable import SondeScript
+@testable import SondeServe
+@testable import SondeStore
+@testable import SondeSupport
 
 extension Faults {
     /// Fault area 6: a sweep for secrets. Every command runs with `--secret` values, `SONDE_SECRET_*`
@@ -57,7 +58,9 @@ extension Faults {
                 server = try HTTPServer(host: "127.0.0.1", port: 0) { request in
                     let query = request.queryItems.map { "\($0.name)=\($0.value)" }.joined(separator: "&")
                     let form = request.formItems.map { "\($0.name)=\($0.value)" }.joined(separator: "&")
-                    seen.append(request.headers.map { "\($0.name): \($0.value)" }.joined(separator: "\n") + "\n" + query + "\n" + form)
+                    seen.append(
+                        request.headers.map { "\($0.name): \($0.value)" }.joined(separator: "\n") + "\n" + query + "\n"
+                            + form)
                     switch request.path {
                     case "/raw":
                         let text = ["Authorization", "X-Special", "X-Api-Key", "Cookie"]
@@ -66,10 +69,18 @@ extension Faults {
                     case "/cut":
                         let pad = request.queryItems.first { $0.name == "pad" }.flatMap { Int($0.value) } ?? 0
                         let status = request.queryItems.first { $0.name == "status" }.flatMap { Int($0.value) } ?? 200
-                        return .text(String(repeating: "p", count: pad) + (request.header("X-Cut") ?? "") + " and the rest of it", status: status)
+                        return .text(
+                            String(repeating: "p", count: pad) + (request.header("X-Cut") ?? "")
+                                + " and the rest of it", status: status)
                     case "/set-cookie":
-                        return HTTPResponse(status: 200, headers: [HTTPField(name: "Set-Cookie", value: "session=\(FaultsSecretsTests.value("Set-Cookie from the server")); Path=/")],
-                                            body: .bytes(Array("set".utf8)))
+                        return HTTPResponse(
+                            status: 200,
+                            headers: [
+                                HTTPField(
+                                    name: "Set-Cookie",
+                                    value: "session=\(FaultsSecretsTests.value("Set-Cookie from the server")); Path=/")
+                            ],
+                            body: .bytes(Array("set".utf8)))
                     default:
                         return TestService.route(request, flaky: flaky)
                     }
@@ -92,7 +103,8 @@ extension Faults {
             let server: HTTPServer
             private let list = TextList()
             init() throws {
-                let list = self.list, paths = self.pathList
+                let list = self.list
+                let paths = self.pathList
                 server = try HTTPServer(host: "127.0.0.1", port: 0) { request in
                     list.append(String(decoding: request.body, as: UTF8.self))
                     paths.append(request.path + " " + (request.header("Authorization") ?? ""))
@@ -105,7 +117,8 @@ extension Faults {
         }
 
         static func scripts(_ base: String) -> [String: String] {
-            let authorization = value("literal Authorization"), cookie = value("literal Cookie")
+            let authorization = value("literal Authorization")
+            let cookie = value("literal Cookie")
             return [
                 // Secrets in the query, a header and Authorization; the echo answers in JSON; an assert quotes it.
                 "echo-json": """
@@ -208,7 +221,9 @@ extension Faults {
             let escaped = String(JSON.encode(.string(secret)).dropFirst().dropLast())
             let percent = URLEncoding.percentEncode(secret)
             let form = URLEncoding.formEncode(secret)
-            for (how, form) in [("as is", secret), ("JSON-escaped", escaped), ("percent-encoded", percent), ("form-encoded", form)] {
+            for (how, form) in [
+                ("as is", secret), ("JSON-escaped", escaped), ("percent-encoded", percent), ("form-encoded", form),
+            ] {
                 if text.contains(form) { return ("whole (\(how))", form) }
                 let characters = Array(form)
                 for start in 0...(characters.count - 8) {
@@ -234,32 +249,41 @@ extension Faults {
                 let full = path + "/" + relative
                 var isDirectory: ObjCBool = false
                 if FileManager.default.fileExists(atPath: full, isDirectory: &isDirectory), !isDirectory.boolValue,
-                   let data = FileManager.default.contents(atPath: full) {
+                    let data = FileManager.default.contents(atPath: full)
+                {
                     out.append((full, String(decoding: data, as: UTF8.self)))
                 }
             }
             return out
         }
 
-        @Test("check, validate, run, status, report and incidents, with secrets echoed back: no secret in any output, whole or in part")
+        @Test(
+            "check, validate, run, status, report and incidents, with secrets echoed back: no secret in any output, whole or in part"
+        )
         func sweep() async throws {
             let target = try Target()
             let sink = try Sink()
             let folder = try TemporaryFolder()
             defer { folder.cleanup() }
             for (name, text) in Self.scripts(target.server.baseURL) { try folder.write("checks/\(name).hurl", text) }
-            let secretArgs = ["--secret", "api_key=\(Self.value("--secret api_key"))",
-                              "--secret", "b64=\(Self.value("--secret b64 (URL metacharacters)"))",
-                              "--secret", "special=\(Self.value("--secret special (JSON metacharacters)"))"]
+            let secretArgs = [
+                "--secret", "api_key=\(Self.value("--secret api_key"))",
+                "--secret", "b64=\(Self.value("--secret b64 (URL metacharacters)"))",
+                "--secret", "special=\(Self.value("--secret special (JSON metacharacters)"))",
+            ]
             let env = ["SONDE_SECRET_token": Self.value("SONDE_SECRET_token")]
-            let hook = "http://hookuser:\(Self.webhookSecrets[0].value)@127.0.0.1:\(sink.server.port)/hooks/\(Self.webhookSecrets[1].value)"
+            let hook =
+                "http://hookuser:\(Self.webhookSecrets[0].value)@127.0.0.1:\(sink.server.port)/hooks/\(Self.webhookSecrets[1].value)"
             var outputs: [(what: String, text: String)] = []
             let timeout: Duration = .seconds(60)
 
             func run(_ arguments: [String], tag: String, expect codes: Set<Int32>) async throws {
-                let result = try await SondeProcess.run(arguments, in: folder.path, environment: env, tag: tag, timeout: timeout)
+                let result = try await SondeProcess.run(
+                    arguments, in: folder.path, environment: env, tag: tag, timeout: timeout)
                 guard case .exited(let code) = result.outcome, codes.contains(code) else {
-                    Issue.record("sonde \(arguments.prefix(2).joined(separator: " ")): \(result.outcome), expected \(codes): \(result.err.suffix(500))")
+                    Issue.record(
+                        "sonde \(arguments.prefix(2).joined(separator: " ")): \(result.outcome), expected \(codes): \(result.err.suffix(500))"
+                    )
                     outputs.append(("\(tag) stdout", result.out))
                     outputs.append(("\(tag) stderr", result.err))
                     return
@@ -268,22 +292,34 @@ extension Faults {
                 outputs.append(("\(tag) stderr", result.err))
             }
 
-            try await run(["check", "checks"] + secretArgs, tag: "check", expect: [ExitCode.assertion, ExitCode.runtime])
-            try await run(["check", "--verbose", "checks"] + secretArgs, tag: "check-verbose", expect: [ExitCode.assertion, ExitCode.runtime])
-            try await run(["check", "--json", "checks"] + secretArgs, tag: "check-json", expect: [ExitCode.assertion, ExitCode.runtime])
-            try await run(["check", "--secret", "1bad=\(Self.value("--secret api_key"))", "checks"], tag: "check-bad-secret", expect: [ExitCode.usage])
+            try await run(
+                ["check", "checks"] + secretArgs, tag: "check", expect: [ExitCode.assertion, ExitCode.runtime])
+            try await run(
+                ["check", "--verbose", "checks"] + secretArgs, tag: "check-verbose",
+                expect: [ExitCode.assertion, ExitCode.runtime])
+            try await run(
+                ["check", "--json", "checks"] + secretArgs, tag: "check-json",
+                expect: [ExitCode.assertion, ExitCode.runtime])
+            try await run(
+                ["check", "--secret", "1bad=\(Self.value("--secret api_key"))", "checks"], tag: "check-bad-secret",
+                expect: [ExitCode.usage])
             try await run(["validate", "checks"], tag: "validate", expect: [ExitCode.ok])
             // A parse error elsewhere in a file with a literal Authorization header.
-            try folder.write("broken/broken.hurl", "GET \(target.server.baseURL)/echo\nAuthorization: Basic \(Self.value("literal Authorization"))\nHTTP banana\n")
+            try folder.write(
+                "broken/broken.hurl",
+                "GET \(target.server.baseURL)/echo\nAuthorization: Basic \(Self.value("literal Authorization"))\nHTTP banana\n"
+            )
             try await run(["validate", "broken"], tag: "validate-broken", expect: [ExitCode.parse])
             #expect(outputs.last?.text.contains("broken.hurl:3:6") == true, "the parse error was reported")
 
-            try await run(["run", "--once", "--webhook", hook] + secretArgs, tag: "run-once",
-                          expect: [ExitCode.assertion])
+            try await run(
+                ["run", "--once", "--webhook", hook] + secretArgs, tag: "run-once",
+                expect: [ExitCode.assertion])
             let onceBodies = sink.bodies.count
 
-            let daemon = try SondeProcess(["run", "--verbose", "--metrics", "127.0.0.1:0", "--webhook", hook]
-                                          + secretArgs, in: folder.path, environment: env, tag: "run")
+            let daemon = try SondeProcess(
+                ["run", "--verbose", "--metrics", "127.0.0.1:0", "--webhook", hook]
+                    + secretArgs, in: folder.path, environment: env, tag: "run")
             let startLine = try #require(try await daemon.awaitLog(" start: "), "\(daemon.stderr)")
             let port = try #require(SondeProcess.metricsPort(in: startLine), "\(startLine)")
             try await Task.sleep(for: .seconds(3))
@@ -308,7 +344,9 @@ extension Faults {
             for (name, secret) in Self.secrets {
                 #expect(received.contains(secret), "the target received \(name)")
             }
-            #expect(sink.paths.contains { $0.hasPrefix("/hooks/\(Self.webhookSecrets[1].value) Basic ") }, "webhooks went to the URL with credentials")
+            #expect(
+                sink.paths.contains { $0.hasPrefix("/hooks/\(Self.webhookSecrets[1].value) Basic ") },
+                "webhooks went to the URL with credentials")
             #expect(metrics.contains("sonde_runs_total"), "/metrics answered")
             #expect(onceBodies >= 1, "run --once delivered its webhooks before exiting: \(onceBodies)")
             #expect(sink.bodies.count > onceBodies, "the daemon delivered webhooks")
@@ -344,9 +382,11 @@ extension Faults {
             // Two characters are not masked: too little to matter, and too likely to be ordinary text.
             #expect(redactor.redact("ends with s3…") == "ends with s3…")
             #expect(redactor.redact("no cut here s3cr3t-V") == "no cut here s3cr3t-V")
-            let result = RunResult(check: "c", path: "c.hurl", startedAt: Date(), durationMs: 1, entries: [],
-                                   failure: RunFailure(kind: .assert, entry: 1, location: SourceLocation(line: 2, column: 1),
-                                                       summary: #"body == "x" (actual: a"b\c-d9)"#))
+            let result = RunResult(
+                check: "c", path: "c.hurl", startedAt: Date(), durationMs: 1, entries: [],
+                failure: RunFailure(
+                    kind: .assert, entry: 1, location: SourceLocation(line: 2, column: 1),
+                    summary: #"body == "x" (actual: a"b\c-d9)"#))
             let json = CheckReport(redactor: redactor).json(result)
             #expect(!json.contains(#"a\"b\\c-d9"#) && json.contains("***"), "\(json)")
         }

@@ -1,18 +1,19 @@
 import Foundation
 import Testing
-@testable import SondeSupport
-@testable import SondeProbe
-@testable import SondeScript
-@testable import SondeRun
-@testable import SondeStore
-@testable import SondeSLO
-@testable import SondeIncidents
+
 @testable import SondeAlerts
-@testable import SondeRender
-@testable import SondeServe
-@testable import SondeDemoShop
-@testable import SondeDaemon
 @testable import SondeCommands
+@testable import SondeDaemon
+@testable import SondeDemoShop
+@testable import SondeIncidents
+@testable import SondeProbe
+@testable import SondeRender
+@testable import SondeRun
+@testable import SondeSLO
+@testable import SondeScript
+@testable import SondeServe
+@testable import SondeStore
+@testable import SondeSupport
 
 extension Faults {
     /// Fault area 1: mutated check files through the `sonde validate` executable. Each process must end
@@ -26,9 +27,11 @@ extension Faults {
         static let deadline: Duration = .seconds(30)
 
         /// Hurl-ish fragments that steer mutations into the parser's deeper paths.
-        static let tokens = ["[Asserts]", "[Captures]", "[Options]", "HTTP", "HTTP/1.1 *", "{{", "}}", "```", "`", "\"",
-                             "# @every", "# @timeout 0s", "jsonpath", "==", "not", "\\u{", "\\", "{\"a\":", "[", "]",
-                             "\r\n", "\t", "GET", "POST", "retry: -1", "max-time: 99999999999999999999ms"]
+        static let tokens = [
+            "[Asserts]", "[Captures]", "[Options]", "HTTP", "HTTP/1.1 *", "{{", "}}", "```", "`", "\"",
+            "# @every", "# @timeout 0s", "jsonpath", "==", "not", "\\u{", "\\", "{\"a\":", "[", "]",
+            "\r\n", "\t", "GET", "POST", "retry: -1", "max-time: 99999999999999999999ms",
+        ]
 
         /// One seeded mutation of `seed`: one to four edits of the kinds the brief lists.
         static func mutate(_ seed: [UInt8], rng: inout SplitMix64) -> (bytes: [UInt8], kinds: [String]) {
@@ -49,7 +52,9 @@ extension Faults {
                     bytes.insert(0x00, at: at)
                     kinds.append("nul")
                 case 3:
-                    let invalid: [[UInt8]] = [[0xFF], [0xC3], [0xED, 0xA0, 0x80], [0xC0, 0xAF], [0xF4, 0x90, 0x80, 0x80], [0x80, 0x80]]
+                    let invalid: [[UInt8]] = [
+                        [0xFF], [0xC3], [0xED, 0xA0, 0x80], [0xC0, 0xAF], [0xF4, 0x90, 0x80, 0x80], [0x80, 0x80],
+                    ]
                     bytes.insert(contentsOf: invalid.randomElement(using: &rng)!, at: at)
                     kinds.append("utf8")
                 case 4 where !lines.isEmpty:
@@ -65,7 +70,8 @@ extension Faults {
                     let length = Int.random(in: 10_000...1_000_000, using: &rng)
                     let filler = UInt8(ascii: ["a", "{", "\"", " ", "%", "9"].randomElement(using: &rng)!)
                     let prefixes = ["", "GET http://127.0.0.1/", "X-Long: ", "jsonpath \"$.", "# @tags "]
-                    let line = Array(prefixes.randomElement(using: &rng)!.utf8) + [UInt8](repeating: filler, count: length)
+                    let line =
+                        Array(prefixes.randomElement(using: &rng)!.utf8) + [UInt8](repeating: filler, count: length)
                     lines.insert(line, at: min(lineIndex, lines.count))
                     bytes = Array(lines.joined(separator: [0x0A]))
                     kinds.append("huge-line")
@@ -117,7 +123,9 @@ extension Faults {
                 guard let arrow = line.range(of: "--> ") else { continue }
                 let position = line[arrow.upperBound...]
                 let parts = position.split(separator: ":")
-                guard parts.count >= 3, let l = Int(parts[parts.count - 2]), let c = Int(parts[parts.count - 1]) else { continue }
+                guard parts.count >= 3, let l = Int(parts[parts.count - 2]), let c = Int(parts[parts.count - 1]) else {
+                    continue
+                }
                 let path = parts.dropLast(2).joined(separator: ":")
                 // `  |`, `N | source`, `  | <spaces>^ message`.
                 let window = lines[(index + 1)..<min(lines.count, index + 5)]
@@ -131,18 +139,23 @@ extension Faults {
 
         /// Runs `sonde validate` on `files`; returns the outcome and output.
         static func validate(_ files: [String], in directory: String, tag: String) async throws
-            -> (outcome: SondeProcess.Outcome, out: String, err: String, seconds: Double) {
+            -> (outcome: SondeProcess.Outcome, out: String, err: String, seconds: Double)
+        {
             try await SondeProcess.run(["validate"] + files, in: directory, tag: tag, timeout: deadline)
         }
 
-        @Test("seeded mutations of the example checks: validate exits 0 or 2 in time, every error at file:line:col with a caret")
+        @Test(
+            "seeded mutations of the example checks: validate exits 0 or 2 in time, every error at file:line:col with a caret"
+        )
         func mutatedExamples() async throws {
             let folder = try TemporaryFolder()
             defer { folder.cleanup() }
             let seedFiles = try FileManager.default.contentsOfDirectory(atPath: packageRoot + "/checks")
                 .filter { $0.hasSuffix(".hurl") }.sorted()
             try #require(seedFiles.count >= 3)
-            let seeds = try seedFiles.map { [UInt8](try Data(contentsOf: URL(fileURLWithPath: packageRoot + "/checks/" + $0))) }
+            let seeds = try seedFiles.map {
+                [UInt8](try Data(contentsOf: URL(fileURLWithPath: packageRoot + "/checks/" + $0)))
+            }
 
             // Made and parsed on a thread of its own: megabyte lines would hold a cooperative-pool
             // thread for seconds, and other suites' timings rely on the pool.
@@ -153,15 +166,19 @@ extension Faults {
                     let (bytes, kinds) = Self.mutate(seeds[index % seeds.count], rng: &rng)
                     let name = String(format: "m%04d.hurl", index)
                     try folder.write(name, bytes: bytes)
-                    files.append(Mutant(path: name, bytes: bytes, kinds: kinds, expected: Self.expected(bytes, path: name)))
+                    files.append(
+                        Mutant(path: name, bytes: bytes, kinds: kinds, expected: Self.expected(bytes, path: name)))
                 }
                 return files
             }
             let invalidCount = files.filter { $0.expected != nil }.count
-            #expect(invalidCount > Self.mutations / 3, "most mutations break the file: \(invalidCount) of \(Self.mutations)")
+            #expect(
+                invalidCount > Self.mutations / 3, "most mutations break the file: \(invalidCount) of \(Self.mutations)"
+            )
             #expect(invalidCount < Self.mutations, "some mutations keep the file valid")
 
-            var processes = 0, slowest = 0.0
+            var processes = 0
+            var slowest = 0.0
             for start in stride(from: 0, to: files.count, by: Self.batchSize) {
                 let batch = Array(files[start..<min(files.count, start + Self.batchSize)])
                 let result = try await Self.validate(batch.map(\.path), in: folder.path, tag: "batch-\(start)")
@@ -176,7 +193,9 @@ extension Faults {
                         if single.outcome != .exited(0) && single.outcome != .exited(2) {
                             let kept = NSTemporaryDirectory() + "sonde-faults-\(file.path)"
                             try? Data(file.bytes).write(to: URL(fileURLWithPath: kept))
-                            Issue.record("\(file.path) (\(file.kinds.joined(separator: "+"))): \(single.outcome); copy kept at \(kept); stderr: \(single.err.suffix(400))")
+                            Issue.record(
+                                "\(file.path) (\(file.kinds.joined(separator: "+"))): \(single.outcome); copy kept at \(kept); stderr: \(single.err.suffix(400))"
+                            )
                         }
                     }
                     Issue.record("batch from \(batch[0].path): \(result.outcome)")
@@ -187,17 +206,25 @@ extension Faults {
                 for file in batch {
                     if let position = file.expected {
                         guard let block = reported[file.path] else {
-                            Issue.record("\(file.path) (\(file.kinds.joined(separator: "+"))) does not parse but got no positioned error: \(result.err.prefix(300))")
+                            Issue.record(
+                                "\(file.path) (\(file.kinds.joined(separator: "+"))) does not parse but got no positioned error: \(result.err.prefix(300))"
+                            )
                             continue
                         }
                         #expect(block.count == 1, "\(file.path): one error block")
-                        #expect(block.line == position.line && block.column == position.column,
-                                "\(file.path): \(block.line):\(block.column), the parser says \(position.line):\(position.column)")
-                        #expect(block.line >= 1 && block.column >= 1, "\(file.path): position \(block.line):\(block.column)")
+                        #expect(
+                            block.line == position.line && block.column == position.column,
+                            "\(file.path): \(block.line):\(block.column), the parser says \(position.line):\(position.column)"
+                        )
+                        #expect(
+                            block.line >= 1 && block.column >= 1, "\(file.path): position \(block.line):\(block.column)"
+                        )
                         #expect(block.caret, "\(file.path): the block shows the source line and a caret")
                     } else {
                         #expect(reported[file.path] == nil, "\(file.path) parses but got an error")
-                        if !anyInvalid { #expect(result.out.contains("\(file.path): valid ("), "\(file.path) listed as valid") }
+                        if !anyInvalid {
+                            #expect(result.out.contains("\(file.path): valid ("), "\(file.path) listed as valid")
+                        }
                     }
                 }
                 #expect(Set(reported.keys).isSubset(of: Set(batch.map(\.path))), "errors only for the batch's files")

@@ -1,21 +1,23 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
 import Testing
-@testable import SondeSupport
-@testable import SondeProbe
-@testable import SondeScript
-@testable import SondeRun
-@testable import SondeStore
-@testable import SondeSLO
-@testable import SondeIncidents
+
 @testable import SondeAlerts
-@testable import SondeRender
-@testable import SondeServe
-@testable import SondeDemoShop
-@testable import SondeDaemon
 @testable import SondeCommands
+@testable import SondeDaemon
+@testable import SondeDemoShop
+@testable import SondeIncidents
+@testable import SondeProbe
+@testable import SondeRender
+@testable import SondeRun
+@testable import SondeSLO
+@testable import SondeScript
+@testable import SondeServe
+@testable import SondeStore
+@testable import SondeSupport
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Echoes the request back as text: method, path, query items, body.
 private func echo(_ req: HTTPRequest) -> HTTPResponse {
@@ -79,7 +81,8 @@ struct HTTPServerTests {
         let server = try HTTPServer(handler: echo)
         defer { server.stop() }
         let client = try RawHTTPClient(port: server.port)
-        client.send("GET /1 HTTP/1.1\r\nHost: x\r\n\r\nPOST /2 HTTP/1.1\r\nContent-Length: 2\r\n\r\nhiGET /3 HTTP/1.1\r\n\r\n")
+        client.send(
+            "GET /1 HTTP/1.1\r\nHost: x\r\n\r\nPOST /2 HTTP/1.1\r\nContent-Length: 2\r\n\r\nhiGET /3 HTTP/1.1\r\n\r\n")
         #expect(try client.readResponse().text == "GET /1 body=")
         #expect(try client.readResponse().text == "POST /2 body=hi")
         #expect(try client.readResponse().text == "GET /3 body=")
@@ -88,8 +91,9 @@ struct HTTPServerTests {
     @Test("a chunked response arrives as chunks and reassembles")
     func chunkedResponse() throws {
         let server = try HTTPServer { _ in
-            HTTPResponse(status: 200, headers: [HTTPField(name: "Content-Type", value: "text/plain")],
-                         body: .chunked([Array("hello ".utf8), [], Array("chunked ".utf8), Array("world".utf8)]))
+            HTTPResponse(
+                status: 200, headers: [HTTPField(name: "Content-Type", value: "text/plain")],
+                body: .chunked([Array("hello ".utf8), [], Array("chunked ".utf8), Array("world".utf8)]))
         }
         defer { server.stop() }
         let client = try RawHTTPClient(port: server.port)
@@ -106,7 +110,9 @@ struct HTTPServerTests {
         let server = try HTTPServer(handler: echo)
         defer { server.stop() }
         let client = try RawHTTPClient(port: server.port)
-        client.send("POST /up HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n7\r\n, world\r\n0\r\nX-Trailer: 1\r\n\r\n")
+        client.send(
+            "POST /up HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n7\r\n, world\r\n0\r\nX-Trailer: 1\r\n\r\n"
+        )
         #expect(try client.readResponse().text == "POST /up body=hello, world")
         #expect(try client.request("GET", "/after").text == "GET /after body=")
     }
@@ -143,10 +149,12 @@ struct HTTPServerTests {
     func malformed() throws {
         let server = try HTTPServer(handler: echo)
         defer { server.stop() }
-        for bad in ["GARBAGE\r\n\r\n", "GET /x HTTP/1.1 extra\r\n\r\n", "GET /x HTTP/1.1\r\nNo colon here\r\n\r\n",
-                    "GET /x HTTP/1.1\r\nBad Name: v\r\n\r\n", "GET /x HTTP/1.1\r\n folded: v\r\n\r\n",
-                    "POST /x HTTP/1.1\r\nContent-Length: abc\r\n\r\n", "GET /x HTTP/9\r\n\r\n",
-                    "POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n"] {
+        for bad in [
+            "GARBAGE\r\n\r\n", "GET /x HTTP/1.1 extra\r\n\r\n", "GET /x HTTP/1.1\r\nNo colon here\r\n\r\n",
+            "GET /x HTTP/1.1\r\nBad Name: v\r\n\r\n", "GET /x HTTP/1.1\r\n folded: v\r\n\r\n",
+            "POST /x HTTP/1.1\r\nContent-Length: abc\r\n\r\n", "GET /x HTTP/9\r\n\r\n",
+            "POST /x HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\n",
+        ] {
             let client = try RawHTTPClient(port: server.port)
             client.send(bad)
             let r = try client.readResponse()
@@ -192,15 +200,17 @@ struct HTTPServerTests {
     func bigStream() throws {
         let size = 50 * 1024 * 1024
         let server = try HTTPServer { _ in
-            HTTPResponse(status: 200, body: .stream(length: size) { write in
-                let block = [UInt8](repeating: 0x61, count: 256 * 1024)
-                var left = size
-                while left > 0 {
-                    let n = min(left, block.count)
-                    guard write(n == block.count ? block : Array(block[0..<n])) else { return }
-                    left -= n
-                }
-            })
+            HTTPResponse(
+                status: 200,
+                body: .stream(length: size) { write in
+                    let block = [UInt8](repeating: 0x61, count: 256 * 1024)
+                    var left = size
+                    while left > 0 {
+                        let n = min(left, block.count)
+                        guard write(n == block.count ? block : Array(block[0..<n])) else { return }
+                        left -= n
+                    }
+                })
         }
         defer { server.stop() }
         let client = try RawHTTPClient(port: server.port)
@@ -213,9 +223,11 @@ struct HTTPServerTests {
     @Test("a stream without a length is sent chunked, one chunk per write")
     func chunkedStream() throws {
         let server = try HTTPServer { _ in
-            HTTPResponse(status: 200, body: .stream(length: nil) { write in
-                for i in 0..<5 { _ = write(Array("part\(i);".utf8)) }
-            })
+            HTTPResponse(
+                status: 200,
+                body: .stream(length: nil) { write in
+                    for i in 0..<5 { _ = write(Array("part\(i);".utf8)) }
+                })
         }
         defer { server.stop() }
         let client = try RawHTTPClient(port: server.port)
@@ -263,10 +275,12 @@ struct HTTPServerTests {
         var limits = HTTPServerLimits()
         limits.stopWait = .seconds(60)  // as above: only a thread that ends at once passes
         let server = try HTTPServer(host: "127.0.0.1", port: 0, limits: limits) { _ in
-            HTTPResponse(status: 200, body: .stream(length: nil) { write in
-                while write(Array("x".utf8)) { usleep(10_000) }
-                sawFalse.set()
-            })
+            HTTPResponse(
+                status: 200,
+                body: .stream(length: nil) { write in
+                    while write(Array("x".utf8)) { usleep(10_000) }
+                    sawFalse.set()
+                })
         }
         let client = try RawHTTPClient(port: server.port)
         client.send("GET / HTTP/1.1\r\n\r\n")
@@ -294,10 +308,13 @@ struct HTTPServerTests {
 
     @Test("query, path decoding, cookies and form items are parsed")
     func requestHelpers() {
-        let req = HTTPRequest(method: "POST", target: "/a%20b/c?q=zelda+breath&x=%26y&flag",
-                              headers: [HTTPField(name: "cookie", value: "a=1; b=\"two\""),
-                                        HTTPField(name: "Cookie", value: "c=3; a=9")],
-                              body: Array("username=demo&password=p%40ss+word".utf8))
+        let req = HTTPRequest(
+            method: "POST", target: "/a%20b/c?q=zelda+breath&x=%26y&flag",
+            headers: [
+                HTTPField(name: "cookie", value: "a=1; b=\"two\""),
+                HTTPField(name: "Cookie", value: "c=3; a=9"),
+            ],
+            body: Array("username=demo&password=p%40ss+word".utf8))
         #expect(req.path == "/a b/c")
         #expect(req.query == "q=zelda+breath&x=%26y&flag")
         #expect(req.queryItems.map { "\($0.name)=\($0.value)" } == ["q=zelda breath", "x=&y", "flag="])
@@ -313,7 +330,9 @@ struct HTTPServerTests {
     func portInUse() throws {
         let server = try HTTPServer { _ in .text("") }
         defer { server.stop() }
-        #expect(throws: HTTPServerError.cannotListen(address: "127.0.0.1:\(server.port)", reason: "address already in use")) {
+        #expect(
+            throws: HTTPServerError.cannotListen(address: "127.0.0.1:\(server.port)", reason: "address already in use")
+        ) {
             _ = try HTTPServer(port: server.port) { _ in .text("") }
         }
         let error = HTTPServerError.cannotListen(address: "127.0.0.1:8080", reason: "address already in use")
@@ -410,8 +429,10 @@ struct HTTPServerTests {
     func abruptDisconnects() throws {
         let server = try HTTPServer(handler: echo)
         defer { server.stop() }
-        for partial in ["GET / HT", "POST / HTTP/1.1\r\nContent-Length: 100\r\n\r\nabc",
-                        "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nab"] {
+        for partial in [
+            "GET / HT", "POST / HTTP/1.1\r\nContent-Length: 100\r\n\r\nabc",
+            "POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n10\r\nab",
+        ] {
             let c = try RawHTTPClient(port: server.port)
             c.send(partial)
         }

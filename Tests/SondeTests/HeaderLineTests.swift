@@ -1,18 +1,19 @@
 import Foundation
 import Testing
-@testable import SondeSupport
-@testable import SondeProbe
-@testable import SondeScript
-@testable import SondeRun
-@testable import SondeStore
-@testable import SondeSLO
-@testable import SondeIncidents
+
 @testable import SondeAlerts
-@testable import SondeRender
-@testable import SondeServe
-@testable import SondeDemoShop
-@testable import SondeDaemon
 @testable import SondeCommands
+@testable import SondeDaemon
+@testable import SondeDemoShop
+@testable import SondeIncidents
+@testable import SondeProbe
+@testable import SondeRender
+@testable import SondeRun
+@testable import SondeSLO
+@testable import SondeScript
+@testable import SondeServe
+@testable import SondeStore
+@testable import SondeSupport
 
 @Suite("Header lines from libcurl")
 struct HeaderLineTests {
@@ -27,7 +28,8 @@ struct HeaderLineTests {
         #expect(parse("Content-Type:  text/plain \r\n") == .field(HTTPField(name: "Content-Type", value: "text/plain")))
         #expect(parse("X-Empty:\r\n") == .field(HTTPField(name: "X-Empty", value: "")))
         #expect(parse("Name : v\r\n") == .field(HTTPField(name: "Name ", value: "v")))
-        #expect(parse("Location: http://a/b?c=d:e\r\n") == .field(HTTPField(name: "Location", value: "http://a/b?c=d:e")))
+        #expect(
+            parse("Location: http://a/b?c=d:e\r\n") == .field(HTTPField(name: "Location", value: "http://a/b?c=d:e")))
         #expect(parse("\r\n") == .other)
         #expect(parse("no colon here\r\n") == .other)
         #expect(parse("") == .other)
@@ -38,8 +40,10 @@ struct HeaderLineTests {
         var lines: [String] = []
         for byte in UInt8(0)..<0x80 {
             let c = String(UnicodeScalar(byte))
-            lines += ["\(c)Name\(c):\(c)value\(c)\r\n", "\(c)\(c)X:\(c)\(c)\r\n", "\(c)HTTP/1.1 200\(c)\r\n",
-                      "A:\(c) v \(c)\n", "\(c)", "\(c):\(c)", "N:v\(c)\(c)\r\n"]
+            lines += [
+                "\(c)Name\(c):\(c)value\(c)\r\n", "\(c)\(c)X:\(c)\(c)\r\n", "\(c)HTTP/1.1 200\(c)\r\n",
+                "A:\(c) v \(c)\n", "\(c)", "\(c):\(c)", "N:v\(c)\(c)\r\n",
+            ]
         }
         for line in lines {
             #expect(parse(line) == HeaderLine(foundation: line), "line \(Array(line.utf8))")

@@ -1,18 +1,19 @@
 import Foundation
 import Testing
-@testable import SondeSupport
-@testable import SondeProbe
-@testable import SondeScript
-@testable import SondeRun
-@testable import SondeStore
-@testable import SondeSLO
-@testable import SondeIncidents
+
 @testable import SondeAlerts
-@testable import SondeRender
-@testable import SondeServe
-@testable import SondeDemoShop
-@testable import SondeDaemon
 @testable import SondeCommands
+@testable import SondeDaemon
+@testable import SondeDemoShop
+@testable import SondeIncidents
+@testable import SondeProbe
+@testable import SondeRender
+@testable import SondeRun
+@testable import SondeSLO
+@testable import SondeScript
+@testable import SondeServe
+@testable import SondeStore
+@testable import SondeSupport
 
 @Suite("Incidents: detection, timelines, write-ups", .cpuBound)
 struct IncidentTests {
@@ -23,27 +24,37 @@ struct IncidentTests {
         pattern.enumerated().map { index, c in
             let time = start + Int64(index) * every
             switch c {
-            case ".": return RunRecord(time: time, check: check, location: "eu", ok: true, durationMs: 20, lateMs: 0,
-                                       steps: [RunStep(status: 200, timings: PhaseTimings(ttfb: 15, total: 20))])
-            case "c": return RunRecord(time: time, check: check, location: "eu", ok: false, durationMs: 1, lateMs: 0,
-                                       error: RunError(kind: "connect", entry: 1, line: 2, message: "connection refused"))
-            default: return RunRecord(time: time, check: check, location: "eu", ok: false, durationMs: 900, lateMs: 0,
-                                      error: RunError(kind: "status", entry: 1, line: 3, message: "HTTP 503 (expected 200)"),
-                                      steps: [RunStep(status: 503, timings: PhaseTimings(ttfb: 880, total: 900))])
+            case ".":
+                return RunRecord(
+                    time: time, check: check, location: "eu", ok: true, durationMs: 20, lateMs: 0,
+                    steps: [RunStep(status: 200, timings: PhaseTimings(ttfb: 15, total: 20))])
+            case "c":
+                return RunRecord(
+                    time: time, check: check, location: "eu", ok: false, durationMs: 1, lateMs: 0,
+                    error: RunError(kind: "connect", entry: 1, line: 2, message: "connection refused"))
+            default:
+                return RunRecord(
+                    time: time, check: check, location: "eu", ok: false, durationMs: 900, lateMs: 0,
+                    error: RunError(kind: "status", entry: 1, line: 3, message: "HTTP 503 (expected 200)"),
+                    steps: [RunStep(status: 503, timings: PhaseTimings(ttfb: 880, total: 900))])
             }
         }
     }
 
-    static func replay(_ runs: [RunRecord], downAfter: Int = 3, upAfter: Int = 2) -> (transitions: [IncidentDetector.Transition], detector: IncidentDetector) {
-        var detector = IncidentDetector(check: "api", location: "eu", policy: SLOPolicy(), downAfter: downAfter, upAfter: upAfter,
-                                        startMs: runs.first?.time ?? 0)
+    static func replay(_ runs: [RunRecord], downAfter: Int = 3, upAfter: Int = 2) -> (
+        transitions: [IncidentDetector.Transition], detector: IncidentDetector
+    ) {
+        var detector = IncidentDetector(
+            check: "api", location: "eu", policy: SLOPolicy(), downAfter: downAfter, upAfter: upAfter,
+            startMs: runs.first?.time ?? 0)
         var out: [IncidentDetector.Transition] = []
         for run in runs { out += detector.observe(run) }
         return (out, detector)
     }
 
     static func incidents(_ transitions: [IncidentDetector.Transition]) -> (opened: [Incident], resolved: [Incident]) {
-        var opened: [Incident] = [], resolved: [Incident] = []
+        var opened: [Incident] = []
+        var resolved: [Incident] = []
         for transition in transitions {
             if case .opened(let incident) = transition { opened.append(incident) }
             if case .resolved(let incident) = transition { resolved.append(incident) }
@@ -75,7 +86,10 @@ struct IncidentTests {
         #expect(resolved[0].startedMs == Self.t0 + 3000)
         #expect(resolved[0].resolvedMs == Self.t0 + 8000)
         #expect(resolved[0].failedRuns == 4)
-        #expect(resolved[0].timeline.map(\.event) == [.firstFailure, .detected, .succeeded, .failedAgain, .succeeded, .resolved])
+        #expect(
+            resolved[0].timeline.map(\.event) == [
+                .firstFailure, .detected, .succeeded, .failedAgain, .succeeded, .resolved,
+            ])
     }
 
     @Test("each change of error kind is a timeline row, and kinds are counted with their messages")
@@ -108,27 +122,32 @@ struct IncidentTests {
         let incident = try #require(Self.incidents(transitions).resolved.first)
         #expect(incident.runs == 86_400 && incident.failedRuns == 86_400)
         #expect(incident.startedMs == runs[300].time && incident.resolvedMs == runs[300 + 86_400].time)
-        #expect(incident.samples.count <= IncidentDetector.sampleLimit && incident.samples.count > IncidentDetector.sampleLimit / 2)
+        #expect(
+            incident.samples.count <= IncidentDetector.sampleLimit
+                && incident.samples.count > IncidentDetector.sampleLimit / 2)
         let gaps = Set(zip(incident.samples.dropFirst(), incident.samples).map { $0.timeMs - $1.timeMs })
         #expect(gaps.count == 1, "samples are evenly spaced: \(gaps.sorted().prefix(5))")
         #expect(incident.before.count == IncidentDetector.beforeLimit, "the last 120 good runs before the outage")
         #expect(incident.before.last?.timeMs == runs[299].time)
 
         // The live detector finds the same incident and keeps no samples at all.
-        var live = IncidentDetector(check: "api", location: "eu", policy: SLOPolicy(), downAfter: 3, upAfter: 2,
-                                    startMs: runs[0].time, keepsSamples: false)
+        var live = IncidentDetector(
+            check: "api", location: "eu", policy: SLOPolicy(), downAfter: 3, upAfter: 2,
+            startMs: runs[0].time, keepsSamples: false)
         var liveResolved: [Incident] = []
         for run in runs { for case .resolved(let i) in live.observe(run) { liveResolved.append(i) } }
         let same = try #require(liveResolved.first)
-        #expect((same.startedMs, same.detectedMs, same.resolvedMs, same.runs, same.failedRuns)
-            == (incident.startedMs, incident.detectedMs, incident.resolvedMs, incident.runs, incident.failedRuns))
+        #expect(
+            (same.startedMs, same.detectedMs, same.resolvedMs, same.runs, same.failedRuns)
+                == (incident.startedMs, incident.detectedMs, incident.resolvedMs, incident.runs, incident.failedRuns))
         #expect(same.samples.isEmpty && same.before.isEmpty)
     }
 
     @Test("the 'before' samples cover only the 30 minutes before the first failure")
     func beforeIsThirtyMinutes() throws {
         // A good run every 5 minutes for 2 hours, then an outage.
-        let runs = Self.runs(String(repeating: ".", count: 24) + "sss..", every: 300_000, start: Self.t0 - 3 * UTCTime.msPerHour)
+        let runs = Self.runs(
+            String(repeating: ".", count: 24) + "sss..", every: 300_000, start: Self.t0 - 3 * UTCTime.msPerHour)
         let incident = try #require(Self.incidents(Self.replay(runs).transitions).resolved.first)
         #expect(incident.before.map(\.timeMs) == runs[18..<24].map(\.time).filter { $0 >= runs[24].time - 30 * 60_000 })
         #expect(incident.before.count == 6)
@@ -141,9 +160,11 @@ struct IncidentTests {
         #expect(abs(IncidentDetector.flapPercent(alternating) - 100) < 1e-9)
         // One change, newest: weight 1.2 of 20 transitions = 6%.
         #expect(abs(IncidentDetector.flapPercent(Array(repeating: true, count: 20) + [false]) - 6) < 1e-9)
-        let (transitions, detector) = Self.replay(Self.runs(String(repeating: ".s", count: 15) + String(repeating: ".", count: 30)),
-                                                  downAfter: 5, upAfter: 5)
-        var started = 0, ended = 0
+        let (transitions, detector) = Self.replay(
+            Self.runs(String(repeating: ".s", count: 15) + String(repeating: ".", count: 30)),
+            downAfter: 5, upAfter: 5)
+        var started = 0
+        var ended = 0
         for transition in transitions {
             if case .flappingStarted = transition { started += 1 }
             if case .flappingEnded = transition { ended += 1 }
@@ -168,8 +189,9 @@ struct IncidentTests {
     @Test("a burn-rate alert starts during a sustained outage and shows in the timeline")
     func burnAlert() {
         // One run a minute for 3 hours, then 20 minutes of failures.
-        let runs = Self.runs(String(repeating: ".", count: 180) + String(repeating: "s", count: 20), every: 60_000,
-                             start: Self.t0 - 3 * UTCTime.msPerHour)
+        let runs = Self.runs(
+            String(repeating: ".", count: 180) + String(repeating: "s", count: 20), every: 60_000,
+            start: Self.t0 - 3 * UTCTime.msPerHour)
         let (transitions, detector) = Self.replay(runs)
         let started = transitions.compactMap { transition -> AlertState.Level? in
             if case .burnAlertStarted(_, let level, _) = transition { return level }
@@ -193,8 +215,10 @@ struct IncidentTests {
         #expect(!page.contains("<script>"))
         #expect(page.contains("&lt;script&gt;"))
         #expect(page.contains("\\`x\\` \\|"))
-        for section in ["## Impact", "## Timeline", "| Time (UTC) | Event | Evidence |", "```mermaid", "## Root cause",
-                        "## Trigger", "## Resolution", "## Action items"] {
+        for section in [
+            "## Impact", "## Timeline", "| Time (UTC) | Event | Evidence |", "```mermaid", "## Root cause",
+            "## Trigger", "## Resolution", "## Action items",
+        ] {
             #expect(page.contains(section), "missing \(section)")
         }
     }
@@ -209,8 +233,9 @@ struct IncidentTests {
         var settings = MonitorSettings()
         settings.downAfter = 3
         settings.upAfter = 2
-        let result = IncidentFinder.find(readers: [RunReader(folder: DataFolder(folder.path))],
-                                         settings: ["api": settings, "web": settings], nowMs: SLOTests.now)
+        let result = IncidentFinder.find(
+            readers: [RunReader(folder: DataFolder(folder.path))],
+            settings: ["api": settings, "web": settings], nowMs: SLOTests.now)
         #expect(result.incidents.map(\.check) == ["api", "web", "api"])
         #expect(result.incidents.map(\.startedMs) == [Self.t0 + 3000, Self.t0 + 6000, Self.t0 + 12_000])
         let writeUp = IncidentWriteUp(incidents: result.incidents, nowMs: SLOTests.now, folders: [folder.path])

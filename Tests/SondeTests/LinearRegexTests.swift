@@ -1,8 +1,9 @@
 import Foundation
 import Testing
-@testable import SondeSupport
-@testable import SondeScript
+
 @testable import SondeRun
+@testable import SondeScript
+@testable import SondeSupport
 
 /// A small deterministic generator (SplitMix64), so a failing random case is the same on every run.
 private struct SeededGenerator: RandomNumberGenerator {
@@ -262,14 +263,17 @@ struct LinearRegexTests {
         // tests' timings rely on, and check the collected disagreements here.
         let (compared, groupsCompared, disagreements) = try await offPool { () throws -> (Int, Int, [String]) in
             var maker = PatternMaker(rng: SeededGenerator(state: 20_240_501))
-            var compared = 0, groupsCompared = 0, patterns = 0
+            var compared = 0
+            var groupsCompared = 0
+            var patterns = 0
             var disagreements: [String] = []
             while patterns < 400 {
                 var pattern = maker.alternation(0)
                 if maker.chance(10) { pattern = "(?i)" + pattern }
                 var parser = RegexParser(pattern)
                 guard let node = try? parser.parse(), !hasNullableLoop(node), let ours = try? LinearRegex(pattern),
-                      let theirs = try? NSRegularExpression(pattern: pattern) else { continue }
+                    let theirs = try? NSRegularExpression(pattern: pattern)
+                else { continue }
                 patterns += 1
                 for _ in 0..<12 {
                     var text = maker.text()
@@ -279,16 +283,20 @@ struct LinearRegexTests {
                     let other = theirs.firstMatch(in: text, range: NSRange(location: 0, length: length))
                     let expected = other.flatMap { nsRange($0, 0) }
                     if mine?.utf8Range(0) != expected {
-                        disagreements.append("\(pattern) on \(text.debugDescription): \(String(describing: mine?.utf8Range(0))) "
-                                             + "vs \(String(describing: expected))")
+                        disagreements.append(
+                            "\(pattern) on \(text.debugDescription): \(String(describing: mine?.utf8Range(0))) "
+                                + "vs \(String(describing: expected))")
                     }
                     if ours.isMatch(text) != (mine != nil) {
-                        disagreements.append("\(pattern) on \(text.debugDescription): isMatch disagrees with firstMatch")
+                        disagreements.append(
+                            "\(pattern) on \(text.debugDescription): isMatch disagrees with firstMatch")
                     }
                     if ours.captureCount > 0, let mine, let other {
                         if mine.utf8Range(1) != nsRange(other, 1) {
-                            disagreements.append("\(pattern) on \(text.debugDescription): group 1 "
-                                                 + "\(String(describing: mine.utf8Range(1))) vs \(String(describing: nsRange(other, 1)))")
+                            disagreements.append(
+                                "\(pattern) on \(text.debugDescription): group 1 "
+                                    + "\(String(describing: mine.utf8Range(1))) vs \(String(describing: nsRange(other, 1)))"
+                            )
                         }
                         groupsCompared += 1
                     }
@@ -437,20 +445,24 @@ struct LinearRegexTests {
     func validateRejectsBackreference() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let slashes = try folder.write("slashes.hurl", "GET http://127.0.0.1:1/\nHTTP 200\n[Asserts]\nbody matches /(a)\\1/\n")
-        let quoted = try folder.write("quoted.hurl",
-                                      "GET http://127.0.0.1:1/\nHTTP 200\n[Captures]\nid: regex \"x\\u{41}(a)\\\\1\"\n")
+        let slashes = try folder.write(
+            "slashes.hurl", "GET http://127.0.0.1:1/\nHTTP 200\n[Asserts]\nbody matches /(a)\\1/\n")
+        let quoted = try folder.write(
+            "quoted.hurl",
+            "GET http://127.0.0.1:1/\nHTTP 200\n[Captures]\nid: regex \"x\\u{41}(a)\\\\1\"\n")
         let result = try await offPool { try CLITests.runSonde(["validate", slashes]) }
         #expect(result.code == 2)
         #expect(result.err.contains("\(slashes):4:18"), "\(result.err)")
         #expect(result.err.contains("4 | body matches /(a)\\1/"), "\(result.err)")
-        #expect(result.err.contains(" | " + String(repeating: " ", count: 17) + "^ invalid regex: backreference \\1"),
-                "\(result.err)")
+        #expect(
+            result.err.contains(" | " + String(repeating: " ", count: 17) + "^ invalid regex: backreference \\1"),
+            "\(result.err)")
         // In a quoted string, an escape is one scalar of the pattern: \u{41} and \\ map to their backslash.
         let second = try await offPool { try CLITests.runSonde(["validate", quoted]) }
         #expect(second.code == 2)
         #expect(second.err.contains("\(quoted):4:22"), "\(second.err)")
-        let good = try folder.write("good.hurl", "GET http://127.0.0.1:1/\nHTTP 200\n[Asserts]\nbody matches /^(a+)\\d$/\n")
+        let good = try folder.write(
+            "good.hurl", "GET http://127.0.0.1:1/\nHTTP 200\n[Asserts]\nbody matches /^(a+)\\d$/\n")
         let third = try await offPool { try CLITests.runSonde(["validate", good]) }
         #expect(third.code == 0, "\(third.err)")
     }

@@ -1,19 +1,20 @@
 import Foundation
 import Synchronization
 import Testing
-@testable import SondeSupport
-@testable import SondeProbe
-@testable import SondeScript
-@testable import SondeRun
-@testable import SondeStore
-@testable import SondeSLO
-@testable import SondeIncidents
+
 @testable import SondeAlerts
-@testable import SondeRender
-@testable import SondeServe
-@testable import SondeDemoShop
-@testable import SondeDaemon
 @testable import SondeCommands
+@testable import SondeDaemon
+@testable import SondeDemoShop
+@testable import SondeIncidents
+@testable import SondeProbe
+@testable import SondeRender
+@testable import SondeRun
+@testable import SondeSLO
+@testable import SondeScript
+@testable import SondeServe
+@testable import SondeStore
+@testable import SondeSupport
 
 @Suite("Live incidents: events file, webhooks, restart, same answer as sonde incidents")
 struct LiveIncidentTests {
@@ -33,7 +34,8 @@ struct LiveIncidentTests {
         init() throws {
             let shared = self.shared
             service = try HTTPServer(host: "127.0.0.1", port: 0) { _ in
-                shared.healthy.withLock { $0 } ? .json(#"{"status": "UP"}"#) : .json(#"{"status": "DOWN"}"#, status: 503)
+                shared.healthy.withLock { $0 }
+                    ? .json(#"{"status": "UP"}"#) : .json(#"{"status": "DOWN"}"#, status: 503)
             }
             sink = try HTTPServer(host: "127.0.0.1", port: 0) { request in
                 shared.received.withLock { $0.append(String(decoding: request.body, as: UTF8.self)) }
@@ -60,16 +62,22 @@ struct LiveIncidentTests {
 
         /// A prober wired like `sonde run --webhook`, everything on `time`.
         func prober(engine: ProbeEngine, time: ManualTimeSource) throws -> (Prober, WebhookSender) {
-            let writer = try RecordWriter(folder: DataFolder(folder.path + "/data"), now: { time.wallMs }) { _ in }
+            let writer = try RecordWriter(
+                folder: DataFolder(folder.path + "/data"), now: { time.wallMs }, report: { _ in })
             let box = Mutex<IncidentMonitor?>(nil)
-            let sender = WebhookSender(targets: [try WebhookTarget(parsing: sink.baseURL + "/hook")],
-                                       policy: RetryPolicy(firstDelay: .milliseconds(20), maxAttempts: 3, attemptTimeout: .seconds(30)),
-                                       engine: engine, time: time) { event in
-                if case .delivered(let target, let id, _) = event { box.withLock { $0 }?.delivered(id: id, target: target) }
+            let sender = WebhookSender(
+                targets: [try WebhookTarget(parsing: sink.baseURL + "/hook")],
+                policy: RetryPolicy(firstDelay: .milliseconds(20), maxAttempts: 3, attemptTimeout: .seconds(30)),
+                engine: engine, time: time
+            ) { event in
+                if case .delivered(let target, let id, _) = event {
+                    box.withLock { $0 }?.delivered(id: id, target: target)
+                }
             }
-            let prober = Prober(configuration: Prober.Configuration(checksFolder: folder.path, location: "lab", variables: Variables()),
-                                checks: try checks(), writer: writer, log: EventLog(format: .text, console: CapturingConsole()),
-                                webhooks: sender, time: time)
+            let prober = Prober(
+                configuration: Prober.Configuration(checksFolder: folder.path, location: "lab", variables: Variables()),
+                checks: try checks(), writer: writer, log: EventLog(format: .text, console: CapturingConsole()),
+                webhooks: sender, time: time)
             box.withLock { $0 = prober.incidents }
             return (prober, sender)
         }
@@ -146,8 +154,9 @@ struct LiveIncidentTests {
         var settings = MonitorSettings()
         settings.downAfter = 2
         settings.upAfter = 2
-        let found = IncidentFinder.find(readers: [RunReader(folder: DataFolder(fixture.folder.path + "/data"))],
-                                        settings: ["svc": settings], nowMs: time.wallMs)
+        let found = IncidentFinder.find(
+            readers: [RunReader(folder: DataFolder(fixture.folder.path + "/data"))],
+            settings: ["svc": settings], nowMs: time.wallMs)
         #expect(found.incidents.count == 1)
         let incident = try #require(found.incidents.first)
         #expect(live.incident == incident.id)

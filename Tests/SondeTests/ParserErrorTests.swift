@@ -1,18 +1,19 @@
 import Foundation
 import Testing
-@testable import SondeSupport
-@testable import SondeProbe
-@testable import SondeScript
-@testable import SondeRun
-@testable import SondeStore
-@testable import SondeSLO
-@testable import SondeIncidents
+
 @testable import SondeAlerts
-@testable import SondeRender
-@testable import SondeServe
-@testable import SondeDemoShop
-@testable import SondeDaemon
 @testable import SondeCommands
+@testable import SondeDaemon
+@testable import SondeDemoShop
+@testable import SondeIncidents
+@testable import SondeProbe
+@testable import SondeRender
+@testable import SondeRun
+@testable import SondeSLO
+@testable import SondeScript
+@testable import SondeServe
+@testable import SondeStore
+@testable import SondeSupport
 
 /// The error a source produces; fails the test when it parses.
 func parseError(_ source: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) -> ParseError? {
@@ -49,7 +50,9 @@ struct ParserErrorTests {
         #expect(!cookieText.contains("abc123") && cookieText.contains("*** *** {{token}} ***"), "\(cookieText)")
         // Other lines are quoted as written.
         #expect(SourceText.maskingSensitiveHeader("X-Trace: abc123") == nil)
-        #expect(SourceText.maskingSensitiveHeader("Authorization: Bearer {{token}}")?.line == "Authorization: Bearer {{token}}")
+        #expect(
+            SourceText.maskingSensitiveHeader("Authorization: Bearer {{token}}")?.line
+                == "Authorization: Bearer {{token}}")
     }
 
     @Test("render prints the position, the line and a caret under the column")
@@ -60,7 +63,9 @@ struct ParserErrorTests {
         #expect(text.contains("error: Parsing error"))
         #expect(text.contains(" --> checks/t.hurl:4:20"))
         #expect(text.contains("4 | jsonpath \"$.count\" = 5"))
-        #expect(text.contains("  |                    ^ unknown predicate '=': expected a predicate such as == or contains"))
+        #expect(
+            text.contains("  |                    ^ unknown predicate '=': expected a predicate such as == or contains")
+        )
     }
 
     @Test("render keeps tabs so the caret lines up, and cuts huge lines")
@@ -197,14 +202,16 @@ struct ParserErrorTests {
     @Test("NUL bytes and invalid UTF-8 are positioned")
     func encoding() throws {
         do {
-            _ = try ScriptParser.parse(bytes: Array("GET http://x/\nHTTP 2".utf8) + [0] + Array("00\n".utf8), path: "n.hurl")
+            _ = try ScriptParser.parse(
+                bytes: Array("GET http://x/\nHTTP 2".utf8) + [0] + Array("00\n".utf8), path: "n.hurl")
             Issue.record("NUL must be rejected")
         } catch {
             #expect(error.location == loc(2, 7))
             #expect(error.message.contains("NUL"))
         }
         do {
-            _ = try ScriptParser.parse(bytes: Array("GET http://x/\n# caf".utf8) + [0xE9, 0x20] + Array("\n".utf8), path: "u.hurl")
+            _ = try ScriptParser.parse(
+                bytes: Array("GET http://x/\n# caf".utf8) + [0xE9, 0x20] + Array("\n".utf8), path: "u.hurl")
             Issue.record("invalid UTF-8 must be rejected")
         } catch {
             #expect(error.location == loc(2, 6))

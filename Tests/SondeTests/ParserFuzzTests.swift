@@ -1,18 +1,19 @@
 import Foundation
 import Testing
-@testable import SondeSupport
-@testable import SondeProbe
-@testable import SondeScript
-@testable import SondeRun
-@testable import SondeStore
-@testable import SondeSLO
-@testable import SondeIncidents
+
 @testable import SondeAlerts
-@testable import SondeRender
-@testable import SondeServe
-@testable import SondeDemoShop
-@testable import SondeDaemon
 @testable import SondeCommands
+@testable import SondeDaemon
+@testable import SondeDemoShop
+@testable import SondeIncidents
+@testable import SondeProbe
+@testable import SondeRender
+@testable import SondeRun
+@testable import SondeSLO
+@testable import SondeScript
+@testable import SondeServe
+@testable import SondeStore
+@testable import SondeSupport
 
 /// A small deterministic PRNG (SplitMix64), so failures reproduce.
 struct SplitMix64: RandomNumberGenerator {
@@ -126,8 +127,12 @@ struct ParserFuzzTests {
         let shapes: [[UInt8]] = [
             Array(("GET http://x/" + String(repeating: "a", count: 1 << 20) + "\n").utf8),
             Array(("POST http://x/\n" + String(repeating: "[", count: 10_000) + "\n").utf8),
-            Array(("POST http://x/\n" + String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000) + "\n").utf8),
-            Array(("POST http://x/\n" + String(repeating: "{\"a\":", count: 5_000) + "1" + String(repeating: "}", count: 5_000)).utf8),
+            Array(
+                ("POST http://x/\n" + String(repeating: "[", count: 10_000) + String(repeating: "]", count: 10_000)
+                    + "\n").utf8),
+            Array(
+                ("POST http://x/\n" + String(repeating: "{\"a\":", count: 5_000) + "1"
+                    + String(repeating: "}", count: 5_000)).utf8),
             (0..<4096).map { UInt8(truncatingIfNeeded: $0 &* 7919) },
             Array("```\n```\n```".utf8),
             Array("GET http://x/\nHTTP 200\n[Asserts]\n".utf8) + Array(repeating: 0x22, count: 100_000),

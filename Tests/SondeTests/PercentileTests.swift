@@ -1,4 +1,5 @@
 import Testing
+
 @testable import SondeStore
 
 /// The one percentile definition: nearest rank, ⌈q·n⌉, shared by `sonde status`, `sonde report`,
@@ -8,7 +9,7 @@ import Testing
     func rank() {
         #expect(Percentile.rank(0.95, count: 20) == 19)
         #expect(Percentile.rank(0.95, count: 21) == 20)
-        #expect(Percentile.rank(0.07, count: 100) == 7)   // 0.07 × 100 is 7.000000000000001 in floating point
+        #expect(Percentile.rank(0.07, count: 100) == 7)  // 0.07 × 100 is 7.000000000000001 in floating point
         #expect(Percentile.rank(0.5, count: 45) == 23)
         #expect(Percentile.rank(0, count: 10) == 1)
         #expect(Percentile.rank(1, count: 10) == 10)

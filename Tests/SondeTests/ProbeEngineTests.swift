@@ -1,18 +1,19 @@
 import Foundation
 import Testing
-@testable import SondeSupport
-@testable import SondeProbe
-@testable import SondeScript
-@testable import SondeRun
-@testable import SondeStore
-@testable import SondeSLO
-@testable import SondeIncidents
+
 @testable import SondeAlerts
-@testable import SondeRender
-@testable import SondeServe
-@testable import SondeDemoShop
-@testable import SondeDaemon
 @testable import SondeCommands
+@testable import SondeDaemon
+@testable import SondeDemoShop
+@testable import SondeIncidents
+@testable import SondeProbe
+@testable import SondeRender
+@testable import SondeRun
+@testable import SondeSLO
+@testable import SondeScript
+@testable import SondeServe
+@testable import SondeStore
+@testable import SondeSupport
 
 @Suite("Probe engine over libcurl")
 struct ProbeEngineTests {
@@ -24,7 +25,8 @@ struct ProbeEngineTests {
     }
 
     func get(_ path: String, in session: ProbeSession, configure: (inout ProbeRequest) -> Void = { _ in })
-        async -> Result<ProbeResponse, ProbeError> {
+        async -> Result<ProbeResponse, ProbeError>
+    {
         var request = ProbeRequest(method: "GET", url: service.baseURL + path)
         configure(&request)
         return await engine.perform(request, in: session)
@@ -80,9 +82,10 @@ struct ProbeEngineTests {
     func postBody() async throws {
         let session = engine.makeSession()
         defer { session.close() }
-        var request = ProbeRequest(method: "PATCH", url: service.baseURL + "/echo",
-                                   headers: [HTTPField(name: "X-One", value: "1"), HTTPField(name: "User-Agent", value: "probe-test")],
-                                   body: Array("payload".utf8))
+        var request = ProbeRequest(
+            method: "PATCH", url: service.baseURL + "/echo",
+            headers: [HTTPField(name: "X-One", value: "1"), HTTPField(name: "User-Agent", value: "probe-test")],
+            body: Array("payload".utf8))
         request.maxTime = .seconds(5)
         let response = try await engine.perform(request, in: session).get()
         let echo = try JSON.parse(response.body)
@@ -139,7 +142,9 @@ struct ProbeEngineTests {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         let file = try folder.write("big.hurl", "GET \(service.baseURL)/big\nHTTP 200\n")
-        let (status, peakKB) = try await offPool { try ChildProcess.run(packageRoot + "/.build/debug/sonde", ["check", file]) }
+        let (status, peakKB) = try await offPool {
+            try ChildProcess.run(packageRoot + "/.build/debug/sonde", ["check", file])
+        }
         #expect(status == ExitCode.runtime, "too-large is a runtime error")
         #expect(peakKB > 0 && peakKB < 100 * 1024, "peak RSS \(peakKB / 1024) MB for a 200 MiB body")
     }
@@ -227,10 +232,10 @@ extension Result where Failure == ProbeError {
 enum ChildProcess {
     static func run(_ path: String, _ arguments: [String]) throws -> (status: Int32, peakKB: Int) {
         let script = """
-        import resource, subprocess, sys
-        code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
-        print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
-        """
+            import resource, subprocess, sys
+            code = subprocess.run(sys.argv[1:], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL).returncode
+            print(code, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+            """
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
         process.arguments = ["python3", "-c", script, path] + arguments
@@ -252,8 +257,9 @@ enum MemoryUsage {
 
     private static func field(_ name: String) -> Double {
         guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix(name) }),
-              let kb = Double(line.split(separator: " ").dropFirst().first ?? "") else { return 0 }
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix(name) }),
+            let kb = Double(line.split(separator: " ").dropFirst().first ?? "")
+        else { return 0 }
         return kb / 1024
     }
 }

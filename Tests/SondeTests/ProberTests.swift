@@ -1,36 +1,41 @@
 import Foundation
 import Synchronization
 import Testing
-@testable import SondeSupport
-@testable import SondeProbe
-@testable import SondeScript
-@testable import SondeRun
-@testable import SondeStore
-@testable import SondeSLO
-@testable import SondeIncidents
+
 @testable import SondeAlerts
-@testable import SondeRender
-@testable import SondeServe
-@testable import SondeDemoShop
-@testable import SondeDaemon
 @testable import SondeCommands
+@testable import SondeDaemon
+@testable import SondeDemoShop
+@testable import SondeIncidents
+@testable import SondeProbe
+@testable import SondeRender
+@testable import SondeRun
+@testable import SondeSLO
+@testable import SondeScript
+@testable import SondeServe
+@testable import SondeStore
+@testable import SondeSupport
 
 @Suite("Prober: runs recorded, secrets kept out, metrics valid")
 struct ProberTests {
     /// A prober over `files` (name → source) writing into a temporary data folder, on `time`.
-    static func prober(_ folder: TemporaryFolder, _ files: [String: String], secrets: [String: String] = [:],
-                       console: CapturingConsole = CapturingConsole(),
-                       time: any TimeSource = ManualTimeSource()) throws -> Prober {
+    static func prober(
+        _ folder: TemporaryFolder, _ files: [String: String], secrets: [String: String] = [:],
+        console: CapturingConsole = CapturingConsole(),
+        time: any TimeSource = ManualTimeSource()
+    ) throws -> Prober {
         for (name, source) in files { try folder.write("checks/\(name).hurl", source) }
         let (set, problems) = try CheckSet.load(folder.path + "/checks")
         #expect(problems.isEmpty)
         var variables = Variables()
         for (name, value) in secrets { variables.set(name, .string(value), secret: true) }
-        let writer = try RecordWriter(folder: DataFolder(folder.path + "/data"), now: { time.wallMs }) { _ in }
-        let configuration = Prober.Configuration(checksFolder: folder.path + "/checks", location: "test-loc",
-                                                 variables: variables)
-        return Prober(configuration: configuration, checks: set, writer: writer,
-                      log: EventLog(format: .text, console: console), time: time)
+        let writer = try RecordWriter(folder: DataFolder(folder.path + "/data"), now: { time.wallMs }, report: { _ in })
+        let configuration = Prober.Configuration(
+            checksFolder: folder.path + "/checks", location: "test-loc",
+            variables: variables)
+        return Prober(
+            configuration: configuration, checks: set, writer: writer,
+            log: EventLog(format: .text, console: console), time: time)
     }
 
     static func lines(_ folder: TemporaryFolder, check: String) throws -> [String] {
@@ -45,11 +50,13 @@ struct ProberTests {
         let service = try TestService()
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let prober = try Self.prober(folder, [
-            "good": "GET \(service.baseURL)/json\nHTTP 200\n",
-            "bad": "GET \(service.baseURL)/status?code=503\nHTTP 200\n",
-            "refused": "GET http://127.0.0.1:9/\nHTTP 200\n",
-        ])
+        let prober = try Self.prober(
+            folder,
+            [
+                "good": "GET \(service.baseURL)/json\nHTTP 200\n",
+                "bad": "GET \(service.baseURL)/status?code=503\nHTTP 200\n",
+                "refused": "GET http://127.0.0.1:9/\nHTTP 200\n",
+            ])
         let results = await prober.runOnce()
         await prober.writer.flush()
         #expect(results.map(\.check) == ["bad", "good", "refused"])
@@ -72,17 +79,19 @@ struct ProberTests {
         let service = try TestService()
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let prober = try Self.prober(folder, [
-            "echo": """
-            GET \(service.baseURL)/echo?key={{api_key}}
-            Authorization: Bearer tok-98765-abcdef
-            HTTP 200
-            [Asserts]
-            jsonpath "$.headers.authorization" == "nope"
-            jsonpath "$.query" == "nope"
+        let prober = try Self.prober(
+            folder,
+            [
+                "echo": """
+                GET \(service.baseURL)/echo?key={{api_key}}
+                Authorization: Bearer tok-98765-abcdef
+                HTTP 200
+                [Asserts]
+                jsonpath "$.headers.authorization" == "nope"
+                jsonpath "$.query" == "nope"
 
-            """,
-        ], secrets: ["api_key": "sekret-42-value"])
+                """
+            ], secrets: ["api_key": "sekret-42-value"])
         _ = await prober.runOnce()
         await prober.writer.flush()
         let text = try Self.lines(folder, check: "echo").joined(separator: "\n")
@@ -100,11 +109,13 @@ struct ProberTests {
         let service = try TestService()
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        let prober = try Self.prober(folder, [
-            "good": "GET \(service.baseURL)/json\nHTTP 200\n",
-            "bad": "GET \(service.baseURL)/status?code=500\nHTTP 200\n",
-            "with\"quote": "GET \(service.baseURL)/json\nHTTP 200\n",
-        ])
+        let prober = try Self.prober(
+            folder,
+            [
+                "good": "GET \(service.baseURL)/json\nHTTP 200\n",
+                "bad": "GET \(service.baseURL)/status?code=500\nHTTP 200\n",
+                "with\"quote": "GET \(service.baseURL)/json\nHTTP 200\n",
+            ])
         _ = await prober.runOnce()
         _ = await prober.runOnce()
         let text = prober.renderMetrics()
@@ -115,7 +126,10 @@ struct ProberTests {
         #expect(text.contains("sonde_runs_total{check=\"good\",location=\"test-loc\",result=\"success\"} 2\n"))
         #expect(text.contains("sonde_last_run_phase_seconds{check=\"good\",location=\"test-loc\",phase=\"ttfb\"}"))
         #expect(text.contains("sonde_run_duration_seconds_count{check=\"good\",location=\"test-loc\"} 2\n"))
-        #expect(text.contains("sonde_check_info{check=\"good\",location=\"test-loc\",interval=\"60\",objective=\"0.999\",latency_threshold=\"\"} 1\n"))
+        #expect(
+            text.contains(
+                "sonde_check_info{check=\"good\",location=\"test-loc\",interval=\"60\",objective=\"0.999\",latency_threshold=\"\"} 1\n"
+            ))
         #expect(text.contains("sonde_schedule_lateness_seconds_count{location=\"test-loc\"} 6\n"))
         #expect(text.contains("sonde_checks{location=\"test-loc\"} 3\n"))
         // Two failed runs of two: error ratio 1 over a 0.001 budget.
@@ -135,10 +149,12 @@ struct ProberTests {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         let console = CapturingConsole()
-        let prober = try Self.prober(folder, [
-            "keep": "GET \(service.baseURL)/json\nHTTP 200\n",
-            "gone": "GET \(service.baseURL)/json\nHTTP 200\n",
-        ], console: console)
+        let prober = try Self.prober(
+            folder,
+            [
+                "keep": "GET \(service.baseURL)/json\nHTTP 200\n",
+                "gone": "GET \(service.baseURL)/json\nHTTP 200\n",
+            ], console: console)
         try folder.write("checks/keep.hurl", "GET \(service.baseURL)/json\nHTTP 200 trailing-junk\n")
         try FileManager.default.removeItem(atPath: folder.path + "/checks/gone.hurl")
         try folder.write("checks/new.hurl", "GET \(service.baseURL)/text\nHTTP 200\n")
@@ -181,7 +197,8 @@ struct ProberTests {
         let now = time.wallMs
         var data = DataBuilder()
         // The last 3 hours at one run a minute, the last 10 minutes failing, at this prober's location.
-        data.every(60_000, from: now - 3 * UTCTime.msPerHour, to: now - 1000, check: "seeded", location: "test-loc") { t in
+        data.every(60_000, from: now - 3 * UTCTime.msPerHour, to: now - 1000, check: "seeded", location: "test-loc") {
+            t in
             t > now - 10 * 60_000
         }
         try data.write(to: folder.path + "/data", hoursBefore: now)

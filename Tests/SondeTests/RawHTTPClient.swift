@@ -1,20 +1,22 @@
 import Foundation
-#if canImport(Glibc)
-import Glibc
-#endif
-@testable import SondeSupport
-@testable import SondeProbe
-@testable import SondeScript
-@testable import SondeRun
-@testable import SondeStore
-@testable import SondeSLO
-@testable import SondeIncidents
+
 @testable import SondeAlerts
-@testable import SondeRender
-@testable import SondeServe
-@testable import SondeDemoShop
-@testable import SondeDaemon
 @testable import SondeCommands
+@testable import SondeDaemon
+@testable import SondeDemoShop
+@testable import SondeIncidents
+@testable import SondeProbe
+@testable import SondeRender
+@testable import SondeRun
+@testable import SondeSLO
+@testable import SondeScript
+@testable import SondeServe
+@testable import SondeStore
+@testable import SondeSupport
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// A response as read off the wire by `RawHTTPClient`.
 struct RawHTTPResponse {
@@ -64,7 +66,9 @@ final class RawHTTPClient {
             addr.sin6_port = port.bigEndian
             _ = inet_pton(AF_INET6, "::1", &addr.sin6_addr)
             result = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
+                }
             }
         } else {
             var addr = sockaddr_in()
@@ -72,7 +76,9 @@ final class RawHTTPClient {
             addr.sin_port = port.bigEndian
             addr.sin_addr.s_addr = inet_addr("127.0.0.1")
             result = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                    connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                }
             }
         }
         if result != 0 {
@@ -152,8 +158,10 @@ final class RawHTTPClient {
                 let line = try readLine()
                 if line.isEmpty { break }
                 guard let colon = line.firstIndex(of: ":") else { throw RawClientError.malformed(line) }
-                headers.append(HTTPField(name: String(line[..<colon]),
-                                         value: line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
+                headers.append(
+                    HTTPField(
+                        name: String(line[..<colon]),
+                        value: line[line.index(after: colon)...].trimmingCharacters(in: .whitespaces)))
             }
             if (100..<200).contains(status) {
                 statusLine = try readLine()
@@ -207,7 +215,9 @@ final class RawHTTPClient {
     }
 
     /// Sends a request and reads its response.
-    func request(_ method: String, _ target: String, headers: [String] = [], body: String? = nil) throws -> RawHTTPResponse {
+    func request(_ method: String, _ target: String, headers: [String] = [], body: String? = nil) throws
+        -> RawHTTPResponse
+    {
         var text = "\(method) \(target) HTTP/1.1\r\nHost: localhost\r\n"
         for h in headers { text += h + "\r\n" }
         if let body { text += "Content-Length: \(body.utf8.count)\r\n" }

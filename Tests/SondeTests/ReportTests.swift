@@ -1,18 +1,19 @@
 import Foundation
 import Testing
-@testable import SondeSupport
-@testable import SondeProbe
-@testable import SondeScript
-@testable import SondeRun
-@testable import SondeStore
-@testable import SondeSLO
-@testable import SondeIncidents
+
 @testable import SondeAlerts
-@testable import SondeRender
-@testable import SondeServe
-@testable import SondeDemoShop
-@testable import SondeDaemon
 @testable import SondeCommands
+@testable import SondeDaemon
+@testable import SondeDemoShop
+@testable import SondeIncidents
+@testable import SondeProbe
+@testable import SondeRender
+@testable import SondeRun
+@testable import SondeSLO
+@testable import SondeScript
+@testable import SondeServe
+@testable import SondeStore
+@testable import SondeSupport
 
 @Suite("sonde report: files, figures, escaping, bad input", .cpuBound)
 struct ReportTests {
@@ -36,14 +37,16 @@ struct ReportTests {
         let start = SLOTests.now - 30 * UTCTime.msPerDay + 60_000
         data.every(60_000, from: start, to: SLOTests.now + 1) { t in (t - start) / 60_000 % 1440 == 7 }
         try data.write(to: folder.path + "/data", hoursBefore: SLOTests.now)
-        try folder.write("checks/api.hurl", "# @every 1m\n# @slo 99.9% 30d\n# @latency 200ms 99%\nGET http://x/\nHTTP 200\n")
+        try folder.write(
+            "checks/api.hurl", "# @every 1m\n# @slo 99.9% 30d\n# @latency 200ms 99%\nGET http://x/\nHTTP 200\n")
         let console = CapturingConsole()
         let code = Self.command([folder.path + "/data"], out: folder.path + "/reports", checks: folder.path + "/checks")
             .run(console: console, now: Self.now)
         #expect(code == 0, "\(console.all)")
         let readme = try Self.read(folder.path + "/reports/README.md")
-        #expect(readme.contains("| [api](checks/api.md) | 🟢 up | 99.930% (100%) | 99.930% (100%) | 99.930% (100%) |"),
-                "\(readme)")
+        #expect(
+            readme.contains("| [api](checks/api.md) | 🟢 up | 99.930% (100%) | 99.930% (100%) | 99.930% (100%) |"),
+            "\(readme)")
         #expect(readme.contains("| 30.5% (30d) | ok |"))
         #expect(readme.contains("## How this report counts"))
         #expect(readme.contains("0 data lines could not be read"))
@@ -52,7 +55,9 @@ struct ReportTests {
         #expect(page.contains("| 99.9% | 43200 | 43.2 | 30 | 30.5% |"))
         #expect(page.contains("Latency SLI (< 200 ms)"))
         #expect(page.contains("| `status` | 30 | entry 1 line 2: HTTP 503 |"))
-        for svg in ["badges/api-uptime.svg", "badges/api-latency.svg", "charts/api-daily.svg", "charts/api-latency.svg"] {
+        for svg in [
+            "badges/api-uptime.svg", "badges/api-latency.svg", "charts/api-daily.svg", "charts/api-latency.svg",
+        ] {
             let text = try Self.read(folder.path + "/reports/" + svg)
             #expect(text.hasPrefix("<svg") && text.contains("xmlns=\"http://www.w3.org/2000/svg\""), "\(svg)")
         }
@@ -71,7 +76,9 @@ struct ReportTests {
             return run
         }
         try data.write(to: folder.path + "/data")
-        #expect(Self.command([folder.path + "/data"], out: folder.path + "/r").run(console: CapturingConsole(), now: Self.now) == 0)
+        #expect(
+            Self.command([folder.path + "/data"], out: folder.path + "/r").run(
+                console: CapturingConsole(), now: Self.now) == 0)
         let page = try Self.read(folder.path + "/r/checks/a|b.md")
         #expect(!page.contains("<script>"))
         #expect(page.contains("&lt;script&gt;"))
@@ -87,12 +94,15 @@ struct ReportTests {
     func incidentLinks() throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
-        for name in ["2026-11-23T0910Z-login-cart.md", "2026-11-23T0910Z-cart.md", "2026-11-23T0910Z-cart-2.md",
-                     "2026-11-22T0100Z-cart.md", "README.md", "notes.txt"] {
+        for name in [
+            "2026-11-23T0910Z-login-cart.md", "2026-11-23T0910Z-cart.md", "2026-11-23T0910Z-cart-2.md",
+            "2026-11-22T0100Z-cart.md", "README.md", "notes.txt",
+        ] {
             try folder.write(name, "x")
         }
         let pages = SLOReport.incidentPages(in: folder.path, checks: ["cart", "login-cart"])
-        #expect(pages["cart"] == ["2026-11-23T0910Z-cart.md", "2026-11-23T0910Z-cart-2.md", "2026-11-22T0100Z-cart.md"])
+        #expect(
+            pages["cart"] == ["2026-11-23T0910Z-cart.md", "2026-11-23T0910Z-cart-2.md", "2026-11-22T0100Z-cart.md"])
         #expect(pages["login-cart"] == ["2026-11-23T0910Z-login-cart.md"])
     }
 
@@ -101,7 +111,8 @@ struct ReportTests {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         let missing = CapturingConsole()
-        #expect(Self.command([folder.path + "/nope"], out: folder.path + "/r").run(console: missing, now: Self.now) == 1)
+        #expect(
+            Self.command([folder.path + "/nope"], out: folder.path + "/r").run(console: missing, now: Self.now) == 1)
         #expect(missing.stderr.contains("no data folder \(folder.path)/nope"))
         try FileManager.default.createDirectory(atPath: folder.path + "/empty", withIntermediateDirectories: true)
         let empty = CapturingConsole()
@@ -123,10 +134,14 @@ struct ReportTests {
         #expect(Self.command([folder.path + "/data"], out: folder.path + "/r1").run(console: first, now: Self.now) == 3)
         #expect(first.stderr.contains("cannot write \(folder.path)/r1/charts"), "\(first.stderr)")
         // One file the report writes is a folder: that file fails, the others are written.
-        try FileManager.default.createDirectory(atPath: folder.path + "/r2/badges/api-uptime.svg", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(
+            atPath: folder.path + "/r2/badges/api-uptime.svg", withIntermediateDirectories: true)
         let second = CapturingConsole()
-        #expect(Self.command([folder.path + "/data"], out: folder.path + "/r2").run(console: second, now: Self.now) == 3)
-        #expect(second.stderr.contains("cannot write \(folder.path)/r2/badges/api-uptime.svg: Is a directory"), "\(second.stderr)")
+        #expect(
+            Self.command([folder.path + "/data"], out: folder.path + "/r2").run(console: second, now: Self.now) == 3)
+        #expect(
+            second.stderr.contains("cannot write \(folder.path)/r2/badges/api-uptime.svg: Is a directory"),
+            "\(second.stderr)")
         #expect(try Self.read(folder.path + "/r2/README.md").contains("[api](checks/api.md)"))
         #expect(try Self.read(folder.path + "/r2/checks/api.md").contains("# api"))
     }
@@ -141,24 +156,35 @@ struct ReportTests {
         let file = DataFolder(folder.path + "/data").runsFile(check: "api", at: SLOTests.now)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: file))
         handle.seekToEndOfFile()
-        handle.write(Data("not json\n{\"v\":2,\"t\":\"2026-11-23T11:00:00Z\",\"check\":\"api\",\"ok\":true}\n{\"v\":1".utf8))
+        handle.write(
+            Data("not json\n{\"v\":2,\"t\":\"2026-11-23T11:00:00Z\",\"check\":\"api\",\"ok\":true}\n{\"v\":1".utf8))
         try handle.close()
         let console = CapturingConsole()
-        #expect(Self.command([folder.path + "/data"], out: folder.path + "/r").run(console: console, now: Self.now) == 0)
+        #expect(
+            Self.command([folder.path + "/data"], out: folder.path + "/r").run(console: console, now: Self.now) == 0)
         let readme = try Self.read(folder.path + "/r/README.md")
-        #expect(readme.contains("3 data lines could not be read (1 torn final lines) (1 of an unknown format version)"), "\(readme)")
+        #expect(
+            readme.contains("3 data lines could not be read (1 torn final lines) (1 of an unknown format version)"),
+            "\(readme)")
         #expect(readme.contains("3 runs stamped in the future were ignored"))
         #expect(console.stderr.contains("3 data lines could not be read"))
     }
 
     @Test("--json carries the same figures, and two data folders give per-location and combined views")
     func jsonAndLocations() throws {
-        let a = try TemporaryFolder(), b = try TemporaryFolder()
-        defer { a.cleanup(); b.cleanup() }
-        var dataA = DataBuilder(), dataB = DataBuilder()
+        let a = try TemporaryFolder()
+        let b = try TemporaryFolder()
+        defer {
+            a.cleanup()
+            b.cleanup()
+        }
+        var dataA = DataBuilder()
+        var dataB = DataBuilder()
         let hour = SLOTests.now - UTCTime.msPerHour + 1
         dataA.every(60_000, from: hour, to: SLOTests.now + 1, location: "eu") { t in (t - hour) / 60_000 < 10 }
-        dataB.every(60_000, from: hour, to: SLOTests.now + 1, location: "us") { t in (t - hour) / 60_000 >= 5 && (t - hour) / 60_000 < 15 }
+        dataB.every(60_000, from: hour, to: SLOTests.now + 1, location: "us") { t in
+            (t - hour) / 60_000 >= 5 && (t - hour) / 60_000 < 15
+        }
         try dataA.write(to: a.path)
         try dataB.write(to: b.path)
         var command = Self.command([a.path, b.path], out: a.path + "/r")
@@ -166,8 +192,9 @@ struct ReportTests {
         let console = CapturingConsole()
         #expect(command.run(console: console, now: Self.now) == 0)
         guard case .object(let root) = try JSON.parse(console.stdout),
-              case .list(let checks)? = root.first(where: { $0.key == "checks" })?.value,
-              case .object(let check)? = checks.first else {
+            case .list(let checks)? = root.first(where: { $0.key == "checks" })?.value,
+            case .object(let check)? = checks.first
+        else {
             Issue.record("unexpected JSON: \(console.stdout)")
             return
         }

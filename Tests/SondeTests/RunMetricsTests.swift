@@ -1,9 +1,10 @@
 import Foundation
 import Testing
-@testable import SondeSupport
+
+@testable import SondeDaemon
 @testable import SondeScript
 @testable import SondeStore
-@testable import SondeDaemon
+@testable import SondeSupport
 
 @Suite("Metrics: the run duration histogram, check info and shard info")
 struct RunMetricsTests {
@@ -14,8 +15,9 @@ struct RunMetricsTests {
 
     /// A finished run of `check` that took `ms`.
     static func run(_ check: String, ms: Double, ok: Bool = true) -> RunRecord {
-        RunRecord(time: 1_790_000_000_000, check: check, location: "a", ok: ok, durationMs: ms, lateMs: 0,
-                  error: ok ? nil : RunError(kind: "status", entry: 1, line: 2, message: "500"))
+        RunRecord(
+            time: 1_790_000_000_000, check: check, location: "a", ok: ok, durationMs: ms, lateMs: 0,
+            error: ok ? nil : RunError(kind: "status", entry: 1, line: 2, message: "500"))
     }
 
     @Test("the histogram counts passed runs in buckets that include the check's @latency threshold")
@@ -32,7 +34,9 @@ struct RunMetricsTests {
         #expect(text.contains(series + "le=\"0.3\"} 2\n"), "the @latency bucket: \(text)")
         #expect(text.contains(series + "le=\"0.5\"} 3\n"))
         #expect(text.contains(series + "le=\"+Inf\"} 3\n"))
-        #expect(text.contains("sonde_run_duration_seconds_count{check=\"shop\",location=\"a\"} 3\n"), "failed runs are left out")
+        #expect(
+            text.contains("sonde_run_duration_seconds_count{check=\"shop\",location=\"a\"} 3\n"),
+            "failed runs are left out")
         #expect(text.contains("sonde_run_duration_seconds_sum{check=\"shop\",location=\"a\"} 0.553\n"))
         #expect(text.contains("sonde_runs_total{check=\"shop\",location=\"a\",result=\"status\"} 1\n"))
     }
@@ -55,8 +59,14 @@ struct RunMetricsTests {
             try Self.script("plain", ""),
         ])
         let text = metrics.render(skipped: [:], dropped: 0)
-        #expect(text.contains("sonde_check_info{check=\"fast\",location=\"a\",interval=\"1.5\",objective=\"0.9995\",latency_threshold=\"0.25\"} 1\n"))
-        #expect(text.contains("sonde_check_info{check=\"plain\",location=\"a\",interval=\"60\",objective=\"0.999\",latency_threshold=\"\"} 1\n"))
+        #expect(
+            text.contains(
+                "sonde_check_info{check=\"fast\",location=\"a\",interval=\"1.5\",objective=\"0.9995\",latency_threshold=\"0.25\"} 1\n"
+            ))
+        #expect(
+            text.contains(
+                "sonde_check_info{check=\"plain\",location=\"a\",interval=\"60\",objective=\"0.999\",latency_threshold=\"\"} 1\n"
+            ))
         #expect(text.contains("sonde_shard_info{location=\"a\",shard=\"2/3\"} 1\n"))
         #expect(text.components(separatedBy: "# TYPE sonde_check_info gauge").count == 2)
     }
@@ -72,7 +82,10 @@ struct RunMetricsTests {
         let text = metrics.render(skipped: [:], dropped: 0)
         #expect(!text.contains("le=\"0.3\""))
         #expect(text.contains("sonde_run_duration_seconds_bucket{check=\"shop\",location=\"a\",le=\"0.4\"} 0\n"))
-        #expect(text.contains("sonde_check_info{check=\"shop\",location=\"a\",interval=\"60\",objective=\"0.999\",latency_threshold=\"0.4\"} 1\n"))
+        #expect(
+            text.contains(
+                "sonde_check_info{check=\"shop\",location=\"a\",interval=\"60\",objective=\"0.999\",latency_threshold=\"0.4\"} 1\n"
+            ))
     }
 
     @Test("the whole text with the new families passes promtool check metrics")

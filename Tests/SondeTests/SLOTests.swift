@@ -1,31 +1,38 @@
 import Foundation
 import Testing
-@testable import SondeSupport
-@testable import SondeProbe
-@testable import SondeScript
-@testable import SondeRun
-@testable import SondeStore
-@testable import SondeSLO
-@testable import SondeIncidents
+
 @testable import SondeAlerts
-@testable import SondeRender
-@testable import SondeServe
-@testable import SondeDemoShop
-@testable import SondeDaemon
 @testable import SondeCommands
+@testable import SondeDaemon
+@testable import SondeDemoShop
+@testable import SondeIncidents
+@testable import SondeProbe
+@testable import SondeRender
+@testable import SondeRun
+@testable import SondeSLO
+@testable import SondeScript
+@testable import SondeServe
+@testable import SondeStore
+@testable import SondeSupport
 
 /// Writes run lines (and, when asked, their hour lines) into a data folder the way `sonde run` does.
 struct DataBuilder {
     var runs: [RunRecord] = []
 
-    mutating func every(_ stepMs: Int64, from: Int64, to: Int64, check: String = "api", location: String = "eu",
-                        durationMs: Double = 100, failing: (Int64) -> Bool = { _ in false }) {
+    mutating func every(
+        _ stepMs: Int64, from: Int64, to: Int64, check: String = "api", location: String = "eu",
+        durationMs: Double = 100, failing: (Int64) -> Bool = { _ in false }
+    ) {
         var t = from
         while t < to {
             let bad = failing(t)
-            runs.append(RunRecord(time: t, check: check, location: location, ok: !bad, durationMs: durationMs, lateMs: 0,
-                                  error: bad ? RunError(kind: "status", entry: 1, line: 2, message: "entry 1 line 2: HTTP 503") : nil,
-                                  steps: [RunStep(status: bad ? 503 : 200, timings: PhaseTimings(ttfb: durationMs / 2, total: durationMs))]))
+            runs.append(
+                RunRecord(
+                    time: t, check: check, location: location, ok: !bad, durationMs: durationMs, lateMs: 0,
+                    error: bad ? RunError(kind: "status", entry: 1, line: 2, message: "entry 1 line 2: HTTP 503") : nil,
+                    steps: [
+                        RunStep(status: bad ? 503 : 200, timings: PhaseTimings(ttfb: durationMs / 2, total: durationMs))
+                    ]))
             t += stepMs
         }
     }
@@ -40,13 +47,15 @@ struct DataBuilder {
                 let parts = key.split(separator: "\u{0}", omittingEmptySubsequences: false).map(String.init)
                 for rollup in HourRollup.build(group, check: parts[0], location: parts[1], fastMs: fastMs)
                 where rollup.hour + UTCTime.msPerHour <= hoursBefore {
-                    files[folder.hoursFile(check: rollup.check, at: rollup.hour), default: []] += HourLine.encode(rollup)
+                    files[folder.hoursFile(check: rollup.check, at: rollup.hour), default: []] += HourLine.encode(
+                        rollup)
                 }
             }
         }
         for (path, bytes) in files {
-            try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent,
-                                                    withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: (path as NSString).deletingLastPathComponent,
+                withIntermediateDirectories: true)
             try Data(bytes).write(to: URL(fileURLWithPath: path))
         }
     }
@@ -58,8 +67,9 @@ struct SLOTests {
     static let now: Int64 = UTCTime.days(year: 2026, month: 11, day: 23) * UTCTime.msPerDay + 12 * UTCTime.msPerHour
 
     static func evaluate(_ roots: [String], policy: SLOPolicy = SLOPolicy(), check: String = "api") -> CheckSLO {
-        SLOEvaluator.evaluate(check: check, readers: roots.map { RunReader(folder: DataFolder($0)) }, policy: policy,
-                              nowMs: now)
+        SLOEvaluator.evaluate(
+            check: check, readers: roots.map { RunReader(folder: DataFolder($0)) }, policy: policy,
+            nowMs: now)
     }
 
     @Test("30 bad runs in 43,200 at 99.9% give uptime 99.930% and 30.5% of the budget left, with or without hour lines")
@@ -89,7 +99,8 @@ struct SLOTests {
     @Test("the SRE workbook: 14.4× for an hour spends 2% of a 30-day budget; 1000× empties it in 43.2 minutes")
     func workbookExamples() {
         let month = 30 * UTCTime.msPerDay
-        #expect(abs(ErrorBudget.consumed(burnRate: 14.4, durationMs: UTCTime.msPerHour, windowMs: month) - 0.02) < 1e-12)
+        #expect(
+            abs(ErrorBudget.consumed(burnRate: 14.4, durationMs: UTCTime.msPerHour, windowMs: month) - 0.02) < 1e-12)
         let minutes = (ErrorBudget.timeToExhaustionMs(remaining: 1, windowMs: month, burnRate: 1000) ?? 0) / 60_000
         #expect(abs(minutes - 43.2) < 1e-9)
         #expect(ErrorBudget.timeToExhaustionMs(remaining: 1, windowMs: month, burnRate: 0) == nil)
@@ -144,7 +155,10 @@ struct SLOTests {
         }
         try data.write(to: folder.path + "/data", hoursBefore: Self.now)
         let rawFile = DataFolder(folder.path + "/data").runsFile(check: "api", at: failedAt)
-        #expect(Self.evaluate([folder.path + "/data"]).latestMessages == ["timeout": "entry 1 line 4: timeout after 10000 ms"])
+        #expect(
+            Self.evaluate([folder.path + "/data"]).latestMessages == [
+                "timeout": "entry 1 line 4: timeout after 10000 ms"
+            ])
         // Raw retention removed that day: the hour line still has the message.
         try FileManager.default.removeItem(atPath: rawFile)
         let slo = Self.evaluate([folder.path + "/data"])
@@ -156,7 +170,9 @@ struct SLOTests {
     func trackerFiguresForOneCheck() throws {
         let tracker = SLOTracker()
         tracker.setPolicies(["a": SLOPolicy(), "b": SLOPolicy()], nowMs: Self.now)
-        for k in 0..<60 { tracker.add(check: "a", timeMs: Self.now - Int64(k) * 1000, ok: k % 10 != 0, nowMs: Self.now) }
+        for k in 0..<60 {
+            tracker.add(check: "a", timeMs: Self.now - Int64(k) * 1000, ok: k % 10 != 0, nowMs: Self.now)
+        }
         let one = try #require(tracker.figures(check: "a", nowMs: Self.now))
         let all = try #require(tracker.snapshot(nowMs: Self.now)["a"])
         #expect(one.burn == all.burn && one.remaining == all.remaining)
@@ -215,7 +231,9 @@ struct SLOTests {
         let slo = Self.evaluate([folder.path])
         // Last 5 minutes: 5 of 5 failed → error ratio 1 → burn 1000. Last hour: 10 of 60 → 166.67.
         #expect(slo.burnCounts[.m5]?.runs == 5 && slo.burnCounts[.m5]?.bad == 5)
-        let m5 = slo.burnRates[.m5] ?? 0, h1 = slo.burnRates[.h1] ?? 0, d3 = slo.burnRates[.d3] ?? 0
+        let m5 = slo.burnRates[.m5] ?? 0
+        let h1 = slo.burnRates[.h1] ?? 0
+        let d3 = slo.burnRates[.d3] ?? 0
         #expect(abs(m5 - 1000) < 1e-9)
         #expect(abs(h1 - 10.0 / 60 / 0.001) < 1e-9)
         #expect(abs(d3 - 10.0 / 4320 / 0.001) < 1e-9)
@@ -236,7 +254,8 @@ struct SLOTests {
         var data = DataBuilder()
         // 100 runs in the last 24 h with durations 1...100 ms.
         for i in 1...100 {
-            data.every(1, from: Self.now - Int64(i) * 600_000, to: Self.now - Int64(i) * 600_000 + 1, durationMs: Double(i))
+            data.every(
+                1, from: Self.now - Int64(i) * 600_000, to: Self.now - Int64(i) * 600_000 + 1, durationMs: Double(i))
         }
         try data.write(to: folder.path, hoursBefore: Self.now, fastMs: 90)
         let policy = SLOPolicy(latencyThresholdMs: 90, latencyObjective: 0.99, intervalMs: 600_000)
@@ -248,10 +267,15 @@ struct SLOTests {
 
     @Test("two locations: a minute is down in the combined view only when every location that ran in it failed")
     func locationsCombine() throws {
-        let a = try TemporaryFolder(), b = try TemporaryFolder()
-        defer { a.cleanup(); b.cleanup() }
+        let a = try TemporaryFolder()
+        let b = try TemporaryFolder()
+        defer {
+            a.cleanup()
+            b.cleanup()
+        }
         let hour = Self.now - UTCTime.msPerHour + 1
-        var dataA = DataBuilder(), dataB = DataBuilder()
+        var dataA = DataBuilder()
+        var dataB = DataBuilder()
         // Each location runs once a minute for the last hour. A fails minutes 0–9, B fails minutes 5–14.
         dataA.every(60_000, from: hour, to: Self.now + 1, location: "a") { t in (t - hour) / 60_000 < 10 }
         dataB.every(60_000, from: hour + 20_000, to: Self.now + 1, location: "b") { t in

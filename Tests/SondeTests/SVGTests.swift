@@ -1,21 +1,23 @@
 import Foundation
-#if canImport(FoundationXML)
-import FoundationXML
-#endif
 import Testing
-@testable import SondeSupport
-@testable import SondeProbe
-@testable import SondeScript
-@testable import SondeRun
-@testable import SondeStore
-@testable import SondeSLO
-@testable import SondeIncidents
+
 @testable import SondeAlerts
-@testable import SondeRender
-@testable import SondeServe
-@testable import SondeDemoShop
-@testable import SondeDaemon
 @testable import SondeCommands
+@testable import SondeDaemon
+@testable import SondeDemoShop
+@testable import SondeIncidents
+@testable import SondeProbe
+@testable import SondeRender
+@testable import SondeRun
+@testable import SondeSLO
+@testable import SondeScript
+@testable import SondeServe
+@testable import SondeStore
+@testable import SondeSupport
+
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
 
 /// One element of a parsed SVG: its name, attributes and direct text.
 struct SVGElement {
@@ -41,13 +43,17 @@ final class SVGDocument: NSObject, XMLParserDelegate {
     var root: SVGElement? { all.first }
     func elements(_ name: String) -> [SVGElement] { all.filter { $0.name == name } }
 
-    func parser(_ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
-                qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]) {
+    func parser(
+        _ parser: XMLParser, didStartElement elementName: String, namespaceURI: String?,
+        qualifiedName qName: String?, attributes attributeDict: [String: String] = [:]
+    ) {
         all.append(SVGElement(name: elementName, attributes: attributeDict))
         stack.append(all.count - 1)
     }
 
-    func parser(_ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName qName: String?) {
+    func parser(
+        _ parser: XMLParser, didEndElement elementName: String, namespaceURI: String?, qualifiedName qName: String?
+    ) {
         stack.removeLast()
     }
 
@@ -65,7 +71,9 @@ struct SVGTests {
     /// Every check GitHub's sanitised image serving needs, plus no `nan`/`inf`/scripts/links.
     func checkGitHubSafe(_ svg: String, sourceLocation: Testing.SourceLocation = #_sourceLocation) {
         let document = SVGDocument(svg)
-        #expect(document.wellFormed, "not well-formed XML: \(String(describing: document.error))\n\(svg)", sourceLocation: sourceLocation)
+        #expect(
+            document.wellFormed, "not well-formed XML: \(String(describing: document.error))\n\(svg)",
+            sourceLocation: sourceLocation)
         guard let root = document.root else { return }
         #expect(root.name == "svg", sourceLocation: sourceLocation)
         #expect(root.attributes["xmlns"] == "http://www.w3.org/2000/svg", sourceLocation: sourceLocation)
@@ -73,19 +81,26 @@ struct SVGTests {
         #expect(!(root.attributes["aria-label"] ?? "").isEmpty, sourceLocation: sourceLocation)
         for name in ["width", "height"] {
             let value = root.attributes[name].flatMap(Double.init)
-            #expect(value.map { $0 > 0 } == true, "\(name) missing or not a positive number", sourceLocation: sourceLocation)
+            #expect(
+                value.map { $0 > 0 } == true, "\(name) missing or not a positive number", sourceLocation: sourceLocation
+            )
         }
         let viewBox = (root.attributes["viewBox"] ?? "").split(separator: " ").compactMap { Double($0) }
-        #expect(viewBox == [0, 0, Double(root.attributes["width"] ?? "") ?? -1, Double(root.attributes["height"] ?? "") ?? -1],
-                sourceLocation: sourceLocation)
+        #expect(
+            viewBox == [
+                0, 0, Double(root.attributes["width"] ?? "") ?? -1, Double(root.attributes["height"] ?? "") ?? -1,
+            ],
+            sourceLocation: sourceLocation)
         let lower = svg.lowercased()
         for banned in ["nan", "inf", "<script", "href=", "foreignobject", "@import", "<style", "http://", "https://"] {
             let hits = lower.components(separatedBy: banned).count - 1
-            let allowedHits = banned == "http://" ? 1 : 0   // the xmlns declaration
+            let allowedHits = banned == "http://" ? 1 : 0  // the xmlns declaration
             #expect(hits == allowedHits, "contains \(banned)", sourceLocation: sourceLocation)
         }
         for element in document.all {
-            #expect(Self.allowed.contains(element.name), "unexpected element <\(element.name)>", sourceLocation: sourceLocation)
+            #expect(
+                Self.allowed.contains(element.name), "unexpected element <\(element.name)>",
+                sourceLocation: sourceLocation)
             for (name, value) in element.attributes where name.hasPrefix("on") {
                 Issue.record("event handler \(name)=\(value)", sourceLocation: sourceLocation)
             }
@@ -123,7 +138,9 @@ struct SVGTests {
         #expect(document.root?.attributes["height"] == "20")
     }
 
-    @Test("Uptime badge colours at the thresholds of a 99.9 objective: 99.900 green, 99.899 and 99.000 yellow, 98.999 red")
+    @Test(
+        "Uptime badge colours at the thresholds of a 99.9 objective: 99.900 green, 99.899 and 99.000 yellow, 98.999 red"
+    )
     func uptimeBadgeColours() {
         #expect(Badge.uptime(percentText: "100.000%", objective: 99.9).color == .brightgreen)
         #expect(Badge.uptime(percentText: "99.900%", objective: 99.9).color == .brightgreen)
@@ -156,11 +173,14 @@ struct SVGTests {
 
     @Test("Latency badge: ms under a second, tenths of seconds above, green under the threshold, red over")
     func latencyBadge() {
-        #expect(Badge.latency(p95Ms: 123.4, thresholdMs: 500) == Badge(label: "p95 24h", message: "123 ms", color: .green))
+        #expect(
+            Badge.latency(p95Ms: 123.4, thresholdMs: 500) == Badge(label: "p95 24h", message: "123 ms", color: .green))
         #expect(Badge.latency(p95Ms: 1234, thresholdMs: 1000) == Badge(label: "p95 24h", message: "1.2 s", color: .red))
         #expect(Badge.latency(p95Ms: 500, thresholdMs: 500).color == .green)
         #expect(Badge.latency(p95Ms: 9000, thresholdMs: nil).color == .green)
-        #expect(Badge.latency(p95Ms: nil, thresholdMs: 500) == Badge(label: "p95 24h", message: "no data", color: .lightgrey))
+        #expect(
+            Badge.latency(p95Ms: nil, thresholdMs: 500)
+                == Badge(label: "p95 24h", message: "no data", color: .lightgrey))
         #expect(Badge.latency(p95Ms: .infinity, thresholdMs: 500).message == "no data")
         #expect(Badge.latency(p95Ms: 1e300, thresholdMs: nil).message == "1e297 s")
     }
@@ -175,8 +195,9 @@ struct SVGTests {
         #expect(long.labelWidth > short.labelWidth)
         #expect(wide.labelWidth > narrow.labelWidth)
         #expect(unicode.labelWidth >= 4 * 11 + 10)
-        #expect(Badge(label: "a", message: "99.953%", color: .green).messageWidth
-            > Badge(label: "a", message: "99%", color: .green).messageWidth)
+        #expect(
+            Badge(label: "a", message: "99.953%", color: .green).messageWidth
+                > Badge(label: "a", message: "99%", color: .green).messageWidth)
         let document = SVGDocument(long.svg)
         #expect(document.root?.attributes["width"] == SVG.number(long.width))
         let lengths = document.elements("text").compactMap { $0.attributes["textLength"].flatMap(Double.init) }
@@ -218,7 +239,7 @@ struct SVGTests {
         let document = SVGDocument(strip.svg)
         let bars = document.elements("rect").filter { $0.attributes["height"] == "30" }
         #expect(bars.count == 90)
-        #expect(document.elements("title").count == 91)   // the document's own, then one per bar
+        #expect(document.elements("title").count == 91)  // the document's own, then one per bar
         let width = try #require(document.root?.attributes["width"].flatMap(Double.init))
         let height = try #require(document.root?.attributes["height"].flatMap(Double.init))
         #expect((500...600).contains(width) && (40...60).contains(height))
@@ -239,7 +260,9 @@ struct SVGTests {
         #expect(colour(0.989) == UptimeStrip.red)
         #expect(colour(nil) == UptimeStrip.noData)
         #expect(colour(.nan) == UptimeStrip.noData)
-        #expect(UptimeStrip(days: [], objective: 99.9).colour(.init(date: "d", uptime: 0.999, runs: 1)) == UptimeStrip.green)
+        #expect(
+            UptimeStrip(days: [], objective: 99.9).colour(.init(date: "d", uptime: 0.999, runs: 1)) == UptimeStrip.green
+        )
     }
 
     @Test("A bar's tooltip reads '2026-11-20: 99.95% uptime (1440 runs)', truncated and never rounded up")
@@ -250,13 +273,16 @@ struct SVGTests {
             UptimeStrip.Day(date: "2026-11-20", uptime: 0.9995, runs: 1440),
         ]
         let titles = SVGDocument(UptimeStrip(days: days, objective: 0.999).svg).elements("title").map(\.text)
-        #expect(titles.dropFirst() == [
-            "2026-11-18: no data",
-            "2026-11-19: 99.999% uptime (250000 runs)",
-            "2026-11-20: 99.95% uptime (1440 runs)",
-        ])
+        #expect(
+            titles.dropFirst() == [
+                "2026-11-18: no data",
+                "2026-11-19: 99.999% uptime (250000 runs)",
+                "2026-11-20: 99.95% uptime (1440 runs)",
+            ])
         #expect(UptimeStrip.title(.init(date: "2026-11-20", uptime: 1, runs: 1)) == "2026-11-20: 100% uptime (1 run)")
-        #expect(UptimeStrip.title(.init(date: "2026-11-20", uptime: 0.99949, runs: 9)) == "2026-11-20: 99.949% uptime (9 runs)")
+        #expect(
+            UptimeStrip.title(.init(date: "2026-11-20", uptime: 0.99949, runs: 9))
+                == "2026-11-20: 99.949% uptime (9 runs)")
         #expect(UptimeStrip.title(.init(date: "2026-11-20", uptime: 0, runs: 9)) == "2026-11-20: 0% uptime (9 runs)")
     }
 
@@ -266,7 +292,8 @@ struct SVGTests {
         let strip = UptimeStrip(days: many.reversed(), objective: 0.999)
         #expect(strip.shownDays.map(\.date) == Array(many.suffix(90)).map(\.date))
         let document = SVGDocument(strip.svg)
-        let first = try #require(many.suffix(90).first?.date), last = try #require(many.last?.date)
+        let first = try #require(many.suffix(90).first?.date)
+        let last = try #require(many.last?.date)
         #expect(document.elements("text").contains { $0.text.contains(first) && $0.text.contains(last) })
         #expect(document.root?.attributes["aria-label"]?.contains("\(first) – \(last)") == true)
     }
@@ -281,8 +308,9 @@ struct SVGTests {
             UptimeStrip(days: [hostile, .init(date: "2026-11-20", uptime: -1, runs: 5)], objective: .nan),
         ]
         for strip in strips { checkGitHubSafe(strip.svg) }
-        #expect(SVGDocument(UptimeStrip(days: Self.days(7), objective: 0.999).svg).elements("rect")
-            .filter { $0.attributes["height"] == "30" }.count == 7)
+        #expect(
+            SVGDocument(UptimeStrip(days: Self.days(7), objective: 0.999).svg).elements("rect")
+                .filter { $0.attributes["height"] == "30" }.count == 7)
         #expect(strips[3].svg.contains("&lt;script&gt;&amp;&quot;&#39;&lt;/script&gt;: no data"))
     }
 
@@ -295,14 +323,15 @@ struct SVGTests {
         checkGitHubSafe(svg)
         let document = SVGDocument(svg)
         #expect(document.elements("polyline").count == 3)
-        #expect(document.elements("polyline").map { $0.attributes["points"]?.split(separator: " ").count } == [3, 2, 2])
-        #expect(document.elements("rect").count == 1)   // the lone 90
+        #expect(
+            document.elements("polyline").map { $0.attributes["points"]?.split(separator: " ").count } == [3, 2, 2])
+        #expect(document.elements("rect").count == 1)  // the lone 90
         #expect(document.elements("path").contains { $0.attributes["stroke-dasharray"] == "4 3" })
         let texts = document.elements("text").map(\.text)
         #expect(texts.contains("max 210 ms"))
         #expect(texts.contains("last 101 ms"))
         #expect(texts.contains("threshold 150 ms"))
-        #expect(texts.contains("500 ms"))   // the axis top: 210 rounded up to 1, 2 or 5 × 10ⁿ
+        #expect(texts.contains("500 ms"))  // the axis top: 210 rounded up to 1, 2 or 5 × 10ⁿ
     }
 
     @Test("Sparklines survive empty, all-missing, single, all-zero, huge and non-finite input")
@@ -314,7 +343,8 @@ struct SVGTests {
         for points in inputs {
             for threshold in [nil, 0, -1, 100, .nan, .infinity, 1e300] as [Double?] {
                 checkGitHubSafe(Sparkline(points: points, label: "p95", threshold: threshold).svg)
-                checkGitHubSafe(Sparkline(points: points, label: "runs", unit: .plain(suffix: "req"), threshold: threshold).svg)
+                checkGitHubSafe(
+                    Sparkline(points: points, label: "runs", unit: .plain(suffix: "req"), threshold: threshold).svg)
             }
         }
         let empty = SVGDocument(Sparkline(points: [nil, .nan], label: "p95").svg)

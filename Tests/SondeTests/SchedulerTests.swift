@@ -1,19 +1,20 @@
 import Foundation
 import Synchronization
 import Testing
-@testable import SondeSupport
-@testable import SondeProbe
-@testable import SondeScript
-@testable import SondeRun
-@testable import SondeStore
-@testable import SondeSLO
-@testable import SondeIncidents
+
 @testable import SondeAlerts
-@testable import SondeRender
-@testable import SondeServe
-@testable import SondeDemoShop
-@testable import SondeDaemon
 @testable import SondeCommands
+@testable import SondeDaemon
+@testable import SondeDemoShop
+@testable import SondeIncidents
+@testable import SondeProbe
+@testable import SondeRender
+@testable import SondeRun
+@testable import SondeSLO
+@testable import SondeScript
+@testable import SondeServe
+@testable import SondeStore
+@testable import SondeSupport
 
 @Suite("Scheduler: absolute slots, stable offsets, no overlap")
 struct SchedulerTests {
@@ -34,7 +35,8 @@ struct SchedulerTests {
     @Test("offsets are stable per name, inside the interval, and spread 2,000 checks evenly")
     func offsetsSpread() {
         let interval = Duration.seconds(2)
-        #expect(Scheduler.offset(of: "health", interval: interval) == Scheduler.offset(of: "health", interval: interval))
+        #expect(
+            Scheduler.offset(of: "health", interval: interval) == Scheduler.offset(of: "health", interval: interval))
         var perTenth = [Int](repeating: 0, count: 20)
         for index in 0..<2000 {
             let offset = Scheduler.offset(of: "check-\(index)", interval: interval)
@@ -66,7 +68,8 @@ struct SchedulerTests {
         for wallMs: Int64 in [1_767_225_600_000, 1_767_225_612_345, 1_800_000_000_999] {
             let time = ManualTimeSource(wallMs: wallMs)
             let now = time.now
-            let slot = Scheduler(engine: .shared, time: time) { _, _ in }.nextSlot(name: "health", interval: interval, after: now)
+            let slot = Scheduler(engine: .shared, time: time) { _, _ in }.nextSlot(
+                name: "health", interval: interval, after: now)
             #expect(slot >= now && slot < now + interval)
             // The slot's wall time, modulo the interval, is the check's offset.
             let phase = (Double(wallMs % 60_000) + (slot - now).milliseconds).truncatingRemainder(dividingBy: 60_000)

@@ -1,9 +1,10 @@
 import Foundation
 import Testing
-@testable import SondeSupport
-@testable import SondeStore
-@testable import SondeServe
+
 @testable import SondeDaemon
+@testable import SondeServe
+@testable import SondeStore
+@testable import SondeSupport
 
 /// Two `sonde run` children sharing one checks folder with `--shard 1/2` and `--shard 2/2`.
 @Suite("Shard: two probers over one checks folder")
@@ -20,7 +21,9 @@ struct ShardDaemonTests {
         return (Array(first), Array(second))
     }
 
-    @Test("each check runs in exactly one shard's data folder; logs count the shard's checks; /metrics has the histogram, check info and shard info and passes promtool")
+    @Test(
+        "each check runs in exactly one shard's data folder; logs count the shard's checks; /metrics has the histogram, check info and shard info and passes promtool"
+    )
     func twoShards() async throws {
         let service = try TestService()
         let folder = try TemporaryFolder()
@@ -29,13 +32,20 @@ struct ShardDaemonTests {
         try #require(first.count == 3 && second.count == 3)
         let all = first + second
         for name in all {
-            try folder.write("checks/\(name).hurl", "# @every 1s\n# @latency 300ms 99%\nGET \(service.baseURL)/json\nHTTP 200\n")
+            try folder.write(
+                "checks/\(name).hurl", "# @every 1s\n# @latency 300ms 99%\nGET \(service.baseURL)/json\nHTTP 200\n")
         }
         let (portA, portB) = (try DaemonTests.freePort(), try DaemonTests.freePort())
-        let a = try DaemonTests.Daemon(["--shard", "1/2", "--data", "data-a", "--location", "a",
-                                        "--metrics", "127.0.0.1:\(portA)"], in: folder, tag: "a")
-        let b = try DaemonTests.Daemon(["--shard=2/2", "--data", "data-b", "--location", "b",
-                                        "--metrics", "127.0.0.1:\(portB)"], in: folder, tag: "b")
+        let a = try DaemonTests.Daemon(
+            [
+                "--shard", "1/2", "--data", "data-a", "--location", "a",
+                "--metrics", "127.0.0.1:\(portA)",
+            ], in: folder, tag: "a")
+        let b = try DaemonTests.Daemon(
+            [
+                "--shard=2/2", "--data", "data-b", "--location", "b",
+                "--metrics", "127.0.0.1:\(portB)",
+            ], in: folder, tag: "b")
         defer {
             // Only a failed test leaves them running.
             for daemon in [a, b] where daemon.process.isRunning { daemon.signal(SIGKILL) }
@@ -73,7 +83,8 @@ struct ShardDaemonTests {
             #expect(text.contains("# TYPE sonde_run_duration_seconds histogram\n"))
             for name in first + second {
                 let mine = names.contains(name)
-                let info = "sonde_check_info{check=\"\(name)\",location=\"\(location)\",interval=\"1\",objective=\"0.999\",latency_threshold=\"0.3\"} 1\n"
+                let info =
+                    "sonde_check_info{check=\"\(name)\",location=\"\(location)\",interval=\"1\",objective=\"0.999\",latency_threshold=\"0.3\"} 1\n"
                 #expect(text.contains(info) == mine, "\(location): \(name)")
                 let bucket = "sonde_run_duration_seconds_bucket{check=\"\(name)\",location=\"\(location)\",le=\"0.3\"}"
                 #expect(text.contains(bucket) == mine, "\(location): \(name)")
@@ -116,11 +127,13 @@ struct ShardDaemonTests {
         #expect(Set(DataFolder(folder.path + "/data").checks()) == Set(second))
 
         // With 4 checks over 1,000 shards, some shard holds none of them.
-        let empty = try #require((1...1000).first { index in
-            (first + second).allSatisfy { Shard.part(of: $0, count: 1000) != index }
-        })
-        let idle = try DaemonTests.Daemon(["--once", "--shard", "\(empty)/1000", "--data", "idle"], in: folder,
-                                          tag: "idle")
+        let empty = try #require(
+            (1...1000).first { index in
+                (first + second).allSatisfy { Shard.part(of: $0, count: 1000) != index }
+            })
+        let idle = try DaemonTests.Daemon(
+            ["--once", "--shard", "\(empty)/1000", "--data", "idle"], in: folder,
+            tag: "idle")
         #expect(try await idle.wait() == 0)
         #expect(idle.stderr.contains("shard \(empty)/1000 runs none of the 4 checks in checks"), "\(idle.stderr)")
         #expect(idle.stdout == "")

@@ -1,10 +1,11 @@
 import Foundation
 import Testing
-@testable import SondeSupport
-@testable import SondeScript
+
 @testable import SondeCLI
-@testable import SondeDaemon
 @testable import SondeCommands
+@testable import SondeDaemon
+@testable import SondeScript
+@testable import SondeSupport
 
 @Suite("Shard: probers split one checks folder by a stable hash of each check's name")
 struct ShardTests {
@@ -40,8 +41,9 @@ struct ShardTests {
         }
     }
 
-    @Test("N shards split 1,000 names into disjoint parts that cover them all, each near 1/N",
-          arguments: [1, 2, 3, 5, 10])
+    @Test(
+        "N shards split 1,000 names into disjoint parts that cover them all, each near 1/N",
+        arguments: [1, 2, 3, 5, 10])
     func partitions(count: Int) throws {
         let shards = try (1...count).map { try Shard(index: $0, count: count) }
         for name in Self.names {
@@ -55,24 +57,27 @@ struct ShardTests {
         }
     }
 
-    @Test("going from N to N + 1 shards moves about 1/(N + 1) of the names, every one to the new shard",
-          arguments: [1, 2, 3, 5, 9])
+    @Test(
+        "going from N to N + 1 shards moves about 1/(N + 1) of the names, every one to the new shard",
+        arguments: [1, 2, 3, 5, 9])
     func growingMovesFew(count: Int) {
         let moved = Self.names.filter { Shard.part(of: $0, count: count) != Shard.part(of: $0, count: count + 1) }
         #expect(moved.allSatisfy { Shard.part(of: $0, count: count + 1) == count + 1 })
         let expected = Double(Self.names.count) / Double(count + 1)
-        #expect(Double(moved.count) > expected * 0.7 && Double(moved.count) < expected * 1.3,
-                "\(moved.count) moved, about \(Int(expected)) expected")
+        #expect(
+            Double(moved.count) > expected * 0.7 && Double(moved.count) < expected * 1.3,
+            "\(moved.count) moved, about \(Int(expected)) expected")
     }
 
-    @Test("I/N reads back, and bad text or numbers are refused with the reason",
-          arguments: [
-              ("2/3", nil), ("1/1", nil), ("1000/1000", nil),
-              ("x", ShardError.notAShard("x")), ("1/", .notAShard("1/")), ("/2", .notAShard("/2")),
-              ("1/2/3", .notAShard("1/2/3")), ("+1/2", .notAShard("+1/2")), (" 1/2", .notAShard(" 1/2")),
-              ("3/2", .indexOutOfRange(index: 3, count: 2)), ("0/2", .indexOutOfRange(index: 0, count: 2)),
-              ("1/0", .countOutOfRange(0)), ("1/1001", .countOutOfRange(1001)),
-          ] as [(String, ShardError?)])
+    @Test(
+        "I/N reads back, and bad text or numbers are refused with the reason",
+        arguments: [
+            ("2/3", nil), ("1/1", nil), ("1000/1000", nil),
+            ("x", ShardError.notAShard("x")), ("1/", .notAShard("1/")), ("/2", .notAShard("/2")),
+            ("1/2/3", .notAShard("1/2/3")), ("+1/2", .notAShard("+1/2")), (" 1/2", .notAShard(" 1/2")),
+            ("3/2", .indexOutOfRange(index: 3, count: 2)), ("0/2", .indexOutOfRange(index: 0, count: 2)),
+            ("1/0", .countOutOfRange(0)), ("1/1001", .countOutOfRange(1001)),
+        ] as [(String, ShardError?)])
     func parsing(text: String, expected: ShardError?) {
         do {
             let shard = try Shard(parsing: text)
@@ -111,40 +116,53 @@ struct ShardTests {
 @Suite("Shard: --shard and SONDE_SHARD on the command line")
 struct ShardCommandLineTests {
     /// A command with a shard option read from `SONDE_TEST_SHARD` and a repeatable one from `SONDE_TEST_URL`.
-    static let spec = CommandSpec("probe", summary: "test", options: [
-        OptionSpec("shard", .shard, environment: "SONDE_TEST_SHARD", help: "a shard"),
-        OptionSpec("url", .repeatable, environment: "SONDE_TEST_URL", help: "URLs"),
-    ])
+    static let spec = CommandSpec(
+        "probe", summary: "test",
+        options: [
+            OptionSpec("shard", .shard, environment: "SONDE_TEST_SHARD", help: "a shard"),
+            OptionSpec("url", .repeatable, environment: "SONDE_TEST_URL", help: "URLs"),
+        ])
 
     static func parse(_ arguments: [String], _ environment: [String: String]) throws(UsageError) -> ParsedArguments? {
-        guard case .arguments(let parsed) = try ArgumentParser(spec: spec, commandPath: "sonde probe")
-            .parse(arguments, environment: environment)
+        guard
+            case .arguments(let parsed) = try ArgumentParser(spec: spec, commandPath: "sonde probe")
+                .parse(arguments, environment: environment)
         else { return nil }
         return parsed
     }
 
-    @Test("a single-value option takes its variable when not given, checked like the option; a repeatable one leaves its variable to the command")
+    @Test(
+        "a single-value option takes its variable when not given, checked like the option; a repeatable one leaves its variable to the command"
+    )
     func environmentFallback() throws {
         let option = Self.spec.options[0]
         #expect(try Self.parse([], ["SONDE_TEST_SHARD": "2/5"])?.shard(option) == Shard(index: 2, count: 5))
-        #expect(try Self.parse(["--shard", "1/5"], ["SONDE_TEST_SHARD": "2/5"])?.shard(option) == Shard(index: 1, count: 5))
+        #expect(
+            try Self.parse(["--shard", "1/5"], ["SONDE_TEST_SHARD": "2/5"])?.shard(option) == Shard(index: 1, count: 5))
         #expect(try Self.parse([], ["SONDE_TEST_SHARD": "  "])?.shard(option) == nil)
         #expect(try Self.parse([], ["SONDE_TEST_URL": "http://a"])?.strings(Self.spec.options[1]) == [])
-        #expect(throws: UsageError.invalidEnvironment(variable: "SONDE_TEST_SHARD", option: "--shard",
-                                                      command: "sonde probe", value: "9/5",
-                                                      expected: OptionKind.shard.expected)) {
+        #expect(
+            throws: UsageError.invalidEnvironment(
+                variable: "SONDE_TEST_SHARD", option: "--shard",
+                command: "sonde probe", value: "9/5",
+                expected: OptionKind.shard.expected)
+        ) {
             try Self.parse([], ["SONDE_TEST_SHARD": "9/5"])
         }
     }
 
-    @Test("a bad --shard is a usage error: exit 1, nothing on stdout, this first line",
-          arguments: ["3/2", "0/2", "x", "1/0", "1/", "2/1001"])
+    @Test(
+        "a bad --shard is a usage error: exit 1, nothing on stdout, this first line",
+        arguments: ["3/2", "0/2", "x", "1/0", "1/", "2/1001"])
     func badShard(value: String) async {
         let (code, console) = await CommandLineErrorTests.sonde(["run", "--shard", value])
         #expect(code == ExitCode.usage)
         #expect(console.stdout == "")
         let lines = console.stderr.split(separator: "\n").map(String.init)
-        #expect(lines.first == "error: invalid value '\(value)' for --shard: expected I/N with N from 1 to 1000 and I from 1 to N, such as 2/3")
+        #expect(
+            lines.first
+                == "error: invalid value '\(value)' for --shard: expected I/N with N from 1 to 1000 and I from 1 to N, such as 2/3"
+        )
         #expect(lines.count == 2 && lines.last == "See 'sonde run --help'.", "\(console.stderr)")
     }
 
@@ -153,17 +171,20 @@ struct ShardCommandLineTests {
         let console = CapturingConsole()
         let code = await SondeMain.run(arguments: ["run"], environment: ["SONDE_SHARD": "2/x"], console: console)
         #expect(code == ExitCode.usage && console.stdout == "")
-        #expect(console.stderr == """
-            error: invalid value '2/x' in SONDE_SHARD (for --shard): expected I/N with N from 1 to 1000 and I from 1 to N, such as 2/3
-            See 'sonde run --help'.
+        #expect(
+            console.stderr == """
+                error: invalid value '2/x' in SONDE_SHARD (for --shard): expected I/N with N from 1 to 1000 and I from 1 to N, such as 2/3
+                See 'sonde run --help'.
 
-            """)
+                """)
     }
 
     @Test("--shard sets the shard, SONDE_SHARD stands in when it is absent, and the option wins over the variable")
     func sources() throws {
         func shard(_ arguments: [String], _ environment: [String: String]) throws -> Shard? {
-            guard case .run(let command) = try CommandTable.parse(arguments, environment: environment) else { return nil }
+            guard case .run(let command) = try CommandTable.parse(arguments, environment: environment) else {
+                return nil
+            }
             return command.shard
         }
         #expect(try shard(["run"], [:]) == .whole)

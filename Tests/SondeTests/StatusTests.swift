@@ -1,18 +1,19 @@
 import Foundation
 import Testing
-@testable import SondeSupport
-@testable import SondeProbe
-@testable import SondeScript
-@testable import SondeRun
-@testable import SondeStore
-@testable import SondeSLO
-@testable import SondeIncidents
+
 @testable import SondeAlerts
-@testable import SondeRender
-@testable import SondeServe
-@testable import SondeDemoShop
-@testable import SondeDaemon
 @testable import SondeCommands
+@testable import SondeDaemon
+@testable import SondeDemoShop
+@testable import SondeIncidents
+@testable import SondeProbe
+@testable import SondeRender
+@testable import SondeRun
+@testable import SondeSLO
+@testable import SondeScript
+@testable import SondeServe
+@testable import SondeStore
+@testable import SondeSupport
 
 /// `sonde status` over real data files written with `RunLine.encode`, at a fixed `now`.
 @Suite struct StatusTests {
@@ -51,13 +52,17 @@ import Testing
         }
     }
 
-    static func run(_ check: String, at ms: Int64, ok: Bool = true, ms duration: Double = 100, loc: String = "eu",
-                    kind: String = "status", message: String = "failed") -> RunRecord {
-        RunRecord(time: ms, check: check, location: loc, ok: ok, durationMs: duration, lateMs: 0,
-                  error: ok ? nil : RunError(kind: kind, entry: 1, line: 3, message: message))
+    static func run(
+        _ check: String, at ms: Int64, ok: Bool = true, ms duration: Double = 100, loc: String = "eu",
+        kind: String = "status", message: String = "failed"
+    ) -> RunRecord {
+        RunRecord(
+            time: ms, check: check, location: loc, ok: ok, durationMs: duration, lateMs: 0,
+            error: ok ? nil : RunError(kind: kind, entry: 1, line: 3, message: message))
     }
 
-    static let longMessage = "entry 2 (line 14): expected HTTP status 201 but got 503 Service Unavailable from POST /api/cart/items"
+    static let longMessage =
+        "entry 2 (line 14): expected HTTP status 201 but got 503 Service Unavailable from POST /api/cart/items"
 
     /// Four checks: `api-health` up (3,000 runs in 24 h, one bad, plus old runs and garbage lines),
     /// `checkout` down (2 bad of 3, a torn final line), `search` stale, `nightly` up once a day.
@@ -74,18 +79,25 @@ import Testing
             let time = nowMs - 10 * s - Int64(2999 - i) * 28 * s
             fixture.add(run("api-health", at: time, ok: i != 1500, ms: Double(i % 100 + 1)))
             if i == 2500 {
-                fixture.raw("api-health", at: time, #"{"v":2,"t":"2026-11-23T10:00:00.000Z","check":"api-health","ok":true}"# + "\n")
+                fixture.raw(
+                    "api-health", at: time,
+                    #"{"v":2,"t":"2026-11-23T10:00:00.000Z","check":"api-health","ok":true}"# + "\n")
             }
         }
 
         fixture.add(run("checkout", at: nowMs - 150 * s, ms: 120))
-        fixture.add(run("checkout", at: nowMs - 90 * s, ok: false, ms: 250, kind: "timeout", message: "run deadline 10s exceeded"))
+        fixture.add(
+            run(
+                "checkout", at: nowMs - 90 * s, ok: false, ms: 250, kind: "timeout",
+                message: "run deadline 10s exceeded"))
         fixture.add(run("checkout", at: nowMs - 30 * s, ok: false, ms: 1234, kind: "status", message: longMessage))
         fixture.raw("checkout", at: nowMs, #"{"v":1,"t":"2026-11-23T11:59:59"#)
 
         for k in 0...60 {
-            fixture.add(run("search", at: nowMs - 3 * hour + Int64(k) * 60 * s, ok: k != 60, ms: 40,
-                            kind: "connect", message: "connection refused"))
+            fixture.add(
+                run(
+                    "search", at: nowMs - 3 * hour + Int64(k) * 60 * s, ok: k != 60, ms: 40,
+                    kind: "connect", message: "connection refused"))
         }
 
         for days in [3, 2, 1] as [Int64] {
@@ -120,13 +132,14 @@ import Testing
         #expect(console.stderr == "")
         let lines = console.stdout.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
         let table = lines.prefix(5).joined(separator: "\n")
-        #expect(table == """
-        check       state    last run (UTC)            age  runs 24h  uptime 24h  p95 24h  last error
-        api-health  up       2026-11-23 11:59:50Z  10s ago      3000     99.966%    95 ms  -
-        checkout    down     2026-11-23 11:59:30Z  30s ago         3     33.333%    1.2 s  status: entry 2 (line 14): expected HTTP status 201 but got…
-        nightly     up       2026-11-22 06:00:00Z   1d ago         0           -        -  -
-        search      no data  2026-11-23 10:00:00Z   2h ago        61     98.360%    40 ms  -
-        """)
+        #expect(
+            table == """
+                check       state    last run (UTC)            age  runs 24h  uptime 24h  p95 24h  last error
+                api-health  up       2026-11-23 11:59:50Z  10s ago      3000     99.966%    95 ms  -
+                checkout    down     2026-11-23 11:59:30Z  30s ago         3     33.333%    1.2 s  status: entry 2 (line 14): expected HTTP status 201 but got…
+                nightly     up       2026-11-22 06:00:00Z   1d ago         0           -        -  -
+                search      no data  2026-11-23 10:00:00Z   2h ago        61     98.360%    40 ms  -
+                """)
         #expect(lines[5] == "")
     }
 
@@ -135,7 +148,9 @@ import Testing
         defer { folder.cleanup() }
         let (_, console) = Self.status(folder)
         let first = folder.path + "/api-health/runs-2026-11-23.jsonl:1: malformed line: expected '{' at byte 0\n"
-        #expect(console.stdout.contains("\n3 lines skipped (1 torn final line, 1 of an unknown format version); first: \(first)"))
+        #expect(
+            console.stdout.contains(
+                "\n3 lines skipped (1 torn final line, 1 of an unknown format version); first: \(first)"))
         #expect(console.stdout.hasSuffix("\ndata: \(folder.path) (4 checks: 2 up, 1 down, 1 no data)\n"))
     }
 
@@ -265,7 +280,11 @@ import Testing
         let (code, console) = Self.status(folder)
         #expect(code == ExitCode.ok)
         let lines = console.stdout.split(separator: "\n").map(String.init).prefix(4)
-        let offsets = lines.map { line in (line.range(of: "  up ") ?? line.range(of: "  state")).map { line.distance(from: line.startIndex, to: $0.lowerBound) } }
+        let offsets = lines.map { line in
+            (line.range(of: "  up ") ?? line.range(of: "  state")).map {
+                line.distance(from: line.startIndex, to: $0.lowerBound)
+            }
+        }
         #expect(Set(offsets).count == 1, "\(lines)")
         // An escape in a name (a folder name is data) never reaches the terminal.
         #expect(!console.stdout.contains("\u{1B}"))
@@ -288,7 +307,9 @@ import Testing
         let (code, console) = Self.status(folder)
         #expect(code == 1)
         #expect(console.stdout == "")
-        #expect(console.stderr == "error: no run data in \(folder.path): start the prober with 'sonde run --data \(folder.path)'\n")
+        #expect(
+            console.stderr
+                == "error: no run data in \(folder.path): start the prober with 'sonde run --data \(folder.path)'\n")
     }
 
     @Test func theExecutableWiresStatusWithDataAndSuggestsMisspeltOptions() async throws {

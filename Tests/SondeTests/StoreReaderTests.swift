@@ -1,24 +1,30 @@
 import Foundation
 import Testing
-@testable import SondeSupport
-@testable import SondeProbe
-@testable import SondeScript
-@testable import SondeRun
-@testable import SondeStore
-@testable import SondeSLO
-@testable import SondeIncidents
+
 @testable import SondeAlerts
-@testable import SondeRender
-@testable import SondeServe
-@testable import SondeDemoShop
-@testable import SondeDaemon
 @testable import SondeCommands
+@testable import SondeDaemon
+@testable import SondeDemoShop
+@testable import SondeIncidents
+@testable import SondeProbe
+@testable import SondeRender
+@testable import SondeRun
+@testable import SondeSLO
+@testable import SondeScript
+@testable import SondeServe
+@testable import SondeStore
+@testable import SondeSupport
 
 /// A run of check `shop` for the reader and writer tests.
 func run(_ time: Int64, ok: Bool = true, ms: Double = 100, loc: String = "eu", kind: String? = nil) -> RunRecord {
-    RunRecord(time: time, check: "shop", location: loc, ok: ok, durationMs: ms, lateMs: 0,
-              error: ok ? nil : RunError(kind: kind ?? "status", entry: 1, line: 2, message: "boom"),
-              steps: [RunStep(status: ok ? 200 : 503, timings: PhaseTimings(dns: 1, connect: 2, tls: 3, ttfb: 4, transfer: 5, total: 15, bytes: 10))])
+    RunRecord(
+        time: time, check: "shop", location: loc, ok: ok, durationMs: ms, lateMs: 0,
+        error: ok ? nil : RunError(kind: kind ?? "status", entry: 1, line: 2, message: "boom"),
+        steps: [
+            RunStep(
+                status: ok ? 200 : 503,
+                timings: PhaseTimings(dns: 1, connect: 2, tls: 3, ttfb: 4, transfer: 5, total: 15, bytes: 10))
+        ])
 }
 
 func lines(_ records: RunRecord...) -> String {
@@ -54,8 +60,10 @@ struct StoreReaderTests {
 
     func writeThreeDays() throws {
         try folder.write("data/shop/runs-2026-11-22.jsonl", lines(a))
-        try folder.write("data/shop/runs-2026-11-23.jsonl", lines(b) + "garbage\n"
-                         + #"{"v":2,"t":"2026-11-23T02:00:00Z","check":"shop","ok":true}"# + "\n" + lines(c))
+        try folder.write(
+            "data/shop/runs-2026-11-23.jsonl",
+            lines(b) + "garbage\n"
+                + #"{"v":2,"t":"2026-11-23T02:00:00Z","check":"shop","ok":true}"# + "\n" + lines(c))
         try folder.write("data/shop/runs-2026-11-24.jsonl", lines(d) + #"{"v":1,"t":"2026-11-24T00:31:00.000Z","ch"#)
         try folder.write("data/shop/notes.txt", "not a data file\n")
         try folder.write("data/shop/runs-2026-11-31.jsonl", lines(a))  // not a day: ignored
@@ -88,7 +96,8 @@ struct StoreReaderTests {
         #expect(stats.skipped == 3)
         var only = ReadStats()
         #expect(reader.runs(check: "shop", from: utc(2026, 11, 24), stats: &only) == [d])
-        #expect(only.firstProblem
+        #expect(
+            only.firstProblem
                 == "\(shop)/runs-2026-11-24.jsonl:2: torn final line (no newline): the write was cut short")
     }
 
@@ -112,8 +121,12 @@ struct StoreReaderTests {
         try folder.write("data/other/hours-2026-11.jsonl", "")
         try folder.write("data/incidents.jsonl", "")
         #expect(reader.folder.checks() == ["other", "shop"])
-        #expect(reader.folder.runFiles(check: "shop").map(\.day) == [utc(2026, 11, 22), utc(2026, 11, 23), utc(2026, 11, 24)])
-        #expect(reader.folder.runsFile(check: "shop", at: utc(2026, 11, 23, 23, 59, 59, 999))
+        #expect(
+            reader.folder.runFiles(check: "shop").map(\.day) == [
+                utc(2026, 11, 22), utc(2026, 11, 23), utc(2026, 11, 24),
+            ])
+        #expect(
+            reader.folder.runsFile(check: "shop", at: utc(2026, 11, 23, 23, 59, 59, 999))
                 == "\(shop)/runs-2026-11-23.jsonl")
         #expect(reader.folder.hoursFile(check: "shop", at: utc(2026, 12, 31, 23)) == "\(shop)/hours-2026-12.jsonl")
         #expect(reader.folder.incidentsFile == folder.path + "/data/incidents.jsonl")
@@ -149,10 +162,13 @@ struct StoreReaderTests {
     @Test("stored hours: the last line for the same hour and location wins; other locations stay")
     func storedHours() throws {
         defer { folder.cleanup() }
-        let h7 = utc(2026, 11, 23, 7), h8 = utc(2026, 11, 23, 8), oct = utc(2026, 10, 31, 23)
-        try folder.write("data/shop/hours-2026-11.jsonl",
-                         hourLine(h7, runs: 1) + hourLine(h7, loc: "us", runs: 5) + "garbage\n"
-                         + hourLine(h8, runs: 3) + hourLine(h7, runs: 2, good: 1, fast: 0))
+        let h7 = utc(2026, 11, 23, 7)
+        let h8 = utc(2026, 11, 23, 8)
+        let oct = utc(2026, 10, 31, 23)
+        try folder.write(
+            "data/shop/hours-2026-11.jsonl",
+            hourLine(h7, runs: 1) + hourLine(h7, loc: "us", runs: 5) + "garbage\n"
+                + hourLine(h8, runs: 3) + hourLine(h7, runs: 2, good: 1, fast: 0))
         try folder.write("data/shop/hours-2026-10.jsonl", hourLine(oct, runs: 4))
         var stats = ReadStats()
         let all = reader.storedHours(check: "shop", stats: &stats)
@@ -170,15 +186,18 @@ struct StoreReaderTests {
     @Test("hours keep stored lines and rebuild, from raw runs, hours that have no line")
     func hoursRebuilt() throws {
         defer { folder.cleanup() }
-        let h7 = utc(2026, 11, 23, 7), h8 = utc(2026, 11, 23, 8)
+        let h7 = utc(2026, 11, 23, 7)
+        let h8 = utc(2026, 11, 23, 8)
         try folder.write("data/shop/hours-2026-11.jsonl", hourLine(h7, runs: 99))
-        try folder.write("data/shop/runs-2026-11-23.jsonl", lines(
-            run(h7 + 600_000), run(h7 + 1_200_000, ok: false),           // hour 7 eu: stored line wins
-            run(h7 + 1_800_000, loc: "us"),                               // hour 7 us: rebuilt
-            run(h8 + 300_000, ms: 100), run(h8 + 360_000, ok: false, ms: 30, kind: "dns"),
-            run(h8 + 420_000, ms: 49.999),                                // hour 8 eu: rebuilt
-            run(utc(2026, 11, 23, 9)),                                    // outside the range
-        ))
+        try folder.write(
+            "data/shop/runs-2026-11-23.jsonl",
+            lines(
+                run(h7 + 600_000), run(h7 + 1_200_000, ok: false),  // hour 7 eu: stored line wins
+                run(h7 + 1_800_000, loc: "us"),  // hour 7 us: rebuilt
+                run(h8 + 300_000, ms: 100), run(h8 + 360_000, ok: false, ms: 30, kind: "dns"),
+                run(h8 + 420_000, ms: 49.999),  // hour 8 eu: rebuilt
+                run(utc(2026, 11, 23, 9)),  // outside the range
+            ))
         var stats = ReadStats()
         let hours = reader.hours(check: "shop", from: h7, to: h8 + UTCTime.msPerHour, fastMs: 50, stats: &stats)
         #expect(hours.map(\.hour) == [h7, h7, h8])
@@ -195,7 +214,8 @@ struct StoreReaderTests {
 
     @Test("read stats merge their counts and keep the first problem")
     func statsMerge() {
-        var a = ReadStats(), b = ReadStats()
+        var a = ReadStats()
+        var b = ReadStats()
         a.lines = 2
         b.lines = 3
         b.skip("f", line: 4, reason: "bad")

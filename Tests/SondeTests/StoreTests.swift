@@ -1,18 +1,19 @@
 import Foundation
 import Testing
-@testable import SondeSupport
-@testable import SondeProbe
-@testable import SondeScript
-@testable import SondeRun
-@testable import SondeStore
-@testable import SondeSLO
-@testable import SondeIncidents
+
 @testable import SondeAlerts
-@testable import SondeRender
-@testable import SondeServe
-@testable import SondeDemoShop
-@testable import SondeDaemon
 @testable import SondeCommands
+@testable import SondeDaemon
+@testable import SondeDemoShop
+@testable import SondeIncidents
+@testable import SondeProbe
+@testable import SondeRender
+@testable import SondeRun
+@testable import SondeSLO
+@testable import SondeScript
+@testable import SondeServe
+@testable import SondeStore
+@testable import SondeSupport
 
 /// Parses an RFC 3339 string through the byte-level parser.
 func parseTime(_ text: String) -> Int64? {
@@ -44,8 +45,10 @@ func runLineError(_ bytes: [UInt8]) -> LineError? {
 func runLineError(_ text: String) -> LineError? { runLineError(Array(text.utf8)) }
 
 /// Epoch ms of a UTC civil time.
-func utc(_ year: Int64, _ month: Int64, _ day: Int64, _ hour: Int64 = 0, _ minute: Int64 = 0,
-         _ second: Int64 = 0, _ ms: Int64 = 0) -> Int64 {
+func utc(
+    _ year: Int64, _ month: Int64, _ day: Int64, _ hour: Int64 = 0, _ minute: Int64 = 0,
+    _ second: Int64 = 0, _ ms: Int64 = 0
+) -> Int64 {
     UTCTime.days(year: year, month: month, day: day) * UTCTime.msPerDay
         + hour * 3_600_000 + minute * 60_000 + second * 1000 + ms
 }
@@ -84,8 +87,10 @@ struct StoreTests {
                 return
             }
             let nextDay = c.day == previous.day + 1 && c.month == previous.month && c.year == previous.year
-            let nextMonth = c.day == 1 && (c.month == previous.month + 1 && c.year == previous.year
-                                           || c.month == 1 && previous.month == 12 && c.year == previous.year + 1)
+            let nextMonth =
+                c.day == 1
+                && (c.month == previous.month + 1 && c.year == previous.year
+                    || c.month == 1 && previous.month == 12 && c.year == previous.year + 1)
             if !(nextDay || nextMonth) {
                 Issue.record("day \(n) is \(c) after \(previous)")
                 return
@@ -163,7 +168,8 @@ struct StoreTests {
     @Test("formatting then parsing gives the same time, from 1900 to 2100")
     func formatParseRoundTrip() {
         var rng = SplitMix64(state: 3339)
-        let low = utc(1900, 1, 1), high = utc(2100, 1, 1)
+        let low = utc(1900, 1, 1)
+        let high = utc(2100, 1, 1)
         for _ in 0..<2000 {
             let ms = Int64.random(in: low..<high, using: &rng)
             #expect(parseTime(UTCTime.rfc3339(ms)) == ms)
@@ -201,13 +207,17 @@ struct StoreTests {
         time: 1_795_417_800_123, check: "shop-api", location: "eu-west", ok: false, durationMs: 1234.5678,
         lateMs: 2, error: RunError(kind: "status", entry: 2, line: 7, message: "expected 200, got 503"),
         steps: [
-            RunStep(status: 200, timings: PhaseTimings(dns: 1.25, connect: 0.5, tls: 12.3456, ttfb: 100, transfer: 0.001, total: 114.097,
+            RunStep(
+                status: 200,
+                timings: PhaseTimings(
+                    dns: 1.25, connect: 0.5, tls: 12.3456, ttfb: 100, transfer: 0.001, total: 114.097,
                     bytes: 512)),
             RunStep(status: 503),
         ],
         certDays: 29.5)
 
-    static let failedLine = #"{"v":1,"t":"2026-11-23T07:10:00.123Z","check":"shop-api","loc":"eu-west","ok":false,"#
+    static let failedLine =
+        #"{"v":1,"t":"2026-11-23T07:10:00.123Z","check":"shop-api","loc":"eu-west","ok":false,"#
         + #""ms":1234.568,"late_ms":2,"err":{"kind":"status","entry":2,"line":7,"msg":"expected 200, got 503"},"#
         + #""steps":[{"status":200,"dns":1.25,"connect":0.5,"tls":12.346,"ttfb":100,"transfer":0.001,"total":114.097,"#
         + #""bytes":512},{"status":503,"dns":0,"connect":0,"tls":0,"ttfb":0,"transfer":0,"total":0,"bytes":0}],"#
@@ -217,8 +227,10 @@ struct StoreTests {
     func encodeExact() {
         #expect(String(decoding: RunLine.encode(Self.failedRecord), as: UTF8.self) == Self.failedLine + "\n")
         let good = RunRecord(time: 0, check: "c", location: "", ok: true, durationMs: 0.0004, lateMs: -0.5)
-        #expect(String(decoding: RunLine.encode(good), as: UTF8.self)
-                == #"{"v":1,"t":"1970-01-01T00:00:00.000Z","check":"c","loc":"","ok":true,"ms":0,"late_ms":-0.5,"steps":[]}"# + "\n")
+        #expect(
+            String(decoding: RunLine.encode(good), as: UTF8.self)
+                == #"{"v":1,"t":"1970-01-01T00:00:00.000Z","check":"c","loc":"","ok":true,"ms":0,"late_ms":-0.5,"steps":[]}"#
+                + "\n")
     }
 
     @Test("milliseconds drop trailing zeros and round to the microsecond")
@@ -264,7 +276,8 @@ struct StoreTests {
     @Test("JSON escapes from other writers decode: \\u, surrogate pairs, \\/ and the short forms")
     func foreignEscapes() throws {
         func message(_ escaped: String) throws -> String? {
-            let line = #"{"v":1,"t":"2026-11-23T07:10:00Z","check":"c","ok":false,"err":{"kind":"dns","entry":1,"line":1,"msg":""#
+            let line =
+                #"{"v":1,"t":"2026-11-23T07:10:00Z","check":"c","ok":false,"err":{"kind":"dns","entry":1,"line":1,"msg":""#
                 + escaped + #""}}"#
             return try RunLine.decode(Array(line.utf8)).error?.message
         }
@@ -283,13 +296,16 @@ struct StoreTests {
     @Test("keys in any order with spaces, and unknown keys of any shape, still decode")
     func anyKeyOrder() throws {
         let line = """
-         { "cert_days" : null , "steps" : [ { "bytes" : 3 , "status" : 204 , "future" : [1, {"a": null}] } ] ,
-         "extra": {"nested": [true, false, null, -1.5e3, "s\\"q"]}, "err" : null, "late_ms": null,
-         "ok" : true , "loc" : null , "check" : "api" , "t" : "2026-11-23T09:10:00+02:00" , "ms" : 12.5 , "v" : 1 }\r
-        """.replacingOccurrences(of: "\n", with: "")
+             { "cert_days" : null , "steps" : [ { "bytes" : 3 , "status" : 204 , "future" : [1, {"a": null}] } ] ,
+             "extra": {"nested": [true, false, null, -1.5e3, "s\\"q"]}, "err" : null, "late_ms": null,
+             "ok" : true , "loc" : null , "check" : "api" , "t" : "2026-11-23T09:10:00+02:00" , "ms" : 12.5 , "v" : 1 }\r
+            """.replacingOccurrences(of: "\n", with: "")
         let record = try RunLine.decode(Array(line.utf8))
-        #expect(record == RunRecord(time: 1_795_417_800_000, check: "api", location: "", ok: true, durationMs: 12.5,
-                                    lateMs: 0, steps: [RunStep(status: 204, timings: PhaseTimings(bytes: 3))]))
+        #expect(
+            record
+                == RunRecord(
+                    time: 1_795_417_800_000, check: "api", location: "", ok: true, durationMs: 12.5,
+                    lateMs: 0, steps: [RunStep(status: 204, timings: PhaseTimings(bytes: 3))]))
     }
 
     @Test("a run line without v, t, check or ok is malformed; v 2 is an unknown version")
@@ -302,7 +318,8 @@ struct StoreTests {
         #expect(runLineError(#"{"v":1,\#(t),"check":"c"}"#) == .malformed("missing ok"))
         #expect(runLineError(#"{"v":2,\#(t),"check":"c","ok":true}"#) == .unknownVersion(2))
         #expect(runLineError(#"{"v":2}"#) == .unknownVersion(2))
-        #expect(runLineError(#"{"v":1,"t":"yesterday","check":"c","ok":true}"#)
+        #expect(
+            runLineError(#"{"v":1,"t":"yesterday","check":"c","ok":true}"#)
                 == .malformed("t is not an RFC 3339 time"))
         #expect(runLineError(#"{"v":1,\#(t),"check":"c","ok":true} {}"#) == .malformed("data after the object"))
         #expect(runLineError(#"{"v":1,\#(t),"check":"c","ok":true}"#) == nil)
@@ -356,8 +373,10 @@ struct StoreTests {
                     let copy = Array(line[at...end])
                     line.insert(contentsOf: copy, at: at)
                 default:
-                    line.insert(contentsOf: Array(repeating: UInt8.random(in: 0x30...0x39, using: &rng),
-                                                  count: Int.random(in: 1...25, using: &rng)), at: min(at, line.count))
+                    line.insert(
+                        contentsOf: Array(
+                            repeating: UInt8.random(in: 0x30...0x39, using: &rng),
+                            count: Int.random(in: 1...25, using: &rng)), at: min(at, line.count))
                 }
             }
             do throws(LineError) {
@@ -376,7 +395,8 @@ struct StoreTests {
 
     @Test("huge durations from foreign lines encode as JSON numbers instead of trapping")
     func hugeNumbers() throws {
-        let line = #"{"v":1,"t":"2026-11-23T07:10:00Z","check":"c","ok":true,"ms":1e300,"late_ms":-12345678901234567890,"cert_days":9223372036854775807}"#
+        let line =
+            #"{"v":1,"t":"2026-11-23T07:10:00Z","check":"c","ok":true,"ms":1e300,"late_ms":-12345678901234567890,"cert_days":9223372036854775807}"#
         let record = try RunLine.decode(Array(line.utf8))
         #expect(record.durationMs == 1e300)
         let again = RunLine.encode(record)
@@ -422,27 +442,34 @@ struct StoreTests {
     func quantiles() {
         let h = Self.sample()
         var counts = [Int64](repeating: 0, count: 46)
-        counts[0] = 1; counts[1] = 2; counts[2] = 1; counts[8] = 4; counts[19] = 1; counts[45] = 1
+        counts[0] = 1
+        counts[1] = 2
+        counts[2] = 1
+        counts[8] = 4
+        counts[19] = 1
+        counts[45] = 1
         #expect(h.counts == counts)
         #expect(h.total == 10)
-        #expect(h.quantile(0) == 0.5)         // rank 1: all of b0 (0, 0.5]
-        #expect(h.quantile(0.1) == 0.5)       // rank 1
-        #expect(h.quantile(0.2) == 0.75)      // rank 2: half of b1 (0.5, 1]
-        #expect(h.quantile(0.5) == 6.5)       // rank 5: first of 4 in (6, 8]: 6 + 2 × 1/4
-        #expect(h.quantile(0.75) == 8)        // rank 8: last of 4 in (6, 8]
-        #expect(h.quantile(0.9) == 100)       // rank 9: all of b19 (80, 100]
-        #expect(h.quantile(0.99) == 60_000)   // rank 10: overflow reports the last bound
+        #expect(h.quantile(0) == 0.5)  // rank 1: all of b0 (0, 0.5]
+        #expect(h.quantile(0.1) == 0.5)  // rank 1
+        #expect(h.quantile(0.2) == 0.75)  // rank 2: half of b1 (0.5, 1]
+        #expect(h.quantile(0.5) == 6.5)  // rank 5: first of 4 in (6, 8]: 6 + 2 × 1/4
+        #expect(h.quantile(0.75) == 8)  // rank 8: last of 4 in (6, 8]
+        #expect(h.quantile(0.9) == 100)  // rank 9: all of b19 (80, 100]
+        #expect(h.quantile(0.99) == 60_000)  // rank 10: overflow reports the last bound
         #expect(h.quantile(1) == 60_000)
         #expect(LatencyHistogram().quantile(0.5) == nil)
         #expect(h.count(atMost: 8) == 8)
-        #expect(h.count(atMost: 7) == 6)      // 4 below + 4 × (7 − 6) / 2
-        #expect(h.count(atMost: 0.25) == 0.5) // 1 × 0.25 / 0.5
+        #expect(h.count(atMost: 7) == 6)  // 4 below + 4 × (7 − 6) / 2
+        #expect(h.count(atMost: 0.25) == 0.5)  // 1 × 0.25 / 0.5
         #expect(h.count(atMost: 1e9) == 10)
     }
 
     @Test("histograms merge by adding counts, and merged quantiles equal those of all durations")
     func merging() {
-        var a = LatencyHistogram(), b = LatencyHistogram(), all = LatencyHistogram()
+        var a = LatencyHistogram()
+        var b = LatencyHistogram()
+        var all = LatencyHistogram()
         for (index, ms) in [3.0, 45, 45, 120, 800, 999, 2500, 61_000, 0.1].enumerated() {
             if index % 2 == 0 { a.add(ms) } else { b.add(ms) }
             all.add(ms)
@@ -472,15 +499,26 @@ struct StoreTests {
     /// error-less failure at 30:00.
     static func sampleRollup() -> HourRollup {
         var rollup = HourRollup(hour: hour, check: "shop", location: "eu", fastMs: 500)
-        rollup.add(RunRecord(time: hour, check: "shop", location: "eu", ok: true, durationMs: 120, lateMs: 0,
-                             steps: [RunStep(status: 200, timings: PhaseTimings(dns: 1, connect: 2, tls: 3, ttfb: 4, transfer: 5, total: 15))]))
+        rollup.add(
+            RunRecord(
+                time: hour, check: "shop", location: "eu", ok: true, durationMs: 120, lateMs: 0,
+                steps: [
+                    RunStep(
+                        status: 200, timings: PhaseTimings(dns: 1, connect: 2, tls: 3, ttfb: 4, transfer: 5, total: 15))
+                ]))
         rollup.add(RunRecord(time: hour + 61_000, check: "shop", location: "eu", ok: true, durationMs: 700, lateMs: 0))
-        rollup.add(RunRecord(time: hour + 3_599_999, check: "shop", location: "eu", ok: false, durationMs: 10_000,
-                             lateMs: 0, error: RunError(kind: "timeout", entry: 1, line: 1, message: "")))
-        rollup.add(RunRecord(time: hour + 1_800_000, check: "shop", location: "eu", ok: false, durationMs: 50,
-                             lateMs: 0, error: RunError(kind: "status", entry: 1, line: 2, message: "")))
-        rollup.add(RunRecord(time: hour + 1_800_500, check: "shop", location: "eu", ok: false, durationMs: 0.4,
-                             lateMs: 0))
+        rollup.add(
+            RunRecord(
+                time: hour + 3_599_999, check: "shop", location: "eu", ok: false, durationMs: 10_000,
+                lateMs: 0, error: RunError(kind: "timeout", entry: 1, line: 1, message: "")))
+        rollup.add(
+            RunRecord(
+                time: hour + 1_800_000, check: "shop", location: "eu", ok: false, durationMs: 50,
+                lateMs: 0, error: RunError(kind: "status", entry: 1, line: 2, message: "")))
+        rollup.add(
+            RunRecord(
+                time: hour + 1_800_500, check: "shop", location: "eu", ok: false, durationMs: 0.4,
+                lateMs: 0))
         return rollup
     }
 
@@ -498,19 +536,26 @@ struct StoreTests {
     func hourLineMessages() throws {
         let hour = Self.hour
         func failed(_ minute: Int64, _ kind: String, _ message: String) -> RunRecord {
-            RunRecord(time: hour + minute * 60_000, check: "shop", location: "eu", ok: false, durationMs: 5, lateMs: 0,
-                      error: RunError(kind: kind, entry: 1, line: 2, message: message))
+            RunRecord(
+                time: hour + minute * 60_000, check: "shop", location: "eu", ok: false, durationMs: 5, lateMs: 0,
+                error: RunError(kind: kind, entry: 1, line: 2, message: message))
         }
         var rollup = HourRollup(hour: hour, check: "shop", location: "eu", fastMs: nil)
         // Out of order, as foreign files may be: the run at minute 30 is the latest status.
-        for record in [failed(10, "status", "HTTP 500"), failed(30, "status", "HTTP 503 \"quoted\""),
-                       failed(20, "status", "HTTP 502"), failed(5, "timeout", "timeout after 2000 ms"),
-                       failed(40, "connect", "")] {
+        for record in [
+            failed(10, "status", "HTTP 500"), failed(30, "status", "HTTP 503 \"quoted\""),
+            failed(20, "status", "HTTP 502"), failed(5, "timeout", "timeout after 2000 ms"),
+            failed(40, "connect", ""),
+        ] {
             rollup.add(record)
         }
-        #expect(rollup.messages.mapValues(\.text) == ["status": #"HTTP 503 "quoted""#, "timeout": "timeout after 2000 ms"])
+        #expect(
+            rollup.messages.mapValues(\.text) == ["status": #"HTTP 503 "quoted""#, "timeout": "timeout after 2000 ms"])
         let line = String(decoding: HourLine.encode(rollup).dropLast(), as: UTF8.self)
-        #expect(line.contains(#""errors":{"connect":1,"status":3,"timeout":1},"msgs":{"status":"HTTP 503 \"quoted\"","timeout":"timeout after 2000 ms"},"sum_ms":"#), "\(line)")
+        #expect(
+            line.contains(
+                #""errors":{"connect":1,"status":3,"timeout":1},"msgs":{"status":"HTTP 503 \"quoted\"","timeout":"timeout after 2000 ms"},"sum_ms":"#
+            ), "\(line)")
         let decoded = try decodeHour(line)
         #expect(decoded.messages == rollup.messages && decoded == rollup)
         // A line without msgs (older writers) reads with none; merging keeps the message whose time is known.
@@ -563,9 +608,12 @@ struct StoreTests {
     func rollupMerge() throws {
         var a = Self.sampleRollup()
         var b = HourRollup(hour: Self.hour, check: "shop", location: "us", fastMs: 500)
-        b.add(RunRecord(time: Self.hour + 120_000, check: "shop", location: "us", ok: false, durationMs: 5,
-                        lateMs: 0, error: RunError(kind: "dns", entry: 1, line: 1, message: "")))
-        b.add(RunRecord(time: Self.hour + 1_800_000, check: "shop", location: "us", ok: true, durationMs: 20, lateMs: 0))
+        b.add(
+            RunRecord(
+                time: Self.hour + 120_000, check: "shop", location: "us", ok: false, durationMs: 5,
+                lateMs: 0, error: RunError(kind: "dns", entry: 1, line: 1, message: "")))
+        b.add(
+            RunRecord(time: Self.hour + 1_800_000, check: "shop", location: "us", ok: true, durationMs: 20, lateMs: 0))
         a.merge(b)
         #expect(a.runs == 7 && a.good == 3 && a.fast == 2)
         #expect(a.errors == ["timeout": 1, "status": 1, "internal": 1, "dns": 1])
@@ -598,8 +646,10 @@ struct StoreTests {
             #"{"v":1,"hour":"2026-11-23T07:30:00Z","check":"c",\#(body)}"#
         }
         let outOfRange = LineError.malformed("counts out of range (need 0 ≤ fast ≤ good ≤ runs, error counts ≥ 0)")
-        for body in [#""runs":1,"good":2,"fast":0"#, #""runs":2,"good":1,"fast":2"#, #""runs":-1,"good":0,"fast":0"#,
-                     #""runs":2,"good":1,"fast":-1"#, #""runs":2,"good":1,"fast":1,"errors":{"dns":-1}"#] {
+        for body in [
+            #""runs":1,"good":2,"fast":0"#, #""runs":2,"good":1,"fast":2"#, #""runs":-1,"good":0,"fast":0"#,
+            #""runs":2,"good":1,"fast":-1"#, #""runs":2,"good":1,"fast":1,"errors":{"dns":-1}"#,
+        ] {
             #expect(throws: outOfRange, "\(body)") { _ = try decodeHour(line(body)) }
         }
         let ok = try decodeHour(line(#""runs":2,"good":2,"fast":2,"errors":{},"extra":[{"x":1}]"#))
@@ -615,6 +665,8 @@ struct StoreTests {
             _ = try decodeHour(#"{"v":3,"hour":"2026-11-23T07:00:00Z","check":"c"}"#)
         }
         #expect(throws: LineError.self) { _ = try decodeHour(#"{"v":1,"hour":"x","check":"c"}"#) }
-        #expect(throws: LineError.self) { _ = try decodeHour(#"{"v":1,"hour":"2026-11-23T07:00:00Z","check":"c","hist":[1.5]}"#) }
+        #expect(throws: LineError.self) {
+            _ = try decodeHour(#"{"v":1,"hour":"2026-11-23T07:00:00Z","check":"c","hist":[1.5]}"#)
+        }
     }
 }

@@ -1,19 +1,20 @@
 import Foundation
 import Synchronization
 import Testing
-@testable import SondeSupport
-@testable import SondeProbe
-@testable import SondeScript
-@testable import SondeRun
-@testable import SondeStore
-@testable import SondeSLO
-@testable import SondeIncidents
+
 @testable import SondeAlerts
-@testable import SondeRender
-@testable import SondeServe
-@testable import SondeDemoShop
-@testable import SondeDaemon
 @testable import SondeCommands
+@testable import SondeDaemon
+@testable import SondeDemoShop
+@testable import SondeIncidents
+@testable import SondeProbe
+@testable import SondeRender
+@testable import SondeRun
+@testable import SondeSLO
+@testable import SondeScript
+@testable import SondeServe
+@testable import SondeStore
+@testable import SondeSupport
 
 /// A clock the test moves by hand.
 final class TestClock: Sendable {
@@ -64,7 +65,8 @@ struct StoreWriterTests {
         defer { folder.cleanup() }
         let clock = TestClock(utc(2026, 11, 23, 0, 0, 1))
         let w = try writer(clock)
-        let before = run(utc(2026, 11, 22, 23, 59, 59, 999)), after = run(utc(2026, 11, 23))
+        let before = run(utc(2026, 11, 22, 23, 59, 59, 999))
+        let after = run(utc(2026, 11, 23))
         let late = run(utc(2026, 11, 22, 23, 59, 59), ok: false)
         w.append(before, policy: Self.policy)
         w.append(after, policy: Self.policy)
@@ -81,7 +83,8 @@ struct StoreWriterTests {
     @Test("a file whose last line was torn gets a newline first, so every complete line reads")
     func tornTail() async throws {
         defer { folder.cleanup() }
-        let first = run(utc(2026, 11, 23, 7)), second = run(utc(2026, 11, 23, 7, 1))
+        let first = run(utc(2026, 11, 23, 7))
+        let second = run(utc(2026, 11, 23, 7, 1))
         let torn = #"{"v":1,"t":"2026-11-23T07:00:3"#
         try folder.write("data/shop/runs-2026-11-23.jsonl", lines(first) + torn)
         let w = try writer(TestClock(utc(2026, 11, 23, 7, 2)))
@@ -171,7 +174,8 @@ struct StoreWriterTests {
         let w = try writer(clock)
         let inHour = [
             run(h + 60_000, ms: 120), run(h + 120_000, ms: 700),
-            run(h + 180_000, ok: false, ms: 50, kind: "status"), run(h + 3_599_999, ok: false, ms: 10_000, kind: "timeout"),
+            run(h + 180_000, ok: false, ms: 50, kind: "status"),
+            run(h + 3_599_999, ok: false, ms: 10_000, kind: "timeout"),
         ]
         for record in inHour { w.append(record, policy: Self.policy) }
         w.append(run(h + 3_601_000), policy: Self.policy)
@@ -211,10 +215,12 @@ struct StoreWriterTests {
         let hourH1 = [run(h + 3_700_000, ms: 900)]
         let open = [run(h + 3 * UTCTime.msPerHour + 300_000)]
         let elsewhere = run(h + 1_800_000, loc: "us")
-        try folder.write("data/shop/runs-2026-11-23.jsonl",
-                         lines(before[0], before[1], hourH[0], elsewhere, hourH[1], hourH1[0], open[0]))
-        let stored = String(decoding: HourLine.encode(
-            HourRollup.build(before, check: "shop", location: "eu", fastMs: 500)[0]), as: UTF8.self)
+        try folder.write(
+            "data/shop/runs-2026-11-23.jsonl",
+            lines(before[0], before[1], hourH[0], elsewhere, hourH[1], hourH1[0], open[0]))
+        let stored = String(
+            decoding: HourLine.encode(
+                HourRollup.build(before, check: "shop", location: "eu", fastMs: 500)[0]), as: UTF8.self)
         try folder.write("data/shop/hours-2026-11.jsonl", stored)
 
         let clock = TestClock(h + 3 * UTCTime.msPerHour + 1_800_000)
@@ -224,8 +230,9 @@ struct StoreWriterTests {
         await w.flush()
         let hours = data.root + "/shop/hours-2026-11.jsonl"
         let expected = [before, hourH, hourH1].map {
-            String(decoding: HourLine.encode(HourRollup.build($0, check: "shop", location: "eu", fastMs: 500)[0]),
-                   as: UTF8.self)
+            String(
+                decoding: HourLine.encode(HourRollup.build($0, check: "shop", location: "eu", fastMs: 500)[0]),
+                as: UTF8.self)
         }
         #expect(text(hours) == expected.joined())
         #expect(events.all == [.rebuiltHours(check: "shop", hours: 2)])

@@ -1,27 +1,30 @@
 import Foundation
 import Synchronization
 import Testing
-@testable import SondeSupport
-@testable import SondeProbe
-@testable import SondeScript
-@testable import SondeRun
-@testable import SondeStore
-@testable import SondeSLO
-@testable import SondeIncidents
+
 @testable import SondeAlerts
-@testable import SondeRender
-@testable import SondeServe
-@testable import SondeDemoShop
-@testable import SondeDaemon
 @testable import SondeCommands
+@testable import SondeDaemon
+@testable import SondeDemoShop
+@testable import SondeIncidents
+@testable import SondeProbe
+@testable import SondeRender
+@testable import SondeRun
+@testable import SondeSLO
+@testable import SondeScript
+@testable import SondeServe
+@testable import SondeStore
+@testable import SondeSupport
 
 /// One engine (one libcurl thread) for the whole suite rather than one per sender.
 private let webhookEngine = ProbeEngine()
 
 /// Small delays: 20 ms, 40 ms, 80 ms, … per retry (on the manual clock where a test passes one).
 /// The per-attempt limit is real time and generous: a loaded machine may answer slowly.
-private func fastPolicy(attempts: Int = 4, first: Duration = .milliseconds(20),
-                        timeout: Duration = .seconds(30)) -> RetryPolicy {
+private func fastPolicy(
+    attempts: Int = 4, first: Duration = .milliseconds(20),
+    timeout: Duration = .seconds(30)
+) -> RetryPolicy {
     RetryPolicy(firstDelay: first, factor: 2, maxDelay: .seconds(2), maxAttempts: attempts, attemptTimeout: timeout)
 }
 
@@ -31,8 +34,10 @@ private final class Sink: Sendable {
     let server: HTTPServer
     private let box: SinkBox
 
-    init(time: any TimeSource = SystemTimeSource(),
-         _ answer: @escaping @Sendable (HTTPRequest, Int) -> HTTPResponse = { _, _ in .text("ok") }) throws {
+    init(
+        time: any TimeSource = SystemTimeSource(),
+        _ answer: @escaping @Sendable (HTTPRequest, Int) -> HTTPResponse = { _, _ in .text("ok") }
+    ) throws {
         let box = SinkBox(time: time)
         server = try HTTPServer(host: "127.0.0.1", port: 0) { request in
             let index = box.append(request)
@@ -56,7 +61,10 @@ private final class SinkBox: Sendable {
     init(time: any TimeSource) { self.time = time }
     func append(_ request: HTTPRequest) -> Int {
         let now = time.now
-        return list.withLock { $0.append((now, request)); return $0.count - 1 }
+        return list.withLock {
+            $0.append((now, request))
+            return $0.count - 1
+        }
     }
     var items: [(at: ContinuousClock.Instant, request: HTTPRequest)] { list.withLock { $0 } }
 }
@@ -169,8 +177,10 @@ struct WebhookTests {
         #expect(message("ftp://u:pw@x/secret") == "--webhook 'ftp://x/…': only http and https URLs are supported")
         #expect(message("http:///hook").hasPrefix("--webhook 'http:///…': the URL has no host"))
         #expect(message("hooks.slack.com/services/secret").hasPrefix("--webhook 'hooks.slack.com/…': not a URL"))
-        #expect(message("https://u:pw@exa mple.com/secret", source: "SONDE_WEBHOOK")
-                == "SONDE_WEBHOOK 'https://exa mple.com/…': not a URL; give a full URL such as https://hooks.example.com/…")
+        #expect(
+            message("https://u:pw@exa mple.com/secret", source: "SONDE_WEBHOOK")
+                == "SONDE_WEBHOOK 'https://exa mple.com/…': not a URL; give a full URL such as https://hooks.example.com/…"
+        )
         #expect(message("http://h:70000/x") == "--webhook 'http://h:70000/…': the port must be between 1 and 65535")
         #expect(message("  ").hasPrefix("--webhook: empty URL"))
     }
@@ -189,7 +199,8 @@ struct WebhookTests {
     @Test("the backoff doubles from the first delay, stops at the cap and honours Retry-After up to it")
     func backoffSchedule() {
         let policy = RetryPolicy()
-        #expect((1...8).map { policy.delay(afterAttempt: $0) }
+        #expect(
+            (1...8).map { policy.delay(afterAttempt: $0) }
                 == [1, 2, 4, 8, 16, 32, 60, 60].map { Duration.seconds($0) })
         #expect(policy.delay(afterAttempt: 1, retryAfter: .seconds(30)) == .seconds(30))
         #expect(policy.delay(afterAttempt: 3, retryAfter: .seconds(1)) == .seconds(4))
@@ -204,7 +215,8 @@ struct WebhookTests {
         let sink = try Sink()
         let recorder = Recorder()
         let target = try WebhookTarget(parsing: sink.url)
-        let sender = WebhookSender(targets: [target], policy: fastPolicy(), engine: webhookEngine, report: recorder.report)
+        let sender = WebhookSender(
+            targets: [target], policy: fastPolicy(), engine: webhookEngine, report: recorder.report)
         let body = #"{"event":"incident-opened","check":"api","text":"api is down"}"#
         sender.send(Array(body.utf8), id: "e1")
         #expect(await recorder.wait { $0.count == 1 })
@@ -225,8 +237,9 @@ struct WebhookTests {
         let sink = try Sink(time: time) { _, index in index < 2 ? .text("oops", status: 500) : .text("ok") }
         let recorder = Recorder(time: time)
         let target = try WebhookTarget(parsing: sink.url)
-        let sender = WebhookSender(targets: [target], policy: fastPolicy(first: .milliseconds(30)),
-                                   engine: webhookEngine, time: time, report: recorder.report)
+        let sender = WebhookSender(
+            targets: [target], policy: fastPolicy(first: .milliseconds(30)),
+            engine: webhookEngine, time: time, report: recorder.report)
         sender.send(Array("{}".utf8), id: "e1")
         // The first retry waits on the clock: a millisecond short of its delay, nothing is sent again.
         try await time.waitForSleepers(1)
@@ -235,11 +248,14 @@ struct WebhookTests {
         time.advance(by: .milliseconds(1))
         #expect(await drive(time) { recorder.finished("e1") })
         let events = recorder.events
-        #expect(events == [
-            .retrying(target: target.masked, id: "e1", attempt: 1, reason: "HTTP 500 'oops'", delay: .milliseconds(30)),
-            .retrying(target: target.masked, id: "e1", attempt: 2, reason: "HTTP 500 'oops'", delay: .milliseconds(60)),
-            .delivered(target: target.masked, id: "e1", attempts: 3),
-        ])
+        #expect(
+            events == [
+                .retrying(
+                    target: target.masked, id: "e1", attempt: 1, reason: "HTTP 500 'oops'", delay: .milliseconds(30)),
+                .retrying(
+                    target: target.masked, id: "e1", attempt: 2, reason: "HTTP 500 'oops'", delay: .milliseconds(60)),
+                .delivered(target: target.masked, id: "e1", attempts: 3),
+            ])
         // On the manual clock each try comes exactly its wait after the previous one.
         let times = sink.times
         #expect(times.count == 3)
@@ -247,7 +263,8 @@ struct WebhookTests {
             #expect(times[1] - times[0] == .milliseconds(30))
             #expect(times[2] - times[1] == .milliseconds(60))
         }
-        #expect(events.first?.description
+        #expect(
+            events.first?.description
                 == "\(target.masked): attempt 1 for e1 failed (HTTP 500 'oops'); retrying in 30ms")
     }
 
@@ -257,8 +274,9 @@ struct WebhookTests {
         let target = try WebhookTarget(parsing: dead.url())
         let time = ManualTimeSource()
         let recorder = Recorder(time: time)
-        let sender = WebhookSender(targets: [target], policy: fastPolicy(attempts: 4), engine: webhookEngine,
-                                   time: time, report: recorder.report)
+        let sender = WebhookSender(
+            targets: [target], policy: fastPolicy(attempts: 4), engine: webhookEngine,
+            time: time, report: recorder.report)
         let start = time.now
         sender.send(Array("{}".utf8), id: "e1")
         #expect(await drive(time) { recorder.finished("e1") })
@@ -298,8 +316,9 @@ struct WebhookTests {
         let time = ManualTimeSource()
         let recorder = Recorder(time: time)
         let target = try WebhookTarget(parsing: sink.url)
-        let sender = WebhookSender(targets: [target], policy: fastPolicy(timeout: .seconds(2)),
-                                   engine: webhookEngine, time: time, report: recorder.report)
+        let sender = WebhookSender(
+            targets: [target], policy: fastPolicy(timeout: .seconds(2)),
+            engine: webhookEngine, time: time, report: recorder.report)
         sender.send(Array("{}".utf8), id: "slow")
         #expect(await drive(time) { recorder.finished("slow") })
         let events = recorder.events
@@ -319,7 +338,8 @@ struct WebhookTests {
         let sink = try Sink { _, _ in .text("invalid_payload", status: 400) }
         let recorder = Recorder()
         let target = try WebhookTarget(parsing: sink.url)
-        let sender = WebhookSender(targets: [target], policy: fastPolicy(), engine: webhookEngine, report: recorder.report)
+        let sender = WebhookSender(
+            targets: [target], policy: fastPolicy(), engine: webhookEngine, report: recorder.report)
         sender.send(Array("{}".utf8), id: "e1")
         #expect(await recorder.wait { _ in recorder.finished("e1") })
         guard case .gaveUp(_, "e1", 1, let reason) = try #require(recorder.events.first) else {
@@ -336,20 +356,26 @@ struct WebhookTests {
     func retryAfter() async throws {
         let time = ManualTimeSource()
         let sink = try Sink(time: time) { _, index in
-            index == 0 ? .text("slow down", status: 429, headers: [HTTPField(name: "Retry-After", value: "1")]) : .text("ok")
+            index == 0
+                ? .text("slow down", status: 429, headers: [HTTPField(name: "Retry-After", value: "1")]) : .text("ok")
         }
         let recorder = Recorder(time: time)
         let target = try WebhookTarget(parsing: sink.url)
-        let policy = RetryPolicy(firstDelay: .milliseconds(10), maxDelay: .milliseconds(80), maxAttempts: 3,
-                                 attemptTimeout: .seconds(5))
-        let sender = WebhookSender(targets: [target], policy: policy, engine: webhookEngine, time: time,
-                                   report: recorder.report)
+        let policy = RetryPolicy(
+            firstDelay: .milliseconds(10), maxDelay: .milliseconds(80), maxAttempts: 3,
+            attemptTimeout: .seconds(5))
+        let sender = WebhookSender(
+            targets: [target], policy: policy, engine: webhookEngine, time: time,
+            report: recorder.report)
         sender.send(Array("{}".utf8), id: "e1")
         #expect(await drive(time) { recorder.finished("e1") })
-        #expect(recorder.events == [
-            .retrying(target: target.masked, id: "e1", attempt: 1, reason: "HTTP 429 'slow down'", delay: .milliseconds(80)),
-            .delivered(target: target.masked, id: "e1", attempts: 2),
-        ])
+        #expect(
+            recorder.events == [
+                .retrying(
+                    target: target.masked, id: "e1", attempt: 1, reason: "HTTP 429 'slow down'",
+                    delay: .milliseconds(80)),
+                .delivered(target: target.masked, id: "e1", attempts: 2),
+            ])
         let times = sink.times
         #expect(times.count == 2 && times.last.map { $0 - times[0] } == .milliseconds(80))
     }
@@ -360,9 +386,10 @@ struct WebhookTests {
     func sendNeverWaits() async throws {
         let sink = try Sink { _, _ in .noResponse }
         let recorder = Recorder()
-        let sender = WebhookSender(targets: [try WebhookTarget(parsing: sink.url)],
-                                   policy: fastPolicy(timeout: .seconds(30)), engine: webhookEngine,
-                                   time: ManualTimeSource(), report: recorder.report)
+        let sender = WebhookSender(
+            targets: [try WebhookTarget(parsing: sink.url)],
+            policy: fastPolicy(timeout: .seconds(30)), engine: webhookEngine,
+            time: ManualTimeSource(), report: recorder.report)
         sender.send(Array("{}".utf8), id: "first")
         #expect(await pollUntil { sink.requests.count == 1 })
         // The first event hangs in delivery for 30 s: a send that waited for the lane would not
@@ -381,15 +408,20 @@ struct WebhookTests {
         let failedOnce = Mutex(false)
         let sink = try Sink { request, _ in
             if String(decoding: request.body, as: UTF8.self) == "e3",
-               failedOnce.withLock({ f in defer { f = true }; return !f }) {
+                failedOnce.withLock({ f in
+                    defer { f = true }
+                    return !f
+                })
+            {
                 return .text("busy", status: 503)
             }
             return .text("ok")
         }
         let time = ManualTimeSource()
         let recorder = Recorder(time: time)
-        let sender = WebhookSender(targets: [try WebhookTarget(parsing: sink.url)], policy: fastPolicy(),
-                                   engine: webhookEngine, time: time, report: recorder.report)
+        let sender = WebhookSender(
+            targets: [try WebhookTarget(parsing: sink.url)], policy: fastPolicy(),
+            engine: webhookEngine, time: time, report: recorder.report)
         let ids = (0..<12).map { "e\($0)" }
         for id in ids { sender.send(Array(id.utf8), id: id) }
         #expect(await drive(time) { ids.allSatisfy { recorder.finished($0) } })
@@ -411,15 +443,17 @@ struct WebhookTests {
         let recorder = Recorder(time: time)
         // The dead target waits 1 s on the manual clock before its second try: time never moves
         // here, so it is still waiting when the healthy target has both events.
-        let sender = WebhookSender(targets: [dead, healthy], policy: fastPolicy(attempts: 4, first: .seconds(1)),
-                                   engine: webhookEngine, time: time, report: recorder.report)
+        let sender = WebhookSender(
+            targets: [dead, healthy], policy: fastPolicy(attempts: 4, first: .seconds(1)),
+            engine: webhookEngine, time: time, report: recorder.report)
         sender.send(Array("one".utf8), id: "one")
         sender.send(Array("two".utf8), id: "two")
         #expect(await recorder.wait { _ in recorder.finished("two", at: healthy.masked) })
         try await time.waitForSleepers(1)
         #expect(sink.bodies == ["one", "two"])
         #expect(!recorder.finished("one", at: dead.masked))
-        #expect(recorder.events.contains { if case .retrying(dead.masked, "one", _, _, _) = $0 { true } else { false } })
+        #expect(
+            recorder.events.contains { if case .retrying(dead.masked, "one", _, _, _) = $0 { true } else { false } })
         #expect(await pollUntil { sender.pending == 2 }, "the dead target still holds both")
     }
 
@@ -428,15 +462,19 @@ struct WebhookTests {
         let sink = try Sink { _, _ in .noResponse }
         let recorder = Recorder()
         let target = try WebhookTarget(parsing: sink.url)
-        let sender = WebhookSender(targets: [target], policy: fastPolicy(timeout: .seconds(30)), queueLimit: 2,
-                                   engine: webhookEngine, report: recorder.report)
+        let sender = WebhookSender(
+            targets: [target], policy: fastPolicy(timeout: .seconds(30)), queueLimit: 2,
+            engine: webhookEngine, report: recorder.report)
         sender.send(Array("{}".utf8), id: "e0")
         #expect(await pollUntil { sink.requests.count == 1 })  // e0 is in delivery, not waiting
         for id in ["e1", "e2", "e3", "e4"] { sender.send(Array("{}".utf8), id: id) }
-        #expect(recorder.events == [.dropped(target: target.masked, id: "e1"), .dropped(target: target.masked, id: "e2")])
+        #expect(
+            recorder.events == [.dropped(target: target.masked, id: "e1"), .dropped(target: target.masked, id: "e2")])
         #expect(sender.dropped == 2)
         #expect(sender.pending == 3)
-        #expect(recorder.events.first?.description.hasPrefix("\(target.masked): dropped e1: too many events waiting") == true)
+        #expect(
+            recorder.events.first?.description.hasPrefix("\(target.masked): dropped e1: too many events waiting")
+                == true)
     }
 
     @Test("flush returns 0 once everything is delivered, and the number pending when time runs out")
@@ -445,8 +483,9 @@ struct WebhookTests {
         // were delivered (one attempt each, so a failure gives up instead of waiting on the clock).
         let sink = try Sink()
         let recorder = Recorder()
-        let good = WebhookSender(targets: [try WebhookTarget(parsing: sink.url)], policy: fastPolicy(attempts: 1),
-                                 engine: webhookEngine, time: ManualTimeSource(), report: recorder.report)
+        let good = WebhookSender(
+            targets: [try WebhookTarget(parsing: sink.url)], policy: fastPolicy(attempts: 1),
+            engine: webhookEngine, time: ManualTimeSource(), report: recorder.report)
         for n in 0..<5 { good.send(Array("{}".utf8), id: "e\(n)") }
         #expect(await good.flush(timeout: .seconds(10)) == 0)
         #expect(sink.requests.count == 5)
@@ -455,9 +494,10 @@ struct WebhookTests {
         // The time limit is on the manual clock: flush gives up when it has passed, not before.
         let hanging = try Sink { _, _ in .noResponse }
         let time = ManualTimeSource()
-        let stuck = WebhookSender(targets: [try WebhookTarget(parsing: hanging.url)],
-                                  policy: fastPolicy(timeout: .seconds(30)), engine: webhookEngine, time: time,
-                                  report: { _ in })
+        let stuck = WebhookSender(
+            targets: [try WebhookTarget(parsing: hanging.url)],
+            policy: fastPolicy(timeout: .seconds(30)), engine: webhookEngine, time: time,
+            report: { _ in })
         stuck.send(Array("{}".utf8), id: "a")
         stuck.send(Array("{}".utf8), id: "b")
         let flushing = Task { await stuck.flush(timeout: .milliseconds(150)) }
@@ -471,16 +511,19 @@ struct WebhookTests {
     @Test("no report shows the password or the secret path, even when the target echoes its URL")
     func reportsStayMasked() async throws {
         let sink = try Sink { request, index in
-            index == 0 ? .text("no route for \(request.target)", status: 503) : .text("bad \(request.target)", status: 404)
+            index == 0
+                ? .text("no route for \(request.target)", status: 503) : .text("bad \(request.target)", status: 404)
         }
         let withSecret = sink.url.replacingOccurrences(of: "http://", with: "http://user:pa55@") + "?x=1"
         let deadPort = try DeadPort()
-        let dead = deadPort.url("/services/T0/B0/secret?x=1").replacingOccurrences(of: "http://", with: "http://user:pa55@")
+        let dead = deadPort.url("/services/T0/B0/secret?x=1").replacingOccurrences(
+            of: "http://", with: "http://user:pa55@")
         let targets = [try WebhookTarget(parsing: withSecret), try WebhookTarget(parsing: dead)]
         let time = ManualTimeSource()
         let recorder = Recorder(time: time)
-        let sender = WebhookSender(targets: targets, policy: fastPolicy(attempts: 2), engine: webhookEngine,
-                                   time: time, report: recorder.report)
+        let sender = WebhookSender(
+            targets: targets, policy: fastPolicy(attempts: 2), engine: webhookEngine,
+            time: time, report: recorder.report)
         sender.send(Array("{}".utf8), id: "e1")
         #expect(await drive(time) { targets.allSatisfy { recorder.finished("e1", at: $0.masked) } })
         // The credentials went out as Basic auth.
@@ -505,8 +548,10 @@ struct WebhookTests {
             log.write(.dropped(target: "https://a.example/…", id: "c\(k)|x|opened"), nowMs: t0 + Int64(k) * 10)
         }
         log.write(.dropped(target: "https://b.example/…", id: "other"), nowMs: t0)
-        log.write(.retrying(target: "https://a.example/…", id: "c1|x|opened", attempt: 1, reason: "HTTP 503", delay: .seconds(1)),
-                  nowMs: t0)
+        log.write(
+            .retrying(
+                target: "https://a.example/…", id: "c1|x|opened", attempt: 1, reason: "HTTP 503", delay: .seconds(1)),
+            nowMs: t0)
         var lines = console.stderr.split(separator: "\n")
         #expect(lines.count == 3, "\(lines)")
         #expect(lines.filter { $0.contains("a.example") && $0.contains("dropped c0|x|opened") }.count == 1)
@@ -514,7 +559,9 @@ struct WebhookTests {
         // 999 more drops of a.example were counted; a minute after the first line, the next drop sums them up.
         log.write(.dropped(target: "https://a.example/…", id: "late"), nowMs: t0 + WebhookLog.dropSummaryMs)
         lines = console.stderr.split(separator: "\n")
-        #expect(lines.last?.contains("https://a.example/…: dropped 1000 events in the last minute") == true, "\(lines.last ?? "")")
+        #expect(
+            lines.last?.contains("https://a.example/…: dropped 1000 events in the last minute") == true,
+            "\(lines.last ?? "")")
         log.write(.dropped(target: "https://a.example/…", id: "later"), nowMs: t0 + WebhookLog.dropSummaryMs + 1)
         log.flush()
         lines = console.stderr.split(separator: "\n")

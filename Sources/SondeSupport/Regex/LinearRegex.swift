@@ -98,7 +98,8 @@ package struct LinearRegexMatch: Sendable {
     /// The UTF-8 offsets of `group`, or `nil` when it did not take part (or was not tracked).
     package func utf8Range(_ group: Int) -> Range<Int>? {
         guard group >= 0, 2 * group + 1 < offsets.count else { return nil }
-        let start = offsets[2 * group], end = offsets[2 * group + 1]
+        let start = offsets[2 * group]
+        let end = offsets[2 * group + 1]
         guard start >= 0, end >= start else { return nil }
         return start..<end
     }

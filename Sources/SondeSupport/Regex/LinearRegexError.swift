@@ -48,11 +48,11 @@ package enum LinearRegexError: Error, Sendable, Equatable, CustomStringConvertib
     package var offset: Int {
         switch self {
         case .backreference(let o, _), .lookAround(let o, _), .atomicGroup(let o), .possessive(let o),
-             .unsupportedGroup(let o, _), .unclosedGroup(let o), .unopenedGroup(let o), .unclosedClass(let o),
-             .invalidClassRange(let o, _), .invalidClassItem(let o, _), .invalidEscape(let o, _),
-             .unknownUnicodeClass(let o, _), .repetitionMissing(let o), .invalidRepetition(let o, _),
-             .repetitionTooBig(let o, _), .invalidFlag(let o, _), .invalidGroupName(let o, _),
-             .nestedTooDeep(let o, _), .tooBig(let o, _):
+            .unsupportedGroup(let o, _), .unclosedGroup(let o), .unopenedGroup(let o), .unclosedClass(let o),
+            .invalidClassRange(let o, _), .invalidClassItem(let o, _), .invalidEscape(let o, _),
+            .unknownUnicodeClass(let o, _), .repetitionMissing(let o), .invalidRepetition(let o, _),
+            .repetitionTooBig(let o, _), .invalidFlag(let o, _), .invalidGroupName(let o, _),
+            .nestedTooDeep(let o, _), .tooBig(let o, _):
             return o
         }
     }

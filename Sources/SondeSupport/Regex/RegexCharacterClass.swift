@@ -33,7 +33,8 @@ indirect enum RegexClassTree: Sendable, Equatable {
             return property.contains(scalar)
         case .caseFolded(let inner):
             if inner.contains(scalar) { return true }
-            let lower = RegexCase.lower(scalar), upper = RegexCase.upper(scalar)
+            let lower = RegexCase.lower(scalar)
+            let upper = RegexCase.upper(scalar)
             if lower != scalar && inner.contains(lower) { return true }
             if upper != scalar && inner.contains(upper) { return true }
             let folded = RegexCase.fold(scalar)
@@ -54,11 +55,18 @@ indirect enum RegexClassTree: Sendable, Equatable {
 
     /// Binary search over sorted ranges.
     static func rangesContain(_ ranges: [ClosedRange<UInt32>], _ scalar: UInt32) -> Bool {
-        var low = 0, high = ranges.count
+        var low = 0
+        var high = ranges.count
         while low < high {
             let mid = (low + high) / 2
             let range = ranges[mid]
-            if scalar < range.lowerBound { high = mid } else if scalar > range.upperBound { low = mid + 1 } else { return true }
+            if scalar < range.lowerBound {
+                high = mid
+            } else if scalar > range.upperBound {
+                low = mid + 1
+            } else {
+                return true
+            }
         }
         return false
     }
@@ -117,9 +125,11 @@ indirect enum RegexClassTree: Sendable, Equatable {
             }
         } else {
             for range in ranges {
-                let lowStart = max(range.lowerBound, 0x61), lowEnd = min(range.upperBound, 0x7A)
+                let lowStart = max(range.lowerBound, 0x61)
+                let lowEnd = min(range.upperBound, 0x7A)
                 if lowStart <= lowEnd { extra.append((lowStart - 0x20)...(lowEnd - 0x20)) }
-                let upStart = max(range.lowerBound, 0x41), upEnd = min(range.upperBound, 0x5A)
+                let upStart = max(range.lowerBound, 0x41)
+                let upEnd = min(range.upperBound, 0x5A)
                 if upStart <= upEnd { extra.append((upStart + 0x20)...(upEnd + 0x20)) }
             }
         }
@@ -139,7 +149,8 @@ struct RegexCharacterClass: Sendable, Equatable {
 
     /// Precomputes the ASCII bitmap of `tree`.
     init(_ tree: RegexClassTree) {
-        var low: UInt64 = 0, high: UInt64 = 0
+        var low: UInt64 = 0
+        var high: UInt64 = 0
         for scalar in UInt32(0)..<128 where tree.contains(scalar) {
             if scalar < 64 { low |= 1 << UInt64(scalar) } else { high |= 1 << UInt64(scalar - 64) }
         }

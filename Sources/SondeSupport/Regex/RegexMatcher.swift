@@ -1,7 +1,7 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #elseif canImport(Darwin)
-import Darwin
+    import Darwin
 #endif
 
 /// A Pike VM: runs a ``RegexProgram`` over UTF-8 text in one pass, keeping at most one thread per
@@ -72,10 +72,12 @@ struct RegexMatcher {
         return 4 * n + 2 * n * slotCount + slotCount + 2 * (program.alternates.count + n + 2)
     }
 
-    private init(program: RegexProgram, instructions: UnsafeBufferPointer<RegexInstruction>,
-                 alternates: UnsafeBufferPointer<Int32>, classBits: UnsafeBufferPointer<UInt64>,
-                 firstBytes: UnsafeBufferPointer<Bool>?, text: UnsafeBufferPointer<UInt8>,
-                 slotCount: Int, memory: UnsafeMutablePointer<Int>) {
+    private init(
+        program: RegexProgram, instructions: UnsafeBufferPointer<RegexInstruction>,
+        alternates: UnsafeBufferPointer<Int32>, classBits: UnsafeBufferPointer<UInt64>,
+        firstBytes: UnsafeBufferPointer<Bool>?, text: UnsafeBufferPointer<UInt8>,
+        slotCount: Int, memory: UnsafeMutablePointer<Int>
+    ) {
         self.program = program
         self.instructions = instructions
         self.alternates = alternates
@@ -96,24 +98,28 @@ struct RegexMatcher {
     /// Finds the leftmost-first match of `program` in `text`, tracking the first `slotCount` slots
     /// (0: no captures, 2: the match range). With `earliest`, stops at the first match state reached
     /// (enough to say whether there is a match; the slots are then not the leftmost-first ones).
-    static func search(_ program: RegexProgram, in text: UnsafeBufferPointer<UInt8>, slotCount: Int,
-                       earliest: Bool) -> Outcome {
+    static func search(
+        _ program: RegexProgram, in text: UnsafeBufferPointer<UInt8>, slotCount: Int,
+        earliest: Bool
+    ) -> Outcome {
         let slots = max(0, min(slotCount, program.slotCount))
         let size = bufferSize(program, slotCount: slots)
-        var memory = program.scratchPool.withLock { pool -> [Int]? in
-            guard let last = pool.last, last.count >= size else { return nil }
-            return pool.removeLast()
-        } ?? [Int](repeating: 0, count: size)
+        var memory =
+            program.scratchPool.withLock { pool -> [Int]? in
+                guard let last = pool.last, last.count >= size else { return nil }
+                return pool.removeLast()
+            } ?? [Int](repeating: 0, count: size)
         let outcome = memory.withUnsafeMutableBufferPointer { buffer -> Outcome in
             guard let base = buffer.baseAddress else { return Outcome(slots: nil, steps: 0) }
             return program.instructions.withUnsafeBufferPointer { instructions in
                 program.alternates.withUnsafeBufferPointer { alternates in
                     program.classBits.withUnsafeBufferPointer { classBits in
                         func run(_ firstBytes: UnsafeBufferPointer<Bool>?) -> Outcome {
-                            var vm = RegexMatcher(program: program, instructions: instructions,
-                                                  alternates: alternates, classBits: classBits,
-                                                  firstBytes: firstBytes, text: text, slotCount: slots,
-                                                  memory: base)
+                            var vm = RegexMatcher(
+                                program: program, instructions: instructions,
+                                alternates: alternates, classBits: classBits,
+                                firstBytes: firstBytes, text: text, slotCount: slots,
+                                memory: base)
                             let found = vm.run(earliest: earliest)
                             return Outcome(slots: found, steps: vm.steps)
                         }

@@ -1,3 +1,5 @@
+import Synchronization
+
 /// One state of a compiled Thompson NFA.
 enum RegexInstruction: Sendable {
     /// Consume one scalar equal to the value.
@@ -18,8 +20,6 @@ enum RegexInstruction: Sendable {
     /// No way on.
     case fail
 }
-
-import Synchronization
 
 /// A compiled pattern: the NFA the Pike VM runs, its classes, and what the search loop can use to
 /// skip ahead.
@@ -67,8 +67,9 @@ final class RegexProgram: Sendable {
         start = built.start
         self.captureCount = captureCount
         anchoredStart = Self.isAnchoredAtStart(node)
-        let first = Self.firstByteTable(instructions: built.instructions, alternates: built.alternates,
-                                        classes: builder.classes, start: built.start)
+        let first = Self.firstByteTable(
+            instructions: built.instructions, alternates: built.alternates,
+            classes: builder.classes, start: built.start)
         firstBytes = first
         if let first, first.filter({ $0 }).count == 1, let byte = first.firstIndex(of: true) {
             singleFirstByte = UInt8(byte)
@@ -117,8 +118,10 @@ final class RegexProgram: Sendable {
 
     /// The bytes a match can start with, or `nil` when the start can reach a match without
     /// consuming, or can consume something not reducible to a small set of leading bytes.
-    private static func firstByteTable(instructions: [RegexInstruction], alternates: [Int32],
-                                       classes: [RegexCharacterClass], start: Int32) -> [Bool]? {
+    private static func firstByteTable(
+        instructions: [RegexInstruction], alternates: [Int32],
+        classes: [RegexCharacterClass], start: Int32
+    ) -> [Bool]? {
         var table = [Bool](repeating: false, count: 256)
         var seen = Set<Int32>()
         var stack: [Int32] = [start]
@@ -128,7 +131,10 @@ final class RegexProgram: Sendable {
             case .scalar(let value, _):
                 guard let scalar = Unicode.Scalar(value) else { return nil }
                 var lead: UInt8 = 0
-                for byte in String(scalar).utf8 { lead = byte; break }
+                for byte in String(scalar).utf8 {
+                    lead = byte
+                    break
+                }
                 table[Int(lead)] = true
             case .set(let index, _):
                 guard let bytes = classes[Int(index)].asciiScalars else { return nil }
@@ -296,8 +302,10 @@ struct RegexBuilder {
 
     /// `inner{min,max}`: the required copies, then each optional copy skipping straight to the end
     /// (so the closure of a skip stays small).
-    private mutating func bounded(_ inner: RegexNode, _ min: Int, _ max: Int,
-                                  greedy: Bool) throws(LinearRegexError) -> (start: Int32, end: Int32) {
+    private mutating func bounded(
+        _ inner: RegexNode, _ min: Int, _ max: Int,
+        greedy: Bool
+    ) throws(LinearRegexError) -> (start: Int32, end: Int32) {
         let prefix = try exactly(inner, min)
         let end = try add(.empty(nil))
         var previous = prefix.end
@@ -315,8 +323,10 @@ struct RegexBuilder {
 
     /// `inner{n,}`. When `inner` can match the empty string, `x*` is built as `(x+)?` so that the
     /// preference order stays leftmost-first (as Rust's compiler does).
-    private mutating func atLeast(_ inner: RegexNode, _ n: Int,
-                                  greedy: Bool) throws(LinearRegexError) -> (start: Int32, end: Int32) {
+    private mutating func atLeast(
+        _ inner: RegexNode, _ n: Int,
+        greedy: Bool
+    ) throws(LinearRegexError) -> (start: Int32, end: Int32) {
         if n == 0 {
             if let length = inner.minimumLength, length > 0 {
                 let u = try union(greedy: greedy)
@@ -374,7 +384,8 @@ struct RegexBuilder {
         }
         func targets(_ state: State) -> [Int32?] {
             switch state {
-            case .scalar(_, let n), .set(_, let n), .dot(_, let n), .save(_, let n), .look(_, let n): return [resolve(n)]
+            case .scalar(_, let n), .set(_, let n), .dot(_, let n), .save(_, let n), .look(_, let n):
+                return [resolve(n)]
             case .union(let t, let reverse): return (reverse ? t.reversed() : t).map(resolve)
             case .empty, .match, .fail: return []
             }

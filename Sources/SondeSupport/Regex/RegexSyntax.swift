@@ -245,8 +245,10 @@ struct RegexParser {
     }
 
     /// Applies a repetition (the operator already read) and its lazy `?`; rejects a possessive `+`.
-    private mutating func repeated(_ item: (node: RegexNode, depth: Int), min: Int, max: Int?,
-                                   operatorAt: Int) throws(LinearRegexError) -> (node: RegexNode, depth: Int) {
+    private mutating func repeated(
+        _ item: (node: RegexNode, depth: Int), min: Int, max: Int?,
+        operatorAt: Int
+    ) throws(LinearRegexError) -> (node: RegexNode, depth: Int) {
         var greedy = true
         if peek == "?" {
             greedy = false
@@ -338,7 +340,9 @@ struct RegexParser {
         if has("?|") { throw .unsupportedGroup(offset: open, text: "a branch reset group (?|…)") }
         if has("?(") { throw .unsupportedGroup(offset: open, text: "a conditional group (?(…)…)") }
         if peek == "?", let next = peek(1),
-           ("0"..."9").contains(next) || ((next == "+" || next == "-") && peek(2).map { ("0"..."9").contains($0) } == true) {
+            ("0"..."9").contains(next)
+                || ((next == "+" || next == "-") && peek(2).map { ("0"..."9").contains($0) } == true)
+        {
             throw .unsupportedGroup(offset: open, text: "recursion (?1)")
         }
         let saved = flags
@@ -376,13 +380,16 @@ struct RegexParser {
                 throw .invalidGroupName(offset: start, reason: "unterminated name: expected >")
             }
             if c == ">" { break }
-            let ok = name.isEmpty
+            let ok =
+                name.isEmpty
                 ? c == "_" || c.properties.isAlphabetic
                 : c == "_" || c == "." || c == "[" || c == "]" || c.properties.isAlphabetic
                     || c.properties.numericType == .decimal
             guard ok else {
-                throw .invalidGroupName(offset: i, reason: "'\(c)' cannot appear in a group name "
-                                        + "(a letter or _ first, then letters, digits, _ . [ ])")
+                throw .invalidGroupName(
+                    offset: i,
+                    reason: "'\(c)' cannot appear in a group name "
+                        + "(a letter or _ first, then letters, digits, _ . [ ])")
             }
             name.unicodeScalars.append(c)
             i += 1
@@ -481,17 +488,39 @@ struct RegexParser {
             default: tree = u ? .property(.word) : .ranges([0x30...0x39, 0x41...0x5A, 0x5F...0x5F, 0x61...0x7A])
             }
             return .tree(c.properties.isUppercase ? .negated(tree) : tree)
-        case "a": i += 1; return .literal(0x07)
-        case "f": i += 1; return .literal(0x0C)
-        case "t": i += 1; return .literal(0x09)
-        case "n": i += 1; return .literal(0x0A)
-        case "r": i += 1; return .literal(0x0D)
-        case "v": i += 1; return .literal(0x0B)
-        case "A": i += 1; return try look(.startText)
-        case "z": i += 1; return try look(.endText)
-        case "B": i += 1; return try look(.notWordBoundary(unicode: u))
-        case "<": i += 1; return try look(.wordStart(unicode: u))
-        case ">": i += 1; return try look(.wordEnd(unicode: u))
+        case "a":
+            i += 1
+            return .literal(0x07)
+        case "f":
+            i += 1
+            return .literal(0x0C)
+        case "t":
+            i += 1
+            return .literal(0x09)
+        case "n":
+            i += 1
+            return .literal(0x0A)
+        case "r":
+            i += 1
+            return .literal(0x0D)
+        case "v":
+            i += 1
+            return .literal(0x0B)
+        case "A":
+            i += 1
+            return try look(.startText)
+        case "z":
+            i += 1
+            return try look(.endText)
+        case "B":
+            i += 1
+            return try look(.notWordBoundary(unicode: u))
+        case "<":
+            i += 1
+            return try look(.wordStart(unicode: u))
+        case ">":
+            i += 1
+            return try look(.wordEnd(unicode: u))
         case "b":
             i += 1
             if !inClass, peek == "{", let next = peek(1), ("a"..."z").contains(next) || next == "-" {
@@ -511,8 +540,10 @@ struct RegexParser {
                 case "start-half": special = .wordStartHalf(unicode: u)
                 case "end-half": special = .wordEndHalf(unicode: u)
                 default:
-                    throw .invalidEscape(offset: start, reason: "unknown word boundary \\b{\(name)} "
-                                         + "(known: start, end, start-half, end-half)")
+                    throw .invalidEscape(
+                        offset: start,
+                        reason: "unknown word boundary \\b{\(name)} "
+                            + "(known: start, end, start-half, end-half)")
                 }
                 i = k + 1
                 return .look(special)
@@ -551,8 +582,10 @@ struct RegexParser {
             let digits = kind == "x" ? 2 : kind == "u" ? 4 : 8
             for _ in 0..<digits {
                 guard let c = peek, c.properties.isASCIIHexDigit else {
-                    throw .invalidEscape(offset: start, reason: "\\\(kind) takes exactly \(digits) hexadecimal digits "
-                                         + "or braces such as \\\(kind){7F}")
+                    throw .invalidEscape(
+                        offset: start,
+                        reason: "\\\(kind) takes exactly \(digits) hexadecimal digits "
+                            + "or braces such as \\\(kind){7F}")
                 }
                 hex.unicodeScalars.append(c)
                 i += 1
@@ -654,7 +687,7 @@ struct RegexParser {
                 let set = current()
                 return negated ? .negated(set) : set
             }
-            if (c == "&" || c == "-" || c == "~"), peek(1) == c {
+            if c == "&" || c == "-" || c == "~", peek(1) == c {
                 pending = (c, current())
                 ranges = []
                 others = []
@@ -701,9 +734,13 @@ struct RegexParser {
         var k = from
         if flags.verbose {
             while k < s.count {
-                if s[k].properties.isWhitespace { k += 1 } else if s[k] == "#" {
+                if s[k].properties.isWhitespace {
+                    k += 1
+                } else if s[k] == "#" {
                     while k < s.count, s[k] != "\n" { k += 1 }
-                } else { break }
+                } else {
+                    break
+                }
             }
         }
         return k < s.count ? s[k] : nil

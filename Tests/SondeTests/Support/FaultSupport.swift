@@ -1,22 +1,24 @@
 import Foundation
 import Synchronization
 import Testing
-#if canImport(Glibc)
-import Glibc
-#endif
-@testable import SondeSupport
-@testable import SondeProbe
-@testable import SondeScript
-@testable import SondeRun
-@testable import SondeStore
-@testable import SondeSLO
-@testable import SondeIncidents
+
 @testable import SondeAlerts
-@testable import SondeRender
-@testable import SondeServe
-@testable import SondeDemoShop
-@testable import SondeDaemon
 @testable import SondeCommands
+@testable import SondeDaemon
+@testable import SondeDemoShop
+@testable import SondeIncidents
+@testable import SondeProbe
+@testable import SondeRender
+@testable import SondeRun
+@testable import SondeSLO
+@testable import SondeScript
+@testable import SondeServe
+@testable import SondeStore
+@testable import SondeSupport
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// The size of the fault-injection suites: `fast` inside `make test`, `full` with `make faults`
 /// (`SONDE_FAULTS=full`). One code path; only the counts and durations change.
@@ -54,7 +56,8 @@ final class SondeProcess: @unchecked Sendable {  // the Process is started in in
 
     /// `environment` is added to this process's environment (minus any `SONDE_*` variables of ours).
     init(_ arguments: [String], in directory: String, environment: [String: String] = [:], tag: String) throws {
-        try #require(FileManager.default.isExecutableFile(atPath: Self.binary), "build the executable first: swift build")
+        try #require(
+            FileManager.default.isExecutableFile(atPath: Self.binary), "build the executable first: swift build")
         outPath = directory + "/\(tag).out"
         errPath = directory + "/\(tag).err"
         _ = FileManager.default.createFile(atPath: outPath, contents: nil)
@@ -87,8 +90,9 @@ final class SondeProcess: @unchecked Sendable {  // the Process is started in in
             usleep(2_000)
         }
         process.waitUntilExit()
-        return process.terminationReason == .uncaughtSignal ? .signalled(process.terminationStatus)
-                                                            : .exited(process.terminationStatus)
+        return process.terminationReason == .uncaughtSignal
+            ? .signalled(process.terminationStatus)
+            : .exited(process.terminationStatus)
     }
 
     /// Waits off the cooperative pool.
@@ -100,8 +104,10 @@ final class SondeProcess: @unchecked Sendable {  // the Process is started in in
     var stderr: String { (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? "" }
 
     /// Runs one command to its end: its outcome, output and wall time.
-    static func run(_ arguments: [String], in directory: String, environment: [String: String] = [:], tag: String,
-                    timeout: Duration) async throws -> (outcome: Outcome, out: String, err: String, seconds: Double) {
+    static func run(
+        _ arguments: [String], in directory: String, environment: [String: String] = [:], tag: String,
+        timeout: Duration
+    ) async throws -> (outcome: Outcome, out: String, err: String, seconds: Double) {
         let child = try SondeProcess(arguments, in: directory, environment: environment, tag: tag)
         let outcome = try await child.finish(timeout: timeout)
         return (outcome, child.stdout, child.stderr, Date().timeIntervalSince(child.startedAt))
@@ -123,8 +129,9 @@ final class SondeProcess: @unchecked Sendable {  // the Process is started in in
     /// before the child starts could be taken by another socket in the meantime.
     static func metricsPort(in startLine: String) -> UInt16? {
         guard let from = startLine.range(of: "metrics on http://")?.upperBound,
-              let to = startLine.range(of: "/metrics", range: from..<startLine.endIndex)?.lowerBound,
-              let colon = startLine[from..<to].lastIndex(of: ":") else { return nil }
+            let to = startLine.range(of: "/metrics", range: from..<startLine.endIndex)?.lowerBound,
+            let colon = startLine[from..<to].lastIndex(of: ":")
+        else { return nil }
         return UInt16(startLine[startLine.index(after: colon)..<to])
     }
 
@@ -155,7 +162,9 @@ final class SilentServer: @unchecked Sendable {  // fd is immutable; the connect
         addr.sin_port = 0
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         let bound = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         guard bound == 0, listen(fd, 512) == 0 else {
             close(fd)
@@ -205,7 +214,11 @@ final class SilentServer: @unchecked Sendable {  // fd is immutable; the connect
                     continue
                 }
                 let n = scratch.withUnsafeMutableBytes { recv(entry.fd, $0.baseAddress, $0.count, Int32(MSG_DONTWAIT)) }
-                if n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR)) { open.append(entry.fd) } else { close(entry.fd) }
+                if n > 0 || (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+                    open.append(entry.fd)
+                } else {
+                    close(entry.fd)
+                }
             }
             clients = open
         }
@@ -245,7 +258,8 @@ struct DataFiles {
         var out: [String: Int] = [:]
         for path in paths(data) {
             guard let bytes = FileManager.default.contents(atPath: path).map([UInt8].init), let last = bytes.last,
-                  last != 0x0A else { continue }
+                last != 0x0A
+            else { continue }
             out[path] = (bytes.lastIndex(of: 0x0A).map { $0 + 1 }) ?? 0
         }
         return out
@@ -277,8 +291,10 @@ struct DataFiles {
                     if allowedFragments[path]?.contains(start) == true || shortWrite {
                         fragments.append((path, start, complete))
                     } else {
-                        problems.append(Problem(path: path, line: number,
-                                                text: String(decoding: line.prefix(160), as: UTF8.self)))
+                        problems.append(
+                            Problem(
+                                path: path, line: number,
+                                text: String(decoding: line.prefix(160), as: UTF8.self)))
                     }
                 }
                 start = end + 1

@@ -30,8 +30,10 @@ struct OffPoolTrait: SuiteTrait, TestTrait, TestScoping {
 
     var isRecursive: Bool { true }
 
-    func provideScope(for test: Test, testCase: Test.Case?,
-                      performing function: @Sendable () async throws -> Void) async throws {
+    func provideScope(
+        for test: Test, testCase: Test.Case?,
+        performing function: @Sendable () async throws -> Void
+    ) async throws {
         try await withTaskExecutorPreference(executor) { try await function() }
     }
 }

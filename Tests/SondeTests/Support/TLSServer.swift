@@ -1,17 +1,18 @@
 import Foundation
-@testable import SondeSupport
-@testable import SondeProbe
-@testable import SondeScript
-@testable import SondeRun
-@testable import SondeStore
-@testable import SondeSLO
-@testable import SondeIncidents
+
 @testable import SondeAlerts
-@testable import SondeRender
-@testable import SondeServe
-@testable import SondeDemoShop
-@testable import SondeDaemon
 @testable import SondeCommands
+@testable import SondeDaemon
+@testable import SondeDemoShop
+@testable import SondeIncidents
+@testable import SondeProbe
+@testable import SondeRender
+@testable import SondeRun
+@testable import SondeSLO
+@testable import SondeScript
+@testable import SondeServe
+@testable import SondeStore
+@testable import SondeSupport
 
 /// `openssl s_server -www` with a self-signed certificate made at test time: a short-lived local
 /// TLS server on loopback.
@@ -22,10 +23,15 @@ final class TLSServer: @unchecked Sendable {  // immutable after init; stop() is
 
     init(days: Int = 30) throws {
         folder = try TemporaryFolder()
-        let key = folder.path + "/key.pem", cert = folder.path + "/cert.pem"
-        try Self.run("/usr/bin/openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                                          "-nodes", "-days", "\(days)", "-subj", "/CN=localhost",
-                                          "-keyout", key, "-out", cert])
+        let key = folder.path + "/key.pem"
+        let cert = folder.path + "/cert.pem"
+        try Self.run(
+            "/usr/bin/openssl",
+            [
+                "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                "-nodes", "-days", "\(days)", "-subj", "/CN=localhost",
+                "-keyout", key, "-out", cert,
+            ])
         // openssl takes a free port from the kernel itself and names it on its first line of output
         // ("ACCEPT 127.0.0.1:PORT"): a port picked here and handed over could be taken in between
         // by another test's server or by an outgoing connection.
@@ -61,7 +67,10 @@ final class TLSServer: @unchecked Sendable {  // immutable after init; stop() is
         folder.cleanup()
     }
 
-    enum TLSServerError: Error { case didNotStart, commandFailed(String) }
+    enum TLSServerError: Error {
+        case didNotStart
+        case commandFailed(String)
+    }
 
     static func run(_ tool: String, _ arguments: [String]) throws {
         let p = Process()

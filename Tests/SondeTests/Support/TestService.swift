@@ -1,18 +1,19 @@
 import Foundation
 import Synchronization
-@testable import SondeSupport
-@testable import SondeProbe
-@testable import SondeScript
-@testable import SondeRun
-@testable import SondeStore
-@testable import SondeSLO
-@testable import SondeIncidents
+
 @testable import SondeAlerts
-@testable import SondeRender
-@testable import SondeServe
-@testable import SondeDemoShop
-@testable import SondeDaemon
 @testable import SondeCommands
+@testable import SondeDaemon
+@testable import SondeDemoShop
+@testable import SondeIncidents
+@testable import SondeProbe
+@testable import SondeRender
+@testable import SondeRun
+@testable import SondeSLO
+@testable import SondeScript
+@testable import SondeServe
+@testable import SondeStore
+@testable import SondeSupport
 
 /// A loopback service with one route per behaviour the runner tests need.
 final class TestService: Sendable {
@@ -38,21 +39,26 @@ final class TestService: Sendable {
     var baseURL: String { server.baseURL }
 
     static let document = """
-    {"name": "sonde", "count": 3, "price": 19.99, "ratio": 5.0, "ok": true, "none": null,
-     "tags": ["a", "b", "c"], "items": [{"id": 1, "price": 5}, {"id": 2, "price": 15}, {"id": 3, "price": 25}],
-     "empty": [], "blank": "", "csv": "x,y,z", "when": "2031-01-01T00:00:00Z", "num": "42", "fnum": "2.5"}
-    """
+        {"name": "sonde", "count": 3, "price": 19.99, "ratio": 5.0, "ok": true, "none": null,
+         "tags": ["a", "b", "c"], "items": [{"id": 1, "price": 5}, {"id": 2, "price": 15}, {"id": 3, "price": 25}],
+         "empty": [], "blank": "", "csv": "x,y,z", "when": "2031-01-01T00:00:00Z", "num": "42", "fnum": "2.5"}
+        """
 
     static func route(_ request: HTTPRequest, flaky: Counter) -> HTTPResponse {
         switch request.path {
         case "/json":
             return .json(document)
         case "/text":
-            return .text("hello sonde, version 1.2.3\nsecond line", headers: [HTTPField(name: "X-Trace", value: "abc-123")])
+            return .text(
+                "hello sonde, version 1.2.3\nsecond line", headers: [HTTPField(name: "X-Trace", value: "abc-123")])
         case "/multi-header":
-            return HTTPResponse(status: 200, headers: [HTTPField(name: "X-Dup", value: "one"),
-                                                        HTTPField(name: "X-Dup", value: "two")],
-                                body: .bytes(Array("ok".utf8)))
+            return HTTPResponse(
+                status: 200,
+                headers: [
+                    HTTPField(name: "X-Dup", value: "one"),
+                    HTTPField(name: "X-Dup", value: "two"),
+                ],
+                body: .bytes(Array("ok".utf8)))
         case "/echo":
             var fields: [(key: String, value: Value)] = [
                 ("method", .string(request.method)),
@@ -73,8 +79,9 @@ final class TestService: Sendable {
             let n = flaky.next()
             return n % 3 == 0 ? .text("fine") : .text("not yet", status: 503)
         case "/set-cookie":
-            return HTTPResponse(status: 200, headers: [HTTPField(name: "Set-Cookie", value: "session=s3cr3t; Path=/")],
-                                body: .bytes(Array("set".utf8)))
+            return HTTPResponse(
+                status: 200, headers: [HTTPField(name: "Set-Cookie", value: "session=s3cr3t; Path=/")],
+                body: .bytes(Array("set".utf8)))
         case "/cookies":
             return .text(request.header("Cookie") ?? "")
         case "/slow":
@@ -86,12 +93,15 @@ final class TestService: Sendable {
             return .raw(Array("HTTX/9 banana\r\n\r\n".utf8))
         case "/big":
             let chunk = [UInt8](repeating: 0x61, count: 1 << 20)
-            return HTTPResponse(status: 200, body: .stream(length: 200 << 20) { write in
-                for _ in 0..<200 where write(chunk) {}
-            })
+            return HTTPResponse(
+                status: 200,
+                body: .stream(length: 200 << 20) { write in
+                    for _ in 0..<200 where write(chunk) {}
+                })
         case "/latin1":
-            return HTTPResponse(status: 200, headers: [HTTPField(name: "Content-Type", value: "text/plain; charset=ISO-8859-1")],
-                                body: .bytes([0x63, 0x61, 0x66, 0xE9]))
+            return HTTPResponse(
+                status: 200, headers: [HTTPField(name: "Content-Type", value: "text/plain; charset=ISO-8859-1")],
+                body: .bytes([0x63, 0x61, 0x66, 0xE9]))
         default:
             return .text("not found", status: 404)
         }
@@ -104,8 +114,10 @@ final class TestService: Sendable {
 /// instead of the default 10 s: a loaded machine can hold a run's task that long between two
 /// entries, and such a test is about what the run does, not how fast. A script that sets
 /// `@timeout` keeps it (the tests of the deadline do).
-func runScript(_ source: String, baseURL: String, variables: [String: Value] = [:],
-               limits: CheckRunner.Limits = CheckRunner.Limits()) async throws -> RunResult {
+func runScript(
+    _ source: String, baseURL: String, variables: [String: Value] = [:],
+    limits: CheckRunner.Limits = CheckRunner.Limits()
+) async throws -> RunResult {
     var script = try ScriptParser.parse(source: source, path: "test.hurl")
     if !source.contains("# @timeout") { script.settings.timeout = .seconds(60) }
     var vars = Variables()
@@ -119,7 +131,12 @@ final class Counter: Sendable {
     private let value = Mutex(0)
 
     /// Increments and returns the new value.
-    func next() -> Int { value.withLock { $0 += 1; return $0 } }
+    func next() -> Int {
+        value.withLock {
+            $0 += 1
+            return $0
+        }
+    }
 
     var current: Int { value.withLock { $0 } }
 }
