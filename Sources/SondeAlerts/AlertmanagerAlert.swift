@@ -6,16 +6,16 @@ import SondeSupport
 /// and `startsAt` / `endsAt` bound it. An alert whose `endsAt` has passed is resolved.
 package struct AlertmanagerAlert: Sendable, Equatable {
     /// Labels: the alert's identity in Alertmanager (grouping, routing, silences, inhibition).
-    package var labels: [String: String]
+    var labels: [String: String]
     /// Annotations: `summary`, `error`, `started`, `detected`, `writeup`, … (not part of the identity).
-    package var annotations: [String: String]
+    var annotations: [String: String]
     /// When the condition began, in UTC milliseconds.
-    package var startsAtMs: Int64
+    var startsAtMs: Int64
     /// When the alert ends (resolution) or expires unless re-posted; nil leaves it to Alertmanager's
     /// `resolve_timeout`.
-    package var endsAtMs: Int64?
+    var endsAtMs: Int64?
     /// A link back to what raised the alert, when there is one.
-    package var generatorURL: String?
+    var generatorURL: String?
 
     /// An alert with these labels and annotations, starting at `startsAtMs`.
     package init(
@@ -34,7 +34,7 @@ package struct AlertmanagerAlert: Sendable, Equatable {
 
     /// The labels as one stable string (`alertname=…,check=…`): two alerts with the same
     /// fingerprint are the same alert to Alertmanager.
-    package var fingerprint: String {
+    var fingerprint: String {
         labels.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ",")
     }
 
@@ -51,7 +51,7 @@ package struct AlertmanagerAlert: Sendable, Equatable {
     }
 
     /// The body of one `POST /api/v2/alerts`: a JSON array of `alerts`.
-    package static func body(_ alerts: [AlertmanagerAlert]) -> [UInt8] {
+    static func body(_ alerts: [AlertmanagerAlert]) -> [UInt8] {
         Array(JSON.encode(.list(alerts.map(\.json))).utf8)
     }
 }

@@ -21,14 +21,14 @@ package final class AlertmanagerSender: Sendable {
     /// The default re-post interval, Prometheus's.
     package static let defaultRepeatInterval: Duration = .seconds(60)
     /// Posted alerts expire this many re-post intervals after the last post.
-    package static let expiryIntervals: Int64 = 4
+    static let expiryIntervals: Int64 = 4
     /// The id prefix of re-posts in reports.
-    package static let repostPrefix = "re-post of "
+    static let repostPrefix = "re-post of "
 
     /// The Alertmanagers, in the order given, duplicates removed.
-    package let targets: [AlertmanagerTarget]
+    let targets: [AlertmanagerTarget]
     /// How often active alerts are posted again.
-    package let repeatInterval: Duration
+    let repeatInterval: Duration
 
     private let sender: WebhookSender
     private let state: State
@@ -126,10 +126,10 @@ package final class AlertmanagerSender: Sendable {
     }
 
     /// The active alerts, by key.
-    package var active: [String: AlertmanagerAlert] { state.active.withLock { $0 } }
+    var active: [String: AlertmanagerAlert] { state.active.withLock { $0 } }
 
     /// Posts every active alert now, as the timer does every `repeatInterval`.
-    package func repostNow() {
+    func repostNow() {
         Self.repost(state: state, sender: sender, nowMs: time.wallMs, interval: repeatInterval)
     }
 
@@ -140,7 +140,7 @@ package final class AlertmanagerSender: Sendable {
     }
 
     /// Posts waiting or in delivery.
-    package var pending: Int { sender.pending }
+    var pending: Int { sender.pending }
 
     /// Posts dropped because a queue was full.
     package var dropped: Int { sender.dropped }

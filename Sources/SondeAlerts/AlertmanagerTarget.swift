@@ -10,13 +10,13 @@ import SondeSupport
 /// credentials in it (`https://user:pass@am.example.com`) never reach a log.
 package struct AlertmanagerTarget: Sendable, Hashable, CustomStringConvertible {
     /// The environment variable read by `fromEnvironment(_:)`.
-    package static let environmentVariable = "SONDE_ALERTMANAGER"
+    static let environmentVariable = "SONDE_ALERTMANAGER"
     /// Where alerts are posted, after the base URL's path.
-    package static let apiPath = "/api/v2/alerts"
+    static let apiPath = "/api/v2/alerts"
 
     /// The endpoint alerts are posted to (`{URL}/api/v2/alerts`), as a webhook target: the
     /// sender, its retries and its masking are the webhooks'.
-    package let endpoint: WebhookTarget
+    let endpoint: WebhookTarget
     /// The base URL masked for logs, e.g. `http://127.0.0.1:9093` or `https://am.example.com/…`.
     package let masked: String
 
@@ -51,7 +51,7 @@ package struct AlertmanagerTarget: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Targets in a list separated by commas or whitespace (the form of `SONDE_ALERTMANAGER`).
-    package static func parseList(_ text: String, source: String = environmentVariable)
+    static func parseList(_ text: String, source: String = environmentVariable)
         throws(AlertmanagerTargetError) -> [AlertmanagerTarget]
     {
         var targets: [AlertmanagerTarget] = []

@@ -9,15 +9,15 @@ import SondeSupport
 /// (1, 2, 4, 8, 16 s) plus up to 10 s per attempt, then given up.
 package struct RetryPolicy: Sendable, Equatable {
     /// The wait after the first failed attempt.
-    package var firstDelay: Duration
+    var firstDelay: Duration
     /// Each further wait is the previous one times this (values below 1 count as 1).
-    package var factor: Double
+    var factor: Double
     /// No wait is longer than this, `Retry-After` included.
-    package var maxDelay: Duration
+    var maxDelay: Duration
     /// Attempts per event and target, the first included (at least 1).
-    package var maxAttempts: Int
+    var maxAttempts: Int
     /// Limit on one attempt, from connecting to the last byte of the answer.
-    package var attemptTimeout: Duration
+    var attemptTimeout: Duration
 
     /// The defaults: 1 s, ×2, at most 60 s, 6 attempts, 10 s per attempt.
     package init(
@@ -33,7 +33,7 @@ package struct RetryPolicy: Sendable, Equatable {
 
     /// The wait after failed attempt `attempt` (1-based): `firstDelay × factor^(attempt−1)`, at
     /// least `retryAfter` when the target sent one, never more than `maxDelay`.
-    package func delay(afterAttempt attempt: Int, retryAfter: Duration? = nil) -> Duration {
+    func delay(afterAttempt attempt: Int, retryAfter: Duration? = nil) -> Duration {
         let first = max(0, firstDelay.seconds)
         let cap = max(0, maxDelay.seconds)
         let growth = pow(max(1, factor.isNaN ? 1 : factor), Double(max(0, attempt - 1)))

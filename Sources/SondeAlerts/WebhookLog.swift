@@ -11,7 +11,8 @@ package final class WebhookLog: Sendable {
         var suppressed: Int
     }
 
-    package static let dropSummaryMs: Int64 = 60_000
+    /// At most one "dropped N more events" line per target in this many milliseconds.
+    static let dropSummaryMs: Int64 = 60_000
     private let log: EventLog
     private let drops = Mutex<[String: Drops]>([:])
 

@@ -16,7 +16,7 @@ extension WebhookSender {
         case dropped(target: String, id: String)
 
         /// The masked target URL.
-        package var target: String {
+        var target: String {
             switch self {
             case .delivered(let target, _, _), .retrying(let target, _, _, _, _), .gaveUp(let target, _, _, _),
                 .dropped(let target, _):

@@ -20,11 +20,11 @@ import SondeSupport
 /// - Everything it reports names the target by its masked URL.
 package final class WebhookSender: Sendable {
     /// The targets, in the order given, duplicates (same URL) removed.
-    package let targets: [WebhookTarget]
+    let targets: [WebhookTarget]
     /// The retry policy.
     package let policy: RetryPolicy
     /// Events that may wait per target besides the one in delivery (at least 1).
-    package let queueLimit: Int
+    let queueLimit: Int
 
     private let queue: WebhookQueue
     private let time: any TimeSource
@@ -96,7 +96,7 @@ package final class WebhookSender: Sendable {
     }
 
     /// Events waiting or in delivery, over all targets.
-    package var pending: Int { queue.pending }
+    var pending: Int { queue.pending }
 
     /// Events dropped so far because a target's queue was full.
     package var dropped: Int { queue.dropped }

@@ -9,7 +9,7 @@ import SondeSupport
 /// (`https://hooks.slack.com/services/T0/B0/XXXX` logs as `https://hooks.slack.com/…`).
 package struct WebhookTarget: Sendable, Hashable, CustomStringConvertible {
     /// The environment variable read by `fromEnvironment(_:)`.
-    package static let environmentVariable = "SONDE_WEBHOOK"
+    static let environmentVariable = "SONDE_WEBHOOK"
 
     /// The URL as given, credentials included. Send to it; never log it.
     package let url: String
@@ -57,7 +57,7 @@ package struct WebhookTarget: Sendable, Hashable, CustomStringConvertible {
 
     /// Targets in a list separated by commas or whitespace (the form of `SONDE_WEBHOOK`).
     /// An empty or blank list gives no targets.
-    package static func parseList(_ text: String, source: String = environmentVariable) throws(WebhookTargetError)
+    static func parseList(_ text: String, source: String = environmentVariable) throws(WebhookTargetError)
         -> [WebhookTarget]
     {
         var targets: [WebhookTarget] = []

@@ -2,9 +2,9 @@ import SondeSupport
 
 /// Parses the arguments of one command by its declaration: `--name value`, `--name=value`, `-v`,
 /// `--` ends the options, `-` alone is an argument; `--help` / `-h` asks for the command's help.
-package struct ArgumentParser: Sendable {
+struct ArgumentParser: Sendable {
     /// What the arguments ask for.
-    package enum Outcome: Sendable, Equatable {
+    enum Outcome: Sendable, Equatable {
         /// Run the command with these arguments.
         case arguments(ParsedArguments)
         /// Show the command's help.
@@ -12,21 +12,15 @@ package struct ArgumentParser: Sendable {
     }
 
     /// The command being parsed.
-    package var spec: CommandSpec
+    var spec: CommandSpec
     /// How the command is called in messages: `sonde check`.
-    package var commandPath: String
-
-    /// A parser for `spec`, named `commandPath` in messages.
-    package init(spec: CommandSpec, commandPath: String) {
-        self.spec = spec
-        self.commandPath = commandPath
-    }
+    var commandPath: String
 
     /// Parses `arguments` (those after the command's name); the first mistake throws. An option that
     /// takes one value and names an environment variable takes the variable's value from
     /// `environment` when the arguments do not give it, checked the same way (a repeatable option's
     /// variable adds to its list, so the command reads that one itself).
-    package func parse(_ arguments: [String], environment: [String: String] = [:]) throws(UsageError) -> Outcome {
+    func parse(_ arguments: [String], environment: [String: String] = [:]) throws(UsageError) -> Outcome {
         var parsed = ParsedArguments(command: spec.name)
         var index = 0
         while index < arguments.count {

@@ -11,9 +11,9 @@ package struct CommandSpec: Sendable, Equatable {
     /// Environment variables it reads.
     package var environment: [EnvironmentNote]
     /// Exit codes worth listing in its help.
-    package var exitCodes: [ExitCodeNote]
+    var exitCodes: [ExitCodeNote]
     /// Further lines at the end of its help (signals, …).
-    package var notes: [String]
+    var notes: [String]
 
     /// Declares a command.
     package init(
@@ -31,15 +31,15 @@ package struct CommandSpec: Sendable, Equatable {
     }
 
     /// Its options and `--help`, as the parser and the help see them.
-    package var allOptions: [OptionSpec] { options + [.help] }
+    var allOptions: [OptionSpec] { options + [.help] }
 
     /// The option called `--name` (without dashes), if it has one.
-    package func option(named name: String) -> OptionSpec? {
+    func option(named name: String) -> OptionSpec? {
         allOptions.first { $0.name == name }
     }
 
     /// The option whose one-letter alias is `short`, if any.
-    package func option(short: Character) -> OptionSpec? {
+    func option(short: Character) -> OptionSpec? {
         allOptions.first { $0.short == short }
     }
 }

@@ -3,7 +3,7 @@ package struct ExitCodeNote: Sendable, Equatable {
     /// The process's exit status.
     package var code: Int32
     /// What it means, in a few words ("usage error").
-    package var meaning: String
+    var meaning: String
 
     /// An exit code and its meaning.
     package init(_ code: Int32, _ meaning: String) {

@@ -1,7 +1,7 @@
 /// Help texts written from the declarations: the program's, and one per command.
 package struct HelpText: Sendable {
     /// The program whose help this writes.
-    package var program: ProgramSpec
+    var program: ProgramSpec
 
     /// Help for `program`.
     package init(program: ProgramSpec) {

@@ -18,10 +18,10 @@ package enum OptionKind: Sendable, Equatable {
     case shard
 
     /// Whether the option is followed by a value.
-    package var takesValue: Bool { self != .flag }
+    var takesValue: Bool { self != .flag }
 
     /// The placeholder to show when the option declares none.
-    package var defaultPlaceholder: String {
+    var defaultPlaceholder: String {
         switch self {
         case .flag: return ""
         case .string, .repeatable: return "VALUE"
@@ -33,7 +33,7 @@ package enum OptionKind: Sendable, Equatable {
     }
 
     /// What a valid value looks like, for error messages: "a whole number from 5 to 3600".
-    package var expected: String {
+    var expected: String {
         switch self {
         case .flag: return "no value"
         case .string, .repeatable: return "a value"

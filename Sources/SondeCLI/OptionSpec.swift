@@ -3,13 +3,13 @@ package struct OptionSpec: Sendable, Equatable {
     /// The long name without dashes: `json` for `--json`.
     package var name: String
     /// A one-letter alias without the dash: `v` for `-v`.
-    package var short: Character?
+    var short: Character?
     /// What follows the name, and how it is checked.
     package var kind: OptionKind
     /// The value's placeholder in help and usage (`DIR`, `N`, `NAME=VALUE`).
-    package var placeholder: String
+    var placeholder: String
     /// The default as shown in help (`checks`, `35d`); nil when there is none worth showing.
-    package var defaultText: String?
+    var defaultText: String?
     /// An environment variable that sets it too (`SONDE_WEBHOOK`), shown in help.
     package var environment: String?
     /// One line of help.
@@ -30,10 +30,10 @@ package struct OptionSpec: Sendable, Equatable {
     }
 
     /// `--json`.
-    package var flagName: String { "--" + name }
+    var flagName: String { "--" + name }
 
     /// `--data DIR`, or `--json` for a flag.
-    package var synopsis: String { kind.takesValue ? flagName + " " + placeholder : flagName }
+    var synopsis: String { kind.takesValue ? flagName + " " + placeholder : flagName }
 
     /// `--help, -h`: shown by every command, handled by the parser.
     package static let help = OptionSpec("help", short: "h", .flag, help: "show this help")

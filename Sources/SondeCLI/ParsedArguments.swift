@@ -3,7 +3,7 @@ import SondeSupport
 /// The arguments of one command once parsed and checked: option values by name, and positionals.
 package struct ParsedArguments: Sendable, Equatable {
     /// One checked option value.
-    package enum Value: Sendable, Equatable {
+    enum Value: Sendable, Equatable {
         /// A flag that was given.
         case flag
         /// Every string given, in order (one for a plain string option: the last).
@@ -17,16 +17,9 @@ package struct ParsedArguments: Sendable, Equatable {
     /// The command's name.
     package var command: String
     /// Values of the options that were given, by long name.
-    package var values: [String: Value]
+    var values: [String: Value] = [:]
     /// Arguments that are not options, in order.
-    package var positionals: [String]
-
-    /// Parsed arguments of `command`.
-    package init(command: String, values: [String: Value] = [:], positionals: [String] = []) {
-        self.command = command
-        self.values = values
-        self.positionals = positionals
-    }
+    package var positionals: [String] = []
 
     /// Whether the flag was given.
     package func flag(_ option: OptionSpec) -> Bool {

@@ -8,7 +8,7 @@ package enum PositionalRule: Sendable, Equatable {
     case command
 
     /// How the rule reads in a usage line: `[PATH...]`, `[COMMAND]`, or nothing.
-    package var synopsis: String? {
+    var synopsis: String? {
         switch self {
         case .none: return nil
         case .paths(let placeholder, _): return "[\(placeholder)...]"

@@ -8,11 +8,11 @@ package struct ProgramSpec: Sendable, Equatable {
     /// One line on what it is.
     package var summary: String
     /// Its commands, in help order.
-    package var commands: [CommandSpec]
+    var commands: [CommandSpec]
     /// Options before any command; `--help` is added. One named like a command (`--version`) runs it.
-    package var globalOptions: [OptionSpec]
+    var globalOptions: [OptionSpec]
     /// The exit codes every command shares.
-    package var exitCodes: [ExitCodeNote]
+    var exitCodes: [ExitCodeNote]
 
     /// Declares a program.
     package init(
@@ -27,7 +27,7 @@ package struct ProgramSpec: Sendable, Equatable {
     }
 
     /// Global options as help shows them, `--help` first.
-    package var allGlobalOptions: [OptionSpec] { [.help] + globalOptions }
+    var allGlobalOptions: [OptionSpec] { [.help] + globalOptions }
 
     /// The command called `name`, if there is one.
     package func command(named name: String) -> CommandSpec? {

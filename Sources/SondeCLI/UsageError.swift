@@ -38,7 +38,7 @@ package enum UsageError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// A second line on how to fix it, when the first does not say.
-    package var hint: String? {
+    var hint: String? {
         switch self {
         case .missingValue(let option, _, let synopsis, let got):
             guard let got else { return "give it as \(synopsis)" }
@@ -53,7 +53,7 @@ package enum UsageError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// The help to read: `sonde check --help`, or the program's for an unknown command.
-    package var seeAlso: String {
+    var seeAlso: String {
         switch self {
         case .unknownCommand(_, let program, _):
             return program + " --help"

@@ -13,20 +13,26 @@ import SondeStore
 import SondeSupport
 
 /// `sonde check [PATH...]`: runs each file once, files in parallel, and reports like `hurl --test`.
-package struct CheckCommand: Sendable {
-    package var paths: [String]
-    package var variables: VariableSources
-    package var json = false
-    package var verbose = false
-    package var runner = CheckRunner()
+struct CheckCommand: Sendable {
+    /// Check files and folders to run (`checks` when none is given).
+    var paths: [String]
+    /// Where template variables and secrets come from: `--var`, `--vars-file`, `--secret`, `SONDE_VAR_*`.
+    var variables: VariableSources
+    /// `--json`: one JSON object per file instead of the text report.
+    var json = false
+    /// `--verbose`: requests and responses on stderr, sensitive values masked.
+    var verbose = false
+    /// Runs each file; tests swap in one with other limits.
+    var runner = CheckRunner()
 
-    package init(paths: [String], variables: VariableSources) {
+    /// The command for `paths` (`checks` when empty) with these variable sources.
+    init(paths: [String], variables: VariableSources) {
         self.paths = paths.isEmpty ? ["checks"] : paths
         self.variables = variables
     }
 
     /// Runs the command; returns the exit code (0 ok, 1 usage, 2 parse, 3 runtime, 4 assertion).
-    package func run(console: Console) async -> Int32 {
+    func run(console: Console) async -> Int32 {
         let resolved: Variables
         do {
             resolved = try variables.resolve()
@@ -64,7 +70,7 @@ package struct CheckCommand: Sendable {
     }
 
     /// Runtime errors win over assertion failures, as in Hurl.
-    package static func exitCode(_ results: [RunResult]) -> Int32 {
+    static func exitCode(_ results: [RunResult]) -> Int32 {
         let failures = results.compactMap(\.failure)
         if failures.contains(where: { !$0.isAssertion }) { return ExitCode.runtime }
         if !failures.isEmpty { return ExitCode.assertion }
@@ -113,6 +119,7 @@ package struct CheckCommand: Sendable {
 }
 
 /// A command that stopped early with an exit code (its message is already printed).
-package struct ExitFailure: Error, Sendable {
-    package var code: Int32
+struct ExitFailure: Error, Sendable {
+    /// The exit code the command ends with.
+    var code: Int32
 }

@@ -2,23 +2,23 @@ import SondeCLI
 import SondeSupport
 
 /// `sonde check`: its options, help and how its arguments make a `CheckCommand`.
-package enum CheckSpec {
+enum CheckSpec {
     /// `--json`.
-    package static let json = OptionSpec(
+    static let json = OptionSpec(
         "json", .flag,
         help: "print one JSON object per file instead of the text report")
     /// `--verbose`, `-v`.
-    package static let verbose = OptionSpec(
+    static let verbose = OptionSpec(
         "verbose", short: "v", .flag,
         help: "print requests and responses on stderr (sensitive values as ***)")
 
     /// Files and folders of checks, as `check` and `validate` take them.
-    package static let paths = PositionalRule.paths(
+    static let paths = PositionalRule.paths(
         placeholder: "PATH",
         help: "PATH is a .hurl file or a folder (every *.hurl inside, recursively); default: checks")
 
     /// The declaration.
-    package static let spec = CommandSpec(
+    static let spec = CommandSpec(
         "check", summary: "run each check file once and report, like hurl --test",
         options: VariableOptions.options + [json, verbose],
         positionals: paths,
@@ -32,7 +32,7 @@ package enum CheckSpec {
         ])
 
     /// The command the arguments ask for.
-    package static func command(_ parsed: ParsedArguments, environment: [String: String]) -> CheckCommand {
+    static func command(_ parsed: ParsedArguments, environment: [String: String]) -> CheckCommand {
         var command = CheckCommand(
             paths: parsed.positionals,
             variables: VariableOptions.sources(parsed, environment: environment))

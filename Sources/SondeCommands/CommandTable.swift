@@ -2,16 +2,16 @@ import SondeCLI
 import SondeSupport
 
 /// Every command of `sonde`, declared once: the table the parser, the help and the errors come from.
-package enum CommandTable {
+enum CommandTable {
     /// `sonde help [COMMAND]`.
-    package static let help = CommandSpec(
+    static let help = CommandSpec(
         "help", summary: "show help for sonde or for one command",
         positionals: .command)
     /// `sonde version`.
-    package static let version = CommandSpec("version", summary: "print the version")
+    static let version = CommandSpec("version", summary: "print the version")
 
     /// The program: its commands in help order, `--version`, and the exit codes they share.
-    package static let program = ProgramSpec(
+    static let program = ProgramSpec(
         name: "sonde",
         summary: "synthetic monitoring: scripted HTTP checks, run files, SLO reports and incidents",
         commands: [
@@ -26,11 +26,11 @@ package enum CommandTable {
         ])
 
     /// The help texts of the program and its commands.
-    package static let helpText = HelpText(program: program)
+    static let helpText = HelpText(program: program)
 
     /// Reads a command line (the arguments after `sonde`); `environment` feeds `SONDE_VAR_*`,
     /// `SONDE_SECRET_*`, `SONDE_WEBHOOK` and the options that name a variable (`SONDE_SHARD`).
-    package static func parse(_ arguments: [String], environment: [String: String]) throws(UsageError) -> Invocation {
+    static func parse(_ arguments: [String], environment: [String: String]) throws(UsageError) -> Invocation {
         switch try program.resolve(arguments, environment: environment) {
         case .globalHelp(let requested):
             return requested ? .help(helpText.global()) : .missingCommand(helpText.global())

@@ -17,28 +17,29 @@ import Synchronization
 /// with a real fault — a connection leak in `/search` that exhausts its pool until it "restarts" —
 /// the example checks probe it every second, and the report and incident write-ups land in
 /// `reports/`. `--once` runs the checks once against a healthy shop; `--serve` only serves the shop.
-package struct DemoCommand: Sendable {
+struct DemoCommand: Sendable {
     /// Folder of example checks (they use `{{base_url}}` and `{{password}}`).
-    package var checks: String = "checks"
+    var checks: String = "checks"
     /// Where the report and the write-ups go.
-    package var out: String = "reports"
+    var out: String = "reports"
     /// How long the checks run against the faulty shop.
-    package var seconds: Int = 45
+    var seconds: Int = 45
     /// Data folder; by default `data/demo`, emptied first (it belongs to the demo).
-    package var data: String?
-    package var verbose = false
+    var data: String?
+    /// `--verbose`: every run on stderr as it finishes.
+    var verbose = false
     /// Run each check once against a healthy shop and print the results (no report).
-    package var once = false
+    var once = false
     /// Serve the shop until killed instead of running the checks.
-    package var serve = false
+    var serve = false
     /// Serve with the connection leak switched on (with `serve`).
-    package var faults = false
+    var faults = false
     /// Port for the shop; 0 picks a free one.
-    package var port: UInt16 = 0
+    var port: UInt16 = 0
     /// The shop's fault (the leak's timings; tests shorten them).
-    package var shopFaults = DemoShop.Faults()
+    var shopFaults = DemoShop.Faults()
     /// How often each check runs during the demo.
-    package var interval: Duration = .seconds(1)
+    var interval: Duration = .seconds(1)
     /// Checks whose incidents end the outage early (none: probe for `seconds`). With
     /// `shopFaults.restartDelay` nil the shop restarts once its pool is dry and each of these
     /// checks is in an incident whose opening alert the webhook sink got (the on-call restarting
@@ -46,11 +47,10 @@ package struct DemoCommand: Sendable {
     /// restart, the demo stops probing. `seconds` stays the limit. With
     /// `shopFaults.leakingSearches` set as well, the whole outage follows from the order of
     /// events, not from the machine's speed: the tests use that.
-    package var untilIncidents: Set<String> = []
+    var untilIncidents: Set<String> = []
 
-    package init() {}
-
-    package func run(console: Console) async -> Int32 {
+    /// Starts the shop, probes it, writes the report and the write-ups; returns the exit code.
+    func run(console: Console) async -> Int32 {
         let cap: Int?
         do {
             cap = try ResourceLimits.cap(from: ProcessInfo.processInfo.environment)

@@ -2,42 +2,42 @@ import SondeCLI
 import SondeSupport
 
 /// `sonde demo`: its options, help and how its arguments make a `DemoCommand`.
-package enum DemoSpec {
+enum DemoSpec {
     private static let defaults = DemoCommand()
 
     /// `--seconds N`.
-    package static let seconds = OptionSpec(
+    static let seconds = OptionSpec(
         "seconds", .integer(5...3600), default: "\(defaults.seconds)",
         help: "how long to probe the leaky shop")
     /// `--out DIR`.
-    package static let out = OptionSpec(
+    static let out = OptionSpec(
         "out", .string, placeholder: "DIR", default: defaults.out,
         help: "where the report and the write-ups go")
     /// `--checks DIR`.
-    package static let checks = OptionSpec(
+    static let checks = OptionSpec(
         "checks", .string, placeholder: "DIR", default: defaults.checks,
         help: "folder of example checks")
     /// `--data DIR`.
-    package static let data = OptionSpec(
+    static let data = OptionSpec(
         "data", .string, placeholder: "DIR", default: "data/demo, emptied first",
         help: "keep the run files there")
     /// `--once`.
-    package static let once = OptionSpec(
+    static let once = OptionSpec(
         "once", .flag,
         help: "run each check once against a healthy shop and print the results")
     /// `--serve`.
-    package static let serve = OptionSpec("serve", .flag, help: "only serve the sample shop until stopped")
+    static let serve = OptionSpec("serve", .flag, help: "only serve the sample shop until stopped")
     /// `--faults`.
-    package static let faults = OptionSpec("faults", .flag, help: "with --serve: switch the shop's connection leak on")
+    static let faults = OptionSpec("faults", .flag, help: "with --serve: switch the shop's connection leak on")
     /// `--port N`.
-    package static let port = OptionSpec(
+    static let port = OptionSpec(
         "port", .integer(0...65535), default: "a free one",
         help: "port of the sample shop")
     /// `--verbose`, `-v`.
-    package static let verbose = OptionSpec("verbose", short: "v", .flag, help: "log every run")
+    static let verbose = OptionSpec("verbose", short: "v", .flag, help: "log every run")
 
     /// The declaration.
-    package static let spec = CommandSpec(
+    static let spec = CommandSpec(
         "demo", summary: "a minute of the whole path: a leaky sample shop, the checks, report and write-ups",
         options: [seconds, out, checks, data, once, serve, faults, port, verbose],
         positionals: .none(hint: nil),
@@ -50,7 +50,7 @@ package enum DemoSpec {
         ])
 
     /// The command the arguments ask for.
-    package static func command(_ parsed: ParsedArguments) -> DemoCommand {
+    static func command(_ parsed: ParsedArguments) -> DemoCommand {
         var command = DemoCommand()
         command.seconds = parsed.number(seconds) ?? command.seconds
         command.out = parsed.string(out) ?? command.out

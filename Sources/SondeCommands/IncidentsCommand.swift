@@ -14,15 +14,16 @@ import SondeSupport
 
 /// `sonde incidents`: finds the incidents in the data folders (the live detector's state machine,
 /// replayed over the runs) and writes the write-ups into `<out>/incidents/`.
-package struct IncidentsCommand: Sendable {
-    package var data: [String] = ["data"]
-    package var out = "reports"
+struct IncidentsCommand: Sendable {
+    /// Data folders to read, one per location.
+    var data: [String] = ["data"]
+    /// The write-ups go into `<out>/incidents/`.
+    var out = "reports"
     /// Check files whose `@down-after`, `@up-after` and objectives apply.
-    package var checks = "checks"
+    var checks = "checks"
 
-    package init() {}
-
-    package func run(console: Console, now: Date = Date()) -> Int32 {
+    /// Finds the incidents up to `now`, writes the index and one page per incident; returns the exit code.
+    func run(console: Console, now: Date = Date()) -> Int32 {
         var isDirectory: ObjCBool = false
         for folder in data
         where !FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) || !isDirectory.boolValue {

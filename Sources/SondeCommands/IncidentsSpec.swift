@@ -2,25 +2,25 @@ import SondeCLI
 import SondeSupport
 
 /// `sonde incidents`: its options, help and how its arguments make an `IncidentsCommand`.
-package enum IncidentsSpec {
+enum IncidentsSpec {
     private static let defaults = IncidentsCommand()
 
     /// `--data DIR`, one per location.
-    package static let data = OptionSpec(
+    static let data = OptionSpec(
         "data", .repeatable, placeholder: "DIR",
         default: defaults.data.joined(separator: ", "),
         help: "data folder, one per location")
     /// `--out DIR`.
-    package static let out = OptionSpec(
+    static let out = OptionSpec(
         "out", .string, placeholder: "DIR", default: defaults.out,
         help: "write into DIR/incidents/")
     /// `--checks DIR`.
-    package static let checks = OptionSpec(
+    static let checks = OptionSpec(
         "checks", .string, placeholder: "DIR", default: defaults.checks,
         help: "check files whose @down-after and @up-after apply")
 
     /// The declaration.
-    package static let spec = CommandSpec(
+    static let spec = CommandSpec(
         "incidents", summary: "find incidents in the data and write their timelines into reports/incidents/",
         options: [data, out, checks],
         positionals: .none(hint: "give data folders with --data DIR"),
@@ -31,7 +31,7 @@ package enum IncidentsSpec {
         ])
 
     /// The command the arguments ask for.
-    package static func command(_ parsed: ParsedArguments) -> IncidentsCommand {
+    static func command(_ parsed: ParsedArguments) -> IncidentsCommand {
         var command = IncidentsCommand()
         let folders = parsed.strings(data)
         if !folders.isEmpty { command.data = folders }

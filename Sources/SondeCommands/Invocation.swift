@@ -1,5 +1,5 @@
 /// What a command line asks `sonde` to do, with each command's struct built from its arguments.
-package enum Invocation: Sendable {
+enum Invocation: Sendable {
     /// Print this help on standard output, exit 0.
     case help(String)
     /// No command at all: print this help on standard error, exit 1.

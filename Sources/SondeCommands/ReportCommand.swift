@@ -15,24 +15,26 @@ import Synchronization
 
 /// `sonde report`: SLO figures of every check from one or more data folders, written as Markdown and
 /// SVG into `reports/` (README.md, "sonde report"), or printed as JSON.
-package struct ReportCommand: Sendable {
-    package var data: [String] = ["data"]
-    package var out = "reports"
+struct ReportCommand: Sendable {
+    /// Data folders to read, one per location.
+    var data: [String] = ["data"]
+    /// Where the Markdown pages, badges and charts go.
+    var out = "reports"
     /// Folder of check scripts whose `@slo`, `@latency` and `@every` set each check's objectives.
-    package var checks = "checks"
+    var checks = "checks"
     /// Overrides every check's objective window (`--window 7d`).
-    package var windowMs: Int64?
-    package var json = false
-
-    package init() {}
+    var windowMs: Int64?
+    /// `--json`: print the figures as one JSON object instead of writing files.
+    var json = false
 
     /// Why a report cannot be made.
-    package enum Failure: Error, Sendable, Equatable, CustomStringConvertible {
+    enum Failure: Error, Sendable, Equatable, CustomStringConvertible {
         case missingFolder(String)
         case noData([String])
         case cannotWrite(String, String)
 
-        package var description: String {
+        /// One line for the error message.
+        var description: String {
             switch self {
             case .missingFolder(let path):
                 return
@@ -46,7 +48,8 @@ package struct ReportCommand: Sendable {
         }
     }
 
-    package func run(console: Console, now: Date = Date()) -> Int32 {
+    /// Computes the figures as of `now` and writes or prints them; returns the exit code.
+    func run(console: Console, now: Date = Date()) -> Int32 {
         do {
             let report = try build(now: now)
             if json {
@@ -68,7 +71,7 @@ package struct ReportCommand: Sendable {
     }
 
     /// Reads every folder and computes each check's figures.
-    package func build(now: Date) throws(Failure) -> SLOReport {
+    func build(now: Date) throws(Failure) -> SLOReport {
         var isDirectory: ObjCBool = false
         for folder in data
         where !FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) || !isDirectory.boolValue {

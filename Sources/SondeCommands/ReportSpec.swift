@@ -2,31 +2,31 @@ import SondeCLI
 import SondeSupport
 
 /// `sonde report`: its options, help and how its arguments make a `ReportCommand`.
-package enum ReportSpec {
+enum ReportSpec {
     private static let defaults = ReportCommand()
 
     /// `--data DIR`, one per location.
-    package static let data = OptionSpec(
+    static let data = OptionSpec(
         "data", .repeatable, placeholder: "DIR",
         default: defaults.data.joined(separator: ", "),
         help: "data folder, one per location")
     /// `--out DIR`.
-    package static let out = OptionSpec(
+    static let out = OptionSpec(
         "out", .string, placeholder: "DIR", default: defaults.out,
         help: "where README.md, checks/, badges/ and charts/ go")
     /// `--checks DIR`.
-    package static let checks = OptionSpec(
+    static let checks = OptionSpec(
         "checks", .string, placeholder: "DIR", default: defaults.checks,
         help: "check files whose @slo, @latency and @every apply")
     /// `--window DAYS`.
-    package static let window = OptionSpec(
+    static let window = OptionSpec(
         "window", .days(1...100_000), default: "each check's @slo window",
         help: "objective window of every check, e.g. 7d")
     /// `--json`.
-    package static let json = OptionSpec("json", .flag, help: "print the figures as JSON instead of writing files")
+    static let json = OptionSpec("json", .flag, help: "print the figures as JSON instead of writing files")
 
     /// The declaration.
-    package static let spec = CommandSpec(
+    static let spec = CommandSpec(
         "report", summary: "write SLO reports (uptime, latency, error budget, burn rates) into reports/",
         options: [data, out, checks, window, json],
         positionals: .none(hint: "give data folders with --data DIR"),
@@ -37,7 +37,7 @@ package enum ReportSpec {
         ])
 
     /// The command the arguments ask for.
-    package static func command(_ parsed: ParsedArguments) -> ReportCommand {
+    static func command(_ parsed: ParsedArguments) -> ReportCommand {
         var command = ReportCommand()
         let folders = parsed.strings(data)
         if !folders.isEmpty { command.data = folders }

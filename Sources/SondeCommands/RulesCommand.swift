@@ -6,26 +6,23 @@ import SondeSupport
 
 /// `sonde rules`: a Prometheus rule file for the checks of a folder (README.md, "sonde rules";
 /// docs/rules.md), printed or written atomically to a file.
-package struct RulesCommand: Sendable {
+struct RulesCommand: Sendable {
     /// Folder (or file) of check scripts.
-    package var checks = "checks"
+    var checks = "checks"
     /// The quorum of checks whose file has no `@quorum`.
-    package var quorum: Quorum = .all
+    var quorum: Quorum = .all
     /// Where the rule file goes; nil for standard output.
-    package var out: String?
-
-    /// The defaults: `checks/`, quorum `all`, standard output.
-    package init() {}
+    var out: String?
 
     /// Why the rules cannot be made or written.
-    package enum Failure: Error, Sendable, Equatable, CustomStringConvertible {
+    enum Failure: Error, Sendable, Equatable, CustomStringConvertible {
         /// Two files give the same check name: the second path, the name, the first path.
         case duplicate(String, name: String, first: String)
         /// The file cannot be written: its path and the system's reason.
         case cannotWrite(String, String)
 
         /// One line, without the `error: ` prefix.
-        package var description: String {
+        var description: String {
             switch self {
             case .duplicate(let path, let name, let first):
                 return
@@ -38,7 +35,7 @@ package struct RulesCommand: Sendable {
 
     /// Runs the command: 0 done, 1 usage (no checks, duplicate names), 2 a file does not parse,
     /// 3 the file cannot be written.
-    package func run(console: Console) -> Int32 {
+    func run(console: Console) -> Int32 {
         let scripts: [CheckScript]
         switch CheckCommand.loadAll([checks], console: console) {
         case .success(let loaded): scripts = loaded
@@ -67,7 +64,7 @@ package struct RulesCommand: Sendable {
     }
 
     /// The rules of `scripts`, sorted by check name; two scripts of one name are refused.
-    package func build(_ scripts: [CheckScript]) throws(Failure) -> PrometheusRules {
+    func build(_ scripts: [CheckScript]) throws(Failure) -> PrometheusRules {
         var seen: [String: String] = [:]
         for script in scripts {
             if let first = seen[script.name] { throw .duplicate(script.path, name: script.name, first: first) }

@@ -3,25 +3,25 @@ import SondeScript
 import SondeSupport
 
 /// `sonde rules`: its options, help and how its arguments make a `RulesCommand`.
-package enum RulesSpec {
+enum RulesSpec {
     private static let defaults = RulesCommand()
 
     /// `--checks DIR`.
-    package static let checks = OptionSpec(
+    static let checks = OptionSpec(
         "checks", .string, placeholder: "DIR", default: defaults.checks,
         help: "check files whose @every, @slo, @down-after and @quorum apply")
     /// `--quorum N`.
-    package static let quorum = OptionSpec(
+    static let quorum = OptionSpec(
         "quorum", .integer(1...Quorum.maximum),
         default: "all that report it",
         help: "locations that must see a check down (a file's @quorum wins)")
     /// `--out FILE`.
-    package static let out = OptionSpec(
+    static let out = OptionSpec(
         "out", .string, placeholder: "FILE", default: "standard output",
         help: "write the rule file there (replaced atomically)")
 
     /// The declaration.
-    package static let spec = CommandSpec(
+    static let spec = CommandSpec(
         "rules", summary: "print Prometheus recording and alerting rules for the checks (quorum, burn rates)",
         options: [checks, quorum, out],
         positionals: .none(hint: "give the folder of checks with --checks DIR"),
@@ -34,7 +34,7 @@ package enum RulesSpec {
         notes: ["load the file in prometheus.yml under rule_files: (docs/rules.md)"])
 
     /// The command the arguments ask for.
-    package static func command(_ parsed: ParsedArguments) -> RulesCommand {
+    static func command(_ parsed: ParsedArguments) -> RulesCommand {
         var command = RulesCommand()
         command.checks = parsed.string(checks) ?? command.checks
         if let n = parsed.number(quorum) { command.quorum = .atLeast(n) }

@@ -16,33 +16,40 @@ import Synchronization
 /// `sonde run`: the prober daemon (README.md, "sonde run"; docs/architecture.md). Schedules every
 /// check of a folder, records each run, serves `/metrics` when asked; SIGHUP reloads, SIGTERM /
 /// SIGINT stop cleanly.
-package struct RunCommand: Sendable {
-    package var checks = "checks"
-    package var data = "data"
-    package var location = "local"
+struct RunCommand: Sendable {
+    /// Folder of check files to run (reloaded on SIGHUP).
+    var checks = "checks"
+    /// Data folder the runs and hour lines are written to.
+    var data = "data"
+    /// Name of this prober's location, written into every run (`loc`).
+    var location = "local"
     /// The part of the checks folder to run (`--shard I/N`, `SONDE_SHARD`).
-    package var shard: Shard = .whole
-    package var once = false
+    var shard: Shard = .whole
+    /// `--once`: run every check once, print the results and exit.
+    var once = false
     /// `HOST:PORT`, `:PORT` or `PORT` (loopback then); nil = no metrics server.
-    package var metrics: String?
-    package var logFormat: EventLog.Format = .text
-    package var verbose = false
-    package var variables = VariableSources()
-    package var retention = RecordWriter.Retention()
+    var metrics: String?
+    /// How log lines are written: text or JSON.
+    var logFormat: EventLog.Format = .text
+    /// `--verbose`: one log line per run.
+    var verbose = false
+    /// Where template variables and secrets come from.
+    var variables = VariableSources()
+    /// How long raw runs and hour lines are kept.
+    var retention = RecordWriter.Retention()
     /// `--webhook URL` values (plus `SONDE_WEBHOOK` from `variables.environment`).
-    package var webhooks: [String] = []
+    var webhooks: [String] = []
     /// `--alertmanager URL` values (plus `SONDE_ALERTMANAGER` from `variables.environment`).
-    package var alertmanagers: [String] = []
+    var alertmanagers: [String] = []
     /// How often active alerts are posted to Alertmanager again.
-    package var alertmanagerRepeat: Duration = AlertmanagerSender.defaultRepeatInterval
+    var alertmanagerRepeat: Duration = AlertmanagerSender.defaultRepeatInterval
     /// Retry policy of webhook (and Alertmanager) deliveries.
-    package var webhookPolicy = RetryPolicy()
+    var webhookPolicy = RetryPolicy()
     /// How long in-flight runs get at shutdown.
-    package var shutdownGrace: Duration = .seconds(5)
+    var shutdownGrace: Duration = .seconds(5)
 
-    package init() {}
-
-    package func run(console: Console) async -> Int32 {
+    /// Runs the prober until SIGTERM or SIGINT (or one round with `once`); returns the exit code.
+    func run(console: Console) async -> Int32 {
         let log = EventLog(format: logFormat, console: console)
         let openFilesCap: Int?
         do {
@@ -332,7 +339,7 @@ package struct RunCommand: Sendable {
     }
 
     /// Parses `HOST:PORT`, `[v6]:PORT`, `:PORT` or `PORT`; the host defaults to 127.0.0.1.
-    package static func parseListen(_ text: String) -> (host: String, port: UInt16)? {
+    static func parseListen(_ text: String) -> (host: String, port: UInt16)? {
         var host = "127.0.0.1"
         var portText = text
         if text.hasPrefix("["), let close = text.firstIndex(of: "]") {

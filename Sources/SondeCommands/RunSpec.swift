@@ -2,61 +2,61 @@ import SondeCLI
 import SondeSupport
 
 /// `sonde run`: its options, help and how its arguments make a `RunCommand`.
-package enum RunSpec {
+enum RunSpec {
     private static let defaults = RunCommand()
 
     /// `--checks DIR`.
-    package static let checks = OptionSpec(
+    static let checks = OptionSpec(
         "checks", .string, placeholder: "DIR", default: defaults.checks,
         help: "folder of checks")
     /// `--data DIR`.
-    package static let data = OptionSpec(
+    static let data = OptionSpec(
         "data", .string, placeholder: "DIR", default: defaults.data,
         help: "folder of run files")
     /// `--location NAME`.
-    package static let location = OptionSpec(
+    static let location = OptionSpec(
         "location", .string, placeholder: "NAME", default: defaults.location,
         help: "name of this prober in the records: letters, digits, '.', '_', '-'")
     /// `--once`.
-    package static let once = OptionSpec(
+    static let once = OptionSpec(
         "once", .flag,
         help: "run every check once, record, exit (0 all passed, 4 any failed)")
     /// `--metrics HOST:PORT`.
-    package static let metrics = OptionSpec(
+    static let metrics = OptionSpec(
         "metrics", .string, placeholder: "HOST:PORT",
         help: "serve /metrics and /healthz (:PORT or PORT alone: on 127.0.0.1)")
     /// `--log-format text|json`.
-    package static let logFormat = OptionSpec(
+    static let logFormat = OptionSpec(
         "log-format", .choice(EventLog.Format.allCases.map(\.rawValue)),
         default: defaults.logFormat.rawValue,
         help: "one line per event on stderr")
     /// `--keep-raw DAYS`.
-    package static let keepRaw = OptionSpec(
+    static let keepRaw = OptionSpec(
         "keep-raw", .days(1...100_000), default: "\(defaults.retention.rawDays)d",
         help: "keep raw run files this long")
     /// `--keep-hours DAYS`.
-    package static let keepHours = OptionSpec(
+    static let keepHours = OptionSpec(
         "keep-hours", .days(1...100_000),
         default: "\(defaults.retention.hourDays)d",
         help: "keep hour rollups this long")
     /// `--webhook URL`.
-    package static let webhook = OptionSpec(
+    static let webhook = OptionSpec(
         "webhook", .repeatable, placeholder: "URL", environment: "SONDE_WEBHOOK",
         help: "POST incident events there")
     /// `--alertmanager URL`.
-    package static let alertmanager = OptionSpec(
+    static let alertmanager = OptionSpec(
         "alertmanager", .repeatable, placeholder: "URL",
         environment: "SONDE_ALERTMANAGER",
         help: "alerts to this Alertmanager's v2 API")
     /// `--shard I/N`.
-    package static let shard = OptionSpec(
+    static let shard = OptionSpec(
         "shard", .shard, environment: "SONDE_SHARD",
         help: "run only part I of N of the checks, picked by a hash of each name")
     /// `--verbose`, `-v`.
-    package static let verbose = OptionSpec("verbose", short: "v", .flag, help: "log one line per run")
+    static let verbose = OptionSpec("verbose", short: "v", .flag, help: "log one line per run")
 
     /// The declaration.
-    package static let spec = CommandSpec(
+    static let spec = CommandSpec(
         "run", summary: "the prober: run every check of a folder on its schedule, record each run",
         options: [
             checks, data, location, shard, once, metrics, logFormat, keepRaw, keepHours, webhook, alertmanager,
@@ -87,7 +87,7 @@ package enum RunSpec {
         notes: ["signals: SIGHUP reloads the checks, SIGTERM / SIGINT stop after in-flight runs (up to 5 s)"])
 
     /// The command the arguments ask for.
-    package static func command(_ parsed: ParsedArguments, environment: [String: String]) -> RunCommand {
+    static func command(_ parsed: ParsedArguments, environment: [String: String]) -> RunCommand {
         var command = RunCommand()
         command.variables = VariableOptions.sources(parsed, environment: environment)
         command.checks = parsed.string(checks) ?? command.checks

@@ -15,16 +15,12 @@ import SondeSupport
 /// `sonde status [--data DIR]`: a table of every check in the data folder — state by the latest
 /// run, its time and age, the latest error when down, and runs, uptime and p95 over 24 hours.
 /// Exit 0 with a table, 1 when the folder is missing or holds no run data.
-package struct StatusCommand: Sendable {
+struct StatusCommand: Sendable {
     /// The data folder (`--data`, default `data`).
-    package var data: String
-
-    package init(data: String) {
-        self.data = data
-    }
+    var data: String
 
     /// Prints the table on standard output, or the reason there is none on standard error.
-    package func run(console: Console, now: Date = Date(), colour: Bool) -> Int32 {
+    func run(console: Console, now: Date = Date(), colour: Bool) -> Int32 {
         let folder = DataFolder(data)
         let checks = folder.checks()
         if checks.isEmpty {
@@ -50,7 +46,7 @@ package struct StatusCommand: Sendable {
 }
 
 /// Why `sonde status` has no table to print.
-package enum StatusError: Error, Sendable, Equatable, CustomStringConvertible {
+enum StatusError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The data folder does not exist.
     case missingFolder(String)
     /// The path exists but is a file.
@@ -58,7 +54,8 @@ package enum StatusError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The folder holds no check with run or hour files.
     case noRunData(String)
 
-    package var description: String {
+    /// One line for the error message.
+    var description: String {
         switch self {
         case .missingFolder(let path):
             return "no data folder \(path): start the prober with 'sonde run --data \(path)'"

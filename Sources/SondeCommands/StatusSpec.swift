@@ -2,14 +2,14 @@ import SondeCLI
 import SondeSupport
 
 /// `sonde status`: its options, help and how its arguments make a `StatusCommand`.
-package enum StatusSpec {
+enum StatusSpec {
     /// `--data DIR`.
-    package static let data = OptionSpec(
+    static let data = OptionSpec(
         "data", .string, placeholder: "DIR", default: "data",
         help: "data folder to read")
 
     /// The declaration.
-    package static let spec = CommandSpec(
+    static let spec = CommandSpec(
         "status", summary: "show every check's state, last run, uptime and p95 over 24 hours",
         options: [data],
         positionals: .none(hint: "give the data folder with --data DIR"),
@@ -20,7 +20,7 @@ package enum StatusSpec {
         ])
 
     /// The command the arguments ask for.
-    package static func command(_ parsed: ParsedArguments) -> StatusCommand {
+    static func command(_ parsed: ParsedArguments) -> StatusCommand {
         StatusCommand(data: parsed.string(data) ?? "data")
     }
 }

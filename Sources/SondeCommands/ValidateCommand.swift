@@ -11,14 +11,17 @@ import SondeStore
 import SondeSupport
 
 /// `sonde validate [PATH...]`: parses only; exit 0 when every file parses, 2 otherwise (1 for bad paths).
-package struct ValidateCommand: Sendable {
-    package var paths: [String]
+struct ValidateCommand: Sendable {
+    /// Check files and folders to parse (`checks` when none is given).
+    var paths: [String]
 
-    package init(paths: [String]) {
+    /// The command for `paths`; `checks` when empty.
+    init(paths: [String]) {
         self.paths = paths.isEmpty ? ["checks"] : paths
     }
 
-    package func run(console: Console) -> Int32 {
+    /// Parses every file and prints one line each; returns the exit code.
+    func run(console: Console) -> Int32 {
         switch CheckCommand.loadAll(paths, console: console) {
         case .failure(let failure):
             return failure.code

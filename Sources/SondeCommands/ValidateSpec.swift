@@ -2,9 +2,9 @@ import SondeCLI
 import SondeSupport
 
 /// `sonde validate`: its help and how its arguments make a `ValidateCommand`.
-package enum ValidateSpec {
+enum ValidateSpec {
     /// The declaration.
-    package static let spec = CommandSpec(
+    static let spec = CommandSpec(
         "validate", summary: "parse check files only",
         positionals: CheckSpec.paths,
         exitCodes: [
@@ -14,7 +14,7 @@ package enum ValidateSpec {
         ])
 
     /// The command the arguments ask for.
-    package static func command(_ parsed: ParsedArguments) -> ValidateCommand {
+    static func command(_ parsed: ParsedArguments) -> ValidateCommand {
         ValidateCommand(paths: parsed.positionals)
     }
 }

@@ -4,17 +4,17 @@ import SondeRun
 /// The variable and secret options `check` and `run` share, declared once.
 package enum VariableOptions {
     /// `--var NAME=VALUE`.
-    package static let variable = OptionSpec("var", .repeatable, placeholder: "NAME=VALUE", help: "set a variable")
+    static let variable = OptionSpec("var", .repeatable, placeholder: "NAME=VALUE", help: "set a variable")
     /// `--vars-file FILE`.
-    package static let varsFile = OptionSpec(
+    static let varsFile = OptionSpec(
         "vars-file", .repeatable, placeholder: "FILE",
         help: "read NAME=VALUE lines, '#' for comments")
     /// `--secret NAME=VALUE`.
-    package static let secret = OptionSpec(
+    static let secret = OptionSpec(
         "secret", .repeatable, placeholder: "NAME=VALUE",
         help: "set a secret variable, printed as ***")
     /// The three, in help order.
-    package static let options = [variable, varsFile, secret]
+    static let options = [variable, varsFile, secret]
 
     /// The environment variables they read.
     package static let environment = [
@@ -23,7 +23,7 @@ package enum VariableOptions {
     ]
 
     /// The variable sources the arguments and the environment give.
-    package static func sources(_ parsed: ParsedArguments, environment: [String: String]) -> VariableSources {
+    static func sources(_ parsed: ParsedArguments, environment: [String: String]) -> VariableSources {
         VariableSources(
             environment: environment, varsFiles: parsed.strings(varsFile), vars: parsed.strings(variable),
             secrets: parsed.strings(secret))

@@ -19,7 +19,6 @@ package struct CheckSet: Sendable {
     package var inFolder = 0
 
     /// An empty set.
-    package init() {}
 
     /// Why a load found problems; each is one log line.
     package struct Problem: Sendable, Equatable, CustomStringConvertible {
@@ -30,11 +29,15 @@ package struct CheckSet: Sendable {
 
     /// What changed between two sets.
     package struct Changes: Sendable, Equatable {
-        package var added: [String] = []
-        package var changed: [String] = []
-        package var removed: [String] = []
+        /// Checks in the new set only.
+        var added: [String] = []
+        /// Checks in both sets whose scripts differ.
+        var changed: [String] = []
+        /// Checks in the old set only.
+        var removed: [String] = []
 
-        package var isEmpty: Bool { added.isEmpty && changed.isEmpty && removed.isEmpty }
+        /// Whether nothing changed.
+        var isEmpty: Bool { added.isEmpty && changed.isEmpty && removed.isEmpty }
     }
 
     /// Sorted scripts.
@@ -89,7 +92,7 @@ package struct CheckSet: Sendable {
     }
 
     /// What differs from `old` to `self`.
-    package func changes(from old: CheckSet) -> Changes {
+    func changes(from old: CheckSet) -> Changes {
         var changes = Changes()
         for name in scripts.keys.sorted() {
             if let before = old.scripts[name] {

@@ -5,14 +5,14 @@ import SondeSupport
 /// How incident events become Alertmanager alerts: an open incident is `SondeCheckDown`
 /// (severity `page`), a firing burn-rate alert is `SondeErrorBudgetBurn` (severity `page` or
 /// `ticket`, the level of the burn alert); both carry `check` and `location`.
-package enum IncidentAlerts {
+enum IncidentAlerts {
     /// The alert name of an open incident.
-    package static let checkDown = "SondeCheckDown"
+    static let checkDown = "SondeCheckDown"
     /// The alert name of a firing burn-rate alert.
-    package static let budgetBurn = "SondeErrorBudgetBurn"
+    static let budgetBurn = "SondeErrorBudgetBurn"
 
     /// What `event` asks of Alertmanager.
-    package enum Action: Sendable, Equatable {
+    enum Action: Sendable, Equatable {
         /// Start (or replace) the alert known by `key`.
         case fire(key: String, alert: AlertmanagerAlert)
         /// End the alert known by `key` at `atMs`.
@@ -20,10 +20,10 @@ package enum IncidentAlerts {
     }
 
     /// The key of a check's alert of one name, unique within one prober.
-    package static func key(_ alertname: String, check: String) -> String { "\(alertname)|\(check)" }
+    static func key(_ alertname: String, check: String) -> String { "\(alertname)|\(check)" }
 
     /// The action for `event`; nil for events Alertmanager does not hear about (flapping, alert sent).
-    package static func action(for event: IncidentEvent) -> Action? {
+    static func action(for event: IncidentEvent) -> Action? {
         func field(_ name: String) -> String? {
             switch event[name] {
             case .string(let s)?: return s
@@ -79,7 +79,7 @@ package enum IncidentAlerts {
     }
 
     /// Applies `event` to `sender` (posts go out from its queue; this never waits).
-    package static func forward(_ event: IncidentEvent, to sender: AlertmanagerSender) {
+    static func forward(_ event: IncidentEvent, to sender: AlertmanagerSender) {
         let id = "\(event.check)|\(event.incident ?? "")|\(event.kind.rawValue)"
         switch action(for: event) {
         case .fire(let key, let alert)?: sender.fire(alert, key: key, id: id)

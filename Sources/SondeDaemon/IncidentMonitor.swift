@@ -17,7 +17,7 @@ import Synchronization
 /// reads itself (alerts sent, figures for a webhook) come from `time`.
 package final class IncidentMonitor: Sendable {
     /// How far back the start-up replay reads runs.
-    package static let replayMs: Int64 = 2 * UTCTime.msPerHour
+    static let replayMs: Int64 = 2 * UTCTime.msPerHour
 
     private let location: String
     private let writer: RecordWriter
@@ -29,7 +29,7 @@ package final class IncidentMonitor: Sendable {
     private let detectors = Mutex<[String: IncidentDetector]>([:])
 
     /// - Parameter alertmanager: where open incidents and burn alerts also go as Alertmanager alerts.
-    package init(
+    init(
         location: String, writer: RecordWriter, sender: WebhookSender?, log: EventLog, slo: SLOTracker,
         time: any TimeSource = SystemTimeSource(), alertmanager: AlertmanagerSender? = nil
     ) {
@@ -44,7 +44,7 @@ package final class IncidentMonitor: Sendable {
 
     /// Detectors for `checks`: new ones replay their recent runs and reconcile with the events file;
     /// existing ones take changed directives; removed ones go.
-    package func apply(_ checks: CheckSet, nowMs: Int64) {
+    func apply(_ checks: CheckSet, nowMs: Int64) {
         let existing = detectors.withLock { Set($0.keys) }
         let fresh = checks.sorted.filter { !existing.contains($0.name) }
         var known: [String: (opened: IncidentEvent?, resolved: Bool)] = [:]
@@ -110,7 +110,7 @@ package final class IncidentMonitor: Sendable {
     }
 
     /// Feeds one live run.
-    package func observe(_ record: RunRecord) {
+    func observe(_ record: RunRecord) {
         let transitions = detectors.withLock { all -> [IncidentDetector.Transition] in
             guard var detector = all[record.check] else { return [] }
             let out = detector.observe(record)
@@ -138,7 +138,7 @@ package final class IncidentMonitor: Sendable {
     }
 
     /// Open incidents now, by check.
-    package var openIncidents: [String: Incident] {
+    var openIncidents: [String: Incident] {
         detectors.withLock { all in all.compactMapValues { $0.ongoing() } }
     }
 

@@ -16,7 +16,8 @@ import Synchronization
 package final class Prober: Sendable {
     /// Where and how runs are made and recorded.
     package struct Configuration: Sendable {
-        package var checksFolder: String
+        /// Folder the checks were loaded from.
+        var checksFolder: String
         package var location: String
         package var variables: Variables
         /// One log line per run.
@@ -31,16 +32,18 @@ package final class Prober: Sendable {
         }
     }
 
-    package let configuration: Configuration
-    package let writer: RecordWriter
+    /// Where and how runs are made and recorded.
+    let configuration: Configuration
+    /// Writes every finished run and the hour lines.
+    let writer: RecordWriter
     package let metrics: ProberMetrics
     package let engine: ProbeEngine
     /// Live burn rates and budgets for `/metrics`.
-    package let slo = SLOTracker()
+    let slo = SLOTracker()
     /// Live incident detection (events file, log, webhooks).
     package let incidents: IncidentMonitor
     /// The clocks the schedule, the records and the live figures follow.
-    package let time: any TimeSource
+    let time: any TimeSource
     private let startedMs: Int64
     private let log: EventLog
     private let runner: CheckRunner

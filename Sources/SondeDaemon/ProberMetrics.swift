@@ -14,21 +14,21 @@ import Synchronization
 /// (README.md, "/metrics and /healthz"). Updated after every run; rendered on request.
 package final class ProberMetrics: Sendable {
     /// Lateness histogram bounds, seconds.
-    package static let latenessBounds: [Double] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+    static let latenessBounds: [Double] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
     /// Run duration histogram bounds, seconds; each check adds its `@latency` threshold.
-    package static let durationBounds: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
+    static let durationBounds: [Double] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10]
 
     /// What `sonde_check_info` says of a check, from its directives.
-    package struct CheckInfo: Sendable, Equatable {
+    struct CheckInfo: Sendable, Equatable {
         /// `@every`, seconds.
-        package var interval: Double
+        var interval: Double
         /// `@slo` as a ratio (0.999).
-        package var objective: Double
+        var objective: Double
         /// `@latency`'s threshold, seconds; nil without `@latency`.
-        package var latencyThreshold: Double?
+        var latencyThreshold: Double?
 
         /// The figures of a check's settings.
-        package init(settings: MonitorSettings) {
+        init(settings: MonitorSettings) {
             let policy = SLOPolicy(settings: settings)
             interval = ProberMetrics.seconds(settings.every.milliseconds)
             objective = policy.objective
@@ -36,7 +36,7 @@ package final class ProberMetrics: Sendable {
         }
 
         /// The default bounds with the latency threshold among them, ascending.
-        package var durationBounds: [Double] {
+        var durationBounds: [Double] {
             guard let threshold = latencyThreshold, !ProberMetrics.durationBounds.contains(threshold) else {
                 return ProberMetrics.durationBounds
             }
@@ -81,20 +81,20 @@ package final class ProberMetrics: Sendable {
     }
 
     /// The prober's location, a label of every check's series.
-    package let location: String
+    let location: String
     /// The part of the checks folder this prober runs (`sonde_shard_info`).
-    package let shard: Shard
+    let shard: Shard
     private let state = Mutex(State())
 
     /// Empty metrics for a prober at `location` running `shard` of its folder.
-    package init(location: String, shard: Shard = .whole) {
+    init(location: String, shard: Shard = .whole) {
         self.location = location
         self.shard = shard
     }
 
     /// The checks currently loaded (removed checks disappear from the metrics). A check whose
     /// `@latency` threshold changed starts its duration histogram again with the new bucket.
-    package func setChecks(_ scripts: [CheckScript]) {
+    func setChecks(_ scripts: [CheckScript]) {
         state.withLock { state in
             state.loaded = Set(scripts.map(\.name))
             state.info = Dictionary(scripts.map { ($0.name, CheckInfo(settings: $0.settings)) }) { _, last in last }
@@ -112,7 +112,7 @@ package final class ProberMetrics: Sendable {
     }
 
     /// Counts a finished run.
-    package func record(_ record: RunRecord, lateness: Duration) {
+    func record(_ record: RunRecord, lateness: Duration) {
         let late = max(0, lateness.milliseconds / 1000)
         let bucket = Self.latenessBounds.firstIndex { late <= $0 } ?? Self.latenessBounds.count
         state.withLock { state in
@@ -141,7 +141,7 @@ package final class ProberMetrics: Sendable {
 
     /// The exposition text. `skipped` comes from the scheduler; `dropped` (and `store`, when given)
     /// from the writer.
-    package func render(
+    func render(
         skipped: [String: Int64], dropped: Int, store: RecordWriter.Counts? = nil,
         slo: [String: SLOTracker.Figures] = [:]
     ) -> String {

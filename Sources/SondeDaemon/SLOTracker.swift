@@ -13,14 +13,12 @@ import Synchronization
 /// buckets for the last 6 hours and one-hour buckets for the objective's window, seeded from the data
 /// folder at start and fed by every run. Windows up to 6 h are exact to the minute, longer ones to
 /// the hour (the current partial minute or hour is included).
-package final class SLOTracker: Sendable {
+final class SLOTracker: Sendable {
     private let state = Mutex<[String: BurnCounter]>([:])
-
-    package init() {}
 
     /// Tracks these checks (new ones start empty; removed ones are dropped; a changed objective
     /// keeps the counts when the ring sizes allow).
-    package func setPolicies(_ policies: [String: SLOPolicy], nowMs: Int64) {
+    func setPolicies(_ policies: [String: SLOPolicy], nowMs: Int64) {
         state.withLock { checks in
             for name in checks.keys where policies[name] == nil { checks[name] = nil }
             for (name, policy) in policies {
@@ -37,7 +35,7 @@ package final class SLOTracker: Sendable {
     }
 
     /// Counts one run (live, or from the files when seeding).
-    package func add(check: String, timeMs: Int64, ok: Bool, nowMs: Int64) {
+    func add(check: String, timeMs: Int64, ok: Bool, nowMs: Int64) {
         state.withLock { checks in
             guard var entry = checks[check] else { return }
             entry.advance(to: nowMs)
@@ -48,7 +46,7 @@ package final class SLOTracker: Sendable {
 
     /// Seeds a check from its files: hour lines for whole hours older than 6 h, raw runs after.
     /// Only runs started before `beforeMs` (the daemon's start) are taken, so live runs count once.
-    package func seed(check: String, reader: RunReader, location: String, beforeMs: Int64, nowMs: Int64) {
+    func seed(check: String, reader: RunReader, location: String, beforeMs: Int64, nowMs: Int64) {
         guard let policy = state.withLock({ $0[check]?.policy }) else { return }
         let rawFrom = UTCTime.hourStart(nowMs - Int64(BurnCounter.minuteBuckets) * 60_000)
         let history = CheckHistory(
@@ -72,10 +70,10 @@ package final class SLOTracker: Sendable {
 
     /// One check's policy, burn rates per window (absent: insufficient data) and budget left over
     /// the objective's window.
-    package typealias Figures = (policy: SLOPolicy, burn: [BurnWindow: Double], remaining: Double?)
+    typealias Figures = (policy: SLOPolicy, burn: [BurnWindow: Double], remaining: Double?)
 
     /// The figures of one check (nil when it is not tracked): what a webhook payload carries.
-    package func figures(check: String, nowMs: Int64) -> Figures? {
+    func figures(check: String, nowMs: Int64) -> Figures? {
         state.withLock { checks in
             guard var entry = checks[check] else { return nil }
             defer { checks[check] = entry }
@@ -84,7 +82,7 @@ package final class SLOTracker: Sendable {
     }
 
     /// The figures of every check, for `/metrics`.
-    package func snapshot(nowMs: Int64) -> [String: Figures] {
+    func snapshot(nowMs: Int64) -> [String: Figures] {
         state.withLock { checks in
             var out: [String: Figures] = [:]
             for (name, var entry) in checks {

@@ -19,7 +19,7 @@ import Synchronization
 package final class Scheduler: Sendable {
     /// Runs one check for one slot; `lateness` is how late the run started. The closure records the
     /// result. It runs in a task of its own.
-    package typealias Execute = @Sendable (_ script: CheckScript, _ lateness: Duration) async -> Void
+    typealias Execute = @Sendable (_ script: CheckScript, _ lateness: Duration) async -> Void
 
     private struct Slot {
         var script: CheckScript
@@ -52,7 +52,7 @@ package final class Scheduler: Sendable {
     /// epoch, read once from the wall clock of `time`, so a check keeps the same phase across
     /// restarts and on every prober (runs at wall times `offset + k·interval`); afterwards only the
     /// monotonic clock counts. `time` also measures lateness and the grace of `stop`.
-    package init(
+    init(
         engine: ProbeEngine, time: any TimeSource = SystemTimeSource(), origin: ContinuousClock.Instant? = nil,
         execute: @escaping Execute
     ) {
@@ -63,7 +63,7 @@ package final class Scheduler: Sendable {
     }
 
     /// The monotonic instant that corresponds to 1970-01-01T00:00:00Z on the wall clock of `time` now.
-    package static func epochOrigin(_ time: any TimeSource = SystemTimeSource()) -> ContinuousClock.Instant {
+    static func epochOrigin(_ time: any TimeSource = SystemTimeSource()) -> ContinuousClock.Instant {
         let sinceEpoch = time.wallDate.timeIntervalSince1970
         let whole = sinceEpoch.rounded(.down)
         return time.now - .seconds(Int64(whole)) - .nanoseconds(Int64((sinceEpoch - whole) * 1e9))
@@ -71,7 +71,7 @@ package final class Scheduler: Sendable {
 
     /// The stable offset of a check inside its interval: the same name always gets the same offset,
     /// and many names spread evenly (FNV-1a of the name, mixed, as a fraction of the interval).
-    package static func offset(of name: String, interval: Duration) -> Duration {
+    static func offset(of name: String, interval: Duration) -> Duration {
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325
         for byte in name.utf8 {
             hash ^= UInt64(byte)
@@ -98,7 +98,7 @@ package final class Scheduler: Sendable {
 
     /// Adds or replaces checks and removes those not in `scripts`. A changed check keeps its place in
     /// the schedule when its interval is unchanged; a run in flight finishes with the old version.
-    package func apply(_ scripts: [CheckScript]) {
+    func apply(_ scripts: [CheckScript]) {
         let now = time.now
         var toSchedule: [(String, UInt64, ContinuousClock.Instant)] = []
         state.withLock { state in
@@ -126,10 +126,10 @@ package final class Scheduler: Sendable {
     }
 
     /// Names of the scheduled checks.
-    package var checks: [String] { state.withLock { $0.slots.keys.sorted() } }
+    var checks: [String] { state.withLock { $0.slots.keys.sorted() } }
 
     /// Slots skipped so far because the check was still running (per check).
-    package var skipped: [String: Int64] {
+    var skipped: [String: Int64] {
         state.withLock { $0.slots.mapValues(\.skipped) }
     }
 
@@ -138,7 +138,7 @@ package final class Scheduler: Sendable {
 
     /// Stops starting runs, waits up to `grace` (on `time`) for runs in flight, then cancels the
     /// rest. Returns the number of runs cancelled.
-    package func stop(grace: Duration) async -> Int {
+    func stop(grace: Duration) async -> Int {
         state.withLock { $0.stopping = true }
         let (time, deadline) = (self.time, self.time.now + grace)
         let left = await withTaskGroup(of: Bool.self) { group -> [Task<Void, Never>] in

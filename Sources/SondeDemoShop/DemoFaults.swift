@@ -19,21 +19,21 @@ extension DemoShop {
     /// the service down until `DemoShop.restart()` is called.
     package struct Faults: Sendable, Equatable {
         /// Connections in the pool; below 1 counts as 1.
-        package var poolSize: Int
+        var poolSize: Int
         /// Share of searches (0…1) that take the slow, leaking path.
-        package var slowShare: Double
+        var slowShare: Double
         /// How long a slow search runs before it answers (and keeps its connection).
-        package var slowDuration: Duration
+        var slowDuration: Duration
         /// How long after the pool ran dry the service comes back; nil: it stays down until
         /// `DemoShop.restart()`.
         package var restartDelay: Duration?
         /// How long a normal DB-backed request holds its connection (uniform in the range).
-        package var queryTime: ClosedRange<Duration>
+        var queryTime: ClosedRange<Duration>
         /// Seed of the generator that picks slow searches and query times.
-        package var seed: UInt64
+        var seed: UInt64
         /// When set, a fixed pattern instead of `slowShare`: exactly the first N searches since
         /// the shop started take the slow path and leak, and no others (below 0 counts as 0).
-        package var leakingSearches: Int?
+        var leakingSearches: Int?
 
         /// The demo's fault; tests pass short durations.
         package init(
@@ -76,13 +76,8 @@ extension DemoShop {
         }
 
         /// When it happened (for a restart: when it was due, see `DemoShop.faultLog`).
-        package var date: Date
+        var date: Date
         package var kind: Kind
-
-        package init(date: Date, kind: Kind) {
-            self.date = date
-            self.kind = kind
-        }
     }
 }
 

@@ -31,11 +31,11 @@ import SondeSupport
 /// `restart()` (see `Faults.leakingSearches` and `Faults.restartDelay`).
 package final class DemoShop: Sendable {
     /// The fixed demo account.
-    package static let demoUsername = "demo"
+    static let demoUsername = "demo"
     /// The fixed demo account's password.
     package static let demoPassword = "demo-password"
     /// Token lifetime in seconds (`expires_in`).
-    package static let tokenLifetime = 3600
+    static let tokenLifetime = 3600
 
     private let state: ShopState
     /// The injected fault, with out-of-range values brought into range; nil when off.
@@ -43,7 +43,7 @@ package final class DemoShop: Sendable {
 
     /// A shop with the built-in catalogue, healthy, with no sessions; `faults` nil (the default)
     /// serves without the connection leak.
-    package init(faults: Faults? = nil) {
+    init(faults: Faults? = nil) {
         self.faults = faults?.normalized
         state = ShopState(pool: faults.map(PoolState.init(faults:)))
     }
@@ -108,17 +108,17 @@ package final class DemoShop: Sendable {
     }
 
     /// Turns the health switch: while down, `/health` and `/api/*` answer 503.
-    package func setHealthy(_ up: Bool) {
+    func setHealthy(_ up: Bool) {
         state.withLock { $0.healthy = up }
     }
 
     /// Whether the shop currently reports itself healthy.
-    package var isHealthy: Bool {
+    var isHealthy: Bool {
         state.withLock { $0.healthy }
     }
 
     /// Answers one request. Safe to call from many threads at once.
-    package func handle(_ req: HTTPRequest) -> HTTPResponse {
+    func handle(_ req: HTTPRequest) -> HTTPResponse {
         let path = req.path.count > 1 && req.path.hasSuffix("/") ? String(req.path.dropLast()) : req.path
         let isRead = req.method == "GET" || req.method == "HEAD"
         let healthy = isHealthy

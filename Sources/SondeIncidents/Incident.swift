@@ -73,7 +73,7 @@ package struct Incident: Sendable, Equatable {
     }
 
     /// `YYYY-MM-DDTHHMMZ-<check>`.
-    package static func makeID(check: String, startedMs: Int64) -> String {
+    static func makeID(check: String, startedMs: Int64) -> String {
         let stamp = UTCTime.rfc3339Seconds(startedMs)  // 2026-11-23T09:10:00Z
         let compact = String(stamp.prefix(13)) + String(stamp.dropFirst(14).prefix(2))  // 2026-11-23T0910
         return compact + "Z-" + check
@@ -127,7 +127,8 @@ package struct Sample: Sendable, Equatable {
     package var ok: Bool
     package var kind: String?
 
-    package init(_ run: RunRecord) {
+    /// The sample of `run`: its start, duration, summed server time, outcome and error kind.
+    init(_ run: RunRecord) {
         timeMs = run.time
         ms = run.durationMs
         ttfb = run.steps.reduce(0) { $0 + $1.timings.ttfb }

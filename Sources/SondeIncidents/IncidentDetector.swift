@@ -20,16 +20,17 @@ package struct IncidentDetector: Sendable {
 
     /// Flapping thresholds on the weighted share of state changes over the last 21 runs (Nagios
     /// style, with hysteresis): starts above 20%, ends below 5%.
-    package static let flapHigh = 20.0
-    package static let flapLow = 5.0
+    static let flapHigh = 20.0
+    /// Flapping ends below this weighted share of state changes, percent.
+    static let flapLow = 5.0
     static let flapWindow = 21
     /// Rows of alternating success and failure beyond this many are collapsed into one.
     static let collapseAfter = 3
     /// Samples an incident keeps for its write-up; past this, every other one is dropped and only
     /// every 2nd (then 4th, …) run is kept, so a days-long outage stays a few hundred kilobytes.
-    package static let sampleLimit = 4_096
+    static let sampleLimit = 4_096
     /// Samples kept for "latency before": the last this many runs of the 30 minutes before.
-    package static let beforeLimit = 120
+    static let beforeLimit = 120
 
     package let check: String
     package let location: String
@@ -38,14 +39,14 @@ package struct IncidentDetector: Sendable {
     package private(set) var policy: SLOPolicy
     /// Whether incidents keep latency samples (`sonde incidents`: yes; the live daemon, which only
     /// needs the times and counts, no: memory stays flat however long an outage lasts).
-    package let keepsSamples: Bool
+    let keepsSamples: Bool
 
     /// The open incident, if any (detected, not yet resolved).
     package private(set) var open: Incident?
     /// Whether the check is flapping now.
     package private(set) var flapping = false
     /// The burn-rate alert level now (`page`, `ticket`, or `ok`).
-    package private(set) var burnLevel: AlertState.Level = .ok
+    private(set) var burnLevel: AlertState.Level = .ok
 
     private var failures: [RunRecord] = []  // consecutive failures while no incident is open
     private var goodStreak = 0
@@ -283,7 +284,7 @@ package struct IncidentDetector: Sendable {
 
     /// Nagios' weighted share of state changes: the 20 transitions between 21 results, the oldest
     /// weighted 0.8 and the newest 1.2, in percent.
-    package static func flapPercent(_ results: [Bool]) -> Double {
+    static func flapPercent(_ results: [Bool]) -> Double {
         guard results.count >= 2 else { return 0 }
         let transitions = results.count - 1
         var total = 0.0

@@ -59,7 +59,7 @@ package struct IncidentEvent: Sendable, Equatable {
     }
 
     /// Decodes a line; nil for anything that is not a version-1 event.
-    package static func decode(_ line: String) -> IncidentEvent? {
+    static func decode(_ line: String) -> IncidentEvent? {
         guard case .object(let pairs)? = try? JSON.parse(line) else { return nil }
         func string(_ key: String) -> String? {
             if case .string(let s)? = pairs.first(where: { $0.key == key })?.value { return s }

@@ -13,7 +13,7 @@ package enum IncidentFinder {
         package var incidents: [Incident]
         package var stats: ReadStats
         /// Lines of `incidents.jsonl` that could not be read.
-        package var skippedEvents: Int
+        var skippedEvents: Int
     }
 
     /// Replays `readers`' runs up to `nowMs`. `settings` gives each check's `@down-after`,

@@ -45,8 +45,8 @@ package final class ProbeEngine: Sendable {
     package var isResponsive: Bool { core.sinceHeartbeat < .seconds(5) }
 
     /// Transfers in flight.
-    package var activeTransfers: Int { core.activeCount }
+    var activeTransfers: Int { core.activeCount }
 
     /// The most sessions holding connections at once.
-    package var maxSessions: Int { core.maxInFlight }
+    var maxSessions: Int { core.maxInFlight }
 }

@@ -16,21 +16,7 @@ package struct ProbeResponse: Sendable {
     /// Leaf certificate of an HTTPS connection.
     package var certificate: CertificateInfo?
     /// Number of redirects followed.
-    package var redirects: Int
-
-    package init(
-        status: Int, httpVersion: String, headers: [HTTPField], body: [UInt8], effectiveURL: String,
-        timings: PhaseTimings, certificate: CertificateInfo?, redirects: Int
-    ) {
-        self.status = status
-        self.httpVersion = httpVersion
-        self.headers = headers
-        self.body = body
-        self.effectiveURL = effectiveURL
-        self.timings = timings
-        self.certificate = certificate
-        self.redirects = redirects
-    }
+    var redirects: Int
 }
 
 /// Per-phase durations of one request, in milliseconds with microsecond precision, and its body
@@ -85,12 +71,4 @@ package struct CertificateInfo: Sendable, Equatable {
     package var startDate: Date?
     package var expireDate: Date?
     package var serialNumber: String
-
-    package init(subject: String, issuer: String, startDate: Date?, expireDate: Date?, serialNumber: String) {
-        self.subject = subject
-        self.issuer = issuer
-        self.startDate = startDate
-        self.expireDate = expireDate
-        self.serialNumber = serialNumber
-    }
 }

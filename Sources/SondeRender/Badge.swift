@@ -13,13 +13,13 @@ import SondeSupport
 /// Two rectangles (grey label, coloured message) clipped to a rounded outline, a subtle vertical
 /// gradient, and 11px Verdana text with a 1px shadow. Widths come from a Verdana 11px character
 /// table, and each text carries `textLength`, so text never overflows whichever font is used.
-package struct Badge: Sendable, Equatable {
+struct Badge: Sendable, Equatable {
     /// The shields.io named colours.
-    package enum Color: String, Sendable, Equatable, CaseIterable {
+    enum Color: String, Sendable, Equatable, CaseIterable {
         case brightgreen, green, yellowgreen, yellow, orange, red, blue, lightgrey
 
         /// The fill, as shields.io draws it.
-        package var hex: String {
+        var hex: String {
             switch self {
             case .brightgreen: return "#4c1"
             case .green: return "#97ca00"
@@ -34,17 +34,11 @@ package struct Badge: Sendable, Equatable {
     }
 
     /// The left, grey part: `uptime 30d`.
-    package var label: String
+    var label: String
     /// The right, coloured part: `99.953%`.
-    package var message: String
+    var message: String
     /// The colour of the message part.
-    package var color: Color
-
-    package init(label: String, message: String, color: Color) {
-        self.label = label
-        self.message = message
-        self.color = color
-    }
+    var color: Color
 
     /// Horizontal padding on each side of each text, as shields.io uses.
     static let padding = 5.0
@@ -58,7 +52,7 @@ package struct Badge: Sendable, Equatable {
     var width: Double { labelWidth + messageWidth }
 
     /// The badge as a complete SVG document.
-    package var svg: String {
+    var svg: String {
         let lw = labelWidth
         let mw = messageWidth
         let w = width
@@ -100,7 +94,7 @@ package struct Badge: Sendable, Equatable {
     /// Colour: brightgreen at or above the objective; yellow while failures stay within ten error
     /// budgets (uptime ≥ 100 − 10 × (100 − objective): objective 99.9 → from 99.0); red below that; lightgrey without data or when the text is not a
     /// percentage. Comparisons use the text's digits exactly (thousandths of a percent).
-    package static func uptime(percentText: String?, objective: Double) -> Badge {
+    static func uptime(percentText: String?, objective: Double) -> Badge {
         let label = "uptime 30d"
         let trimmed = (percentText ?? "").trimmingCharacters(in: .whitespaces)
         guard !trimmed.isEmpty, trimmed != "-" else {
@@ -127,7 +121,7 @@ package struct Badge: Sendable, Equatable {
 
     /// The `p95 24h` badge: `123 ms`, `1.2 s`, or `no data`. Green under (or at) the threshold or
     /// without one, red over it, lightgrey without data.
-    package static func latency(p95Ms: Double?, thresholdMs: Double?) -> Badge {
+    static func latency(p95Ms: Double?, thresholdMs: Double?) -> Badge {
         let label = "p95 24h"
         guard let p95 = p95Ms, p95.isFinite else {
             return Badge(label: label, message: "no data", color: .lightgrey)

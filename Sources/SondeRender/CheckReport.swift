@@ -10,7 +10,8 @@ import SondeSupport
 /// Renders run results the way `hurl --test` does: one line per file, an error block per failure,
 /// then a summary. Every string passes through the redactor: secrets never reach the output.
 package struct CheckReport: Sendable {
-    package var redactor: Redactor
+    /// Masks secrets in everything written.
+    var redactor: Redactor
 
     package init(redactor: Redactor) {
         self.redactor = redactor
@@ -224,7 +225,7 @@ package struct CheckReport: Sendable {
     }
 
     /// RFC 3339 UTC with milliseconds.
-    package static func timestamp(_ date: Date) -> String {
+    static func timestamp(_ date: Date) -> String {
         let formatter = ISO8601DateFormatter()
         formatter.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
         formatter.timeZone = TimeZone(identifier: "UTC")

@@ -11,7 +11,8 @@ import SondeSupport
 /// and MTTR (README.md, "sonde incidents"). Pure: returns file names and contents.
 package struct IncidentWriteUp: Sendable {
     package var incidents: [Incident]
-    package var nowMs: Int64
+    /// When the pages are written, epoch ms: ongoing incidents last until then.
+    var nowMs: Int64
     package var folders: [String]
     package var stats: ReadStats
 
@@ -74,7 +75,8 @@ package struct IncidentWriteUp: Sendable {
 
     // MARK: Write-up
 
-    package func page(_ incident: Incident) -> String {
+    /// The write-up of one incident: facts, impact, latency, timeline, charts, and sections to fill in.
+    func page(_ incident: Incident) -> String {
         let check = Markdown.escape(incident.check)
         let kind = incident.mainKind.map { "`\(Markdown.escape($0))`" } ?? "failures"
         let status = incident.isResolved ? "resolved" : "ongoing"

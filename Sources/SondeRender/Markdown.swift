@@ -8,10 +8,10 @@ import SondeSupport
 
 /// Text for Markdown tables and prose: whatever a data file or a response body put in a message
 /// must not break the table or inject HTML.
-package enum Markdown {
+enum Markdown {
     /// Escapes table pipes, HTML, emphasis and link syntax; folds line breaks and control characters
     /// to spaces.
-    package static func escape(_ text: String) -> String {
+    static func escape(_ text: String) -> String {
         var out = ""
         out.reserveCapacity(text.count)
         for scalar in text.unicodeScalars {
@@ -30,7 +30,7 @@ package enum Markdown {
     }
 
     /// A relative link target for a file name (spaces and the like percent-encoded).
-    package static func link(_ path: String) -> String {
+    static func link(_ path: String) -> String {
         var out = ""
         for byte in path.utf8 {
             let c = Character(Unicode.Scalar(byte))
@@ -44,10 +44,10 @@ package enum Markdown {
     }
 
     /// `| a | b |` from cells (already escaped).
-    package static func row(_ cells: [String]) -> String { "| " + cells.joined(separator: " | ") + " |\n" }
+    static func row(_ cells: [String]) -> String { "| " + cells.joined(separator: " | ") + " |\n" }
 
     /// A header row and its separator; `right` marks right-aligned (numeric) columns.
-    package static func header(_ titles: [String], right: Set<Int> = []) -> String {
+    static func header(_ titles: [String], right: Set<Int> = []) -> String {
         row(titles) + "|" + titles.indices.map { right.contains($0) ? " ---: |" : " --- |" }.joined() + "\n"
     }
 }

@@ -33,7 +33,7 @@ package struct PrometheusRules: Sendable {
         }
 
         /// How long the quorum must hold before `SondeCheckDown` fires: `@every` × `@down-after`.
-        package var downFor: Int64 { policy.intervalMs * Int64(downAfter) }
+        var downFor: Int64 { policy.intervalMs * Int64(downAfter) }
     }
 
     /// The checks, in the order their groups are written.
@@ -48,31 +48,31 @@ package struct PrometheusRules: Sendable {
     }
 
     /// The alert that fires when the quorum of locations reports a check down.
-    package static let downAlert = "SondeCheckDown"
+    static let downAlert = "SondeCheckDown"
     /// The alert that fires when the fleet burns a check's error budget too fast.
-    package static let burnAlert = "SondeErrorBudgetBurn"
+    static let burnAlert = "SondeErrorBudgetBurn"
     /// 1 when the quorum of the locations reporting the check sees it down at an evaluation, 0 when
     /// not, absent when no location reports it.
-    package static let quorumRecord = "sonde:check_down_quorum"
+    static let quorumRecord = "sonde:check_down_quorum"
 
     /// The failed share of one location's runs over `window` (labels `check`, `location`).
-    package static func locationErrorRatio(_ window: BurnWindow) -> String {
+    static func locationErrorRatio(_ window: BurnWindow) -> String {
         "sonde:check_error_ratio:rate" + window.rawValue
     }
 
     /// The share of evaluations over `window` at which the quorum saw the check down (label `check`).
-    package static func fleetErrorRatio(_ window: BurnWindow) -> String {
+    static func fleetErrorRatio(_ window: BurnWindow) -> String {
         "sonde:check_fleet_error_ratio:avg_over_time" + window.rawValue
     }
 
     /// The runs over `window` of the location that ran the check most (label `check`): the fewest
     /// time slots the window holds a run in, for the burn windows' minimum-run rule.
-    package static func locationRuns(_ window: BurnWindow) -> String {
+    static func locationRuns(_ window: BurnWindow) -> String {
         "sonde:check_location_runs:max_increase" + window.rawValue
     }
 
     /// The windows the recording rules cover: every burn window.
-    package var windows: [BurnWindow] { BurnWindow.allCases }
+    var windows: [BurnWindow] { BurnWindow.allCases }
 
     /// The rule file's text: a comment, then `groups:`.
     package var text: String {
@@ -83,12 +83,12 @@ package struct PrometheusRules: Sendable {
     }
 
     /// The rule file as a YAML tree.
-    package var document: YAMLNode {
+    var document: YAMLNode {
         .mapping([("groups", .sequence(checks.map(group)))])
     }
 
     /// The group of one check: recording rules, then its alerts.
-    package func group(_ check: Check) -> YAMLNode {
+    func group(_ check: Check) -> YAMLNode {
         let selector = "check=" + Self.promQLString(check.name)
         var rules: [YAMLNode] = []
         func record(_ name: String, _ expression: String) {
@@ -120,7 +120,7 @@ package struct PrometheusRules: Sendable {
 
     /// The quorum as PromQL: the number of locations whose `sonde_check_up` is 0, compared with the
     /// quorum (or with the number of locations that report, for `all`); 1 or 0.
-    package static func quorumExpression(_ quorum: Quorum, selector: String) -> String {
+    static func quorumExpression(_ quorum: Quorum, selector: String) -> String {
         let down = "sum by (check) (sonde_check_up{\(selector)} == bool 0)"
         switch quorum {
         case .atLeast(let n): return "\(down) >= bool \(n)"
@@ -224,7 +224,7 @@ package struct PrometheusRules: Sendable {
     }
 
     /// A Prometheus duration: `3m`, `1d`, `4s500ms` (days, hours, minutes, seconds, milliseconds).
-    package static func duration(ms: Int64) -> String {
+    static func duration(ms: Int64) -> String {
         guard ms > 0 else { return "0s" }
         var rest = ms
         var out = ""
@@ -239,7 +239,7 @@ package struct PrometheusRules: Sendable {
     }
 
     /// A PromQL string literal: `"api"`, with `\\`, `\"` and escapes for control characters.
-    package static func promQLString(_ value: String) -> String {
+    static func promQLString(_ value: String) -> String {
         var out = "\""
         for scalar in value.unicodeScalars {
             switch scalar {
@@ -262,7 +262,7 @@ package struct PrometheusRules: Sendable {
     }
 
     /// A Go template string literal: raw (between backquotes) unless the text holds a backquote.
-    package static func templateString(_ value: String) -> String {
+    static func templateString(_ value: String) -> String {
         guard value.contains("`") else { return "`" + value + "`" }
         var out = "\""
         for scalar in value.unicodeScalars {

@@ -14,9 +14,10 @@ package struct SLOReport: Sendable {
     package var checks: [CheckSLO]
     /// The data folders read, as given.
     package var folders: [String]
-    package var nowMs: Int64
+    /// When the figures were computed, epoch ms.
+    var nowMs: Int64
     /// Checks whose objectives are defaults because no check file was found.
-    package var defaulted: Set<String>
+    var defaulted: Set<String>
     /// Incident write-ups per check (file names in `incidents/`, newest first).
     package var incidentPages: [String: [String]]
 
@@ -189,7 +190,8 @@ package struct SLOReport: Sendable {
 
     // MARK: Check page
 
-    package func page(_ check: CheckSLO) -> String {
+    /// The page of one check: uptime, latency, phases, errors, budget, burn rates, incidents, strip.
+    func page(_ check: CheckSLO) -> String {
         let name = Markdown.escape(check.check)
         let policy = check.policy
         var md = "# \(name)\n\n[← all checks](../README.md)\n\n"

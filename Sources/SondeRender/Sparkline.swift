@@ -13,16 +13,16 @@ import SondeSupport
 ///
 /// Missing points (nil), NaN and infinities are gaps; negative values are drawn as 0. Nothing in
 /// the output is ever `nan` or `inf`.
-package struct Sparkline: Sendable, Equatable {
+struct Sparkline: Sendable, Equatable {
     /// How values are written in the header and on the axis.
-    package enum Unit: Sendable, Equatable {
+    enum Unit: Sendable, Equatable {
         /// Milliseconds: `123 ms`, `1.2 s`.
         case milliseconds
         /// A plain number followed by `suffix` (which may be empty): `42 req`.
         case plain(suffix: String)
 
         /// `value` written in this unit.
-        package func format(_ value: Double) -> String {
+        func format(_ value: Double) -> String {
             switch self {
             case .milliseconds:
                 return DurationText.latency(value)
@@ -34,20 +34,13 @@ package struct Sparkline: Sendable, Equatable {
     }
 
     /// The series, oldest first, evenly spaced in time; nil where there is no data.
-    package var points: [Double?]
+    var points: [Double?]
     /// What the series is: `p95 latency, hourly (UTC)`.
-    package var label: String
+    var label: String
     /// How values are written.
-    package var unit: Unit
+    var unit: Unit = .milliseconds
     /// A level to mark with a dashed line, in the series' unit (for example the `@latency` threshold).
-    package var threshold: Double?
-
-    package init(points: [Double?], label: String, unit: Unit = .milliseconds, threshold: Double? = nil) {
-        self.points = points
-        self.label = label
-        self.unit = unit
-        self.threshold = threshold
-    }
+    var threshold: Double?
 
     static let width = 540.0
     static let height = 80.0
@@ -100,7 +93,7 @@ package struct Sparkline: Sendable, Equatable {
     }
 
     /// The chart as a complete SVG document.
-    package var svg: String {
+    var svg: String {
         let n = SVG.number
         let values = cleanPoints
         let present = values.compactMap { $0 }

@@ -10,9 +10,9 @@ import SondeSupport
 /// yellow no data) is a parameter: the caller decides from the terminal and `NO_COLOR`.
 package struct StatusTable: Sendable {
     /// Colour the state column with ANSI escapes.
-    package var colour: Bool
+    var colour: Bool
     /// Longest `last error` cell, in characters; longer ones end in `…`.
-    package var errorWidth = 60
+    var errorWidth = 60
 
     package init(colour: Bool) {
         self.colour = colour
@@ -112,7 +112,7 @@ package struct StatusTable: Sendable {
     }
 
     /// `99.966%`: good ÷ runs as a percentage truncated (never rounded up) to 3 decimals; `-` without runs.
-    package static func uptime(good: Int, runs: Int) -> String {
+    static func uptime(good: Int, runs: Int) -> String {
         PercentText.ratio(Int64(good), Int64(runs), decimals: 3)
     }
 
@@ -122,7 +122,7 @@ package struct StatusTable: Sendable {
     }
 
     /// `text` cut to `width` characters, the last one `…` when cut.
-    package static func truncate(_ text: String, to width: Int) -> String {
+    static func truncate(_ text: String, to width: Int) -> String {
         guard text.count > width, width > 0 else { return text }
         return String(text.prefix(width - 1)) + "…"
     }

@@ -12,35 +12,24 @@ import SondeSupport
 /// Colours (the same rule as `Badge.uptime`): green at or above the objective; yellow while failures
 /// stay within ten error budgets (uptime ≥ 1 − 10 × (1 − objective): objective 99.9% → from 99.0%);
 /// red below that; light grey for days without data.
-package struct UptimeStrip: Sendable, Equatable {
+struct UptimeStrip: Sendable, Equatable {
     /// One UTC day.
-    package struct Day: Sendable, Equatable {
+    struct Day: Sendable, Equatable {
         /// `YYYY-MM-DD`, UTC.
-        package var date: String
+        var date: String
         /// Good runs ÷ runs, 0...1; nil when the prober did not run that day.
-        package var uptime: Double?
+        var uptime: Double?
         /// Runs that day.
-        package var runs: Int
-
-        package init(date: String, uptime: Double?, runs: Int) {
-            self.date = date
-            self.uptime = uptime
-            self.runs = runs
-        }
+        var runs: Int
     }
 
     /// The days to draw. Drawn in date order; only the most recent `maxDays` are kept.
-    package var days: [Day]
+    var days: [Day]
     /// The availability objective as a fraction (`0.999`; a percentage such as `99.9` is accepted too).
-    package var objective: Double
-
-    package init(days: [Day], objective: Double) {
-        self.days = days
-        self.objective = objective
-    }
+    var objective: Double
 
     /// The most days one strip shows.
-    package static let maxDays = 90
+    static let maxDays = 90
 
     static let width = 540.0
     static let height = 50.0
@@ -95,7 +84,7 @@ package struct UptimeStrip: Sendable, Equatable {
     }
 
     /// The strip as a complete SVG document, about 540×50.
-    package var svg: String {
+    var svg: String {
         let shown = shownDays
         let n = SVG.number
         let range: String

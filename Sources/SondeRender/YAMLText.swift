@@ -2,7 +2,7 @@
 /// block mappings and sequences of strings, each scalar written in the plainest style that reads
 /// back as the same string under YAML 1.1 and 1.2 (plain, single-quoted, literal block or
 /// double-quoted).
-package indirect enum YAMLNode: Sendable, Equatable {
+indirect enum YAMLNode: Sendable, Equatable {
     /// A string.
     case scalar(String)
     /// Keys and values, in the order given.
@@ -11,7 +11,7 @@ package indirect enum YAMLNode: Sendable, Equatable {
     case sequence([YAMLNode])
 
     /// Two mappings are equal when they hold the same pairs in the same order.
-    package static func == (a: YAMLNode, b: YAMLNode) -> Bool {
+    static func == (a: YAMLNode, b: YAMLNode) -> Bool {
         switch (a, b) {
         case (.scalar(let x), .scalar(let y)): return x == y
         case (.sequence(let x), .sequence(let y)): return x == y
@@ -22,7 +22,7 @@ package indirect enum YAMLNode: Sendable, Equatable {
     }
 
     /// The document's text, ending with a newline; nested levels are indented by two spaces.
-    package var text: String {
+    var text: String {
         var out = ""
         switch self {
         case .scalar(let value):
@@ -78,7 +78,7 @@ package indirect enum YAMLNode: Sendable, Equatable {
 }
 
 /// How one YAML scalar is written.
-package enum YAMLText {
+enum YAMLText {
     /// Words that YAML 1.1 reads as booleans or null when plain.
     private static let reserved: Set<String> = ["y", "n", "yes", "no", "on", "off", "true", "false", "null", "~"]
 
@@ -86,7 +86,7 @@ package enum YAMLText {
     /// `indent` spaces: plain when that is unambiguous, a literal block (`|-`) for several lines,
     /// single quotes otherwise, double quotes with escapes when it holds a character YAML cannot
     /// carry unescaped.
-    package static func scalar(_ value: String, indent: Int) -> String {
+    static func scalar(_ value: String, indent: Int) -> String {
         if isPlain(value) { return value }
         let printable = value.unicodeScalars.allSatisfy(isPrintable)
         if printable, !value.contains("\n") { return "'" + value.replacingOccurrences(of: "'", with: "''") + "'" }

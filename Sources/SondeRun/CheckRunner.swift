@@ -11,15 +11,14 @@ package struct CheckRunner: Sendable {
     /// Limits applied to every run.
     package struct Limits: Sendable {
         /// Response body cap per request.
-        package var bodyLimit: Int = 8 * 1024 * 1024
+        var bodyLimit: Int = 8 * 1024 * 1024
         /// Overrides the script's `@timeout` when set.
-        package var runTimeout: Duration? = nil
-
-        package init() {}
+        var runTimeout: Duration? = nil
     }
 
     package var engine: ProbeEngine
-    package var limits: Limits
+    /// Body size and run-time limits of every run.
+    var limits: Limits
     /// Where a run's start time (`RunResult.startedAt`) comes from.
     package var time: any TimeSource
 

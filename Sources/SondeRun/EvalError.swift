@@ -2,7 +2,7 @@ import SondeScript
 import SondeSupport
 
 /// An error while rendering a template or evaluating a query, filter or predicate.
-package enum EvalError: Error, Sendable, Equatable, CustomStringConvertible {
+enum EvalError: Error, Sendable, Equatable, CustomStringConvertible {
     case undefinedVariable(name: String, location: SourceLocation)
     case invalidRegex(pattern: String, reason: String, location: SourceLocation)
     case invalidJSONPath(message: String, location: SourceLocation)
@@ -10,7 +10,8 @@ package enum EvalError: Error, Sendable, Equatable, CustomStringConvertible {
     case bodyNotText(charset: String, location: SourceLocation)
     case filterFailed(filter: String, message: String, location: SourceLocation)
 
-    package var location: SourceLocation {
+    /// Where in the script the failing expression is.
+    var location: SourceLocation {
         switch self {
         case .undefinedVariable(_, let l), .invalidRegex(_, _, let l), .invalidJSONPath(_, let l),
             .bodyNotJSON(_, let l), .bodyNotText(_, let l), .filterFailed(_, _, let l):
@@ -18,7 +19,8 @@ package enum EvalError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    package var message: String {
+    /// What went wrong, without the position.
+    var message: String {
         switch self {
         case .undefinedVariable(let name, _):
             return "undefined variable '\(name)' (set it with --var, --secret, a capture or SONDE_VAR_\(name))"
@@ -31,10 +33,11 @@ package enum EvalError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// True for errors of template rendering (error kind `template`).
-    package var isTemplateError: Bool {
+    var isTemplateError: Bool {
         if case .undefinedVariable = self { return true }
         return false
     }
 
-    package var description: String { "\(location): \(message)" }
+    /// `line:column: message`.
+    var description: String { "\(location): \(message)" }
 }

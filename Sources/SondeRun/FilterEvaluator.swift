@@ -4,8 +4,9 @@ import SondeScript
 import SondeSupport
 
 /// Applies Hurl filters left to right. A filter on a missing value is an error, not a silent pass.
-package enum FilterEvaluator {
-    package static func apply(
+enum FilterEvaluator {
+    /// `value` through `filter`; `now` is the time date filters compare with.
+    static func apply(
         _ filter: Filter, to value: Value?, variables: Variables,
         now: Date = Date()
     ) throws(EvalError) -> Value? {

@@ -4,24 +4,20 @@ import SondeScript
 import SondeSupport
 
 /// Whether a predicate held, with Hurl-style descriptions of both sides.
-package struct PredicateOutcome: Sendable, Equatable {
-    package var passed: Bool
+struct PredicateOutcome: Sendable, Equatable {
+    /// Whether the predicate held.
+    var passed: Bool
     /// `integer <4>`, `none` for a missing value.
-    package var actual: String
+    var actual: String
     /// `integer <5>`, `greater than integer <5>`, `not contains string <x>`...
-    package var expected: String
-
-    package init(passed: Bool, actual: String, expected: String) {
-        self.passed = passed
-        self.actual = actual
-        self.expected = expected
-    }
+    var expected: String
 }
 
 /// Evaluates predicates with Hurl's strict typing: `"1"` is not `1`, `5 == 5.0` holds,
 /// comparing values of different types fails (it is not an error).
-package enum PredicateEvaluator {
-    package static func evaluate(
+enum PredicateEvaluator {
+    /// Tests `predicate` (negated when written with `not`) on `actual`.
+    static func evaluate(
         _ predicate: SondeScript.Predicate, actual: Value?,
         variables: Variables
     ) throws(EvalError) -> PredicateOutcome {

@@ -4,8 +4,9 @@ import SondeScript
 import SondeSupport
 
 /// Evaluates a query against a response. `nil` means "no value" (so `not exists` holds).
-package enum QueryEvaluator {
-    package static func evaluate(
+enum QueryEvaluator {
+    /// The value `query` selects from the response; `nil` when there is none.
+    static func evaluate(
         _ query: Query, in context: ResponseContext,
         variables: Variables
     ) throws(EvalError) -> Value? {

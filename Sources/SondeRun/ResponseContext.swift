@@ -6,11 +6,13 @@ import Synchronization
 
 /// A response with its decoded text and parsed JSON computed once, however many asserts read them.
 /// The cache sits behind a `Mutex`, so the context is safely `Sendable`.
-package final class ResponseContext: Sendable {
-    package let response: ProbeResponse
+final class ResponseContext: Sendable {
+    /// The response the queries read.
+    let response: ProbeResponse
     private let cache = Mutex<(text: Result<String, EvalError>?, json: Result<Value, JSONError>?)>((nil, nil))
 
-    package init(response: ProbeResponse) {
+    /// A context for `response`; text and JSON are decoded on first use.
+    init(response: ProbeResponse) {
         self.response = response
     }
 

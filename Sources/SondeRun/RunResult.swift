@@ -56,18 +56,6 @@ package struct RunResult: Sendable {
         }
         return Array(out)
     }
-
-    package init(
-        check: String, path: String, startedAt: Date, durationMs: Double, entries: [EntryResult],
-        failure: RunFailure?
-    ) {
-        self.check = check
-        self.path = path
-        self.startedAt = startedAt
-        self.durationMs = durationMs
-        self.entries = entries
-        self.failure = failure
-    }
 }
 
 /// One entry (request) of a run.
@@ -83,22 +71,9 @@ package struct EntryResult: Sendable {
     /// Number of attempts (1 + retries used).
     package var attempts: Int
     /// True when `skip: true` left this entry out.
-    package var skipped: Bool
+    package var skipped: Bool = false
     /// The failure of the last attempt, when the entry failed.
     package var failure: RunFailure?
-
-    package init(
-        index: Int, line: Int, request: ProbeRequest?, response: ProbeResponse?, attempts: Int,
-        skipped: Bool = false, failure: RunFailure? = nil
-    ) {
-        self.index = index
-        self.line = line
-        self.request = request
-        self.response = response
-        self.attempts = attempts
-        self.skipped = skipped
-        self.failure = failure
-    }
 }
 
 /// Why a run failed: exactly one error kind, where, and a one-line message.
@@ -115,20 +90,7 @@ package struct RunFailure: Error, Sendable, Equatable, CustomStringConvertible {
     /// Expected value description for asserts (`integer <5>`).
     package var expected: String?
     /// Further failing asserts of the same entry, for display (each with its own location).
-    package var others: [RunFailure]
-
-    package init(
-        kind: ErrorKind, entry: Int, location: SourceLocation, summary: String,
-        actual: String? = nil, expected: String? = nil, others: [RunFailure] = []
-    ) {
-        self.kind = kind
-        self.entry = entry
-        self.location = location
-        self.summary = summary
-        self.actual = actual
-        self.expected = expected
-        self.others = others
-    }
+    package var others: [RunFailure] = []
 
     /// One line naming the entry's line and, for asserts, actual vs expected.
     package var message: String {

@@ -3,8 +3,9 @@ import SondeScript
 import SondeSupport
 
 /// Renders templates with variables: as text, as a typed JSON value, or as JSON string content.
-package enum TemplateRenderer {
-    package static func render(_ template: Template, _ variables: Variables) throws(EvalError) -> String {
+enum TemplateRenderer {
+    /// `template` as text, each placeholder replaced by its variable; an undefined one throws.
+    static func render(_ template: Template, _ variables: Variables) throws(EvalError) -> String {
         var out = ""
         for part in template.parts {
             switch part {
@@ -24,7 +25,7 @@ package enum TemplateRenderer {
     }
 
     /// The typed value of a predicate or option value.
-    package static func value(of value: PredicateValue, _ variables: Variables) throws(EvalError) -> Value {
+    static func value(of value: PredicateValue, _ variables: Variables) throws(EvalError) -> Value {
         switch value {
         case .null: return .null
         case .bool(let b): return .bool(b)

@@ -7,16 +7,16 @@ package struct Variables: Sendable {
     private var values: [String: Value] = [:]
     private var secrets: Set<String> = []
 
-    package init() {}
-
-    package mutating func set(_ name: String, _ value: Value, secret: Bool = false) {
+    /// Sets `name` to `value`; a secret one is masked wherever sonde prints.
+    mutating func set(_ name: String, _ value: Value, secret: Bool = false) {
         values[name] = value
         if secret { secrets.insert(name) }
     }
 
     package subscript(name: String) -> Value? { values[name] }
 
-    package func isSecret(_ name: String) -> Bool { secrets.contains(name) }
+    /// Whether `name` holds a secret.
+    func isSecret(_ name: String) -> Bool { secrets.contains(name) }
 
     /// Text renderings of the secret values, for the redactor.
     package var secretValues: [String] {

@@ -15,13 +15,13 @@ package struct CheckHistory: Sendable {
     /// Raw runs kept (recent range and edge hours), sorted by start time.
     package private(set) var runs: [RunRecord] = []
     /// Raw runs are complete from here to `nowMs`.
-    package let rawFromMs: Int64
+    let rawFromMs: Int64
     /// Locations seen, sorted.
     package private(set) var locations: [String] = []
     /// What the readers skipped.
     package private(set) var stats = ReadStats()
     /// Runs stamped after `nowMs` (clock trouble on a prober), ignored.
-    package private(set) var future = 0
+    private(set) var future = 0
     private let fastMs: Double?
 
     /// Reads `check` from every folder: hours in `[hoursFromMs, now)`, raw runs in
@@ -107,7 +107,7 @@ package struct CheckHistory: Sendable {
 
     /// The combined view of several locations, in minutes: a minute with runs is covered; it is
     /// down only when every location that ran in it had a failed run in it.
-    package func combinedMinutes(fromMs: Int64, toMs: Int64) -> (covered: Int64, down: Int64) {
+    func combinedMinutes(fromMs: Int64, toMs: Int64) -> (covered: Int64, down: Int64) {
         var covered: Int64 = 0
         var down: Int64 = 0
         forEachPiece(fromMs: fromMs, toMs: toMs) { pieces in
@@ -124,7 +124,7 @@ package struct CheckHistory: Sendable {
     }
 
     /// The latest run kept (recent range), if any.
-    package var latestRun: RunRecord? { runs.last }
+    var latestRun: RunRecord? { runs.last }
 
     /// Raw runs in `[fromMs, toMs)` (within the kept ranges).
     package func rawRuns(fromMs: Int64, toMs: Int64) -> ArraySlice<RunRecord> {

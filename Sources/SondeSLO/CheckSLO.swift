@@ -77,7 +77,7 @@ package struct CheckSLO: Sendable {
 package enum SLOEvaluator {
     /// The report's windows. A window of length W ending at `now` holds the runs started in
     /// `(now − W, now]`.
-    package static let reportWindows: [(label: String, ms: Int64)] = [
+    static let reportWindows: [(label: String, ms: Int64)] = [
         ("24h", UTCTime.msPerDay), ("7d", 7 * UTCTime.msPerDay), ("30d", 30 * UTCTime.msPerDay),
     ]
     /// Days in the daily uptime strip.

@@ -23,13 +23,13 @@ package struct CheckStatus: Sendable, Equatable {
     /// The window of the counts: 24 hours.
     package static let windowMs: Int64 = UTCTime.msPerDay
     /// A latest run older than this many typical intervals is stale.
-    package static let staleIntervals: Int64 = 3
+    static let staleIntervals: Int64 = 3
     /// The smallest stale threshold, whatever the interval.
-    package static let minimumStaleMs: Int64 = 60_000
+    static let minimumStaleMs: Int64 = 60_000
     /// The interval assumed when a check has fewer than two recent runs (`@every`'s default).
-    package static let defaultIntervalMs: Int64 = 60_000
+    static let defaultIntervalMs: Int64 = 60_000
     /// How many of the latest runs (of the latest run's location) the typical interval looks at.
-    package static let intervalSample = 21
+    static let intervalSample = 21
 
     /// The check's name (its folder in the data folder).
     package var check: String
@@ -40,32 +40,15 @@ package struct CheckStatus: Sendable, Equatable {
     /// Milliseconds from the latest run's start to `now` (never negative).
     package var ageMs: Int64?
     /// Median gap between the recent runs of the latest run's location, `nil` when under two runs.
-    package var typicalIntervalMs: Int64?
+    var typicalIntervalMs: Int64?
     /// Age past which the latest run is stale: `max(3 × interval, 60 s)`.
-    package var staleAfterMs: Int64
+    var staleAfterMs: Int64 = CheckStatus.staleIntervals * CheckStatus.defaultIntervalMs
     /// Runs started in the 24 hours up to `now`.
-    package var runs: Int
+    package var runs: Int = 0
     /// Good runs among `runs`.
-    package var good: Int
+    package var good: Int = 0
     /// 95th percentile of the run durations in the window (nearest rank), ms; `nil` without runs.
     package var p95Ms: Double?
-
-    package init(
-        check: String, state: State, lastRun: RunRecord? = nil, ageMs: Int64? = nil,
-        typicalIntervalMs: Int64? = nil,
-        staleAfterMs: Int64 = CheckStatus.staleIntervals * CheckStatus.defaultIntervalMs,
-        runs: Int = 0, good: Int = 0, p95Ms: Double? = nil
-    ) {
-        self.check = check
-        self.state = state
-        self.lastRun = lastRun
-        self.ageMs = ageMs
-        self.typicalIntervalMs = typicalIntervalMs
-        self.staleAfterMs = staleAfterMs
-        self.runs = runs
-        self.good = good
-        self.p95Ms = p95Ms
-    }
 
     /// The failure to show: the latest run's, only when the check is down.
     package var lastError: RunError? {
@@ -133,7 +116,8 @@ package struct CheckStatus: Sendable, Equatable {
         }
     }
 
-    package static func typicalInterval(_ times: [Int64]) -> Int64? {
+    /// The median gap between the last 21 run start times (ms); `nil` with fewer than two distinct times.
+    static func typicalInterval(_ times: [Int64]) -> Int64? {
         let sorted = times.sorted().suffix(intervalSample)
         let gaps = zip(sorted, sorted.dropFirst()).map { $1 - $0 }.filter { $0 > 0 }.sorted()
         guard !gaps.isEmpty else { return nil }

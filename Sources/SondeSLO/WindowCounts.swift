@@ -7,17 +7,19 @@ import SondeSupport
 /// and the SLO figures derived from them (README.md, "sonde report").
 package struct WindowCounts: Sendable, Equatable {
     /// The window, `[from, to)`, epoch ms.
-    package var fromMs: Int64
-    package var toMs: Int64
+    var fromMs: Int64
+    /// End of the window (not included), epoch ms.
+    var toMs: Int64
     package var runs: Int64 = 0
     package var good: Int64 = 0
     /// Good runs under the latency threshold (all good runs without `@latency`).
     package var fast: Int64 = 0
     package var errors: [String: Int64] = [:]
     /// Minutes in which a run started.
-    package var minutesWithRuns: Int64 = 0
+    var minutesWithRuns: Int64 = 0
     package var histogram = LatencyHistogram()
-    package var sumMs: Double = 0
+    /// Sum of the run durations, ms.
+    var sumMs: Double = 0
     package var phaseSums = PhaseSums()
 
     package init(fromMs: Int64, toMs: Int64) {
@@ -41,7 +43,8 @@ package struct WindowCounts: Sendable, Equatable {
         phaseSums.transfer += piece.phaseSums.transfer
     }
 
-    package var spanMs: Int64 { max(0, toMs - fromMs) }
+    /// Length of the window, ms.
+    var spanMs: Int64 { max(0, toMs - fromMs) }
 
     /// Failed runs.
     package var bad: Int64 { runs - good }
@@ -61,10 +64,10 @@ package struct WindowCounts: Sendable, Equatable {
     }
 
     /// Failed runs ÷ runs; nil without runs.
-    package var errorRatio: Double? { runs > 0 ? Double(bad) / Double(runs) : nil }
+    var errorRatio: Double? { runs > 0 ? Double(bad) / Double(runs) : nil }
 
     /// Error ratio ÷ error budget; nil below `minimumRuns` runs (insufficient data).
-    package func burnRate(budget: Double, minimumRuns: Int64 = 1) -> Double? {
+    func burnRate(budget: Double, minimumRuns: Int64 = 1) -> Double? {
         guard runs >= max(1, minimumRuns), budget > 0, let errorRatio else { return nil }
         return errorRatio / budget
     }
@@ -80,16 +83,16 @@ package struct WindowCounts: Sendable, Equatable {
 }
 
 /// Error-budget arithmetic that does not depend on where the counts come from.
-package enum ErrorBudget {
+enum ErrorBudget {
     /// Time until the budget is gone at `burnRate`: remaining × window ÷ burn rate. Nil when nothing
     /// burns (rate 0) or nothing is left.
-    package static func timeToExhaustionMs(remaining: Double, windowMs: Int64, burnRate: Double) -> Double? {
+    static func timeToExhaustionMs(remaining: Double, windowMs: Int64, burnRate: Double) -> Double? {
         guard burnRate > 0, remaining > 0 else { return nil }
         return remaining * Double(windowMs) / burnRate
     }
 
     /// Share of a window's budget spent by burning at `burnRate` for `durationMs`.
-    package static func consumed(burnRate: Double, durationMs: Int64, windowMs: Int64) -> Double {
+    static func consumed(burnRate: Double, durationMs: Int64, windowMs: Int64) -> Double {
         burnRate * Double(durationMs) / Double(windowMs)
     }
 }

@@ -8,12 +8,6 @@ package struct Entry: Sendable, Equatable {
     package var response: ResponseSpec?
     /// Position of the request line (the method).
     package var location: SourceLocation
-
-    package init(request: Request, response: ResponseSpec?, location: SourceLocation) {
-        self.request = request
-        self.response = response
-        self.location = location
-    }
 }
 
 /// A request: method, URL, headers, sections and an optional body.
@@ -34,7 +28,8 @@ package struct Request: Sendable, Equatable {
     package var body: Body? = nil
     package var location: SourceLocation
 
-    package init(method: String, url: Template, location: SourceLocation) {
+    /// A request line with no sections yet.
+    init(method: String, url: Template, location: SourceLocation) {
         self.method = method
         self.url = url
         self.location = location
@@ -46,12 +41,6 @@ package struct KeyValue: Sendable, Equatable {
     package var key: Template
     package var value: Template
     package var location: SourceLocation
-
-    package init(key: Template, value: Template, location: SourceLocation) {
-        self.key = key
-        self.value = value
-        self.location = location
-    }
 }
 
 /// A request or response body.
@@ -68,11 +57,6 @@ package struct Body: Sendable, Equatable {
 
     package var kind: Kind
     package var location: SourceLocation
-
-    package init(kind: Kind, location: SourceLocation) {
-        self.kind = kind
-        self.location = location
-    }
 }
 
 /// Text with `{{name}}` placeholders.
@@ -85,19 +69,20 @@ package struct Template: Sendable, Equatable, CustomStringConvertible {
     package var parts: [Part]
     package var location: SourceLocation
 
-    package init(parts: [Part], location: SourceLocation) {
+    /// A template of `parts`, starting at `location`.
+    init(parts: [Part], location: SourceLocation) {
         self.parts = parts
         self.location = location
     }
 
     /// A template of plain text.
-    package init(literal: String, location: SourceLocation) {
+    init(literal: String, location: SourceLocation) {
         self.parts = literal.isEmpty ? [] : [.literal(literal)]
         self.location = location
     }
 
     /// The text when the template has no placeholder, else `nil`.
-    package var literalValue: String? {
+    var literalValue: String? {
         var out = ""
         for part in parts {
             switch part {
@@ -131,15 +116,11 @@ package struct Placeholder: Sendable, Equatable {
         case jsonString
     }
 
+    /// The variable's name.
     package var name: String
-    package var encoding: Encoding
+    /// How the value is written.
+    package var encoding: Encoding = .plain
     package var location: SourceLocation
-
-    package init(name: String, encoding: Encoding = .plain, location: SourceLocation) {
-        self.name = name
-        self.encoding = encoding
-        self.location = location
-    }
 }
 
 /// One `[Options]` line.
@@ -160,11 +141,6 @@ package struct EntryOption: Sendable, Equatable {
 
     package var kind: Kind
     package var location: SourceLocation
-
-    package init(kind: Kind, location: SourceLocation) {
-        self.kind = kind
-        self.location = location
-    }
 }
 
 /// The expected response of an entry.
@@ -196,7 +172,8 @@ package struct ResponseSpec: Sendable, Equatable {
     /// Implicit `body ==` assert.
     package var body: Body? = nil
 
-    package init(version: Version, status: Status, location: SourceLocation, statusLocation: SourceLocation) {
+    /// A response spec with no sections yet.
+    init(version: Version, status: Status, location: SourceLocation, statusLocation: SourceLocation) {
         self.version = version
         self.status = status
         self.location = location
@@ -210,13 +187,6 @@ package struct Capture: Sendable, Equatable {
     package var query: Query
     package var filters: [Filter]
     package var location: SourceLocation
-
-    package init(name: String, query: Query, filters: [Filter], location: SourceLocation) {
-        self.name = name
-        self.query = query
-        self.filters = filters
-        self.location = location
-    }
 }
 
 /// `QUERY [FILTER...] PREDICATE` in `[Asserts]`.
@@ -226,13 +196,6 @@ package struct Assert: Sendable, Equatable {
     package var predicate: Predicate
     /// Position of the first character of the query.
     package var location: SourceLocation
-
-    package init(query: Query, filters: [Filter], predicate: Predicate, location: SourceLocation) {
-        self.query = query
-        self.filters = filters
-        self.predicate = predicate
-        self.location = location
-    }
 }
 
 /// What an assert or capture reads from the response.
@@ -288,11 +251,6 @@ package struct Filter: Sendable, Equatable {
 
     package var kind: Kind
     package var location: SourceLocation
-
-    package init(kind: Kind, location: SourceLocation) {
-        self.kind = kind
-        self.location = location
-    }
 }
 
 /// `[not] FUNCTION [VALUE]`.
@@ -323,12 +281,6 @@ package struct Predicate: Sendable, Equatable {
     package var function: Function
     /// Position of the predicate (of `not` when negated).
     package var location: SourceLocation
-
-    package init(negated: Bool, function: Function, location: SourceLocation) {
-        self.negated = negated
-        self.function = function
-        self.location = location
-    }
 }
 
 /// A literal value in a predicate or a `variable` option.

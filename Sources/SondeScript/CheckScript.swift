@@ -7,17 +7,9 @@ package struct CheckScript: Sendable, Equatable {
     /// Check name: the file name without `.hurl`.
     package var name: String
     /// The full source text, kept for error rendering.
-    package var source: String
+    var source: String
     package var settings: MonitorSettings
     package var entries: [Entry]
-
-    package init(path: String, name: String, source: String, settings: MonitorSettings, entries: [Entry]) {
-        self.path = path
-        self.name = name
-        self.source = source
-        self.settings = settings
-        self.entries = entries
-    }
 
     /// The source line with the given 1-based number, or `nil` when out of range.
     package func sourceLine(_ number: Int) -> String? {
@@ -26,9 +18,9 @@ package struct CheckScript: Sendable, Equatable {
 }
 
 /// Helpers over source text shared by parse and run error rendering.
-package enum SourceText {
+enum SourceText {
     /// The 1-based line `number` of `text` without its line terminator.
-    package static func line(_ number: Int, in text: String) -> String? {
+    static func line(_ number: Int, in text: String) -> String? {
         guard number >= 1 else { return nil }
         var current = 1
         var start = text.startIndex
@@ -54,7 +46,7 @@ package enum SourceText {
     /// header, with its literal value masked as `***` (an auth scheme and `{{templates}}` stay
     /// readable), and the 1-based column where the value starts; nil for any other line. Error
     /// blocks quote the line, and the value may be a credential written into the script.
-    package static func maskingSensitiveHeader(_ line: String) -> (line: String, valueColumn: Int)? {
+    static func maskingSensitiveHeader(_ line: String) -> (line: String, valueColumn: Int)? {
         let scalars = Array(line.unicodeScalars)
         var index = 0
         while index < scalars.count, scalars[index] == " " || scalars[index] == "\t" { index += 1 }

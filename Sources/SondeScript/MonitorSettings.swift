@@ -17,7 +17,8 @@ package struct MonitorSettings: Sendable, Equatable {
     /// (`# @quorum 2`, `# @quorum all`); nil when the file does not say, and the command's
     /// `--quorum` applies.
     package var quorum: Quorum? = nil
-    package var tags: [String] = []
+    /// `@tags`: labels for people, in the order written.
+    var tags: [String] = []
 
     package init() {}
 }
@@ -26,22 +27,12 @@ package struct MonitorSettings: Sendable, Equatable {
 package struct AvailabilityObjective: Sendable, Equatable {
     package var target: Double
     package var window: Duration
-
-    package init(target: Double, window: Duration) {
-        self.target = target
-        self.window = window
-    }
 }
 
 /// `# @latency 500ms 99%`: `target` percent of runs must be good and faster than `threshold`.
 package struct LatencyObjective: Sendable, Equatable {
     package var threshold: Duration
     package var target: Double
-
-    package init(threshold: Duration, target: Double) {
-        self.threshold = threshold
-        self.target = target
-    }
 }
 
 /// `# @quorum N` or `# @quorum all`: how many of the locations that report a check must see it down

@@ -7,19 +7,22 @@ package enum ParseError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The file is not UTF-8 text (or holds a NUL byte).
     case encoding(path: String, location: SourceLocation, message: String)
 
-    package var path: String {
+    /// The file that failed to parse.
+    var path: String {
         switch self {
         case .syntax(let p, _, _), .encoding(let p, _, _): return p
         }
     }
 
-    package var location: SourceLocation {
+    /// Where in the file.
+    var location: SourceLocation {
         switch self {
         case .syntax(_, let l, _), .encoding(_, let l, _): return l
         }
     }
 
-    package var message: String {
+    /// What was expected, without the position.
+    var message: String {
         switch self {
         case .syntax(_, _, let m), .encoding(_, _, let m): return m
         }

@@ -4,7 +4,7 @@ import SondeSupport
 /// `CheckScript`. Never traps on input: every problem is a `ParseError` with a position.
 package enum ScriptParser {
     /// Parses raw file bytes: rejects NUL bytes and invalid UTF-8 with a position, ignores a BOM.
-    package static func parse(bytes: [UInt8], path: String) throws(ParseError) -> CheckScript {
+    static func parse(bytes: [UInt8], path: String) throws(ParseError) -> CheckScript {
         var body = bytes[...]
         if body.starts(with: [0xEF, 0xBB, 0xBF]) { body = body.dropFirst(3) }
         var line = 1
@@ -66,7 +66,7 @@ package enum ScriptParser {
     }
 
     /// Parses source text.
-    package static func parse(source: String, path: String) throws(ParseError) -> CheckScript {
+    static func parse(source: String, path: String) throws(ParseError) -> CheckScript {
         var text = source
         if text.unicodeScalars.first == "\u{FEFF}" { text.unicodeScalars.removeFirst() }
         var parser = Parser(source: text, path: path)

@@ -8,21 +8,21 @@ package struct HTTPRequest: Sendable {
     /// The method token as sent, e.g. `"GET"` (case-sensitive, as HTTP says).
     package var method: String
     /// The request target as sent, e.g. `"/api/search?q=zelda"`.
-    package var target: String
+    var target: String
     /// The path of the target, percent-decoded, e.g. `"/api/search"`.
     package var path: String
     /// The raw query string after `?` (not decoded), or nil when the target has no `?`.
-    package var query: String?
+    var query: String?
     /// The protocol version, e.g. `"HTTP/1.1"`.
     package var version: String
     /// Header fields in the order received; names as written.
-    package var headers: [HTTPField]
+    var headers: [HTTPField]
     /// The request body, already de-chunked when it was sent with chunked transfer encoding.
     package var body: [UInt8]
 
     /// Builds a request from its parts, deriving `path` and `query` from `target`.
     /// Handy for calling a handler directly in unit tests.
-    package init(
+    init(
         method: String, target: String, version: String = "HTTP/1.1",
         headers: [HTTPField] = [], body: [UInt8] = []
     ) {

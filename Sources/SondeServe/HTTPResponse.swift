@@ -33,27 +33,27 @@ package struct HTTPResponse: Sendable {
     /// The status code, e.g. 200.
     package var status: Int
     /// Header fields in order; names as written.
-    package var headers: [HTTPField]
+    var headers: [HTTPField]
     /// The body.
     package var body: Body
     var mode: Mode = .normal
 
     /// A response with the given status, headers and body.
-    package init(status: Int, headers: [HTTPField] = [], body: Body = .bytes([])) {
+    init(status: Int, headers: [HTTPField] = [], body: Body = .bytes([])) {
         self.status = status
         self.headers = headers
         self.body = body
     }
 
     /// Write these bytes verbatim (no status line added) and close: malformed-HTTP tests.
-    package static func raw(_ bytes: [UInt8]) -> HTTPResponse {
+    static func raw(_ bytes: [UInt8]) -> HTTPResponse {
         var r = HTTPResponse(status: 0)
         r.mode = .raw(bytes)
         return r
     }
 
     /// Never answer: hold the connection open until the client closes it or the server stops.
-    package static var noResponse: HTTPResponse {
+    static var noResponse: HTTPResponse {
         var r = HTTPResponse(status: 0)
         r.mode = .noResponse
         return r

@@ -29,19 +29,19 @@ package struct HTTPServerLimits: Sendable {
     /// Connections served at once; more are answered 503 and closed.
     package var maxConnections = 512
     /// Request line plus headers; larger → 431 and close.
-    package var maxHeadBytes = 64 * 1024
+    var maxHeadBytes = 64 * 1024
     /// Request body (after de-chunking); larger → 413 and close.
-    package var maxBodyBytes = 16 * 1024 * 1024
+    var maxBodyBytes = 16 * 1024 * 1024
     /// How long a connection may wait for the first byte of its next request.
-    package var idleTimeout: Duration = .seconds(30)
+    var idleTimeout: Duration = .seconds(30)
     /// How long a request head may take from its first byte (slowloris guard) → 408 and close.
-    package var headTimeout: Duration = .seconds(10)
+    var headTimeout: Duration = .seconds(10)
     /// Longest silence while reading a request body → 408 and close.
-    package var readTimeout: Duration = .seconds(10)
+    var readTimeout: Duration = .seconds(10)
     /// Longest a single blocked send may wait on a client that does not read.
-    package var sendTimeout: Duration = .seconds(30)
+    var sendTimeout: Duration = .seconds(30)
     /// How long `stop()` waits for connection threads (a handler may be sleeping).
-    package var stopWait: Duration = .seconds(3)
+    var stopWait: Duration = .seconds(3)
 
     /// The defaults.
     package init() {}
@@ -109,14 +109,14 @@ package final class HTTPServer: Sendable {
     }
 
     /// Total TCP connections accepted (and served) so far.
-    package var connectionsAccepted: Int {
+    var connectionsAccepted: Int {
         state.cond.lock()
         defer { state.cond.unlock() }
         return state.accepted
     }
 
     /// Requests handed to the handler so far (counted before the response is sent).
-    package var requestsServed: Int {
+    var requestsServed: Int {
         state.cond.lock()
         defer { state.cond.unlock() }
         return state.served

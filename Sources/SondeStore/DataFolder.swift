@@ -7,21 +7,23 @@ import SondeSupport
 /// The layout of a data folder (docs/data-format.md, "Layout"):
 /// `<check>/runs-YYYY-MM-DD.jsonl`, `<check>/hours-YYYY-MM.jsonl`, `incidents.jsonl`.
 package struct DataFolder: Sendable, Equatable {
-    package var root: String
+    /// The folder's path, as given.
+    var root: String
 
     package init(_ root: String) {
         self.root = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
     }
 
-    package func directory(of check: String) -> String { root + "/" + check }
+    /// The folder of one check's files.
+    func directory(of check: String) -> String { root + "/" + check }
 
     /// The raw-run file of the UTC day holding `ms`.
-    package func runsFile(check: String, at ms: Int64) -> String {
+    func runsFile(check: String, at ms: Int64) -> String {
         directory(of: check) + "/runs-" + UTCTime.dayString(ms) + ".jsonl"
     }
 
     /// The hour-rollup file of the UTC month holding `ms`.
-    package func hoursFile(check: String, at ms: Int64) -> String {
+    func hoursFile(check: String, at ms: Int64) -> String {
         directory(of: check) + "/hours-" + UTCTime.monthString(ms) + ".jsonl"
     }
 
@@ -41,7 +43,7 @@ package struct DataFolder: Sendable, Equatable {
     }
 
     /// Hour files of a check with their month's start, oldest first.
-    package func hourFiles(check: String) -> [(month: Int64, path: String)] {
+    func hourFiles(check: String) -> [(month: Int64, path: String)] {
         files(check: check, prefix: "hours-", parse: UTCTime.parseMonth).map { (month: $0.0, path: $0.1) }
     }
 

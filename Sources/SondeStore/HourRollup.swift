@@ -94,7 +94,7 @@ package struct HourRollup: Sendable, Equatable {
     }
 
     /// Builds the rollups of `records` (one per hour, in time order) for a check.
-    package static func build(
+    static func build(
         _ records: [RunRecord], check: String, location: String,
         fastMs: Double?
     ) -> [HourRollup] {
@@ -112,11 +112,6 @@ package struct HourRollup: Sendable, Equatable {
 package struct LatestMessage: Sendable, Equatable {
     package var text: String
     package var timeMs: Int64?
-
-    package init(text: String, timeMs: Int64? = nil) {
-        self.text = text
-        self.timeMs = timeMs
-    }
 
     /// A run at `timeMs` replaces this message unless this one is known to be later.
     func isOlder(than timeMs: Int64) -> Bool {
@@ -144,8 +139,9 @@ package struct PhaseSums: Sendable, Equatable {
 }
 
 /// Encodes and decodes hour lines (fixed key order; see `docs/data-format.md`).
-package enum HourLine {
-    package static func encode(_ rollup: HourRollup) -> [UInt8] {
+enum HourLine {
+    /// One hour line, newline included.
+    static func encode(_ rollup: HourRollup) -> [UInt8] {
         var w = LineWriter(capacity: 400)
         w.raw("{\"v\":")
         w.int(RunRecord.formatVersion)
@@ -208,7 +204,8 @@ package enum HourLine {
         return w.bytes
     }
 
-    package static func decode(_ line: UnsafeBufferPointer<UInt8>) throws(LineError) -> HourRollup {
+    /// The rollup of one hour line; a line of another format version or a malformed one throws.
+    static func decode(_ line: UnsafeBufferPointer<UInt8>) throws(LineError) -> HourRollup {
         var s = LineScanner(line)
         var version: Int64?
         var hour: Int64?

@@ -7,7 +7,7 @@ package enum Percentile {
     /// The 1-based rank ⌈q·count⌉ of the `q` quantile (`0...1`, clamped) among `count` values,
     /// between 1 and `count`; 0 when `count` is 0. `q` is read to the millionth and the rank computed
     /// in integer arithmetic, so 0.95 × 20 is exactly 19, never 20 by a rounding error.
-    package static func rank(_ q: Double, count: Int64) -> Int64 {
+    static func rank(_ q: Double, count: Int64) -> Int64 {
         guard count > 0 else { return 0 }
         let perMillion = q.isNaN ? 0 : Int64((min(max(q, 0), 1) * 1_000_000).rounded())
         let (product, overflow) = perMillion.multipliedReportingOverflow(by: count)

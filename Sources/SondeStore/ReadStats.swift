@@ -6,7 +6,7 @@ import SondeScript
 package struct ReadStats: Sendable, Equatable {
     /// Lines read: decoded into records, or passed over because their start time was outside the
     /// range asked for (their start time read fine).
-    package var lines = 0
+    var lines = 0
     /// Lines that did not decode (garbage, missing fields) — torn final lines included.
     package var skipped = 0
     /// Files whose last line had no newline (a write cut short by a crash or a full disk).

@@ -28,7 +28,7 @@ package final class RecordWriter: @unchecked Sendable {
         /// The `@latency` threshold (ms) behind the `fast` count, if any.
         package var fastMs: Double?
         /// How long after an hour's end its last runs may still arrive (the run timeout plus margin).
-        package var graceMs: Int64
+        var graceMs: Int64
 
         package init(fastMs: Double?, graceMs: Int64) {
             self.fastMs = fastMs
@@ -149,7 +149,7 @@ package final class RecordWriter: @unchecked Sendable {
     /// The most day files kept open at once.
     package let openFilesCapacity: Int
     /// The soft open-files limit when the writer started.
-    package let openFilesLimit: Int
+    let openFilesLimit: Int
     private let report: @Sendable (Event) -> Void
     private let now: @Sendable () -> Int64
     private let opener: Opener

@@ -7,7 +7,7 @@ import SondeSupport
 /// a byte scanner (no Foundation JSON on the read path: a report reads millions of lines).
 package enum RunLine {
     /// The line for `record`, ending in `\n`.
-    package static func encode(_ record: RunRecord) -> [UInt8] {
+    static func encode(_ record: RunRecord) -> [UInt8] {
         var w = LineWriter(capacity: 160 + record.steps.count * 100)
         w.raw("{\"v\":")
         w.int(RunRecord.formatVersion)
@@ -110,7 +110,7 @@ package enum RunLine {
 
     /// The start time of a run line without decoding it: the `"t":"…"` member within the first 64
     /// bytes (where writers following the documented key order put it); nil when not found there.
-    package static func peekTime(_ line: UnsafeBufferPointer<UInt8>) -> Int64? {
+    static func peekTime(_ line: UnsafeBufferPointer<UInt8>) -> Int64? {
         let limit = min(line.count, 64)
         var i = 0
         while i + 5 <= limit {

@@ -44,7 +44,7 @@ package struct RunReader: Sendable {
 
     /// Hour lines of `check` with hours in `[from, to)`, one per (hour, location), oldest first.
     /// When a file holds several lines for the same hour and location, the last one wins.
-    package func storedHours(
+    func storedHours(
         check: String, from: Int64 = .min, to: Int64 = .max,
         stats: inout ReadStats
     ) -> [HourRollup] {

@@ -7,7 +7,7 @@ import SondeSupport
 /// One run as stored in `data/<check>/runs-YYYY-MM-DD.jsonl` (docs/data-format.md, "Run lines").
 package struct RunRecord: Sendable, Equatable {
     /// The run-line format version this sonde writes and reads.
-    package static let formatVersion: Int64 = 1
+    static let formatVersion: Int64 = 1
 
     /// Start of the run, epoch milliseconds UTC (`t`).
     package var time: Int64
@@ -75,13 +75,6 @@ package struct RunError: Sendable, Equatable {
     package var line: Int
     /// One-line message, secrets redacted.
     package var message: String
-
-    package init(kind: String, entry: Int, line: Int, message: String) {
-        self.kind = kind
-        self.entry = entry
-        self.line = line
-        self.message = message
-    }
 }
 
 /// One item of a run line's `steps`: the status and phase timings of one entry of a run. On disk the

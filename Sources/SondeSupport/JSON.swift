@@ -4,7 +4,7 @@ import Foundation
 /// object keys keep their order; Foundation's JSON is not used (it blurs integer, float and bool).
 package enum JSON {
     /// Maximum nesting of arrays and objects accepted.
-    package static let maxDepth = 512
+    static let maxDepth = 512
 
     package static func parse(_ text: String) throws(JSONError) -> Value {
         try parse(Array(text.utf8))

@@ -29,8 +29,10 @@ package struct JSONPath: Sendable {
         case path(relative: Bool, segments: [Segment])
     }
 
+    /// The parsed path, root first.
     let segments: [Segment]
-    package let expression: String
+    /// The path as written.
+    let expression: String
 
     package init(_ expression: String) throws(JSONPathError) {
         self.expression = expression
@@ -179,7 +181,8 @@ package struct JSONPath: Sendable {
 
 /// An invalid JSONPath: position (in characters) and what was expected.
 package struct JSONPathError: Error, Sendable, Equatable, CustomStringConvertible {
-    package var offset: Int
+    /// Where the mistake is, 0-based in characters.
+    var offset: Int
     package var message: String
     package var description: String { "invalid JSONPath: \(message) at character \(offset + 1)" }
 }

@@ -37,7 +37,7 @@ package final class ManualTimeSource: TimeSource {
 
     /// A clock standing at `wallMs` (default 2026-01-01T00:00:00Z) on the wall and at `start` on
     /// the monotonic clock.
-    package init(wallMs: Int64 = 1_767_225_600_000, start: ContinuousClock.Instant = .now) {
+    init(wallMs: Int64 = 1_767_225_600_000, start: ContinuousClock.Instant = .now) {
         self.startWallMs = wallMs
         self.start = start
     }
@@ -92,12 +92,12 @@ package final class ManualTimeSource: TimeSource {
 
     /// Moves both clocks forward by `duration` (a negative one counts as zero) and resumes the
     /// sleepers whose deadline has come, earliest first.
-    package func advance(by duration: Duration) {
+    func advance(by duration: Duration) {
         move { _ in max(.zero, duration) }
     }
 
     /// Moves both clocks forward to `instant` (nothing happens when it has passed already).
-    package func advance(to instant: ContinuousClock.Instant) {
+    func advance(to instant: ContinuousClock.Instant) {
         let start = self.start
         move { s in max(.zero, instant - (start + s.elapsed)) }
     }
@@ -105,7 +105,7 @@ package final class ManualTimeSource: TimeSource {
     /// Moves both clocks to the earliest sleeper's deadline and resumes it (and any other due
     /// then). Returns that deadline, or nil when nobody sleeps (time does not move).
     @discardableResult
-    package func advanceToNextDeadline() -> ContinuousClock.Instant? {
+    func advanceToNextDeadline() -> ContinuousClock.Instant? {
         guard let next = nextDeadline else { return nil }
         advance(to: next)
         return next
@@ -113,28 +113,28 @@ package final class ManualTimeSource: TimeSource {
 
     /// Steps the wall clock alone by `ms` (negative goes back), as an NTP correction would; the
     /// monotonic clock and the sleepers do not notice.
-    package func stepWall(by ms: Int64) {
+    func stepWall(by ms: Int64) {
         state.withLock { $0.wallStepMs += ms }
     }
 
     // MARK: Watching the sleepers
 
     /// Tasks asleep on this source now.
-    package var sleepers: Int { state.withLock { $0.sleepers.count } }
+    var sleepers: Int { state.withLock { $0.sleepers.count } }
 
     /// The sleepers' deadlines, earliest first.
-    package var deadlines: [ContinuousClock.Instant] {
+    var deadlines: [ContinuousClock.Instant] {
         state.withLock { $0.sleepers.values.map(\.deadline) }.sorted()
     }
 
     /// The earliest sleeper's deadline, if anyone sleeps.
-    package var nextDeadline: ContinuousClock.Instant? {
+    var nextDeadline: ContinuousClock.Instant? {
         state.withLock { $0.sleepers.values.map(\.deadline).min() }
     }
 
     /// Returns once at least `count` tasks are asleep on this source. Throws when that has not
     /// happened within `timeout` of real time: a guard against a test that would otherwise hang.
-    package func waitForSleepers(_ count: Int, timeout: Duration = .seconds(60)) async throws(ManualTimeSourceError) {
+    func waitForSleepers(_ count: Int, timeout: Duration = .seconds(60)) async throws(ManualTimeSourceError) {
         let reached = await withTaskGroup(of: Bool.self) { group in
             group.addTask { await self.untilSleepers(count) }
             group.addTask {

@@ -1,9 +1,10 @@
 /// Why waiting on a `ManualTimeSource` gave up.
-package enum ManualTimeSourceError: Error, Equatable, CustomStringConvertible {
+enum ManualTimeSourceError: Error, Equatable, CustomStringConvertible {
     /// Fewer than `wanted` tasks were asleep on the source after `waited` of real time.
     case sleepersNotReached(wanted: Int, asleep: Int, waited: Duration)
 
-    package var description: String {
+    /// One line for the failing test.
+    var description: String {
         switch self {
         case .sleepersNotReached(let wanted, let asleep, let waited):
             return

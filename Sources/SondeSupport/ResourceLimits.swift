@@ -30,12 +30,6 @@ package enum ResourceLimits {
         package var soft: Int
         /// The ceiling an unprivileged process may raise `soft` to.
         package var hard: Int
-
-        /// A limit pair.
-        package init(soft: Int, hard: Int) {
-            self.soft = soft
-            self.hard = hard
-        }
     }
 
     /// How a soft open-files limit is shared out: day files the record writer keeps open, runs the

@@ -55,7 +55,7 @@ package struct Shard: Sendable, Hashable, CustomStringConvertible {
 
     /// The part, from 1 to `count`, that the check called `name` belongs to when the folder is split
     /// into `count` parts: the part of highest weight (rendezvous hashing).
-    package static func part(of name: String, count: Int) -> Int {
+    static func part(of name: String, count: Int) -> Int {
         let key = nameHash(name)
         var best = 1
         var bestWeight: UInt64 = 0

@@ -14,7 +14,7 @@ package enum Suggestion {
     }
 
     /// Levenshtein distance over Unicode scalars (inputs are short names).
-    package static func distance(_ a: String, _ b: String) -> Int {
+    static func distance(_ a: String, _ b: String) -> Int {
         let x = Array(a.unicodeScalars.prefix(256))
         let y = Array(b.unicodeScalars.prefix(256))
         if x.isEmpty { return y.count }

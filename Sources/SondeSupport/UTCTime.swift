@@ -12,7 +12,7 @@ package enum UTCTime {
     }
 
     /// The `Date` of epoch milliseconds.
-    package static func date(_ ms: Int64) -> Date {
+    static func date(_ ms: Int64) -> Date {
         Date(timeIntervalSince1970: Double(ms) / 1000)
     }
 
@@ -23,7 +23,7 @@ package enum UTCTime {
     package static func dayStart(_ ms: Int64) -> Int64 { floorDiv(ms, msPerDay) * msPerDay }
 
     /// Days since 1970-01-01 of a civil date (proleptic Gregorian).
-    package static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
+    static func days(year: Int64, month: Int64, day: Int64) -> Int64 {
         let y = month <= 2 ? year - 1 : year
         let era = floorDiv(y, 400)
         let yoe = y - era * 400
@@ -34,7 +34,7 @@ package enum UTCTime {
     }
 
     /// Civil date of days since 1970-01-01.
-    package static func civil(days z0: Int64) -> (year: Int64, month: Int64, day: Int64) {
+    static func civil(days z0: Int64) -> (year: Int64, month: Int64, day: Int64) {
         let z = z0 + 719_468
         let era = floorDiv(z, 146_097)
         let doe = z - era * 146_097
@@ -74,7 +74,7 @@ package enum UTCTime {
     }
 
     /// Start of the UTC month holding `ms`.
-    package static func monthStart(_ ms: Int64) -> Int64 {
+    static func monthStart(_ ms: Int64) -> Int64 {
         let (y, m, _) = civil(days: floorDiv(ms, msPerDay))
         return days(year: y, month: m, day: 1) * msPerDay
     }
@@ -147,7 +147,7 @@ package enum UTCTime {
     }
 
     /// Days in a month of the proleptic Gregorian calendar.
-    package static func daysInMonth(year: Int64, month: Int64) -> Int64 {
+    static func daysInMonth(year: Int64, month: Int64) -> Int64 {
         switch month {
         case 2: return year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) ? 29 : 28
         case 4, 6, 9, 11: return 30

@@ -15,7 +15,7 @@ package enum Value: Sendable, Equatable {
     case date(Date)
 
     /// Hurl's type name, as shown in failure messages (`integer`, `string`, ...).
-    package var typeName: String {
+    var typeName: String {
         switch self {
         case .null: return "null"
         case .bool: return "boolean"

@@ -13,14 +13,14 @@ import Synchronization
 /// Not named `Regex`, which is Swift's own type.
 package struct LinearRegex: Sendable {
     /// The pattern as written.
-    package let pattern: String
+    let pattern: String
     /// The compiled program.
     let program: RegexProgram
     /// Each group's name, index 0 (the whole match) included; `nil` for unnamed groups.
-    package let groupNames: [String?]
+    let groupNames: [String?]
 
     /// Parses and compiles `pattern`.
-    package init(_ pattern: String) throws(LinearRegexError) {
+    init(_ pattern: String) throws(LinearRegexError) {
         var parser = RegexParser(pattern)
         let node = try parser.parse()
         self.pattern = pattern
@@ -32,7 +32,7 @@ package struct LinearRegex: Sendable {
     package var captureCount: Int { program.captureCount }
 
     /// The number of NFA states (the "program size" the matching work is proportional to).
-    package var instructionCount: Int { program.instructions.count }
+    var instructionCount: Int { program.instructions.count }
 
     /// True when the pattern matches somewhere in `text`.
     package func isMatch(_ text: String) -> Bool {
@@ -52,7 +52,7 @@ package struct LinearRegex: Sendable {
 
     /// A search, with the matcher's work count. `groups` is the highest group tracked (-1: none,
     /// only whether there is a match); `earliest` stops at the first match state reached.
-    package func search(_ text: String, groups: Int, earliest: Bool) -> (match: LinearRegexMatch?, steps: Int) {
+    func search(_ text: String, groups: Int, earliest: Bool) -> (match: LinearRegexMatch?, steps: Int) {
         var copy = text
         let outcome = copy.withUTF8 { buffer in
             RegexMatcher.search(program, in: buffer, slotCount: 2 * (groups + 1), earliest: earliest)
@@ -86,17 +86,17 @@ package struct LinearRegex: Sendable {
 /// A match of a ``LinearRegex``: the range of the whole match and of each group.
 package struct LinearRegexMatch: Sendable {
     /// The text that was searched.
-    package let text: String
+    let text: String
     /// UTF-8 offsets: `2 × group` the start, `2 × group + 1` the end, -1 when the group did not match.
-    package let offsets: [Int]
+    let offsets: [Int]
     /// Group names, index 0 included.
     let names: [String?]
 
     /// Groups tracked, the whole match (group 0) included.
-    package var groupCount: Int { offsets.count / 2 }
+    var groupCount: Int { offsets.count / 2 }
 
     /// The UTF-8 offsets of `group`, or `nil` when it did not take part (or was not tracked).
-    package func utf8Range(_ group: Int) -> Range<Int>? {
+    func utf8Range(_ group: Int) -> Range<Int>? {
         guard group >= 0, 2 * group + 1 < offsets.count else { return nil }
         let start = offsets[2 * group]
         let end = offsets[2 * group + 1]
@@ -105,14 +105,14 @@ package struct LinearRegexMatch: Sendable {
     }
 
     /// The range of `group` in ``text``.
-    package func range(_ group: Int) -> Range<String.Index>? {
+    func range(_ group: Int) -> Range<String.Index>? {
         guard let r = utf8Range(group) else { return nil }
         let utf8 = text.utf8
         return utf8.index(utf8.startIndex, offsetBy: r.lowerBound)..<utf8.index(utf8.startIndex, offsetBy: r.upperBound)
     }
 
     /// The range of the whole match.
-    package var range: Range<String.Index> {
+    var range: Range<String.Index> {
         range(0) ?? text.startIndex..<text.startIndex
     }
 
@@ -122,7 +122,7 @@ package struct LinearRegexMatch: Sendable {
     }
 
     /// The text of the group called `name`, or `nil`.
-    package subscript(name: String) -> Substring? {
+    subscript(name: String) -> Substring? {
         guard let index = names.firstIndex(of: name) else { return nil }
         return self[index]
     }

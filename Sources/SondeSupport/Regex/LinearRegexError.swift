@@ -58,7 +58,7 @@ package enum LinearRegexError: Error, Sendable, Equatable, CustomStringConvertib
     }
 
     /// The 1-based column in the pattern (counting Unicode scalars).
-    package var column: Int { offset + 1 }
+    var column: Int { offset + 1 }
 
     /// What is wrong, without the position.
     package var message: String {
