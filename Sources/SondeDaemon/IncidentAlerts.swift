@@ -23,7 +23,9 @@ enum IncidentAlerts {
     static func key(_ alertname: String, check: String) -> String { "\(alertname)|\(check)" }
 
     /// The action for `event`; nil for events Alertmanager does not hear about (flapping, alert sent).
-    static func action(for event: IncidentEvent) -> Action? {
+    /// `budgetRemaining` (the check's share of its error budget left, as in webhooks) becomes the
+    /// `budget_remaining` annotation of a firing alert.
+    static func action(for event: IncidentEvent, budgetRemaining: Double? = nil) -> Action? {
         func field(_ name: String) -> String? {
             switch event[name] {
             case .string(let s)?: return s
@@ -42,6 +44,7 @@ enum IncidentAlerts {
             if let kind = field("kind") { annotations["kind"] = kind }
             if let started = field("started") { annotations["started"] = started }
             if let detected = field("detected") { annotations["detected"] = detected }
+            if let budgetRemaining { annotations["budget_remaining"] = budgetText(budgetRemaining) }
             if let incident = event.incident {
                 annotations["incident"] = incident
                 annotations["writeup"] = "reports/incidents/\(incident).md"
@@ -64,6 +67,7 @@ enum IncidentAlerts {
                 }
                 if !rules.isEmpty { annotations["rules"] = rules.joined(separator: "; ") }
             }
+            if let budgetRemaining { annotations["budget_remaining"] = budgetText(budgetRemaining) }
             let alert = AlertmanagerAlert(
                 labels: [
                     "alertname": budgetBurn, "check": event.check, "location": event.location,
@@ -78,10 +82,15 @@ enum IncidentAlerts {
         }
     }
 
+    /// `0.9305` (the share of the error budget left, to 4 decimals, as webhooks carry it).
+    static func budgetText(_ remaining: Double) -> String {
+        String(format: "%.4f", (remaining * 10_000).rounded() / 10_000)
+    }
+
     /// Applies `event` to `sender` (posts go out from its queue; this never waits).
-    static func forward(_ event: IncidentEvent, to sender: AlertmanagerSender) {
+    static func forward(_ event: IncidentEvent, to sender: AlertmanagerSender, budgetRemaining: Double? = nil) {
         let id = "\(event.check)|\(event.incident ?? "")|\(event.kind.rawValue)"
-        switch action(for: event) {
+        switch action(for: event, budgetRemaining: budgetRemaining) {
         case .fire(let key, let alert)?: sender.fire(alert, key: key, id: id)
         case .resolve(let key, let atMs)?: sender.resolve(key: key, atMs: atMs, id: id)
         case nil: break

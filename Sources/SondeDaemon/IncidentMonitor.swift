@@ -152,9 +152,13 @@ package final class IncidentMonitor: Sendable {
             level, "incident", text,
             [("check", event.check), ("event", event.kind.rawValue)]
                 + (event.incident.map { [("incident", $0)] } ?? []))
-        if let alertmanager { IncidentAlerts.forward(event, to: alertmanager) }
-        guard let sender, [.opened, .resolved, .burnAlertStarted, .burnAlertEnded].contains(event.kind) else { return }
+        guard sender != nil || alertmanager != nil,
+            [.opened, .resolved, .burnAlertStarted, .burnAlertEnded].contains(event.kind)
+        else { return }
+        // Budget left from the schedule's allowance (the same figure as the gauge and the report).
         let figures = slo.figures(check: event.check, nowMs: time.wallMs)
+        if let alertmanager { IncidentAlerts.forward(event, to: alertmanager, budgetRemaining: figures?.remaining) }
+        guard let sender else { return }
         let body = IncidentNotification.payload(event, burn: figures?.burn ?? [:], budgetRemaining: figures?.remaining)
         sender.send(body, id: "\(event.check)|\(event.incident ?? "")|\(event.kind.rawValue)")
     }

@@ -28,6 +28,7 @@ package enum ReportJSON {
             ("latency_objective", slo.policy.latencyObjective.map(Value.float) ?? .null),
             ("windows", .list(slo.windows.map(window))),
             ("p50_ms_24h", optional(slo.p50)), ("p95_ms_24h", optional(slo.p95)), ("p99_ms_24h", optional(slo.p99)),
+            ("allowed_failures", optional(slo.budget.allowedFailures)),
             ("budget_remaining", optional(slo.budgetRemaining)),
             ("time_to_exhaustion_s", optional(slo.timeToExhaustionMs.map { $0 / 1000 })),
             (

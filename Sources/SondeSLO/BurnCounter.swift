@@ -115,8 +115,10 @@ package struct BurnCounter: Sendable {
         return out
     }
 
-    /// Share of the budget left over the objective's window.
+    /// Share of the budget left over the objective's window: 1 − failed runs ÷ the failures the
+    /// objective allows over it (from the schedule, `ErrorBudget`); nil without runs.
     package func budgetRemaining() -> Double? {
-        counts(policy.windowMs).budgetRemaining(budget: policy.budget)
+        let window = counts(policy.windowMs)
+        return window.runs > 0 ? ErrorBudget(policy: policy).remaining(failed: window.bad) : nil
     }
 }

@@ -48,7 +48,10 @@ package struct CheckSLO: Sendable {
     package var burnCounts: [BurnWindow: WindowCounts]
     package var burnRates: [BurnWindow: Double]
     package var alert: AlertState
-    /// Share of the error budget left over the objective's window; nil without runs.
+    /// The failures the objective allows over its window, from the schedule (`ErrorBudget`).
+    package var budget: ErrorBudget
+    /// Share of the error budget left over the objective's window: 1 − failed ÷ allowed failures;
+    /// nil without runs.
     package var budgetRemaining: Double?
     /// At the 1-hour burn rate; nil when nothing burns or the 1-hour window lacks runs.
     package var timeToExhaustionMs: Double?
@@ -117,7 +120,16 @@ package enum SLOEvaluator {
             burnRates[burn] = counts.burnRate(budget: policy.budget, minimumRuns: burn.minimumRuns)
         }
         let alert = AlertState.evaluate(burnRates)
-        let remaining = objectiveWindow.counts.budgetRemaining(budget: policy.budget)
+        // The allowance comes from the schedule; with several locations each runs it, and their
+        // runs pool in these figures.
+        let ranInWindow =
+            history.locations.count < 2
+            ? 1
+            : history.locations.filter {
+                history.counts(fromMs: nowMs - policy.windowMs + 1, toMs: nowMs + 1, location: $0).runs > 0
+            }.count
+        let budget = ErrorBudget(policy: policy, locations: ranInWindow)
+        let remaining = objectiveWindow.counts.runs > 0 ? budget.remaining(failed: objectiveWindow.counts.bad) : nil
         var exhaustion: Double?
         if let remaining, let rate = burnRates[.h1] {
             exhaustion = ErrorBudget.timeToExhaustionMs(remaining: remaining, windowMs: policy.windowMs, burnRate: rate)
@@ -179,7 +191,7 @@ package enum SLOEvaluator {
         return CheckSLO(
             check: check, policy: policy, nowMs: nowMs, state: state, windows: windows,
             objectiveWindow: objectiveWindow,
-            burnCounts: burnCounts, burnRates: burnRates, alert: alert, budgetRemaining: remaining,
+            burnCounts: burnCounts, burnRates: burnRates, alert: alert, budget: budget, budgetRemaining: remaining,
             timeToExhaustionMs: exhaustion,
             p50: Percentile.nearestRank(0.50, sorted: durations), p95: Percentile.nearestRank(0.95, sorted: durations),
             p99: Percentile.nearestRank(0.99, sorted: durations),
