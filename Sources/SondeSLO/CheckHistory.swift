@@ -100,7 +100,7 @@ package struct CheckHistory: Sendable {
     package func counts(fromMs: Int64, toMs: Int64, location: String? = nil) -> WindowCounts {
         var counts = WindowCounts(fromMs: fromMs, toMs: toMs)
         forEachPiece(fromMs: fromMs, toMs: toMs) { pieces in
-            for (name, piece) in pieces where location == nil || name == location { counts.add(piece) }
+            counts.add(hour: pieces.lazy.filter { location == nil || $0.key == location }.map(\.value))
         }
         return counts
     }

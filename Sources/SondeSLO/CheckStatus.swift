@@ -5,7 +5,7 @@ import SondeStore
 import SondeSupport
 
 /// The figures of one check for `sonde status`: its state by the latest run, and counts over the
-/// last 24 hours computed from the raw runs (exact, not from hour histograms).
+/// last 24 hours, `(now − 24 h, now]`, computed from the raw runs (exact, not from hour histograms).
 ///
 /// Runs of several locations in one data folder are merged: the state is the latest run's,
 /// whatever its location; counts and the p95 cover every location.
@@ -43,7 +43,7 @@ package struct CheckStatus: Sendable, Equatable {
     var typicalIntervalMs: Int64?
     /// Age past which the latest run is stale: `max(3 × interval, 60 s)`.
     var staleAfterMs: Int64 = CheckStatus.staleIntervals * CheckStatus.defaultIntervalMs
-    /// Runs started in the 24 hours up to `now`.
+    /// Runs started in `(now − 24 h, now]`: the window of `sonde report`.
     package var runs: Int = 0
     /// Good runs among `runs`.
     package var good: Int = 0
@@ -59,7 +59,7 @@ package struct CheckStatus: Sendable, Equatable {
     /// counted once.
     package static func compute(check: String, reader: RunReader, now: Date, stats: inout ReadStats) -> CheckStatus {
         let nowMs = UTCTime.milliseconds(now)
-        let from = nowMs - windowMs
+        let from = nowMs - windowMs + 1  // (now − 24 h, now], as in `sonde report`
         // One streaming pass over the window: counts, durations and recent start times per
         // location (a day file may hold millions of lines; no records are kept).
         var windowStats = ReadStats()

@@ -15,8 +15,8 @@ package struct WindowCounts: Sendable, Equatable {
     /// Good runs under the latency threshold (all good runs without `@latency`).
     package var fast: Int64 = 0
     package var errors: [String: Int64] = [:]
-    /// Minutes in which a run started.
-    var minutesWithRuns: Int64 = 0
+    /// Distinct minutes in which a run started (at any location).
+    package var minutesWithRuns: Int64 = 0
     package var histogram = LatencyHistogram()
     /// Sum of the run durations, ms.
     var sumMs: Double = 0
@@ -27,13 +27,29 @@ package struct WindowCounts: Sendable, Equatable {
         self.toMs = toMs
     }
 
-    /// Adds a piece of the window (a whole hour, or the runs of a partial hour).
+    /// Adds the pieces of one hour of the window (one per location: a whole hour, or the runs of a
+    /// partial hour). A minute counts once however many locations or runs it holds.
+    package mutating func add(hour pieces: some Sequence<HourRollup>) {
+        var covered: UInt64 = 0
+        for piece in pieces {
+            add(piece, countingMinutes: false)
+            covered |= piece.minutes
+        }
+        minutesWithRuns += Int64(covered.nonzeroBitCount)
+    }
+
+    /// Adds one piece of the window: one hour at one location (a whole hour, or the runs of a
+    /// partial hour).
     package mutating func add(_ piece: HourRollup) {
+        add(piece, countingMinutes: true)
+    }
+
+    private mutating func add(_ piece: HourRollup, countingMinutes: Bool) {
         runs += piece.runs
         good += piece.good
         fast += piece.fast
         for (kind, count) in piece.errors { errors[kind, default: 0] += count }
-        minutesWithRuns += Int64(piece.minutes.nonzeroBitCount)
+        if countingMinutes { minutesWithRuns += Int64(piece.minutes.nonzeroBitCount) }
         histogram.merge(piece.histogram)
         sumMs += piece.sumMs
         phaseSums.dns += piece.phaseSums.dns
@@ -72,27 +88,6 @@ package struct WindowCounts: Sendable, Equatable {
         return errorRatio / budget
     }
 
-    /// Share of the error budget left: 1 − bad ÷ (budget × runs); negative once overspent; nil without runs.
-    package func budgetRemaining(budget: Double) -> Double? {
-        guard runs > 0, budget > 0 else { return nil }
-        return 1 - Double(bad) / (budget * Double(runs))
-    }
-
     /// Mean run duration, ms.
     package var meanMs: Double? { runs > 0 ? sumMs / Double(runs) : nil }
-}
-
-/// Error-budget arithmetic that does not depend on where the counts come from.
-enum ErrorBudget {
-    /// Time until the budget is gone at `burnRate`: remaining × window ÷ burn rate. Nil when nothing
-    /// burns (rate 0) or nothing is left.
-    static func timeToExhaustionMs(remaining: Double, windowMs: Int64, burnRate: Double) -> Double? {
-        guard burnRate > 0, remaining > 0 else { return nil }
-        return remaining * Double(windowMs) / burnRate
-    }
-
-    /// Share of a window's budget spent by burning at `burnRate` for `durationMs`.
-    static func consumed(burnRate: Double, durationMs: Int64, windowMs: Int64) -> Double {
-        burnRate * Double(durationMs) / Double(windowMs)
-    }
 }
