@@ -30,11 +30,15 @@ package struct Incident: Sendable, Equatable {
     package var before: [Sample] = []
     /// The latest run seen while the incident was open.
     package var lastRunMs: Int64?
-    /// Highest 1-hour burn rate seen while the incident was open.
+    /// Highest 1-hour burn rate over `(t − 1h, t]` at the start `t` of every run of the incident
+    /// (exact, from the runs; nil while the hour holds under 10 runs, and in the live daemon).
     package var peakBurnRate: Double?
     /// Failed runs of the incident ÷ the failures the objective allows over its window, at resolution
     /// (or now while ongoing).
     package var budgetShare: Double?
+    /// The failures the objective allows over its window at one location (`ErrorBudget`): what
+    /// `budgetShare` divides by.
+    package var allowedFailures: Double?
     /// The check's `@down-after` / `@up-after` when it was detected.
     package var downAfter: Int
     package var upAfter: Int

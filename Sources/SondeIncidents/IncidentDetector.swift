@@ -37,8 +37,9 @@ package struct IncidentDetector: Sendable {
     package var downAfter: Int
     package var upAfter: Int
     package private(set) var policy: SLOPolicy
-    /// Whether incidents keep latency samples (`sonde incidents`: yes; the live daemon, which only
-    /// needs the times and counts, no: memory stays flat however long an outage lasts).
+    /// Whether incidents keep latency samples and their exact peak 1-hour burn rate (`sonde
+    /// incidents`: yes; the live daemon, which only needs the times and counts, no: memory stays
+    /// flat however long an outage lasts).
     let keepsSamples: Bool
 
     /// The open incident, if any (detected, not yet resolved).
@@ -47,6 +48,8 @@ package struct IncidentDetector: Sendable {
     package private(set) var flapping = false
     /// The burn-rate alert level now (`page`, `ticket`, or `ok`).
     private(set) var burnLevel: AlertState.Level = .ok
+    /// The rules that fired when the burn-rate alert started (with their rates).
+    private var burnRules: [String] = []
 
     private var failures: [RunRecord] = []  // consecutive failures while no incident is open
     private var goodStreak = 0
@@ -61,6 +64,12 @@ package struct IncidentDetector: Sendable {
     /// Runs seen since the open incident started, and the sampling stride (a power of two).
     private var runIndex = 0
     private var sampleStride = 1
+    /// The runs of the last hour (only with `keepsSamples`): the exact 1-hour burn rate at every run.
+    private var lastHour = SlidingWindow(lengthMs: BurnWindow.h1.milliseconds)
+    /// Highest exact 1-hour burn rate since the first of the consecutive failures not yet an
+    /// incident, and over the good streak that may resolve the open one (not part of it if it does).
+    private var pendingPeak: Double?
+    private var streakPeak: Double?
 
     package init(
         check: String, location: String, policy: SLOPolicy, downAfter: Int, upAfter: Int, startMs: Int64 = 0,
@@ -97,12 +106,18 @@ package struct IncidentDetector: Sendable {
         burn.advance(to: run.time)
         burn.add(timeMs: run.time, ok: run.ok)
         let sample = Sample(run)
+        var hourRate: Double?
+        if keepsSamples {
+            lastHour.add(timeMs: run.time, ok: run.ok)
+            hourRate = lastHour.burnRate(budget: policy.budget, minimumRuns: BurnWindow.h1.minimumRuns)
+        }
 
         if var incident = open {
             incident.runs += 1
             incident.lastRunMs = run.time
             addSample(sample, to: &incident)
             if run.ok {
+                streakPeak = Self.higher(streakPeak, hourRate)
                 if goodStreak == 0 {
                     goodStreakStart = run.time
                     incident.addRow(
@@ -116,6 +131,8 @@ package struct IncidentDetector: Sendable {
                     incident.samples.removeAll { $0.timeMs >= resolvedAt }
                     incident.runs -= goodStreak  // the closing streak starts at the resolution
                     incident.budgetShare = budgetShare(incident)
+                    incident.allowedFailures = ErrorBudget(policy: policy).allowedFailures
+                    streakPeak = nil  // the closing streak is not part of the incident
                     incident.timeline.append(
                         TimelineEntry(
                             timeMs: resolvedAt, event: .resolved,
@@ -137,11 +154,15 @@ package struct IncidentDetector: Sendable {
                 }
                 goodStreak = 0
                 goodStreakStart = nil
+                // The good runs were part of the incident after all.
+                incident.peakBurnRate = Self.higher(Self.higher(incident.peakBurnRate, streakPeak), hourRate)
+                streakPeak = nil
                 record(failure: run, in: &incident)
                 open = incident
             }
         } else if run.ok {
             failures.removeAll()
+            pendingPeak = nil
             if keepsSamples {
                 before.append(sample)
                 // Trimmed in batches: amortised O(1) per run.
@@ -149,6 +170,7 @@ package struct IncidentDetector: Sendable {
             }
         } else {
             failures.append(run)
+            pendingPeak = Self.higher(pendingPeak, hourRate)
             if failures.count >= downAfter, let first = failures.first {
                 var id = Incident.makeID(check: check, startedMs: first.time)
                 var n = 2
@@ -182,9 +204,11 @@ package struct IncidentDetector: Sendable {
                     incident.timeline.append(
                         TimelineEntry(
                             timeMs: run.time, event: .burnAlertStarted,
-                            evidence: "\(burnLevel.rawValue) already firing"))
+                            evidence: "\(burnLevel.rawValue) already firing: " + burnRules.joined(separator: "; ")))
                 }
-                incident.peakBurnRate = burn.burnRates()[.h1]
+                incident.peakBurnRate = pendingPeak
+                pendingPeak = nil
+                streakPeak = nil
                 failures.removeAll()
                 goodStreak = 0
                 open = incident
@@ -222,6 +246,8 @@ package struct IncidentDetector: Sendable {
     package func ongoing() -> Incident? {
         guard var incident = open else { return nil }
         incident.budgetShare = budgetShare(incident)
+        incident.allowedFailures = ErrorBudget(policy: policy).allowedFailures
+        incident.peakBurnRate = Self.higher(incident.peakBurnRate, streakPeak)  // still part of it
         return incident
     }
 
@@ -300,10 +326,6 @@ package struct IncidentDetector: Sendable {
         guard minute != lastBurnMinute else { return [] }
         lastBurnMinute = minute
         let rates = burn.burnRates()
-        if var incident = open, let hour = rates[.h1] {
-            incident.peakBurnRate = max(incident.peakBurnRate ?? 0, hour)
-            open = incident
-        }
         let state = AlertState.evaluate(rates)
         let level: AlertState.Level = state.level == .insufficientData ? .ok : state.level
         guard level != burnLevel else { return [] }
@@ -319,7 +341,9 @@ package struct IncidentDetector: Sendable {
             }
             return [.burnAlertEnded(timeMs: run.time)]
         }
-        let rules = state.firing.map(\.description)
+        // The rules that fired at the alert's level, with the burn rates that made them fire.
+        let rules = state.firing.filter { $0.severity.rawValue == level.rawValue }.map { $0.evidence(rates) }
+        burnRules = rules
         if var incident = open {
             incident.timeline.append(
                 TimelineEntry(
@@ -330,11 +354,16 @@ package struct IncidentDetector: Sendable {
         return [.burnAlertStarted(timeMs: run.time, level: level, rules: rules)]
     }
 
+    /// The incident's failed runs ÷ the failures the objective allows over its window at one
+    /// location (`ErrorBudget`, from the schedule).
     private func budgetShare(_ incident: Incident) -> Double? {
-        let window = burn.counts(policy.windowMs)
-        let allowed = policy.budget * Double(window.runs)
-        guard allowed > 0 else { return nil }
-        return Double(incident.failedRuns) / allowed
+        ErrorBudget(policy: policy).share(failed: Int64(incident.failedRuns))
+    }
+
+    private static func higher(_ a: Double?, _ b: Double?) -> Double? {
+        guard let a else { return b }
+        guard let b else { return a }
+        return Swift.max(a, b)
     }
 
     static func evidence(_ run: RunRecord) -> String {

@@ -117,7 +117,9 @@ package struct IncidentWriteUp: Sendable {
                 share <= 1
                 ? PercentText.truncated(share, decimals: 1) + " of the error budget"
                 : String(format: "%.1f× the whole error budget", share)
-            md += " (its failed runs ÷ the failures the objective allows over its window, counted to the resolution)"
+            md += " (its \(incident.failedRuns) failed runs ÷ "
+            md += incident.allowedFailures.map { String(format: "the %.1f failures", $0) } ?? "the failures"
+            md += " the objective allows over its window from the schedule, counted to the resolution)"
             if let peak = incident.peakBurnRate { md += String(format: "; peak 1-hour burn rate %.1f", peak) }
             md += ".\n"
         }

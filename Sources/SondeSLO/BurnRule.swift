@@ -31,6 +31,14 @@ package struct BurnRule: Sendable, Equatable, CustomStringConvertible {
         "\(severity.rawValue): \(long.rawValue) and \(short.rawValue) burn > \(BurnRule.number(threshold))"
     }
 
+    /// The rule with the burn rates it saw: `page: 1h and 5m burn > 14.4 (1h 720.00, 5m 1000.00)`.
+    package func evidence(_ burn: [BurnWindow: Double]) -> String {
+        let rates = [long, short].map { window in
+            "\(window.rawValue) " + (burn[window].map { String(format: "%.2f", $0) } ?? "insufficient data")
+        }
+        return description + " (" + rates.joined(separator: ", ") + ")"
+    }
+
     /// True when both windows have a burn rate strictly above the threshold; nil (undecided) when
     /// either window has insufficient data (no rate) and the other does not rule the alert out.
     package func fires(_ burn: [BurnWindow: Double]) -> Bool? {
