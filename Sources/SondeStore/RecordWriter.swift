@@ -171,6 +171,9 @@ package final class RecordWriter: @unchecked Sendable {
     private var policies: [String: Policy] = [:]
     private var lastWrittenHour: [String: Int64] = [:]
     private var pendingHours: [HourRollup] = []
+    /// Runs that came for an hour whose line was already written (a run finishing after the grace,
+    /// a clock step): folded into a new line for that hour at the next tick.
+    private var late: [String: [Int64: HourRollup]] = [:]
     private var failing = false
     private var droppedSinceReport = 0
     private var lastFailureReport: Int64?
@@ -298,6 +301,12 @@ package final class RecordWriter: @unchecked Sendable {
         let hour = UTCTime.hourStart(record.time)
         if hour > (lastWrittenHour[record.check] ?? .min) {
             open[record.check, default: [:]][
+                hour,
+                default: HourRollup(
+                    hour: hour, check: record.check, location: record.location, fastMs: policy.fastMs)
+            ].add(record)
+        } else {
+            late[record.check, default: [:]][
                 hour,
                 default: HourRollup(
                     hour: hour, check: record.check, location: record.location, fastMs: policy.fastMs)
@@ -466,6 +475,7 @@ package final class RecordWriter: @unchecked Sendable {
             }
             if open[check]?.isEmpty == true { open[check] = nil }
         }
+        foldLateRuns()
         guard !pendingHours.isEmpty else { return }
         var stillPending: [HourRollup] = []
         for rollup in pendingHours.sorted(by: { $0.hour < $1.hour }) {
@@ -489,6 +499,34 @@ package final class RecordWriter: @unchecked Sendable {
             close(fd)
         }
         pendingHours = stillPending
+    }
+
+    /// Turns the late runs into hour lines: each hour's line still waiting to be written takes them;
+    /// otherwise the hour's stored line (the last one for its location) plus the late runs is
+    /// appended as a new line, which then wins. An hour without a line gets one of its late runs.
+    private func foldLateRuns() {
+        guard !late.isEmpty else { return }
+        let reader = RunReader(folder: folder)
+        for (check, hours) in late.sorted(by: { $0.key < $1.key }) {
+            for (hour, rollup) in hours.sorted(by: { $0.key < $1.key }) {
+                if let index = pendingHours.firstIndex(where: {
+                    $0.check == check && $0.hour == hour && $0.location == rollup.location
+                }) {
+                    pendingHours[index].merge(rollup)
+                    continue
+                }
+                var stats = ReadStats()
+                var line = reader.storedHours(check: check, from: hour, to: hour + 1, stats: &stats)
+                    .last { $0.location == rollup.location }
+                if line == nil {
+                    line = rollup
+                } else {
+                    line?.merge(rollup)
+                }
+                if let line { pendingHours.append(line) }
+            }
+        }
+        late = [:]
     }
 
     private func rebuild(_ checks: [String: Policy], location: String) {
