@@ -215,10 +215,13 @@ struct DemoCommand: Sendable {
         report.data = [dataFolder]
         report.out = out
         report.checks = checks
+        // The pages count with the schedule the demo really ran, not the files' `@every`.
+        report.settings = set.scripts.mapValues(\.settings)
         var incidents = IncidentsCommand()
         incidents.data = [dataFolder]
         incidents.out = out
         incidents.checks = checks
+        incidents.settings = report.settings
         let incidentsCode = incidents.run(console: console)
         let reportCode = report.run(console: console)
         guard reportCode == ExitCode.ok, incidentsCode == ExitCode.ok else { return ExitCode.runtime }

@@ -21,6 +21,8 @@ struct IncidentsCommand: Sendable {
     var out = "reports"
     /// Check files whose `@down-after`, `@up-after` and objectives apply.
     var checks = "checks"
+    /// Monitor settings by check, used instead of reading `checks` (`sonde demo`).
+    var settings: [String: MonitorSettings]?
 
     /// Finds the incidents up to `now`, writes the index and one page per incident; returns the exit code.
     func run(console: Console, now: Date = Date()) -> Int32 {
@@ -36,7 +38,12 @@ struct IncidentsCommand: Sendable {
             return ExitCode.usage
         }
         let nowMs = UTCTime.milliseconds(now)
-        let result = IncidentFinder.find(readers: readers, settings: ReportCommand.settings(checks), nowMs: nowMs)
+        let settings = self.settings ?? ReportCommand.settings(checks)
+        let names = Set(readers.flatMap { $0.folder.checks() })
+        if let note = ReportCommand.defaultsNote(names.filter { settings[$0] == nil }, checks: checks) {
+            console.err(note)
+        }
+        let result = IncidentFinder.find(readers: readers, settings: settings, nowMs: nowMs)
         let writeUp = IncidentWriteUp(incidents: result.incidents, nowMs: nowMs, folders: data, stats: result.stats)
         let folder = out + "/incidents"
         do {

@@ -26,6 +26,9 @@ struct ReportCommand: Sendable {
     var windowMs: Int64?
     /// `--json`: print the figures as one JSON object instead of writing files.
     var json = false
+    /// Monitor settings by check, used instead of reading `checks` (`sonde demo`: the schedule it
+    /// really ran).
+    var settings: [String: MonitorSettings]?
 
     /// Why a report cannot be made.
     enum Failure: Error, Sendable, Equatable, CustomStringConvertible {
@@ -58,6 +61,7 @@ struct ReportCommand: Sendable {
                 try write(report)
                 console.out("wrote \(out)/README.md and \(report.checks.count) check pages\n")
             }
+            if let note = Self.defaultsNote(report.defaulted, checks: checks) { console.err(note) }
             let skipped = report.checks.reduce(0) { $0 + $1.stats.skipped }
             if skipped > 0 {
                 console.err("note: \(skipped) data lines could not be read (see the report's footnote)\n")
@@ -80,7 +84,7 @@ struct ReportCommand: Sendable {
         let readers = data.map { RunReader(folder: DataFolder($0)) }
         let names = Set(readers.flatMap { $0.folder.checks() }).sorted()
         guard !names.isEmpty else { throw .noData(data) }
-        let settings = Self.settings(checks)
+        let settings = self.settings ?? Self.settings(checks)
         let nowMs = UTCTime.milliseconds(now)
         let defaulted = Set(names.filter { settings[$0] == nil })
         let policies = names.map { name -> SLOPolicy in
@@ -144,6 +148,17 @@ struct ReportCommand: Sendable {
             }
             return nil
         }
+    }
+
+    /// The stderr line naming the checks without a check file (their objectives are defaults), or
+    /// nil when every check has one.
+    static func defaultsNote(_ defaulted: Set<String>, checks: String) -> String? {
+        guard !defaulted.isEmpty else { return nil }
+        let defaults = MonitorSettings()
+        return "note: no check file in \(checks) for \(defaulted.sorted().joined(separator: ", ")): default "
+            + "objectives apply (\(String(format: "%g", defaults.slo.target))% over "
+            + "\(DurationText.setting(defaults.slo.window)), a run every \(DurationText.setting(defaults.every))); "
+            + "give --checks DIR\n"
     }
 
     /// Monitor settings by check name from the scripts in `folder`; files that do not parse are left

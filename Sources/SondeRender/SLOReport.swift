@@ -17,7 +17,7 @@ package struct SLOReport: Sendable {
     /// When the figures were computed, epoch ms.
     var nowMs: Int64
     /// Checks whose objectives are defaults because no check file was found.
-    var defaulted: Set<String>
+    package var defaulted: Set<String>
     /// Incident write-ups per check (file names in `incidents/`, newest first).
     package var incidentPages: [String: [String]]
 
@@ -141,16 +141,25 @@ package struct SLOReport: Sendable {
         md += "percentiles are shown beside it, never used as the SLI.\n"
         md +=
             "- **Coverage.** A window's coverage is the share of it the prober watched: each minute with a run covers "
-        md += "one interval of the check (at least a minute). Time without runs is *no data*: neither up nor down.\n"
+        md += "one interval of the check (at least a minute); a minute counts once however many runs or locations "
+        md += "it holds. Time without runs is *no data*: neither up nor down.\n"
         md += "- **Truncation.** Percentages are truncated, never rounded up: 99.9996% shows as 99.999%.\n"
-        md += "- **Windows.** A window of length W holds the runs started in (now − W, now]. Whole hours come from "
-        md += "the hour rollups (`hours-*.jsonl`, rebuilt from raw runs where a line is missing), partial hours from "
+        md += "- **Windows.** A window of length W holds the runs started in (now − W, now], here as in "
+        md += "`sonde status` and `sonde incidents`. Whole hours come from the hour rollups (`hours-*.jsonl`): "
+        md += "where an hour has a line, the line is what counts for that hour and location, not the raw runs "
+        md += "(where it has none, the raw runs are rolled up). Partial hours come from the raw runs, so every "
+        md += "count is exact."
         md +=
-            "the raw runs, so every count is exact. p50/p95/p99 over 24 h are exact (nearest rank over the raw runs); "
+            " p50/p95/p99 over 24 h are exact (nearest rank over the raw runs); "
         md += "over longer windows they are read from the rollups' fixed histogram buckets.\n"
-        md += "- **Error budget.** Budget = 1 − objective. Budget left = 1 − failed ÷ (budget × runs) over the "
-        md += "objective's window. Burn rate = error ratio ÷ budget. Time to exhaustion = budget left × window ÷ "
-        md += "the 1-hour burn rate.\n"
+        md += "- **Error budget.** A check's window holds a known number of runs: window ÷ `@every`. The objective "
+        md += "allows (1 − objective) of them to fail: allowed failures = (1 − objective) × (window ÷ `@every`), "
+        md += "43.2 for 99.9% over 30 days at one run a minute (with several locations, that many per location "
+        md += "that ran in the window). Budget left = 1 − failed runs ÷ allowed failures, over the objective's "
+        md += "window: 30 failed runs of 43,200 leave 30.5%. A young check is measured against the same "
+        md += "allowance: 3 failed runs in its first 20 minutes at 99.9% over 30 days leave 1 − 3 ÷ 43.2 = 93.05%, "
+        md += "and the incident they make used 6.9% of the budget. Burn rate = error ratio over the runs in a "
+        md += "window ÷ (1 − objective). Time to exhaustion = budget left × window ÷ the 1-hour burn rate.\n"
         md += "- **Alert rules** (SRE workbook, 30-day objective): page when the 1h **and** 5m burn rates are above "
         md += "14.4, or 6h and 30m above 6; ticket when 1d and 2h are above 3, or 3d and 6h above 1. "
         md += "A window needs at least 10 runs for its burn rate (5m and 30m: 1 run); otherwise it has "
@@ -212,6 +221,8 @@ package struct SLOReport: Sendable {
         md += "; a run every \(DurationText.setting(.milliseconds(policy.intervalMs)))"
         if defaulted.contains(check.check) { md += " (defaults: no check file found)" }
         md += ".\n\n"
+        md += "**Coverage (\(check.objectiveWindow.label)):** \(Self.coverageText(check.objectiveWindow.coverage)) "
+        md += "of the objective's window has runs.\n\n"
 
         md += "## Uptime\n\n"
         md += Markdown.header(["Window", "Runs", "Failed", "Uptime", "Coverage"], right: [1, 2, 3, 4])
@@ -280,9 +291,9 @@ package struct SLOReport: Sendable {
         md += Markdown.header(
             ["Objective", "Runs", "Allowed failures", "Failures", "Budget left", "Time to exhaustion"],
             right: [1, 2, 3, 4])
-        let allowed = policy.budget * Double(objective.runs)
         md += Markdown.row([
-            Self.objectiveText(policy.objective), String(objective.runs), String(format: "%.1f", allowed),
+            Self.objectiveText(policy.objective), String(objective.runs),
+            String(format: "%.1f", check.budget.allowedFailures),
             String(objective.bad), check.budgetRemaining.map(Self.budgetText) ?? "-",
             check.timeToExhaustionMs.map { DurationText.span(ms: $0) } ?? "-",
         ])
