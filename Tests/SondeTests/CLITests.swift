@@ -159,6 +159,12 @@ struct CLITests {
         #expect(report.contains("[search](checks/search.md)"))
         let healthPage = try String(contentsOfFile: folder.path + "/reports/checks/health.md", encoding: .utf8)
         #expect(healthPage.contains("](../incidents/\(health))"), "the check page links its incidents")
+        // The pages count with the interval the demo ran at, and say what a short trial covers.
+        #expect(healthPage.contains("a run every 200ms"), "\(healthPage)")
+        #expect(healthPage.contains("**Coverage (30d):**"))
+        #expect(!healthPage.contains("× spent") && !report.contains("× spent"), "\(healthPage)")
+        #expect(!page.contains("× the whole error budget"), "\(page)")
+        #expect(!console.stderr.contains("no check file"))
     }
 
     @Test("every example check passes against the sample shop")

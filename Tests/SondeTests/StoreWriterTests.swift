@@ -197,12 +197,15 @@ struct StoreWriterTests {
         let expected = HourRollup.build(inHour, check: "shop", location: "eu", fastMs: 500)
         #expect(text(hours) == String(decoding: HourLine.encode(expected[0]), as: UTF8.self))
 
-        // A run of the written hour that arrives late goes to the raw file only.
+        // A run of the written hour that arrives late is counted: a new line for its hour (the
+        // stored counts plus the late run) follows the first, and wins.
         w.append(run(h + 1_800_000), policy: Self.policy)
         clock.set(h + 2 * UTCTime.msPerHour + 20_000)
         await w.flush()
-        #expect(try hourLines(hours).map(\.hour) == [h, h + UTCTime.msPerHour])
-        #expect(try hourLines(hours).map(\.runs) == [4, 1])
+        #expect(try hourLines(hours).map(\.hour) == [h, h, h + UTCTime.msPerHour])
+        #expect(try hourLines(hours).map(\.runs) == [4, 5, 1])
+        var stats = ReadStats()
+        #expect(RunReader(folder: data).storedHours(check: "shop", stats: &stats).map(\.runs) == [5, 1])
         #expect(text(data.root + "/shop/runs-2026-11-23.jsonl")?.split(separator: "\n").count == 6)
     }
 
