@@ -22,10 +22,12 @@ deps:
 	@command -v openssl >/dev/null 2>&1 || { echo "installing openssl (tests make a TLS certificate)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl; }
 
-# The tests validate /metrics with promtool (Debian package prometheus) and deliver alerts to a real
+# The tests validate /metrics and the rules with promtool, run a real Prometheus server (both from the
+# Debian package prometheus: /usr/bin/promtool, /usr/bin/prometheus) and deliver alerts to a real
 # Alertmanager (Debian package prometheus-alertmanager).
 test-deps: deps
-	@command -v promtool >/dev/null 2>&1 || { echo "installing prometheus (the tests check /metrics with promtool)"; \
+	@{ command -v promtool >/dev/null 2>&1 && [ -x /usr/bin/prometheus ]; } || { \
+	  echo "installing prometheus (the tests check /metrics with promtool and run a Prometheus server)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus; }
 	@command -v prometheus-alertmanager >/dev/null 2>&1 || [ -x /usr/bin/prometheus-alertmanager ] || { \
 	  echo "installing prometheus-alertmanager (the tests deliver alerts to a real Alertmanager)"; \
