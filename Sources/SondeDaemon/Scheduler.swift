@@ -34,6 +34,10 @@ package final class Scheduler: Sendable {
     private struct State {
         var slots: [String: Slot] = [:]
         var tasks: [String: Task<Void, Never>] = [:]
+        /// The run in flight of each check (its number), from the moment it is started: its task is
+        /// registered in `tasks` just after, unless the run has already ended.
+        var live: [String: UInt64] = [:]
+        var runs: UInt64 = 0
         /// The task waiting for a check's next slot, when `time` is not real time.
         var timers: [String: Task<Void, Never>] = [:]
         /// `stop` waiting for the runs in flight to end.
@@ -134,7 +138,7 @@ package final class Scheduler: Sendable {
     }
 
     /// Runs in flight.
-    package var running: Int { state.withLock { $0.tasks.count } }
+    package var running: Int { state.withLock { $0.live.count } }
 
     /// Stops starting runs, waits up to `grace` (on `time`) for runs in flight, then cancels the
     /// rest. Returns the number of runs cancelled.
@@ -170,7 +174,7 @@ package final class Scheduler: Sendable {
     private func untilIdle() async {
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let idle = state.withLock { state in
-                if state.tasks.isEmpty { return true }
+                if state.live.isEmpty { return true }
                 state.idleWaiters.append(continuation)
                 return false
             }
@@ -199,8 +203,9 @@ package final class Scheduler: Sendable {
     }
 
     /// On the engine thread (or a timer task): start the slot's run, or remember it when the check
-    /// is still running.
+    /// is still running. The run's first part runs right here (see `start`).
     private func fire(_ name: String, _ generation: UInt64, _ at: ContinuousClock.Instant) {
+        var launch: Launch?
         let next: ContinuousClock.Instant? = state.withLock { state in
             guard !state.stopping, var slot = state.slots[name], slot.generation == generation else { return nil }
             if slot.running {
@@ -208,7 +213,7 @@ package final class Scheduler: Sendable {
                 slot.missed = at
             } else {
                 slot.running = true
-                start(slot.script, at: at, in: &state)
+                launch = Self.reserve(slot.script, at: at, in: &state)
             }
             state.slots[name] = slot
             var following = at + slot.interval
@@ -222,35 +227,62 @@ package final class Scheduler: Sendable {
             }
             return following
         }
+        if let launch { start(launch) }
         if let next { arm(name, generation, next) }
     }
 
-    private func start(_ script: CheckScript, at slotTime: ContinuousClock.Instant, in state: inout State) {
-        let name = script.name
-        let task = Task { [self] in
-            let lateness = max(.zero, time.now - slotTime)
-            await execute(script, lateness)
-            finished(name)
-        }
-        state.tasks[name] = task
+    /// A run about to start: its check, its slot and its number.
+    private struct Launch {
+        var script: CheckScript
+        var slot: ContinuousClock.Instant
+        var run: UInt64
     }
 
-    private func finished(_ name: String) {
+    /// Marks a run of `script` as in flight (under the lock); `start` starts it after the lock is let go.
+    private static func reserve(_ script: CheckScript, at slot: ContinuousClock.Instant, in state: inout State)
+        -> Launch
+    {
+        state.runs &+= 1
+        state.live[script.name] = state.runs
+        return Launch(script: script, slot: slot, run: state.runs)
+    }
+
+    /// Starts a run in a task that begins on the calling thread (`Task.immediate`): from a slot's
+    /// timer that is the engine thread, where the run renders its first request and hands it to
+    /// libcurl without a hop through the cooperative pool; the run goes on on the pool once that
+    /// request is answered. Called without the lock held, since a run that ends at once (a template
+    /// error) reports back through `finished` before this returns.
+    private func start(_ launch: Launch) {
+        let (name, run, script, slotTime) = (launch.script.name, launch.run, launch.script, launch.slot)
+        let task = Task.immediate { [self] in
+            let lateness = max(.zero, time.now - slotTime)
+            await execute(script, lateness)
+            finished(name, run: run)
+        }
+        state.withLock { state in
+            if state.live[name] == run { state.tasks[name] = task }
+        }
+    }
+
+    private func finished(_ name: String, run: UInt64) {
+        var launch: Launch?
         let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
             state.tasks[name] = nil
+            if state.live[name] == run { state.live[name] = nil }
             if var slot = state.slots[name] {
                 slot.running = false
                 if let missed = slot.missed, !state.stopping {
                     slot.missed = nil
                     slot.running = true
-                    start(slot.script, at: missed, in: &state)
+                    launch = Self.reserve(slot.script, at: missed, in: &state)
                 }
                 state.slots[name] = slot
             }
-            guard state.tasks.isEmpty else { return [] }
+            guard state.live.isEmpty else { return [] }
             defer { state.idleWaiters.removeAll() }
             return state.idleWaiters
         }
+        if let launch { start(launch) }
         for waiter in waiters { waiter.resume() }
     }
 }

@@ -9,11 +9,22 @@ enum EngineCommand: Sendable {
     case cancel(UInt64)
     case closeSession(UInt64)
     case timer(ContinuousClock.Instant, @Sendable () -> Void)
+    /// Resumes a task once the timer action that runs it has returned (see `ProbeEngine.leaveEngineThread`).
+    case resume(CheckedContinuation<Void, Never>)
 }
 
 /// The engine thread and its libcurl state. The multi handle, the shares and the transfers are
 /// touched only by the engine thread; other threads talk to it through `commands` (a `Mutex`) and
 /// `curl_multi_wakeup`, the one multi call that is safe from any thread.
+///
+/// Hand-offs are kept few, because each costs a context switch and a handful of syscalls:
+/// - a command sent from the engine thread itself (a run started by a timer action renders and
+///   adds its first request right there) goes on a local list that the loop drains before it
+///   drives libcurl: no lock, no wakeup;
+/// - a command from another thread wakes the engine only when it sleeps (`curl_multi_poll`), and
+///   only once per sleep: an engine that is awake takes the command when it next goes round;
+/// - closing a session never wakes it unless requests wait for a turn: the share is released the
+///   next time the loop goes round (at the next timer, socket event, or within a second).
 ///
 /// At most `maxInFlight` sessions hold connections at once, so sockets never take every
 /// descriptor (the share of the open-files limit in `ResourceLimits.budget`). A session holds its
@@ -26,7 +37,15 @@ final class EngineCore: @unchecked Sendable {
     /// Sessions holding connections at once.
     let maxInFlight: Int
     private let multi: UnsafeMutableRawPointer
-    private let commands = Mutex<[EngineCommand]>([])
+    /// Commands from other threads, and whether the engine sleeps in `curl_multi_poll` without a
+    /// wakeup on its way (set by the loop before it polls, cleared by the first sender to wake it).
+    private let commands = Mutex<(queue: [EngineCommand], sleeping: Bool)>(([], false))
+    /// Requests waiting for a turn (read by other threads: a session close wakes the engine then).
+    private let waitingCount = Atomic<Int>(0)
+    /// `curl_multi_wakeup` calls so far, and sessions holding connections (for tests and the docs'
+    /// figures: both are plain counters, never read on the hot path).
+    private let wakeupCount = Atomic<Int>(0)
+    private let heldSessions = Atomic<Int>(0)
     private let ids = Atomic<UInt64>(1)
     private let active = Atomic<Int>(0)
     /// Nanoseconds on the monotonic clock when the loop last went round (it wakes at least once a second).
@@ -35,6 +54,8 @@ final class EngineCore: @unchecked Sendable {
     private let engineThread = Atomic<UInt>(0)
 
     // Engine-thread state.
+    /// Commands sent from the engine thread itself, drained by the loop before it drives libcurl.
+    private var local: [EngineCommand] = []
     private var transfers: [UInt64: Transfer] = [:]
     private var byHandle: [UnsafeMutableRawPointer: Transfer] = [:]
     private var shares: [UInt64: UnsafeMutableRawPointer] = [:]
@@ -75,44 +96,91 @@ final class EngineCore: @unchecked Sendable {
 
     var activeCount: Int { active.load(ordering: .relaxed) }
 
+    /// Times another thread has woken the engine.
+    var wakeups: Int { wakeupCount.load(ordering: .relaxed) }
+
+    /// Sessions holding connections (a closed session counts until the loop has released it).
+    var sessionsHeld: Int { heldSessions.load(ordering: .relaxed) }
+
     /// Time since the loop last went round.
     var sinceHeartbeat: Duration {
         let beat = Duration.nanoseconds(heartbeat.load(ordering: .relaxed))
         return (clock.now - origin) - beat
     }
 
+    /// True on the engine thread.
+    var isEngineThread: Bool { engineThread.load(ordering: .relaxed) == UInt(pthread_self()) }
+
     func enqueue(_ command: EngineCommand) {
-        if case .timer(let deadline, let action) = command,
-            engineThread.load(ordering: .relaxed) == UInt(pthread_self())
-        {
-            // A timer set from the engine thread itself (the scheduler arming a check's next slot
-            // from the one firing): straight into the heap, no queue and no wakeup. The loop takes
-            // its poll timeout from the heap after firing timers, so the new one counts at once.
-            timers.insert(deadline, action)
+        if isEngineThread {
+            if case .timer(let deadline, let action) = command {
+                // A timer set from the engine thread itself (the scheduler arming a check's next slot
+                // from the one firing): straight into the heap. The loop takes its poll timeout from
+                // the heap after firing timers, so the new one counts at once.
+                timers.insert(deadline, action)
+            } else {
+                // Sent from a timer action (a run's first request, rendered right there) or from a
+                // run that ended there: taken before the loop next drives libcurl.
+                local.append(command)
+            }
             return
         }
-        commands.withLock { $0.append(command) }
-        curl_multi_wakeup(multi)
+        let wake: Bool
+        if case .closeSession = command, waitingCount.load(ordering: .relaxed) == 0 {
+            // Nothing waits for the connections this frees: the loop releases them next time round.
+            commands.withLock { $0.queue.append(command) }
+            wake = false
+        } else {
+            wake = commands.withLock { state in
+                state.queue.append(command)
+                guard state.sleeping else { return false }
+                state.sleeping = false
+                return true
+            }
+        }
+        if wake {
+            wakeupCount.add(1, ordering: .relaxed)
+            curl_multi_wakeup(multi)
+        }
     }
 
     private func loop() {
         engineThread.store(UInt(pthread_self()), ordering: .relaxed)
+        var pending: [EngineCommand] = []
         while true {
-            let pending = commands.withLock { queue -> [EngineCommand] in
-                let out = queue
-                queue.removeAll(keepingCapacity: true)
-                return out
-            }
+            commands.withLock { state in swap(&pending, &state.queue) }
             for command in pending { handle(command) }
+            pending.removeAll(keepingCapacity: true)
             fireDueTimers()
+            drainLocal()
             if !waiting.isEmpty { expireWaiting() }
             var running: Int32 = 0
             curl_multi_perform(multi, &running)
             drainMessages()
-            var fds: Int32 = 0
-            curl_multi_poll(multi, nil, 0, pollTimeout(), &fds)
+            drainLocal()
+            let timeout = pollTimeout()
+            // Sleep only when no command came meanwhile; from here on a sender wakes the poll.
+            let idle = commands.withLock { state -> Bool in
+                guard state.queue.isEmpty else { return false }
+                state.sleeping = true
+                return true
+            }
+            if idle {
+                var fds: Int32 = 0
+                curl_multi_poll(multi, nil, 0, timeout, &fds)
+                commands.withLock { $0.sleeping = false }
+            }
             let elapsed = (clock.now - origin).components
             heartbeat.store(elapsed.seconds * 1_000_000_000 + elapsed.attoseconds / 1_000_000_000, ordering: .relaxed)
+        }
+    }
+
+    /// Handles the commands sent from the engine thread, including those they lead to.
+    private func drainLocal() {
+        while !local.isEmpty {
+            let batch = local
+            local.removeAll(keepingCapacity: true)
+            for command in batch { handle(command) }
         }
     }
 
@@ -144,6 +212,7 @@ final class EngineCore: @unchecked Sendable {
             if shares[transfer.session] == nil, shares.count >= maxInFlight {
                 waiting[transfer.id] = (transfer, clock.now)
                 waitingOrder.append(transfer.id)
+                waitingCount.store(waiting.count, ordering: .relaxed)
                 return
             }
             start(transfer)
@@ -151,6 +220,7 @@ final class EngineCore: @unchecked Sendable {
             if let transfer = transfers[id] {
                 complete(transfer, with: .failure(.timeout("the run was cancelled")))
             } else if let entry = waiting.removeValue(forKey: id) {
+                waitingCount.store(waiting.count, ordering: .relaxed)
                 entry.transfer.finish(.failure(.timeout("the run was cancelled before the request was sent")))
             } else {
                 cancelledEarly.insert(id)
@@ -158,6 +228,8 @@ final class EngineCore: @unchecked Sendable {
         case .closeSession(let id):
             closedSessions.insert(id)
             releaseSessionIfIdle(id)
+        case .resume(let continuation):
+            continuation.resume()
         }
     }
 
@@ -168,6 +240,7 @@ final class EngineCore: @unchecked Sendable {
             sonde_share_setopt_long(share, CURLSHOPT_SHARE, Int(data.rawValue))
         }
         shares[session] = share
+        heldSessions.store(shares.count, ordering: .relaxed)
         return share
     }
 
@@ -177,6 +250,7 @@ final class EngineCore: @unchecked Sendable {
         sessionTransfers[id] = nil
         certificates[id] = nil
         if let share = shares.removeValue(forKey: id) {
+            heldSessions.store(shares.count, ordering: .relaxed)
             curl_share_cleanup(share)
             admitWaiting()
         }
@@ -246,6 +320,7 @@ final class EngineCore: @unchecked Sendable {
             let id = waitingOrder[waitingHead]
             waitingHead += 1
             guard let entry = waiting.removeValue(forKey: id) else { continue }
+            waitingCount.store(waiting.count, ordering: .relaxed)
             let waited = clock.now - entry.since
             if let maxTime = entry.transfer.request.maxTime, waited >= maxTime {
                 notSent(entry.transfer, waited: waited)
@@ -271,6 +346,7 @@ final class EngineCore: @unchecked Sendable {
         for (id, entry) in waiting {
             guard let maxTime = entry.transfer.request.maxTime, now - entry.since >= maxTime else { continue }
             waiting[id] = nil
+            waitingCount.store(waiting.count, ordering: .relaxed)
             notSent(entry.transfer, waited: now - entry.since)
         }
     }

@@ -22,7 +22,9 @@ package final class ProbeEngine: Sendable {
         ProbeSession(id: core.nextID(), engine: core)
     }
 
-    /// Performs one request and resumes when it completes. Cancelling the task aborts the transfer.
+    /// Performs one request and resumes when it completes, on the cooperative pool. Called on the
+    /// engine thread (from a timer action), the transfer is added there without a wakeup.
+    /// Cancelling the task aborts the transfer.
     package func perform(_ request: ProbeRequest, in session: ProbeSession) async -> Result<ProbeResponse, ProbeError> {
         let id = core.nextID()
         return await withTaskCancellationHandler {
@@ -32,6 +34,22 @@ package final class ProbeEngine: Sendable {
         } onCancel: {
             core.enqueue(.cancel(id))
         }
+    }
+
+    /// True on this engine's thread: a run started by a timer action is there until its first
+    /// request is on its way.
+    package var isCurrentThread: Bool { core.isEngineThread }
+
+    /// Returns on the cooperative pool: when called on the engine thread (a run started by a timer
+    /// action that has not yet waited for a transfer), the task suspends and the engine resumes it
+    /// once that action has returned, which puts it on the pool; anywhere else it returns at once.
+    /// Evaluation and record keeping call it first, so that they never hold the engine thread.
+    ///
+    /// Not `Task.yield()`: a task started with `Task.immediate` that is resumed before the call
+    /// that started it has returned may go on inline, on the same thread.
+    package func leaveEngineThread() async {
+        guard core.isEngineThread else { return }
+        await withCheckedContinuation { continuation in core.enqueue(.resume(continuation)) }
     }
 
     /// Calls `action` on the engine thread at `deadline` (monotonic clock; never early, late by the
@@ -46,6 +64,12 @@ package final class ProbeEngine: Sendable {
 
     /// Transfers in flight.
     var activeTransfers: Int { core.activeCount }
+
+    /// Times another thread has woken the engine (a request added, a timer set, a cancel).
+    var wakeups: Int { core.wakeups }
+
+    /// Sessions holding connections: a closed one counts until the engine loop next goes round.
+    var sessionsHeld: Int { core.sessionsHeld }
 
     /// The most sessions holding connections at once.
     var maxSessions: Int { core.maxInFlight }

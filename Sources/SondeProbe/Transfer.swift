@@ -31,10 +31,10 @@ final class Transfer: @unchecked Sendable {
         self.session = session
         self.request = request
         self.continuation = continuation
-        let components = URLComponents(string: request.url)
-        isHTTPS = components?.scheme?.lowercased() == "https"
-        isHTTPScheme = isHTTPS || components?.scheme?.lowercased() == "http"
-        host = (components?.host ?? "") + ":" + String(components?.port ?? 0)
+        let target = URLTarget(request.url)
+        isHTTPS = target.scheme == "https"
+        isHTTPScheme = isHTTPS || target.scheme == "http"
+        host = target.host + ":" + String(target.port)
     }
 
     /// Resumes the waiting task exactly once.

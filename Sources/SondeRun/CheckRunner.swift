@@ -4,7 +4,10 @@ import SondeScript
 import SondeSupport
 
 /// Runs check scripts on the probe engine: one session (cold connections, one cookie jar) per run,
-/// entries in order, stopping at the first failing entry. A run's start time is read from `time`'s
+/// entries in order, stopping at the first failing entry. A run may begin on the engine thread (the
+/// scheduler starts it there, in the timer action of its slot): rendering the first request and
+/// handing it to libcurl then costs no thread hop; evaluation and the result always come back on
+/// the cooperative pool. A run's start time is read from `time`'s
 /// wall clock; its deadline, delays and retry waits stay on the real monotonic clock, because they
 /// bound real transfers (libcurl's time limits).
 package struct CheckRunner: Sendable {
@@ -57,6 +60,9 @@ package struct CheckRunner: Sendable {
         }
 
         let elapsed = clock.now - start
+        // A run started on the engine thread that ended before waiting for a transfer (a template
+        // error, every entry skipped): its record is kept on the pool, not on the engine thread.
+        await engine.leaveEngineThread()
         return RunResult(
             check: script.name, path: script.path, startedAt: startedAt,
             durationMs: elapsed.milliseconds, entries: entries, failure: runFailure)
@@ -150,6 +156,7 @@ package struct CheckRunner: Sendable {
         case .success(let response):
             result.response = response
             guard let spec = entry.response else { return (nil, []) }
+            await engine.leaveEngineThread()
             let context = ResponseContext(response: response)
             let outcome = ResponseChecker.check(spec, context: context, variables: variables, entry: index)
             return (outcome.failure, outcome.captures)

@@ -8,12 +8,17 @@ import SondeSupport
 /// least recently used closed first when a new one is needed. The cache owns its descriptors: it
 /// closes what it evicts or removes. Used by the writer thread only (not thread-safe).
 struct DayFileCache {
-    /// An open day file: the UTC day it holds and its descriptor.
+    /// An open day file: the UTC day it holds, its descriptor and which file that descriptor is.
     struct File: Equatable {
         /// Start of the UTC day (epoch ms).
         var day: Int64
         /// The descriptor, opened for appending.
         var fd: Int32
+        /// Device and inode of the open file, read once when it was opened: a `stat` of the path
+        /// that finds another file (or none) means it was deleted, moved or replaced meanwhile.
+        var device: UInt64 = 0
+        /// Inode of the open file (see `device`).
+        var inode: UInt64 = 0
     }
 
     private struct Slot {

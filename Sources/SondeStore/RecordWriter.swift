@@ -13,6 +13,14 @@ import SondeSupport
 /// last line was torn (crash, full disk) gets a newline before the next line. When a write fails
 /// the record is dropped and counted, probing goes on, and writing resumes when the disk accepts it.
 ///
+/// Records are taken in batches: `append` only queues, and wakes the writer only when it is idle
+/// (nothing queued when it last looked) or `batchLimit` records are waiting. Once it has written a
+/// batch the writer lets the next one gather for `batchWindow` before it looks again, so under a
+/// steady stream of runs it wakes a few times a second, not once a record; a record is on disk at
+/// most `batchWindow` (plus the time to write what came before it) after `append`. `flush` and
+/// `finish` wake it at once, and `finish` (the daemon's last call before it exits) returns once
+/// every queued record is on disk.
+///
 /// Descriptors are bounded: day files stay open in a least-recently-used cache of `openFilesCapacity`
 /// (a quarter of the soft open-files limit, at most 1,024), so 100,000 checks need no more than
 /// that. When an open fails because the process is out of descriptors (`EMFILE`, `ENFILE`), idle
@@ -98,6 +106,12 @@ package final class RecordWriter: @unchecked Sendable {
     /// The most bytes of lines held in memory while no descriptor can be had.
     package static let heldLimitBytes = 8 << 20
 
+    /// How long records gather after a batch before the writer takes the next one.
+    package static let batchWindow: Duration = .milliseconds(100)
+
+    /// Records queued that wake the writer before its batch window is over.
+    static let batchLimit = 1024
+
     private enum Command {
         case record(RunRecord, Policy)
         case prepare([String: Policy], location: String)
@@ -144,6 +158,13 @@ package final class RecordWriter: @unchecked Sendable {
         var code: Int32
     }
 
+    /// A file opened for appending: its descriptor, device and inode.
+    private struct Opened {
+        var fd: Int32
+        var device: UInt64
+        var inode: UInt64
+    }
+
     package let folder: DataFolder
     package let retention: Retention
     /// The most day files kept open at once.
@@ -159,6 +180,11 @@ package final class RecordWriter: @unchecked Sendable {
     private let condition = NSCondition()
     private var queue: [Command] = []
     private var totals = Counts()
+    /// The writer waits with nothing queued: the next command wakes it.
+    private var idle = false
+    /// A flush or prepare is queued: the writer takes it without waiting out its batch window.
+    private var urgent = false
+    private var batchCount = 0
 
     // Writer-thread state.
     private var files: DayFileCache
@@ -211,6 +237,13 @@ package final class RecordWriter: @unchecked Sendable {
     /// Records dropped since start: a write failed, or no descriptor could be had.
     package var dropped: Int { counts.dropped }
 
+    /// Batches taken off the queue since start (each a wake-up of the writer with work to do).
+    package var batches: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return batchCount
+    }
+
     /// The counters since start.
     package var counts: Counts {
         condition.lock()
@@ -218,54 +251,79 @@ package final class RecordWriter: @unchecked Sendable {
         return totals
     }
 
-    /// Queues a run line (and its share of the hour rollup).
+    /// Queues a run line (and its share of the hour rollup). The writer takes it with the next
+    /// batch, within `batchWindow`.
     package func append(_ record: RunRecord, policy: Policy) {
-        send(.record(record, policy))
+        send(.record(record, policy), urgent: false)
     }
 
     /// Rebuilds, for each check, the hour lines missing since its last one from raw runs, loads the
     /// open hour into memory, and applies retention. Call before the first `append` of a check.
     package func prepare(_ checks: [String: Policy], location: String) {
-        send(.prepare(checks, location: location))
+        send(.prepare(checks, location: location), urgent: true)
     }
 
     /// Queues a line for `incidents.jsonl` (an incident event, already encoded).
     package func appendIncidentEvent(_ line: [UInt8]) {
-        send(.event(line))
+        send(.event(line), urgent: false)
     }
 
     /// Returns when every queued record has been written, dropped, or held for want of a
     /// descriptor (held records are retried first).
     package func flush() async {
-        await withCheckedContinuation { continuation in send(.flush(continuation, final: false)) }
+        await withCheckedContinuation { continuation in send(.flush(continuation, final: false), urgent: true) }
     }
 
     /// The last flush before the process ends: held records get a last try, and those that still
     /// cannot be written are counted as dropped.
     package func finish() async {
-        await withCheckedContinuation { continuation in send(.flush(continuation, final: true)) }
+        await withCheckedContinuation { continuation in send(.flush(continuation, final: true), urgent: true) }
     }
 
-    private func send(_ command: Command) {
+    /// Queues `command`; wakes the writer when it is idle, when `urgent`, or when the batch is full.
+    private func send(_ command: Command, urgent: Bool) {
         condition.lock()
         queue.append(command)
+        let wake = idle || urgent || queue.count == Self.batchLimit
+        if wake { idle = false }
+        if urgent { self.urgent = true }
         condition.unlock()
         // Signalled after unlocking: a writer woken while the lock is still held would only block
-        // on it again (two more futex calls per record). No wakeup is lost: the writer checks the
-        // queue under the lock before it waits.
-        condition.signal()
+        // on it again. No wakeup is lost: the writer checks the queue and `urgent` under the lock
+        // before it waits.
+        if wake { condition.signal() }
+    }
+
+    /// Waits for the next batch: lets records gather for `batchWindow` after a batch (unless a
+    /// flush comes or the batch fills), then, with nothing queued, until a command comes or a
+    /// second has passed (the tick that closes hours). Called and returns with the lock held.
+    private func awaitBatch(afterWork: Bool) {
+        if afterWork {
+            let end = Date(timeIntervalSinceNow: Self.batchWindow.seconds)
+            while !urgent, queue.count < Self.batchLimit {
+                if !condition.wait(until: end) { break }
+            }
+        }
+        while queue.isEmpty {
+            idle = true
+            let signalled = condition.wait(until: Date(timeIntervalSinceNow: 1))
+            idle = false
+            if !signalled { break }
+        }
+        urgent = false
     }
 
     private func loop() {
         var batch: [Command] = []
         var lastCloseCheck: Int64?
+        var worked = false
         while true {
             condition.lock()
-            while queue.isEmpty {
-                if !condition.wait(until: Date(timeIntervalSinceNow: 1)) { break }
-            }
+            awaitBatch(afterWork: worked)
             // Take the queue's buffer instead of copying it.
             swap(&batch, &queue)
+            worked = !batch.isEmpty
+            if worked { batchCount += 1 }
             condition.unlock()
 
             // Held lines go first, a few times a second, so that each key's lines stay in order.
@@ -333,7 +391,7 @@ package final class RecordWriter: @unchecked Sendable {
         switch target {
         case .run(let check, let day, let path):
             let fd: Int32
-            if let file = files.use(check), file.day == day, Self.names(path, file.fd) {
+            if let file = files.use(check), file.day == day, Self.names(path, file) {
                 fd = file.fd
             } else {
                 files.remove(check)
@@ -341,8 +399,9 @@ package final class RecordWriter: @unchecked Sendable {
                 if files.count >= files.capacity { files.closeLeastRecent(1) }
                 switch openFile(path, check: check) {
                 case .success(let opened):
-                    fd = opened
-                    files.insert(check, DayFileCache.File(day: day, fd: fd))
+                    fd = opened.fd
+                    files.insert(
+                        check, DayFileCache.File(day: day, fd: fd, device: opened.device, inode: opened.inode))
                 case .failure(let error) where Self.isShortage(error.code):
                     return .noDescriptor(errnoReason(error.code))
                 case .failure(let error):
@@ -361,7 +420,7 @@ package final class RecordWriter: @unchecked Sendable {
         case .event(let path):
             let fd: Int32
             switch openFile(path, check: nil) {
-            case .success(let opened): fd = opened
+            case .success(let opened): fd = opened.fd
             case .failure(let error) where Self.isShortage(error.code):
                 return .noDescriptor(errnoReason(error.code))
             case .failure(let error):
@@ -446,14 +505,14 @@ package final class RecordWriter: @unchecked Sendable {
         }
     }
 
-    /// True when `path` still names the file open on `fd`. A day file deleted, moved or replaced
-    /// while open (a clean-up job, an operator, a full disk simulated with a link to /dev/full) is
-    /// reopened at its path: lines never go on into a file that nobody can find any more.
-    private static func names(_ path: String, _ fd: Int32) -> Bool {
-        var open = stat()
+    /// True when `path` still names the open `file` (its device and inode, read when it was
+    /// opened: one `stat` a line, no `fstat`). A day file deleted, moved or replaced while open (a
+    /// clean-up job, an operator, a full disk simulated with a link to /dev/full) is reopened at
+    /// its path: lines never go on into a file that nobody can find any more.
+    private static func names(_ path: String, _ file: DayFileCache.File) -> Bool {
         var named = stat()
-        guard fstat(fd, &open) == 0, stat(path, &named) == 0 else { return false }
-        return open.st_dev == named.st_dev && open.st_ino == named.st_ino
+        guard stat(path, &named) == 0 else { return false }
+        return UInt64(named.st_dev) == file.device && UInt64(named.st_ino) == file.inode
     }
 
     /// Appends to `incidents.jsonl`; a failure is reported like a dropped record, a shortage of
@@ -482,7 +541,7 @@ package final class RecordWriter: @unchecked Sendable {
             let path = folder.hoursFile(check: rollup.check, at: rollup.hour)
             let fd: Int32
             switch openFile(path, check: rollup.check) {
-            case .success(let opened): fd = opened
+            case .success(let opened): fd = opened.fd
             case .failure(let error):
                 stillPending.append(rollup)
                 if Self.isShortage(error.code) {
@@ -605,7 +664,7 @@ package final class RecordWriter: @unchecked Sendable {
 
     /// Opens `path` for appending; when the process is out of descriptors, closes the least
     /// recently used day files (a quarter at a time) and tries again until none is left open.
-    private func openFile(_ path: String, check: String?) -> Result<Int32, SystemError> {
+    private func openFile(_ path: String, check: String?) -> Result<Opened, SystemError> {
         var result = openForAppend(path, check: check)
         guard case .failure(let first) = result, Self.isShortage(first.code) else { return result }
         condition.lock()
@@ -619,7 +678,7 @@ package final class RecordWriter: @unchecked Sendable {
     }
 
     /// Opens `path` for appending (creating the check's folder), and ends a torn last line.
-    private func openForAppend(_ path: String, check: String?) -> Result<Int32, SystemError> {
+    private func openForAppend(_ path: String, check: String?) -> Result<Opened, SystemError> {
         if let check {
             let directory = folder.directory(of: check)
             if mkdir(directory, 0o755) != 0, errno != EEXIST { return .failure(SystemError(code: errno)) }
@@ -627,7 +686,8 @@ package final class RecordWriter: @unchecked Sendable {
         let fd = opener(path)
         guard fd >= 0 else { return .failure(SystemError(code: -fd)) }
         var info = stat()
-        if fstat(fd, &info) == 0, info.st_size > 0 {
+        let known = fstat(fd, &info) == 0
+        if known, info.st_size > 0 {
             var last: UInt8 = 0
             if pread(fd, &last, 1, info.st_size - 1) == 1, last != 0x0A {
                 var newline: UInt8 = 0x0A
@@ -638,7 +698,8 @@ package final class RecordWriter: @unchecked Sendable {
                 }
             }
         }
-        return .success(fd)
+        return .success(
+            Opened(fd: fd, device: known ? UInt64(info.st_dev) : 0, inode: known ? UInt64(info.st_ino) : 0))
     }
 
     /// One `write(2)` of the whole line; returns the failure reason, or nil.

@@ -23,7 +23,7 @@ extension Faults {
     ///
     /// Tolerance, from the schedule (slots at wall times offset + k·interval, `Scheduler`): every slot
     /// that came after the start log line and more than 1.5 s before a kill has its line (a run here takes
-    /// at most 300 ms and the writer follows at once; the rest is margin for a loaded machine); over all
+    /// at most 300 ms and the writer follows within its 100 ms batch window; the rest is margin for a loaded machine); over all
     /// kills at most one slot per check per kill is missing (the run in flight); no slot has two lines;
     /// no line falls outside the time the prober was alive.
     @Suite("Faults: sonde run killed with SIGKILL at random moments")
@@ -146,6 +146,21 @@ extension Faults {
             #expect(
                 lost <= Self.kills * Self.checks.count, "\(lost) of \(expected) slots lost over \(Self.kills) kills")
             #expect(expected >= Self.checks.count, "the prober was alive long enough to run: \(expected) slots")
+        }
+
+        @Test("stopped with SIGTERM while the writer gathers a batch: every run it counted is a line on disk")
+        func sigtermKeepsEveryRecord() async throws {
+            let service = try TestService()
+            let folder = try TemporaryFolder()
+            defer { folder.cleanup() }
+            let prober = try await FaultsDiskTests.Prober(folder, service: service)
+            #expect(try await prober.wait { prober.lines("a") >= 2 && prober.lines("b") >= 2 }, "both checks wrote")
+            let (runs, dropped) = try await prober.stop()
+            #expect(dropped == 0)
+            let files = try DataFiles(prober.data)
+            #expect(files.problems.isEmpty, "\(files.problems)")
+            #expect(runs >= 4)
+            #expect(files.records.count == runs, "\(files.records.count) lines for \(runs) runs recorded")
         }
     }
 }

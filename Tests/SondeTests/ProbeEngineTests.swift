@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import Testing
 
 @testable import SondeAlerts
@@ -187,6 +188,118 @@ struct ProbeEngineTests {
         task.cancel()
         let result = await task.value
         #expect(result.failureKind == .timeout)
+    }
+
+    /// What a run started by a timer action saw, set once.
+    final class HandOff: Sendable {
+        struct Seen: Sendable {
+            var startedOnEngine: Bool
+            var resumedOnEngine: Bool
+            var status: Int
+            var wakeups: Int
+        }
+        let seen = Mutex<Seen?>(nil)
+    }
+
+    @Test("a request sent from the engine thread needs no wakeup, and its caller resumes off that thread")
+    func engineThreadHandOff() async throws {
+        let engine = ProbeEngine()  // its own: no other test's commands count in its wakeups
+        let url = service.baseURL + "/json"
+        let handOff = HandOff()
+        engine.schedule(at: .now) {
+            let before = engine.wakeups
+            Task.immediate {
+                let onEngine = engine.isCurrentThread
+                let session = engine.makeSession()
+                defer { session.close() }
+                var request = ProbeRequest(method: "GET", url: url)
+                request.maxTime = .seconds(30)
+                let result = await engine.perform(request, in: session)
+                let seen = HandOff.Seen(
+                    startedOnEngine: onEngine, resumedOnEngine: engine.isCurrentThread,
+                    status: (try? result.get().status) ?? 0, wakeups: engine.wakeups - before)
+                handOff.seen.withLock { $0 = seen }
+            }
+        }
+        #expect(await pollUntil { handOff.seen.withLock { $0 } != nil })
+        let seen = try #require(handOff.seen.withLock { $0 })
+        #expect(seen.startedOnEngine, "a timer action runs on the engine thread")
+        #expect(seen.status == 200)
+        #expect(seen.wakeups == 0, "the request was added from the engine thread itself")
+        #expect(!seen.resumedOnEngine, "the caller goes on on the cooperative pool")
+        // The session was closed from the pool without a wakeup; the loop releases it next time round.
+        let wakeups = engine.wakeups
+        #expect(await pollUntil { engine.sessionsHeld == 0 }, "the closed session is released")
+        #expect(engine.wakeups == wakeups)
+    }
+
+    @Test("leaving the engine thread moves a task onto the pool, and costs nothing elsewhere")
+    func leaveEngineThread() async throws {
+        let engine = ProbeEngine()
+        let handOff = HandOff()
+        engine.schedule(at: .now) {
+            Task.immediate {
+                let onEngine = engine.isCurrentThread
+                await engine.leaveEngineThread()
+                let seen = HandOff.Seen(
+                    startedOnEngine: onEngine, resumedOnEngine: engine.isCurrentThread, status: 0, wakeups: 0)
+                handOff.seen.withLock { $0 = seen }
+            }
+        }
+        #expect(await pollUntil { handOff.seen.withLock { $0 } != nil })
+        let seen = try #require(handOff.seen.withLock { $0 })
+        #expect(seen.startedOnEngine && !seen.resumedOnEngine)
+        #expect(!engine.isCurrentThread)
+        await engine.leaveEngineThread()
+        #expect(!engine.isCurrentThread)
+    }
+
+    @Test("requests from the pool wake a sleeping engine at most once each; closing their sessions wakes it not at all")
+    func wakeupsPerRequest() async throws {
+        let engine = ProbeEngine()
+        let before = engine.wakeups
+        for _ in 0..<20 {
+            let session = engine.makeSession()
+            var request = ProbeRequest(method: "GET", url: service.baseURL + "/json")
+            request.maxTime = .seconds(30)
+            #expect(try await engine.perform(request, in: session).get().status == 200)
+            session.close()
+        }
+        #expect(engine.wakeups - before <= 20, "\(engine.wakeups - before) wakeups for 20 requests and 20 closes")
+        #expect(await pollUntil { engine.sessionsHeld == 0 })
+    }
+
+    @Test("scheme, host and port are read from the URL's bytes")
+    func urlTargets() {
+        let cases: [(String, String, String, Int)] = [
+            ("http://127.0.0.1:8080/health", "http", "127.0.0.1", 8080),
+            ("HTTPS://Example.com/a?b=c", "https", "Example.com", 0),
+            ("https://user:pw@host.test:8443/x", "https", "host.test", 8443),
+            ("https://a@b@host.test/x", "https", "host.test", 0),
+            ("http://[::1]:9000/p", "http", "::1", 9000),
+            ("http://[::1]/p", "http", "::1", 0),
+            ("https://host.test?q=1", "https", "host.test", 0),
+            ("https://host.test#frag", "https", "host.test", 0),
+            ("http://host.test:/x", "http", "host.test", 0),
+            ("http://host.test:99999/", "http", "host.test", 0),
+            ("http://host.test:8a/", "http", "host.test", 0),
+            ("not a url", "", "", 0),
+            ("mailto:x@y", "", "", 0),
+        ]
+        for (url, scheme, host, port) in cases {
+            let target = URLTarget(url)
+            #expect(
+                target.scheme == scheme && target.host == host && target.port == port,
+                "\(url): \(target.scheme) \(target.host) \(target.port)")
+        }
+        // Where Foundation reads them the same way, the two agree.
+        for url in ["http://127.0.0.1:8080/health", "HTTPS://Example.com/a?b=c", "https://user:pw@host.test:8443/x"] {
+            let components = URLComponents(string: url)
+            let target = URLTarget(url)
+            #expect(target.scheme == components?.scheme?.lowercased())
+            #expect(target.host == components?.host)
+            #expect(target.port == components?.port ?? 0)
+        }
     }
 
     @Test("two hundred concurrent requests all complete on the one engine thread")

@@ -257,6 +257,44 @@ struct SchedulerTests {
         #expect(time.sleepers == 0)
     }
 
+    /// Per check: for each run, whether it began on the engine thread and, after leaving it, whether
+    /// it was still there (nil: the run ended at once).
+    final class Threads: Sendable {
+        private let list = Mutex<[String: [(began: Bool, after: Bool?)]]>([:])
+        func add(_ name: String, began: Bool, after: Bool?) {
+            list.withLock { $0[name, default: []].append((began, after)) }
+        }
+        func runs(_ name: String) -> [(began: Bool, after: Bool?)] { list.withLock { $0[name] ?? [] } }
+    }
+
+    @Test("on real time a run begins on the engine thread; one that ends there at once leaves the scheduler free")
+    func runsBeginOnTheEngineThread() async throws {
+        let engine = ProbeEngine()
+        let threads = Threads()
+        let scheduler = Scheduler(engine: engine) { script, _ in
+            let began = engine.isCurrentThread
+            if script.name == "quick" {
+                // Ends before any suspension: `finished` runs on the engine thread, inside the slot's timer.
+                threads.add(script.name, began: began, after: nil)
+                return
+            }
+            await engine.leaveEngineThread()
+            threads.add(script.name, began: began, after: engine.isCurrentThread)
+        }
+        scheduler.apply([
+            try Self.script("quick", every: .milliseconds(50)), try Self.script("hops", every: .milliseconds(50)),
+        ])
+        #expect(await pollUntil { threads.runs("quick").count >= 5 && threads.runs("hops").count >= 5 })
+        #expect(await scheduler.stop(grace: .seconds(10)) == 0)
+        #expect(scheduler.running == 0)
+        // A run that ends at once can never be overtaken by its next slot: every one began in its timer.
+        #expect(threads.runs("quick").allSatisfy { $0.began })
+        // One that outlives its interval on a busy machine starts when the previous run ends, on the
+        // pool; but the slot timer starts the others, and none stays on the engine thread.
+        #expect(threads.runs("hops").contains { $0.began }, "\(threads.runs("hops"))")
+        #expect(threads.runs("hops").allSatisfy { $0.after == false }, "\(threads.runs("hops"))")
+    }
+
     @Test("stop returns as soon as the runs in flight end, before the grace is over")
     func stopReturnsWhenIdle() async throws {
         let time = ManualTimeSource()

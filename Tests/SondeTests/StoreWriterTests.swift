@@ -298,6 +298,37 @@ struct StoreWriterTests {
         #expect(deleted == Set(delete.map { folder.path + "/" + $0 }))
     }
 
+    @Test("records reach the disk without a flush, taken off the queue a batch at a time")
+    func batches() async throws {
+        defer { folder.cleanup() }
+        let w = try writer(TestClock(utc(2026, 11, 23, 8)))
+        let records = (0..<200).map { run(utc(2026, 11, 23, 7) + Int64($0) * 1000) }
+        for record in records { w.append(record, policy: Self.policy) }
+        let path = data.root + "/shop/runs-2026-11-23.jsonl"
+        let all = records.map { lines($0) }.joined()
+        // No flush: the writer takes the queue by itself, within its batch window.
+        #expect(await pollUntil { text(path) == all }, "written without a flush")
+        // The first record wakes the idle writer; the others gather while it writes and waits.
+        #expect(w.batches <= 10, "\(w.batches) batches for \(records.count) records")
+        #expect(w.dropped == 0)
+    }
+
+    @Test("finish writes every record still gathering for its batch, at once")
+    func finishWritesTheBatch() async throws {
+        defer { folder.cleanup() }
+        let w = try writer(TestClock(utc(2026, 11, 23, 8)))
+        let path = data.root + "/shop/runs-2026-11-23.jsonl"
+        let first = run(utc(2026, 11, 23, 7))
+        w.append(first, policy: Self.policy)
+        #expect(await pollUntil { text(path) == lines(first) })
+        // The writer now lets the next batch gather; these wait in its queue.
+        let rest = (1...50).map { run(utc(2026, 11, 23, 7) + Int64($0) * 1000) }
+        for record in rest { w.append(record, policy: Self.policy) }
+        await w.finish()
+        #expect(text(path) == ([first] + rest).map { lines($0) }.joined())
+        #expect(w.dropped == 0)
+    }
+
     @Test("retention follows --keep-raw and --keep-hours")
     func customRetention() async throws {
         defer { folder.cleanup() }
