@@ -135,6 +135,13 @@ struct ArgumentParser: Sendable {
         case .shard:
             guard let shard = try? Shard(parsing: text) else { throw invalid }
             parsed.values[option.name] = .shard(shard)
+        case .countOrAll(let range):
+            if text == "all" {
+                parsed.values[option.name] = .strings([text])
+            } else {
+                guard let n = Int(text), range.contains(n) else { throw invalid }
+                parsed.values[option.name] = .number(n)
+            }
         }
     }
 

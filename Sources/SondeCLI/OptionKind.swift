@@ -16,6 +16,8 @@ package enum OptionKind: Sendable, Equatable {
     case choice([String])
     /// One part of a folder shared by N processes, written `I/N` (`--shard 2/3`).
     case shard
+    /// A whole number within `range`, or the word `all` (`--quorum 2`, `--quorum all`).
+    case countOrAll(ClosedRange<Int>)
 
     /// Whether the option is followed by a value.
     var takesValue: Bool { self != .flag }
@@ -29,6 +31,7 @@ package enum OptionKind: Sendable, Equatable {
         case .days: return "DAYS"
         case .choice(let words): return words.joined(separator: "|")
         case .shard: return "I/N"
+        case .countOrAll: return "N|all"
         }
     }
 
@@ -45,6 +48,8 @@ package enum OptionKind: Sendable, Equatable {
             return words.count == 1 ? last : words.dropLast().joined(separator: ", ") + " or " + last
         case .shard:
             return "I/N with N from 1 to \(Shard.maxCount) and I from 1 to N, such as 2/3"
+        case .countOrAll(let range):
+            return "a whole number from \(range.lowerBound) to \(range.upperBound), or all"
         }
     }
 }

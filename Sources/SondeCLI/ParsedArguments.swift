@@ -26,7 +26,8 @@ package struct ParsedArguments: Sendable, Equatable {
         values[option.name] == .flag
     }
 
-    /// The value of a string or choice option (the last one given), nil when absent.
+    /// The value of a string or choice option (the last one given), nil when absent; `all` for a
+    /// count-or-all option given as `all`.
     package func string(_ option: OptionSpec) -> String? {
         strings(option).last
     }
@@ -37,7 +38,7 @@ package struct ParsedArguments: Sendable, Equatable {
         return all
     }
 
-    /// The value of an integer or days option, nil when absent.
+    /// The value of an integer, days or count-or-all option given as a number, nil when absent.
     package func number(_ option: OptionSpec) -> Int? {
         guard case .number(let n) = values[option.name] else { return nil }
         return n

@@ -23,9 +23,18 @@ struct IncidentsCommand: Sendable {
     var checks = "checks"
     /// Monitor settings by check, used instead of reading `checks` (`sonde demo`).
     var settings: [String: MonitorSettings]?
+    /// `--quorum`: with several data folders, how many locations must fail in a time slot for the
+    /// fleet to count it down, for checks whose file has no `@quorum`.
+    var quorum: Quorum = .all
 
     /// Finds the incidents up to `now`, writes the index and one page per incident; returns the exit code.
     func run(console: Console, now: Date = Date()) -> Int32 {
+        do {
+            try ReportCommand.validate(quorum, folders: data)
+        } catch {
+            console.err("error: \(error)\n")
+            return ExitCode.usage
+        }
         var isDirectory: ObjCBool = false
         for folder in data
         where !FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) || !isDirectory.boolValue {
@@ -39,12 +48,22 @@ struct IncidentsCommand: Sendable {
         }
         let nowMs = UTCTime.milliseconds(now)
         let settings = self.settings ?? ReportCommand.settings(checks)
-        let names = Set(readers.flatMap { $0.folder.checks() })
-        if let note = ReportCommand.defaultsNote(names.filter { settings[$0] == nil }, checks: checks) {
+        let (fallback, folders) = (quorum, data.count)
+        let names = Set(readers.flatMap { $0.folder.checks() }).sorted()
+        if let note = ReportCommand.defaultsNote(Set(names.filter { settings[$0] == nil }), checks: checks) {
             console.err(note)
         }
-        let result = IncidentFinder.find(readers: readers, settings: settings, nowMs: nowMs)
-        let writeUp = IncidentWriteUp(incidents: result.incidents, nowMs: nowMs, folders: data, stats: result.stats)
+        let quorums = Dictionary(
+            uniqueKeysWithValues: names.compactMap { name in
+                ReportCommand.quorum(of: settings[name], default: fallback, folders: folders).map { (name, $0) }
+            })
+        if let note = ReportCommand.cappedNote(quorums.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }) {
+            console.err(note)
+        }
+        let result = IncidentFinder.find(readers: readers, settings: settings, nowMs: nowMs) { quorums[$0] }
+        var writeUp = IncidentWriteUp(incidents: result.incidents, nowMs: nowMs, folders: data, stats: result.stats)
+        writeUp.locationIncidents = result.locationIncidents
+        writeUp.quorums = quorums
         let folder = out + "/incidents"
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

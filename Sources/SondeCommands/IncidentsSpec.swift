@@ -1,4 +1,5 @@
 import SondeCLI
+import SondeScript
 import SondeSupport
 
 /// `sonde incidents`: its options, help and how its arguments make an `IncidentsCommand`.
@@ -19,10 +20,14 @@ enum IncidentsSpec {
         "checks", .string, placeholder: "DIR", default: defaults.checks,
         help: "check files whose @down-after and @up-after apply")
 
+    /// `--quorum N|all`.
+    static let quorum = QuorumOption.spec(
+        help: "locations that must fail in a slot, with several --data (@quorum wins)")
+
     /// The declaration.
     static let spec = CommandSpec(
         "incidents", summary: "find incidents in the data and write their timelines into reports/incidents/",
-        options: [data, out, checks],
+        options: [data, quorum, out, checks],
         positionals: .none(hint: "give data folders with --data DIR"),
         exitCodes: [
             ExitCodeNote(ExitCode.ok, "the write-ups are written"),
@@ -37,6 +42,7 @@ enum IncidentsSpec {
         if !folders.isEmpty { command.data = folders }
         command.out = parsed.string(out) ?? command.out
         command.checks = parsed.string(checks) ?? command.checks
+        command.quorum = QuorumOption.value(parsed, quorum) ?? command.quorum
         return command
     }
 }

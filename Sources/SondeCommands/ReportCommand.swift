@@ -29,12 +29,17 @@ struct ReportCommand: Sendable {
     /// Monitor settings by check, used instead of reading `checks` (`sonde demo`: the schedule it
     /// really ran).
     var settings: [String: MonitorSettings]?
+    /// `--quorum`: with several data folders, how many locations must fail in a time slot for the
+    /// fleet to count it down, for checks whose file has no `@quorum`.
+    var quorum: Quorum = .all
 
     /// Why a report cannot be made.
     enum Failure: Error, Sendable, Equatable, CustomStringConvertible {
         case missingFolder(String)
         case noData([String])
         case cannotWrite(String, String)
+        /// `--quorum N` above the number of `--data` folders.
+        case quorumAboveLocations(Int, locations: Int)
 
         /// One line for the error message.
         var description: String {
@@ -47,6 +52,10 @@ struct ReportCommand: Sendable {
                     "no run data in \(paths.joined(separator: ", ")): nothing to report yet (sonde run writes <check>/runs-*.jsonl there)"
             case .cannotWrite(let path, let reason):
                 return "cannot write \(path): \(reason)"
+            case .quorumAboveLocations(let n, let locations):
+                let given = locations == 1 ? "1 location is" : "\(locations) locations are"
+                return
+                    "--quorum \(n) is more than the number of locations: \(given) given with --data; give --quorum from 1 to \(locations), or all"
             }
         }
     }
@@ -62,6 +71,13 @@ struct ReportCommand: Sendable {
                 console.out("wrote \(out)/README.md and \(report.checks.count) check pages\n")
             }
             if let note = Self.defaultsNote(report.defaulted, checks: checks) { console.err(note) }
+            if let note = Self.cappedNote(
+                report.checks.compactMap { check in
+                    check.fleet.map { (check.check, $0.quorum) }
+                })
+            {
+                console.err(note)
+            }
             let skipped = report.checks.reduce(0) { $0 + $1.stats.skipped }
             if skipped > 0 {
                 console.err("note: \(skipped) data lines could not be read (see the report's footnote)\n")
@@ -76,6 +92,7 @@ struct ReportCommand: Sendable {
 
     /// Reads every folder and computes each check's figures.
     func build(now: Date) throws(Failure) -> SLOReport {
+        try Self.validate(quorum, folders: data)
         var isDirectory: ObjCBool = false
         for folder in data
         where !FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) || !isDirectory.boolValue {
@@ -85,6 +102,7 @@ struct ReportCommand: Sendable {
         let names = Set(readers.flatMap { $0.folder.checks() }).sorted()
         guard !names.isEmpty else { throw .noData(data) }
         let settings = self.settings ?? Self.settings(checks)
+        let quorums = names.map { Self.quorum(of: settings[$0], default: quorum, folders: data.count) }
         let nowMs = UTCTime.milliseconds(now)
         let defaulted = Set(names.filter { settings[$0] == nil })
         let policies = names.map { name -> SLOPolicy in
@@ -97,7 +115,8 @@ struct ReportCommand: Sendable {
         let results = Mutex([CheckSLO?](repeating: nil, count: names.count))
         DispatchQueue.concurrentPerform(iterations: names.count) { index in
             let figures = SLOEvaluator.evaluate(
-                check: names[index], readers: readers, policy: policies[index], nowMs: nowMs)
+                check: names[index], readers: readers, policy: policies[index], nowMs: nowMs,
+                quorum: quorums[index])
             results.withLock { $0[index] = figures }
         }
         return SLOReport(
@@ -159,6 +178,29 @@ struct ReportCommand: Sendable {
             + "objectives apply (\(String(format: "%g", defaults.slo.target))% over "
             + "\(DurationText.setting(defaults.slo.window)), a run every \(DurationText.setting(defaults.every))); "
             + "give --checks DIR\n"
+    }
+
+    /// Refuses `--quorum N` above the number of data folders (a usage error).
+    static func validate(_ quorum: Quorum, folders: [String]) throws(Failure) {
+        if case .atLeast(let n) = quorum, n > folders.count {
+            throw .quorumAboveLocations(n, locations: folders.count)
+        }
+    }
+
+    /// The quorum of one check over `folders` locations: its file's `@quorum`, else `default`
+    /// (`--quorum`), capped at the number of locations; nil with one folder (no fleet to count).
+    static func quorum(of settings: MonitorSettings?, default fallback: Quorum, folders: Int) -> LocationQuorum? {
+        guard folders > 1 else { return nil }
+        return LocationQuorum(settings?.quorum ?? fallback, locations: folders)
+    }
+
+    /// The one line for standard error about checks whose `@quorum` was above the locations given.
+    static func cappedNote(_ quorums: [(check: String, quorum: LocationQuorum)]) -> String? {
+        let capped = quorums.filter { $0.quorum.isCapped }
+        guard let first = capped.first else { return nil }
+        let list = capped.map { "\($0.check) (@quorum \($0.quorum.requested))" }.joined(separator: ", ")
+        return
+            "note: @quorum is above the \(first.quorum.locations) locations given, so it counts as \(first.quorum.locations) for: \(list)\n"
     }
 
     /// Monitor settings by check name from the scripts in `folder`; files that do not parse are left

@@ -1,4 +1,5 @@
 import SondeCLI
+import SondeScript
 import SondeSupport
 
 /// `sonde report`: its options, help and how its arguments make a `ReportCommand`.
@@ -25,10 +26,14 @@ enum ReportSpec {
     /// `--json`.
     static let json = OptionSpec("json", .flag, help: "print the figures as JSON instead of writing files")
 
+    /// `--quorum N|all`.
+    static let quorum = QuorumOption.spec(
+        help: "locations that must fail in a slot, with several --data (@quorum wins)")
+
     /// The declaration.
     static let spec = CommandSpec(
         "report", summary: "write SLO reports (uptime, latency, error budget, burn rates) into reports/",
-        options: [data, out, checks, window, json],
+        options: [data, quorum, out, checks, window, json],
         positionals: .none(hint: "give data folders with --data DIR"),
         exitCodes: [
             ExitCodeNote(ExitCode.ok, "the report is written (or printed with --json)"),
@@ -43,6 +48,7 @@ enum ReportSpec {
         if !folders.isEmpty { command.data = folders }
         command.out = parsed.string(out) ?? command.out
         command.checks = parsed.string(checks) ?? command.checks
+        command.quorum = QuorumOption.value(parsed, quorum) ?? command.quorum
         if let days = parsed.number(window) { command.windowMs = Int64(days) * 86_400_000 }
         command.json = parsed.flag(json)
         return command

@@ -11,10 +11,7 @@ enum RulesSpec {
         "checks", .string, placeholder: "DIR", default: defaults.checks,
         help: "check files whose @every, @slo, @down-after and @quorum apply")
     /// `--quorum N`.
-    static let quorum = OptionSpec(
-        "quorum", .integer(1...Quorum.maximum),
-        default: "all that report it",
-        help: "locations that must see a check down (a file's @quorum wins)")
+    static let quorum = QuorumOption.spec(help: "locations that must see a check down (a file's @quorum wins)")
     /// `--out FILE`.
     static let out = OptionSpec(
         "out", .string, placeholder: "FILE", default: "standard output",
@@ -37,7 +34,7 @@ enum RulesSpec {
     static func command(_ parsed: ParsedArguments) -> RulesCommand {
         var command = RulesCommand()
         command.checks = parsed.string(checks) ?? command.checks
-        if let n = parsed.number(quorum) { command.quorum = .atLeast(n) }
+        command.quorum = QuorumOption.value(parsed, quorum) ?? command.quorum
         command.out = parsed.string(out)
         return command
     }

@@ -74,22 +74,10 @@ package final class Scheduler: Sendable {
     }
 
     /// The stable offset of a check inside its interval: the same name always gets the same offset,
-    /// and many names spread evenly (FNV-1a of the name, mixed, as a fraction of the interval).
+    /// and many names spread evenly (`SlotGrid.fraction(of:)`, which `sonde report` uses to line up
+    /// the runs of several locations slot by slot).
     static func offset(of name: String, interval: Duration) -> Duration {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in name.utf8 {
-            hash ^= UInt64(byte)
-            hash &*= 0x100_0000_01b3
-        }
-        // FNV alone leaves names that differ in their last characters close together in the high
-        // bits; a splitmix64 finaliser spreads them.
-        hash ^= hash >> 30
-        hash &*= 0xbf58_476d_1ce4_e5b9
-        hash ^= hash >> 27
-        hash &*= 0x94d0_49bb_1331_11eb
-        hash ^= hash >> 31
-        let fraction = Double(hash >> 11) / Double(1 << 53)
-        return interval * fraction
+        interval * SlotGrid.fraction(of: name)
     }
 
     /// The first slot of a check at or after `now`.

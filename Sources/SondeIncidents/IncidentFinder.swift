@@ -9,16 +9,26 @@ import SondeSupport
 package enum IncidentFinder {
     /// What a replay found.
     package struct Result: Sendable {
-        /// Resolved and ongoing incidents, oldest first.
+        /// Resolved and ongoing incidents, oldest first: the fleet's when several locations are read
+        /// with a quorum, else each location's.
         package var incidents: [Incident]
+        /// Each location's own incidents when `incidents` are the fleet's (empty otherwise), oldest
+        /// first.
+        package var locationIncidents: [Incident] = []
         package var stats: ReadStats
         /// Lines of `incidents.jsonl` that could not be read.
         var skippedEvents: Int
     }
 
     /// Replays `readers`' runs up to `nowMs`. `settings` gives each check's `@down-after`,
-    /// `@up-after` and objectives (defaults for checks without a file).
-    package static func find(readers: [RunReader], settings: [String: MonitorSettings], nowMs: Int64) -> Result {
+    /// `@up-after` and objectives (defaults for checks without a file). `quorum` gives a check's
+    /// location quorum when several locations are read: its incidents are then the fleet's, found on
+    /// time slots (`FleetRuns`), and each location's go to `locationIncidents`.
+    package static func find(
+        readers: [RunReader], settings: [String: MonitorSettings], nowMs: Int64,
+        quorum: (String) -> LocationQuorum? = { _ in nil }
+    ) -> Result {
+        var locationIncidents: [Incident] = []
         var stats = ReadStats()
         var incidents: [Incident] = []
         var skippedEvents = 0
@@ -32,6 +42,9 @@ package enum IncidentFinder {
         let names = Set(readers.flatMap { $0.folder.checks() }).sorted()
         for name in names {
             let monitor = settings[name] ?? MonitorSettings()
+            let fleetQuorum = quorum(name)
+            var all: [RunRecord] = []
+            var found: [Incident] = []
             var detectors: [String: IncidentDetector] = [:]
             for reader in readers {
                 for file in reader.folder.runFiles(check: name) where file.day <= nowMs {
@@ -42,20 +55,39 @@ package enum IncidentFinder {
                     if zip(runs, runs.dropFirst()).contains(where: { $0.time > $1.time }) {
                         runs.sort { $0.time < $1.time }
                     }
+                    if fleetQuorum != nil { all += runs }
                     for run in runs {
                         var detector =
                             detectors[run.location]
                             ?? IncidentDetector(
                                 check: name, location: run.location, settings: monitor, startMs: run.time)
                         for transition in detector.observe(run) {
-                            if case .resolved(let incident) = transition { incidents.append(incident) }
+                            if case .resolved(let incident) = transition { found.append(incident) }
                         }
                         detectors[run.location] = detector
                     }
                 }
             }
             for (_, detector) in detectors.sorted(by: { $0.key < $1.key }) {
-                if let ongoing = detector.ongoing() { incidents.append(ongoing) }
+                if let ongoing = detector.ongoing() { found.append(ongoing) }
+            }
+            guard let fleetQuorum else {
+                incidents += found
+                continue
+            }
+            locationIncidents += found
+            all.sort { $0.time < $1.time }
+            let grid = SlotGrid(check: name, intervalMs: Int64(monitor.every.milliseconds))
+            let series = FleetRuns.series(all, grid: grid, quorum: fleetQuorum)
+            if let first = series.first {
+                var fleet = IncidentDetector(
+                    check: name, location: FleetRuns.label(fleetQuorum), settings: monitor, startMs: first.time)
+                for run in series {
+                    for transition in fleet.observe(run) {
+                        if case .resolved(let incident) = transition { incidents.append(incident) }
+                    }
+                }
+                if let ongoing = fleet.ongoing() { incidents.append(ongoing) }
             }
         }
         for index in incidents.indices {
@@ -75,6 +107,8 @@ package enum IncidentFinder {
                 .sorted { ($0.element.timeMs, $0.offset) < ($1.element.timeMs, $1.offset) }.map(\.element)
         }
         incidents.sort { ($0.startedMs, $0.check) < ($1.startedMs, $1.check) }
-        return Result(incidents: incidents, stats: stats, skippedEvents: skippedEvents)
+        locationIncidents.sort { ($0.startedMs, $0.check, $0.location) < ($1.startedMs, $1.check, $1.location) }
+        return Result(
+            incidents: incidents, locationIncidents: locationIncidents, stats: stats, skippedEvents: skippedEvents)
     }
 }

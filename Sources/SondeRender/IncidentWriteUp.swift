@@ -15,6 +15,10 @@ package struct IncidentWriteUp: Sendable {
     var nowMs: Int64
     package var folders: [String]
     package var stats: ReadStats
+    /// Each location's own incidents when `incidents` are the fleet's (several locations).
+    package var locationIncidents: [Incident] = []
+    /// The quorum of each check, when the incidents are the fleet's.
+    package var quorums: [String: LocationQuorum] = [:]
 
     package init(incidents: [Incident], nowMs: Int64, folders: [String], stats: ReadStats = ReadStats()) {
         self.incidents = incidents
@@ -38,7 +42,16 @@ package struct IncidentWriteUp: Sendable {
             " found in \(folders.map { "`\(Markdown.escape($0))`" }.joined(separator: ", ")), as of \(Self.time(nowMs)). "
         md += "MTTD = mean time from the first failed run to detection; MTTR = mean time from the first failed run to "
         md += "resolution (resolved incidents only).\n\n"
-        if incidents.isEmpty { return md + "No incident: no check failed `@down-after` times in a row.\n" }
+        if !quorums.isEmpty {
+            md += "With \(folders.count) locations these are the **fleet's** incidents, found on time slots (one "
+            md += "`@every`): a slot is down when at least the quorum of the locations that ran in it failed (as in "
+            md += "`sonde report`), an incident opens after `@down-after` slots down in a row and resolves after "
+            md += "`@up-after` up. Each location's own outages are counted under [Per location](#per-location).\n\n"
+        }
+        if incidents.isEmpty {
+            md += "No incident: no check failed `@down-after` times in a row.\n"
+            return md + perLocation()
+        }
         md +=
             "**Overall:** MTTD \(Self.mean(incidents.map(\.timeToDetectMs))), MTTR \(Self.mean(resolved.compactMap(\.resolvedDurationMs))).\n\n"
         md += Markdown.header(
@@ -65,10 +78,33 @@ package struct IncidentWriteUp: Sendable {
                 DurationText.span(group.reduce(0) { $0 + $1.durationMs(nowMs: nowMs) }),
             ])
         }
+        md += perLocation()
         if stats.skipped > 0 {
             md += "\n\(stats.skipped) data lines could not be read and were skipped"
             if let first = stats.firstProblem { md += " (first: `\(Markdown.escape(first))`)" }
             md += ".\n"
+        }
+        return md
+    }
+
+    /// The index's per-location section when the incidents are the fleet's: each location's own
+    /// incidents per check, beside the fleet's quorum.
+    func perLocation() -> String {
+        guard !quorums.isEmpty else { return "" }
+        var md = "\n## Per location\n\n"
+        md += "Each location's own incidents (its runs alone, no quorum); they are not written up.\n\n"
+        guard !locationIncidents.isEmpty else { return md + "No location had an incident of its own.\n" }
+        md += Markdown.header(
+            ["Check", "Quorum", "Location", "Incidents", "Ongoing", "Down in total"], right: [3, 4, 5])
+        let grouped = Dictionary(grouping: locationIncidents) { "\($0.check)\u{0}\($0.location)" }
+        for key in grouped.keys.sorted() {
+            guard let group = grouped[key], let first = group.first else { continue }
+            md += Markdown.row([
+                Markdown.escape(first.check), quorums[first.check].map { "\($0)" } ?? "-",
+                Markdown.escape(first.location.isEmpty ? "(none)" : first.location), String(group.count),
+                String(group.filter { !$0.isResolved }.count),
+                DurationText.span(group.reduce(0) { $0 + $1.durationMs(nowMs: nowMs) }),
+            ])
         }
         return md
     }

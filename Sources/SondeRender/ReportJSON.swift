@@ -74,20 +74,50 @@ package enum ReportJSON {
                             ])
                         })
                 ))
-            fields.append(
-                (
-                    "combined",
-                    .list(
-                        slo.combined.map { combined in
-                            .object([
-                                ("window", .string(combined.label)),
-                                ("minutes_covered", .integer(combined.minutesCovered)),
-                                ("minutes_down", .integer(combined.minutesDown)), ("uptime", optional(combined.uptime)),
-                            ])
-                        })
-                ))
         }
+        if let fleet = slo.fleet { fields.append(("fleet", Self.fleet(fleet))) }
         return .object(fields)
+    }
+
+    /// The fleet's slot figures under the quorum (README.md, "sonde report", Locations).
+    static func fleet(_ fleet: FleetSLO) -> Value {
+        func counts(_ counts: SlotCounts) -> [(key: String, value: Value)] {
+            [
+                ("slots", .integer(counts.slots)), ("down", .integer(counts.down)),
+                ("possible", .integer(counts.possible)), ("full", .integer(counts.full)),
+                ("short", .integer(counts.short)),
+            ]
+        }
+        return .object([
+            ("quorum", .string(fleet.quorum.applied.description)),
+            ("quorum_requested", .string(fleet.quorum.requested.description)),
+            ("locations", .integer(Int64(fleet.quorum.locations))),
+            (
+                "windows",
+                .list(
+                    fleet.windows.map { window in
+                        .object(
+                            [("window", .string(window.label))] + counts(window.counts) + [
+                                ("uptime", optional(window.counts.uptime)),
+                                ("coverage", .float(window.counts.coverage)),
+                                ("full_coverage", .float(window.counts.fullCoverage)),
+                            ])
+                    })
+            ),
+            ("budget_remaining", optional(fleet.budgetRemaining)),
+            ("time_to_exhaustion_s", optional(fleet.timeToExhaustionMs.map { $0 / 1000 })),
+            (
+                "burn",
+                .list(
+                    BurnWindow.allCases.map { burn in
+                        .object(
+                            [("window", .string(burn.rawValue))] + counts(fleet.burnCounts[burn] ?? SlotCounts())
+                                + [("rate", optional(fleet.burnRates[burn]))])
+                    })
+            ),
+            ("alert", .string(fleet.alert.level.rawValue)),
+            ("firing", .list(fleet.alert.firing.map { .string($0.description) })),
+        ])
     }
 
     static func window(_ window: CheckSLO.Window) -> Value {

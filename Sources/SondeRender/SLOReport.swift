@@ -78,6 +78,10 @@ package struct SLOReport: Sendable {
             "Generated \(Self.time(nowMs)) from \(folders.map { "`\(Markdown.escape($0))`" }.joined(separator: ", ")). "
         md +=
             "Uptime is good runs ÷ runs, truncated; coverage (in brackets) is the share of the window the prober was running. "
+        if folders.count > 1 {
+            md += "With \(folders.count) locations, uptime, budget and alert are the fleet's: up time slots ÷ slots, "
+            md += "a slot (one `@every`) down when the quorum of the locations that ran in it failed. "
+        }
         md += "See [How this report counts](#how-this-report-counts).\n\n"
         if checks.isEmpty {
             md += "No checks have data.\n"
@@ -91,24 +95,29 @@ package struct SLOReport: Sendable {
             ], right: [2, 3, 4, 5, 6])
         for check in checks {
             let uptime = { (label: String) -> String in
+                if let fleet = check.fleet {
+                    guard let window = fleet.windows.first(where: { $0.label == label }) else { return "-" }
+                    return Self.slotCell(window.counts)
+                }
                 guard let window = check.windows.first(where: { $0.label == label }) else { return "-" }
                 return Self.uptimeCell(window)
             }
             let name = Markdown.escape(check.check)
-            let budget = check.budgetRemaining.map(Self.budgetText) ?? "-"
+            let verdict = Verdict(check)
+            let budget = verdict.remaining.map(Self.budgetText) ?? "-"
             md += Markdown.row([
                 "[\(name)](\(Markdown.link(pageName(check.check))))", Self.stateCell(check.state),
                 uptime("24h"), uptime("7d"), uptime("30d"), Self.percentiles(check),
                 "\(budget) (\(DurationText.setting(.milliseconds(check.policy.windowMs))))",
-                Self.alertCell(check.alert),
+                Self.alertCell(verdict.alert),
                 "![uptime](\(Markdown.link("badges/\(check.check)-uptime.svg")))",
             ])
         }
         let multi = checks.filter { !$0.locations.isEmpty }
         if !multi.isEmpty {
             md += "\n## Per location\n\n"
-            md += "Each location counts its own runs; **combined** counts minutes: a minute is down only when every "
-            md += "location that ran in it failed.\n\n"
+            md += "Each location counts its own runs; **fleet** counts time slots (one `@every`): a slot is down when "
+            md += "at least the quorum of the locations that ran in it failed.\n\n"
             md += Markdown.header(["Check", "Location", "Uptime 24h", "Uptime 7d", "Uptime 30d"], right: [2, 3, 4])
             for check in multi {
                 for location in check.locations {
@@ -121,13 +130,12 @@ package struct SLOReport: Sendable {
                                 location.windows.first { $0.label == label }.map(Self.uptimeCell) ?? "-"
                             })
                 }
+                guard let fleet = check.fleet else { continue }
                 md += Markdown.row(
-                    [Markdown.escape(check.check), "**combined**"]
+                    [Markdown.escape(check.check), "**fleet** (quorum \(fleet.quorum))"]
                         + ["24h", "7d", "30d"].map { label in
-                            guard let c = check.combined.first(where: { $0.label == label }) else { return "-" }
-                            return c.minutesCovered > 0
-                                ? PercentText.ratio(c.minutesCovered - c.minutesDown, c.minutesCovered)
-                                    + " (\(c.minutesDown) min down)" : "no data"
+                            guard let c = fleet.windows.first(where: { $0.label == label })?.counts else { return "-" }
+                            return c.slots > 0 ? Self.slotCell(c) + ", \(c.down) down" : "no data"
                         })
             }
         }
@@ -154,8 +162,8 @@ package struct SLOReport: Sendable {
         md += "over longer windows they are read from the rollups' fixed histogram buckets.\n"
         md += "- **Error budget.** A check's window holds a known number of runs: window ÷ `@every`. The objective "
         md += "allows (1 − objective) of them to fail: allowed failures = (1 − objective) × (window ÷ `@every`), "
-        md += "43.2 for 99.9% over 30 days at one run a minute (with several locations, that many per location "
-        md += "that ran in the window). Budget left = 1 − failed runs ÷ allowed failures, over the objective's "
+        md += "43.2 for 99.9% over 30 days at one run a minute (with several locations, the fleet counts slots: "
+        md += "see Locations). Budget left = 1 − failed runs ÷ allowed failures, over the objective's "
         md += "window: 30 failed runs of 43,200 leave 30.5%. A young check is measured against the same "
         md += "allowance: 3 failed runs in its first 20 minutes at 99.9% over 30 days leave 1 − 3 ÷ 43.2 = 93.05%, "
         md += "and the incident they make used 6.9% of the budget. Burn rate = error ratio over the runs in a "
@@ -165,8 +173,16 @@ package struct SLOReport: Sendable {
         md += "A window needs at least 10 runs for its burn rate (5m and 30m: 1 run); otherwise it has "
         md += "*insufficient data* and its rules cannot fire. At one run a minute, one failed run in an hour is a "
         md += "burn rate of 16.7 at 99.9%.\n"
-        md += "- **Locations.** With several data folders, each location counts its own runs; the combined view "
-        md += "counts minutes, and a minute is down only when every location that ran in it failed.\n"
+        md += Self.locationsRule()
+        let capped = checks.compactMap { check -> String? in
+            guard let quorum = check.fleet?.quorum, quorum.isCapped else { return nil }
+            return "`\(Markdown.escape(check.check))` (`@quorum \(quorum.requested)`)"
+        }
+        if !capped.isEmpty {
+            md +=
+                "- **Quorum capped.** A quorum above the \(folders.count) locations given was lowered to \(folders.count) for "
+            md += capped.joined(separator: ", ") + ".\n"
+        }
         let defaults = checks.filter { defaulted.contains($0.check) }.map { "`\(Markdown.escape($0.check))`" }
         if !defaults.isEmpty {
             md += "- **Default objectives** (99.9% over 30 days, no latency objective, one run a minute) for checks "
@@ -287,42 +303,8 @@ package struct SLOReport: Sendable {
             }
         }
 
-        md += "\n## Error budget (\(DurationText.setting(.milliseconds(policy.windowMs))))\n\n"
-        md += Markdown.header(
-            ["Objective", "Runs", "Allowed failures", "Failures", "Budget left", "Time to exhaustion"],
-            right: [1, 2, 3, 4])
-        md += Markdown.row([
-            Self.objectiveText(policy.objective), String(objective.runs),
-            String(format: "%.1f", check.budget.allowedFailures),
-            String(objective.bad), check.budgetRemaining.map(Self.budgetText) ?? "-",
-            check.timeToExhaustionMs.map { DurationText.span(ms: $0) } ?? "-",
-        ])
-
-        md += "\n## Burn rates\n\n"
-        md += Markdown.header(["Window", "Runs", "Failed", "Burn rate"], right: [1, 2, 3])
-        for window in BurnWindow.allCases {
-            let counts = check.burnCounts[window] ?? WindowCounts(fromMs: 0, toMs: 0)
-            let rate = check.burnRates[window].map { String(format: "%.2f", $0) } ?? "insufficient data"
-            md += Markdown.row([window.rawValue, String(counts.runs), String(counts.bad), rate])
-        }
-        md += "\n**Alert:** \(Self.alertCell(check.alert))"
-        if !check.alert.firing.isEmpty { md += " — " + check.alert.firing.map { "`\($0)`" }.joined(separator: ", ") }
-        if !check.alert.undecided.isEmpty {
-            md += ". Not decided for lack of runs: " + check.alert.undecided.map { "`\($0)`" }.joined(separator: ", ")
-        }
-        md += ".\n\n"
-        md += Markdown.header(["Rule", "Long window", "Short window", "Fires"])
-        for rule in BurnRule.standard {
-            let fires = rule.fires(check.burnRates)
-            let long = check.burnRates[rule.long].map { String(format: "%.2f", $0) } ?? "insufficient"
-            let short = check.burnRates[rule.short].map { String(format: "%.2f", $0) } ?? "insufficient"
-            md += Markdown.row([
-                "\(rule.severity.rawValue): burn > \(BurnRule.number(rule.threshold))",
-                "\(rule.long.rawValue) = \(long)", "\(rule.short.rawValue) = \(short)",
-                fires.map { $0 ? "**yes**" : "no" } ?? "undecided",
-            ])
-        }
-
+        if let fleet = check.fleet { md += fleetSection(fleet, policy: policy) }
+        md += budgetSections(Verdict(check), policy: policy)
         md += "\n## Incidents\n\n"
         let pages = incidentPages[check.check] ?? []
         if pages.isEmpty {
@@ -344,11 +326,143 @@ package struct SLOReport: Sendable {
         return md
     }
 
+    /// The check page's fleet section: slots per window under the quorum.
+    func fleetSection(_ fleet: FleetSLO, policy: SLOPolicy) -> String {
+        var md = "\n## Fleet (quorum \(fleet.quorum))\n\n"
+        md +=
+            "A time slot is one `@every` (\(DurationText.setting(.milliseconds(policy.intervalMs)))); it is down when "
+        md += "at least the quorum of the locations that ran in it failed"
+        if fleet.quorum.isCapped {
+            md += " (`@quorum \(fleet.quorum.requested)` capped at the \(fleet.quorum.locations) locations given)"
+        }
+        md += ". The error budget and burn rates below count these slots.\n\n"
+        md += Markdown.header(
+            ["Window", "Slots", "Down", "Uptime", "Coverage", "All locations ran", "Fewer than the quorum ran"],
+            right: [1, 2, 3, 4, 5, 6])
+        for window in fleet.windows {
+            let c = window.counts
+            md += Markdown.row([
+                window.label, String(c.slots), String(c.down), PercentText.ratio(c.up, c.slots),
+                PercentText.truncated(c.coverage, decimals: 1), PercentText.truncated(c.fullCoverage, decimals: 1),
+                String(c.short),
+            ])
+        }
+        return md
+    }
+
+    /// The error budget, burn rates and rules of a check's verdict (the fleet's, or its runs').
+    func budgetSections(_ verdict: Verdict, policy: SLOPolicy) -> String {
+        var md = "\n## Error budget (\(DurationText.setting(.milliseconds(policy.windowMs))))\n\n"
+        md += Markdown.header(
+            ["Objective", verdict.unit, "Allowed failures", "Failures", "Budget left", "Time to exhaustion"],
+            right: [1, 2, 3, 4])
+        md += Markdown.row([
+            Self.objectiveText(policy.objective), String(verdict.total), String(format: "%.1f", verdict.allowed),
+            String(verdict.bad), verdict.remaining.map(Self.budgetText) ?? "-",
+            verdict.exhaustionMs.map { DurationText.span(ms: $0) } ?? "-",
+        ])
+
+        md += "\n## Burn rates\n\n"
+        md += Markdown.header(["Window", verdict.unit, "Failed", "Burn rate"], right: [1, 2, 3])
+        for window in BurnWindow.allCases {
+            let counts = verdict.burnCounts[window] ?? (0, 0)
+            let rate = verdict.rates[window].map { String(format: "%.2f", $0) } ?? "insufficient data"
+            md += Markdown.row([window.rawValue, String(counts.total), String(counts.bad), rate])
+        }
+        md += "\n**Alert:** \(Self.alertCell(verdict.alert))"
+        if !verdict.alert.firing.isEmpty {
+            md += " — " + verdict.alert.firing.map { "`\($0)`" }.joined(separator: ", ")
+        }
+        if !verdict.alert.undecided.isEmpty {
+            md += ". Not decided for lack of \(verdict.unit.lowercased()): "
+            md += verdict.alert.undecided.map { "`\($0)`" }.joined(separator: ", ")
+        }
+        md += ".\n\n"
+        md += Markdown.header(["Rule", "Long window", "Short window", "Fires"])
+        for rule in BurnRule.standard {
+            let fires = rule.fires(verdict.rates)
+            let long = verdict.rates[rule.long].map { String(format: "%.2f", $0) } ?? "insufficient"
+            let short = verdict.rates[rule.short].map { String(format: "%.2f", $0) } ?? "insufficient"
+            md += Markdown.row([
+                "\(rule.severity.rawValue): burn > \(BurnRule.number(rule.threshold))",
+                "\(rule.long.rawValue) = \(long)", "\(rule.short.rawValue) = \(short)",
+                fires.map { $0 ? "**yes**" : "no" } ?? "undecided",
+            ])
+        }
+        return md
+    }
+
+    /// The "Locations" rule of "How this report counts".
+    static func locationsRule() -> String {
+        var md = "- **Locations.** With several data folders, each location counts its own runs (the per-location "
+        md += "table). The fleet counts **time slots** of one `@every`, aligned as `sonde run` schedules the check "
+        md += "(the same instants at every location): a location ran in a slot when one of its runs was scheduled "
+        md += "for it, and failed there when such a run failed. A slot is **down** when at least *N* of the "
+        md += "locations that ran in it failed — *N* is the check's `@quorum`, else `--quorum`, else all (every "
+        md += "location that ran in the slot failed). A location that did not run in a slot does not count toward "
+        md += "*N*, and *N* is not lowered to the number that ran: a slot in which fewer than *N* locations ran "
+        md += "is up, as for the `SondeCheckDown` rule of `sonde rules`, and is counted under \"fewer than the "
+        md += "quorum ran\". A slot without any run is *no data*. Fleet uptime = up slots ÷ slots with a run; "
+        md += "coverage = slots with a run ÷ slots in the window (and the share in which every location ran). "
+        md += "The fleet's error budget, burn rates and burn-rate alert are the rules above with slots for runs: "
+        md += "allowed failures = (1 − objective) × (window ÷ `@every`) slots (one location's schedule: the fleet "
+        md += "has one verdict per slot), budget left = 1 − down slots ÷ allowed failures, burn rate = down "
+        md += "share of the window's slots ÷ (1 − objective), a window needs "
+        md += "10 slots (5m and 30m: 1). Runs older than the raw runs kept (a day) count from the hour lines' "
+        md += "minute marks: a location that ran in a minute ran in the slot nearest the minute's middle, and "
+        md += "failed there when a run of that minute failed. Latency, errors and the daily strip pool every "
+        md += "location's runs.\n"
+        return md
+    }
+
+    /// What the budget sections of a check show: the fleet's slots when there are several locations,
+    /// else the runs.
+    struct Verdict {
+        /// `Runs` or `Slots`.
+        var unit: String
+        var total: Int64
+        var bad: Int64
+        /// The failures the objective allows over its window.
+        var allowed: Double
+        var remaining: Double?
+        var exhaustionMs: Double?
+        var burnCounts: [BurnWindow: (total: Int64, bad: Int64)]
+        var rates: [BurnWindow: Double]
+        var alert: AlertState
+
+        init(_ check: CheckSLO) {
+            if let fleet = check.fleet {
+                unit = "Slots"
+                total = fleet.objectiveWindow.counts.slots
+                bad = fleet.objectiveWindow.counts.down
+                allowed = fleet.budget.allowedFailures
+                remaining = fleet.budgetRemaining
+                exhaustionMs = fleet.timeToExhaustionMs
+                burnCounts = fleet.burnCounts.mapValues { ($0.slots, $0.down) }
+                rates = fleet.burnRates
+                alert = fleet.alert
+            } else {
+                unit = "Runs"
+                total = check.objectiveWindow.counts.runs
+                bad = check.objectiveWindow.counts.bad
+                allowed = check.budget.allowedFailures
+                remaining = check.budgetRemaining
+                exhaustionMs = check.timeToExhaustionMs
+                burnCounts = check.burnCounts.mapValues { ($0.runs, $0.bad) }
+                rates = check.burnRates
+                alert = check.alert
+            }
+        }
+    }
+
     // MARK: SVG
 
     func uptimeBadge(_ check: CheckSLO) -> Badge {
         let window = check.objectiveWindow
-        let text = window.counts.runs > 0 ? PercentText.ratio(window.counts.good, window.counts.runs) : nil
+        var text = window.counts.runs > 0 ? PercentText.ratio(window.counts.good, window.counts.runs) : nil
+        if let fleet = check.fleet?.objectiveWindow.counts {
+            text = fleet.slots > 0 ? PercentText.ratio(fleet.up, fleet.slots) : nil
+        }
         var badge = Badge.uptime(percentText: text, objective: check.policy.objective * 100)
         badge.label = "uptime \(window.label)"
         return badge
@@ -375,6 +489,12 @@ package struct SLOReport: Sendable {
     static func uptimeCell(_ window: CheckSLO.Window) -> String {
         guard window.counts.runs > 0 else { return "no data" }
         return PercentText.ratio(window.counts.good, window.counts.runs) + " (\(coverageText(window.coverage)))"
+    }
+
+    /// The fleet's uptime over a window and its coverage, as the README shows them.
+    static func slotCell(_ counts: SlotCounts) -> String {
+        guard counts.slots > 0 else { return "no data" }
+        return PercentText.ratio(counts.up, counts.slots) + " (\(coverageText(counts.coverage)))"
     }
 
     /// Coverage to the percent, or to a tenth below 10% (a minute of data in a day is 0.0%, not 0%).

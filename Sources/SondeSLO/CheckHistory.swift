@@ -105,24 +105,6 @@ package struct CheckHistory: Sendable {
         return counts
     }
 
-    /// The combined view of several locations, in minutes: a minute with runs is covered; it is
-    /// down only when every location that ran in it had a failed run in it.
-    func combinedMinutes(fromMs: Int64, toMs: Int64) -> (covered: Int64, down: Int64) {
-        var covered: Int64 = 0
-        var down: Int64 = 0
-        forEachPiece(fromMs: fromMs, toMs: toMs) { pieces in
-            var any: UInt64 = 0
-            var allBad: UInt64 = (1 << 60) - 1
-            for (_, piece) in pieces {
-                any |= piece.minutes
-                allBad &= piece.badMinutes | ~piece.minutes
-            }
-            covered += Int64(any.nonzeroBitCount)
-            down += Int64((allBad & any).nonzeroBitCount)
-        }
-        return (covered, down)
-    }
-
     /// The latest run kept (recent range), if any.
     var latestRun: RunRecord? { runs.last }
 

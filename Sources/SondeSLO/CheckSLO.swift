@@ -24,18 +24,6 @@ package struct CheckSLO: Sendable {
         package var windows: [Window]
     }
 
-    /// The combined view of several locations over one window, in minutes
-    /// (README.md, "sonde report", Locations).
-    package struct Combined: Sendable {
-        package var label: String
-        package var minutesCovered: Int64
-        package var minutesDown: Int64
-        /// Minutes up ÷ minutes covered; nil without runs.
-        package var uptime: Double? {
-            minutesCovered > 0 ? Double(minutesCovered - minutesDown) / Double(minutesCovered) : nil
-        }
-    }
-
     package var check: String
     package var policy: SLOPolicy
     package var nowMs: Int64
@@ -69,8 +57,9 @@ package struct CheckSLO: Sendable {
     package var certDays: Double?
     /// Per-location windows, when there are several locations.
     package var locations: [Location]
-    /// The combined minute view per window, when there are several locations.
-    package var combined: [Combined]
+    /// The fleet's figures on time slots under the location quorum, when the report reads several
+    /// locations (README.md, "sonde report", Locations).
+    package var fleet: FleetSLO?
     package var stats: ReadStats
     /// Runs stamped after `now`, ignored.
     package var futureRuns: Int
@@ -86,7 +75,11 @@ package enum SLOEvaluator {
     /// Days in the daily uptime strip.
     package static let stripDays = 90
 
-    package static func evaluate(check: String, readers: [RunReader], policy: SLOPolicy, nowMs: Int64) -> CheckSLO {
+    /// The figures of `check` at `nowMs`. With `quorum` (a report over several locations) the fleet's
+    /// figures are computed on time slots as well.
+    package static func evaluate(
+        check: String, readers: [RunReader], policy: SLOPolicy, nowMs: Int64, quorum: LocationQuorum? = nil
+    ) -> CheckSLO {
         var windowSpecs = reportWindows
         if !windowSpecs.contains(where: { $0.ms == policy.windowMs }) {
             windowSpecs.append((DurationText.setting(.milliseconds(policy.windowMs)), policy.windowMs))
@@ -175,17 +168,23 @@ package enum SLOEvaluator {
             fromMs: nowMs - policy.windowMs, nowMs: nowMs)
 
         var locations: [CheckSLO.Location] = []
-        var combined: [CheckSLO.Combined] = []
+        var fleet: FleetSLO?
         if history.locations.count > 1 {
             for name in history.locations {
                 locations.append(
                     CheckSLO.Location(name: name, windows: windowSpecs.map { window($0.label, $0.ms, location: name) }))
             }
-            for spec in windowSpecs {
-                let minutes = history.combinedMinutes(fromMs: nowMs - spec.ms + 1, toMs: nowMs + 1)
-                combined.append(
-                    CheckSLO.Combined(label: spec.label, minutesCovered: minutes.covered, minutesDown: minutes.down))
-            }
+        }
+        if let quorum, history.locations.count > 1 || quorum.locations > 1 {
+            let grid = SlotGrid(check: check, intervalMs: policy.intervalMs)
+            let fromMs = nowMs - max(longest, BurnWindow.d3.milliseconds) + 1
+            let slots = QuorumSlots(
+                grid: grid, quorum: quorum, marks: QuorumSlots.marks(history, grid: grid, fromMs: fromMs))
+            fleet = FleetSLO.evaluate(slots, policy: policy, windowSpecs: windowSpecs, nowMs: nowMs)
+        }
+        if let latest = fleet?.latest {
+            let staleAfter = max(3 * policy.intervalMs, 60_000)
+            state = nowMs - latest.startMs <= staleAfter ? (latest.down ? .down : .up) : .noData
         }
 
         return CheckSLO(
@@ -197,7 +196,7 @@ package enum SLOEvaluator {
             p99: Percentile.nearestRank(0.99, sorted: durations),
             latest: latest, daily: daily, hourlyP95: hourly, latestMessages: messages,
             certDays: recent.last(where: { $0.certDays != nil })?.certDays ?? latest?.certDays,
-            locations: locations, combined: combined, stats: history.stats, futureRuns: history.future)
+            locations: locations, fleet: fleet, stats: history.stats, futureRuns: history.future)
     }
 
     /// The newest message of each kind: recent raw runs first, then older day files, newest first.

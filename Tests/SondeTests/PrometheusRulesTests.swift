@@ -422,8 +422,8 @@ struct PrometheusRulesTests {
     @Test("--quorum 0 and --quorum x are one-line usage errors from the table")
     func badQuorum() async {
         for (value, first) in [
-            ("0", "error: invalid value '0' for --quorum: expected a whole number from 1 to 1000"),
-            ("x", "error: invalid value 'x' for --quorum: expected a whole number from 1 to 1000"),
+            ("0", "error: invalid value '0' for --quorum: expected a whole number from 1 to 1000, or all"),
+            ("x", "error: invalid value 'x' for --quorum: expected a whole number from 1 to 1000, or all"),
         ] {
             let (code, console) = await Self.sonde(["rules", "--quorum", value])
             #expect(code == ExitCode.usage)

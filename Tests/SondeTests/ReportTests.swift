@@ -170,7 +170,7 @@ struct ReportTests {
         #expect(console.stderr.contains("3 data lines could not be read"))
     }
 
-    @Test("--json carries the same figures, and two data folders give per-location and combined views")
+    @Test("--json carries the same figures, and two data folders give per-location and fleet views")
     func jsonAndLocations() throws {
         let a = try TemporaryFolder()
         let b = try TemporaryFolder()
@@ -206,15 +206,20 @@ struct ReportTests {
         }
         #expect(day.first { $0.key == "runs" }?.value == .integer(120))
         #expect(day.first { $0.key == "good" }?.value == .integer(100))
-        guard case .list(let combined)? = value("combined"), case .object(let first)? = combined.first else {
-            Issue.record("no combined view")
+        guard case .object(let fleet)? = value("fleet"),
+            case .list(let fleetWindows)? = fleet.first(where: { $0.key == "windows" })?.value,
+            case .object(let first)? = fleetWindows.first
+        else {
+            Issue.record("no fleet view")
             return
         }
-        #expect(first.first { $0.key == "minutes_down" }?.value == .integer(5))
+        #expect(fleet.first { $0.key == "quorum" }?.value == .string("all"))
+        #expect(first.first { $0.key == "slots" }?.value == .integer(60))
+        #expect(first.first { $0.key == "down" }?.value == .integer(5), "minutes 5–9 failed at both")
         command.json = false
         #expect(command.run(console: CapturingConsole(), now: Self.now) == 0)
         let readme = try Self.read(a.path + "/r/README.md")
         #expect(readme.contains("## Per location"))
-        #expect(readme.contains("| api | **combined** |"))
+        #expect(readme.contains("| api | **fleet** (quorum all of 2 locations) |"))
     }
 }

@@ -265,7 +265,7 @@ struct SLOTests {
         #expect(slo.p50 == 50 && slo.p95 == 95 && slo.p99 == 99)
     }
 
-    @Test("two locations: a minute is down in the combined view only when every location that ran in it failed")
+    @Test("two locations: a slot is down for the fleet (quorum all) only when every location that ran in it failed")
     func locationsCombine() throws {
         let a = try TemporaryFolder()
         let b = try TemporaryFolder()
@@ -278,19 +278,21 @@ struct SLOTests {
         var dataB = DataBuilder()
         // Each location runs once a minute for the last hour. A fails minutes 0–9, B fails minutes 5–14.
         dataA.every(60_000, from: hour, to: Self.now + 1, location: "a") { t in (t - hour) / 60_000 < 10 }
-        dataB.every(60_000, from: hour + 20_000, to: Self.now + 1, location: "b") { t in
+        dataB.every(60_000, from: hour + 2_000, to: Self.now + 1, location: "b") { t in
             let minute = (t - hour) / 60_000
             return minute >= 5 && minute < 15
         }
         try dataA.write(to: a.path, hoursBefore: Self.now)
         try dataB.write(to: b.path, hoursBefore: Self.now)
-        let slo = Self.evaluate([a.path, b.path], policy: SLOPolicy(intervalMs: 60_000))
+        let slo = SLOEvaluator.evaluate(
+            check: "api", readers: [a.path, b.path].map { RunReader(folder: DataFolder($0)) },
+            policy: SLOPolicy(intervalMs: 60_000), nowMs: Self.now, quorum: LocationQuorum(.all, locations: 2))
         #expect(slo.locations.map(\.name) == ["a", "b"])
         #expect(slo.locations[0].windows[0].counts.bad == 10 && slo.locations[1].windows[0].counts.bad == 10)
         #expect(slo.windows[0].counts.runs == 120 && slo.windows[0].counts.bad == 20)
-        let day = try #require(slo.combined.first)
-        #expect(day.minutesDown == 5, "minutes 5–9 failed everywhere")
-        #expect(day.minutesCovered == 60 || day.minutesCovered == 61)
+        let day = try #require(slo.fleet?.windows.first).counts
+        #expect(day.down == 5, "minutes 5–9 failed everywhere")
+        #expect(day.slots == 60 || day.slots == 61)
     }
 
     @Test("runs stamped in the future are ignored and counted; garbage lines are skipped and counted")
