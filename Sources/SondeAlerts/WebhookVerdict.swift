@@ -18,7 +18,7 @@ enum WebhookVerdict: Equatable {
         case .failure(let error):
             let reason = WebhookVerdict.reason(for: error, target: target)
             switch error {
-            case .dns, .connect, .tls, .timeout, .protocol:
+            case .dns, .connect, .tls, .untrusted, .timeout, .protocol:
                 self = .retry(reason: reason, retryAfter: nil)
             case .tooLarge, .internal:
                 self = .final(reason: reason)

@@ -119,9 +119,15 @@ struct ReportCommand: Sendable {
                 quorum: quorums[index])
             results.withLock { $0[index] = figures }
         }
-        return SLOReport(
+        var report = SLOReport(
             checks: results.withLock { $0.compactMap { $0 } }, folders: data, nowMs: nowMs, defaulted: defaulted,
             incidentPages: SLOReport.incidentPages(in: out + "/incidents", checks: names))
+        var skipped = 0
+        let events = readers.flatMap { IncidentEvent.readAll($0.folder.incidentsFile, skipped: &skipped) }
+        report.certificates = CertificateStatus.rows(
+            names, readers: readers, settings: settings, events: events, nowMs: nowMs)
+        report.keepWarm = KeepWarmFigures.forChecks(names, readers: readers, settings: settings, nowMs: nowMs)
+        return report
     }
 
     /// Writes the report's files, replacing the previous ones it wrote: folders first, then the

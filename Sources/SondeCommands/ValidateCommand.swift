@@ -10,7 +10,8 @@ import SondeServe
 import SondeStore
 import SondeSupport
 
-/// `sonde validate [PATH...]`: parses only; exit 0 when every file parses, 2 otherwise (1 for bad paths).
+/// `sonde validate [PATH...]`: parses only; exit 0 when every file parses (warnings, such as an
+/// `@every` too slow for `@keep-warm`, go to stderr), 2 otherwise (1 for bad paths).
 struct ValidateCommand: Sendable {
     /// Check files and folders to parse (`checks` when none is given).
     var paths: [String]
@@ -31,6 +32,7 @@ struct ValidateCommand: Sendable {
                 console.out(
                     "\(script.path): valid (\(n) \(n == 1 ? "entry" : "entries"), every \(DurationText.setting(script.settings.every)))\n"
                 )
+                if let warning = script.keepWarmWarning { console.err(warning + "\n") }
             }
             return ExitCode.ok
         }

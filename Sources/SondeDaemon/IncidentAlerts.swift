@@ -4,12 +4,15 @@ import SondeSupport
 
 /// How incident events become Alertmanager alerts: an open incident is `SondeCheckDown`
 /// (severity `page`), a firing burn-rate alert is `SondeErrorBudgetBurn` (severity `page` or
-/// `ticket`, the level of the burn alert); both carry `check` and `location`.
+/// `ticket`, the level of the burn alert), a certificate within `@cert-expiry` is
+/// `SondeCertExpiring` (severity `warning`); all carry `check` and `location`.
 enum IncidentAlerts {
     /// The alert name of an open incident.
     static let checkDown = "SondeCheckDown"
     /// The alert name of a firing burn-rate alert.
     static let budgetBurn = "SondeErrorBudgetBurn"
+    /// The alert name of a certificate that expires within `@cert-expiry`.
+    static let certExpiring = "SondeCertExpiring"
 
     /// What `event` asks of Alertmanager.
     enum Action: Sendable, Equatable {
@@ -77,6 +80,19 @@ enum IncidentAlerts {
             return .fire(key: key(budgetBurn, check: event.check), alert: alert)
         case .burnAlertEnded:
             return .resolve(key: key(budgetBurn, check: event.check), atMs: event.timeMs)
+        case .certExpiring:
+            var annotations = ["summary": IncidentNotification.text(event)]
+            for name in ["subject", "issuer", "expires"] { annotations[name] = field(name) }
+            if case .float(let days)? = event["days_left"] { annotations["days_left"] = String(format: "%.3f", days) }
+            let alert = AlertmanagerAlert(
+                labels: [
+                    "alertname": certExpiring, "check": event.check, "location": event.location,
+                    "severity": "warning",
+                ],
+                annotations: annotations.compactMapValues { $0 }, startsAtMs: event.timeMs)
+            return .fire(key: key(certExpiring, check: event.check), alert: alert)
+        case .certRenewed:
+            return .resolve(key: key(certExpiring, check: event.check), atMs: event.timeMs)
         case .flappingStarted, .flappingEnded, .alertSent:
             return nil
         }

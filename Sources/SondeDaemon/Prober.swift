@@ -42,6 +42,8 @@ package final class Prober: Sendable {
     let slo = SLOTracker()
     /// Live incident detection (events file, log, webhooks).
     package let incidents: IncidentMonitor
+    /// Live certificate expiry (`@cert-expiry`: events file, log, webhooks, Alertmanager).
+    package let certificates: CertificateMonitor
     /// The clocks the schedule, the records and the live figures follow.
     let time: any TimeSource
     private let startedMs: Int64
@@ -70,10 +72,14 @@ package final class Prober: Sendable {
         self.incidents = IncidentMonitor(
             location: configuration.location, writer: writer, sender: webhooks, log: log,
             slo: slo, time: time, alertmanager: alertmanager)
+        self.certificates = CertificateMonitor(
+            location: configuration.location, writer: writer, sender: webhooks, log: log,
+            alertmanager: alertmanager)
         metrics.setChecks(checks.sorted)
         writer.prepare(Self.policies(checks), location: configuration.location)
         trackSLOs(checks, seed: checks.sorted.map(\.name))
         incidents.apply(checks, nowMs: time.wallMs)
+        certificates.apply(checks)
     }
 
     /// Sets the tracker's objectives and seeds new checks from the files, in the background.
@@ -155,6 +161,7 @@ package final class Prober: Sendable {
         writer.prepare(Self.policies(loaded), location: configuration.location)
         trackSLOs(loaded, seed: changes.added)
         incidents.apply(loaded, nowMs: time.wallMs)
+        certificates.apply(loaded)
         scheduler.withLock { $0 }?.apply(loaded.sorted)
         var parts: [String] = []
         if !changes.added.isEmpty { parts.append("added \(changes.added.joined(separator: ", "))") }
@@ -190,6 +197,7 @@ package final class Prober: Sendable {
         metrics.record(record, lateness: lateness)
         slo.add(check: record.check, timeMs: record.time, ok: record.ok, nowMs: time.wallMs)
         incidents.observe(record)
+        certificates.observe(result, timeMs: record.time)
         counters.withLock {
             $0.recorded += 1
             if !record.ok { $0.failed += 1 }

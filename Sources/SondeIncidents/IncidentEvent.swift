@@ -15,6 +15,8 @@ package struct IncidentEvent: Sendable, Equatable {
         case burnAlertEnded = "burn_alert_ended"
         case flappingStarted = "flapping_started"
         case flappingEnded = "flapping_ended"
+        case certExpiring = "cert_expiring"
+        case certRenewed = "cert_renewed"
     }
 
     package var timeMs: Int64

@@ -40,6 +40,8 @@ package enum IncidentNotification {
             return "\(check) stopped flapping"
         case .alertSent:
             return "\(check): alert sent to \(field("target"))"
+        case .certExpiring, .certRenewed:
+            return CertificateWatch.text(event)
         }
     }
 

@@ -24,8 +24,29 @@ package final class ProbeEngine: Sendable {
 
     /// Performs one request and resumes when it completes, on the cooperative pool. Called on the
     /// engine thread (from a timer action), the transfer is added there without a wakeup.
-    /// Cancelling the task aborts the transfer.
+    /// Cancelling the task aborts the transfer. When the server's certificate fails verification,
+    /// the failure carries that certificate (`ProbeError.untrusted`), read on a second,
+    /// connect-only handshake that does not verify.
     package func perform(_ request: ProbeRequest, in session: ProbeSession) async -> Result<ProbeResponse, ProbeError> {
+        let result = await transfer(request, in: session)
+        guard case .failure(.untrusted(let message, nil)) = result, !request.connectOnly, !Task.isCancelled else {
+            return result
+        }
+        var probe = ProbeRequest(method: "GET", url: request.url)
+        probe.insecure = true
+        probe.connectOnly = true
+        probe.maxTime = min(request.maxTime ?? Self.certificateReadLimit, Self.certificateReadLimit)
+        probe.connectTimeout = request.connectTimeout
+        let certificate = try? await transfer(probe, in: session).get().certificate
+        return .failure(.untrusted(message, certificate: certificate))
+    }
+
+    /// The longest the second handshake of `perform` (reading a rejected certificate) may take.
+    static let certificateReadLimit: Duration = .seconds(5)
+
+    private func transfer(_ request: ProbeRequest, in session: ProbeSession) async -> Result<
+        ProbeResponse, ProbeError
+    > {
         let id = core.nextID()
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in

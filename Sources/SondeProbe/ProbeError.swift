@@ -7,8 +7,12 @@ package enum ProbeError: Error, Sendable, Equatable, CustomStringConvertible {
     case dns(String)
     /// TCP connection failed (refused, unreachable).
     case connect(String)
-    /// TLS handshake or certificate verification failed.
+    /// TLS handshake failed.
     case tls(String)
+    /// The server's certificate failed verification (kind `tls`). `certificate` is the leaf
+    /// certificate it presented, read on a second handshake that does not verify (libcurl keeps no
+    /// certificate information for a handshake that failed verification); nil when that failed too.
+    case untrusted(String, certificate: CertificateInfo?)
     /// `max-time`, `connect-timeout` or the run deadline expired.
     case timeout(String)
     /// Malformed HTTP from the server, or a transfer cut short.
@@ -23,7 +27,7 @@ package enum ProbeError: Error, Sendable, Equatable, CustomStringConvertible {
         switch self {
         case .dns: return .dns
         case .connect: return .connect
-        case .tls: return .tls
+        case .tls, .untrusted: return .tls
         case .timeout: return .timeout
         case .protocol: return .protocol
         case .tooLarge: return .tooLarge
@@ -34,6 +38,8 @@ package enum ProbeError: Error, Sendable, Equatable, CustomStringConvertible {
     package var description: String {
         switch self {
         case .dns(let m), .connect(let m), .tls(let m), .timeout(let m), .protocol(let m), .internal(let m):
+            return m
+        case .untrusted(let m, _):
             return m
         case .tooLarge(let limit):
             return "response body larger than \(limit) bytes; aborted"

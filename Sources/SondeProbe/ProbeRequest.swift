@@ -17,6 +17,9 @@ package struct ProbeRequest: Sendable {
     package var maxTime: Duration? = nil
     /// Limit on connecting (`connect-timeout`).
     package var connectTimeout: Duration? = nil
+    /// Connect (and handshake) only, sending no request: how the engine reads the certificate of a
+    /// server whose certificate failed verification.
+    package var connectOnly: Bool = false
     /// Body cap: the transfer is aborted as soon as more bytes arrive.
     package var bodyLimit: Int = 8 * 1024 * 1024
 

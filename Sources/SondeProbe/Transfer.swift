@@ -69,6 +69,7 @@ final class Transfer: @unchecked Sendable {
         if let share { codes.append(sonde_easy_setopt_ptr(easy, CURLOPT_SHARE, share)) }
         set(CURLOPT_COOKIEFILE, "")
         set(CURLOPT_CERTINFO, isHTTPS ? 1 : 0)
+        if request.connectOnly { set(CURLOPT_CONNECT_ONLY, 1) }
         set(CURLOPT_FOLLOWLOCATION, request.followRedirects ? 1 : 0)
         if let max = request.maxRedirects { set(CURLOPT_MAXREDIRS, max) }
         if request.insecure {
@@ -246,7 +247,9 @@ final class Transfer: @unchecked Sendable {
             }
             let which = limits.isEmpty ? "" : " (\(limits.joined(separator: ", ")))"
             return .timeout("timeout\(which) for \(target): \(detail)")
-        case CURLE_SSL_CONNECT_ERROR, CURLE_PEER_FAILED_VERIFICATION, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
+        case CURLE_PEER_FAILED_VERIFICATION:
+            return .untrusted("TLS failure with \(target): \(detail)", certificate: nil)
+        case CURLE_SSL_CONNECT_ERROR, CURLE_SSL_CERTPROBLEM, CURLE_SSL_CIPHER,
             CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH,
             CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_CRL_BADFILE, CURLE_SSL_ENGINE_NOTFOUND,
             CURLE_SSL_ENGINE_SETFAILED, CURLE_SSL_SHUTDOWN_FAILED, CURLE_USE_SSL_FAILED:

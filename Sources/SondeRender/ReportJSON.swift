@@ -14,6 +14,8 @@ package enum ReportJSON {
                 ("generated", .string(UTCTime.rfc3339(report.nowMs))),
                 ("data", .list(report.folders.map(Value.string))),
                 ("checks", .list(report.checks.map { check(for: $0, defaulted: report.defaulted.contains($0.check)) })),
+                ("certificates", certificates(report.certificates)),
+                ("keep_warm", keepWarm(report.keepWarm)),
             ]))
     }
 

@@ -20,6 +20,10 @@ package struct SLOReport: Sendable {
     package var defaulted: Set<String>
     /// Incident write-ups per check (file names in `incidents/`, newest first).
     package var incidentPages: [String: [String]]
+    /// Certificates by days left (`## Certificates`).
+    package var certificates: [CertificateStatus] = []
+    /// Keep-warm figures of the checks with `@keep-warm` (`## Keep-warm`).
+    package var keepWarm: [String: KeepWarmFigures] = [:]
 
     package init(
         checks: [CheckSLO], folders: [String], nowMs: Int64, defaulted: Set<String> = [],
@@ -139,6 +143,7 @@ package struct SLOReport: Sendable {
                         })
             }
         }
+        md += certificatesSection() + keepWarmSection()
         return md + "\n" + howItCounts()
     }
 
@@ -323,6 +328,7 @@ package struct SLOReport: Sendable {
             md += "\n## Certificate\n\nThe leaf certificate seen by the last HTTPS run expires in "
             md += String(format: "%.1f", days) + " days.\n"
         }
+        md += keepWarmPage(check.check)
         return md
     }
 

@@ -144,6 +144,8 @@ package struct CheckRunner: Sendable {
         switch await engine.perform(request, in: session) {
         case .failure(let error):
             result.response = nil
+            result.rejectedCertificate = nil
+            if case .untrusted(_, let certificate) = error { result.rejectedCertificate = certificate }
             var summary = error.description
             if case .timeout = error, deadlineBound {
                 summary = "run deadline exceeded: \(error.description)"

@@ -21,11 +21,18 @@ package struct RunResult: Sendable {
     /// True when every entry passed.
     package var ok: Bool { failure == nil }
 
-    /// Days until the earliest leaf-certificate expiry seen in this run (HTTPS only).
+    /// Days until the earliest leaf-certificate expiry seen in this run (HTTPS only), a
+    /// certificate that failed verification included.
     package var certificateDaysLeft: Double? {
-        let dates = entries.compactMap { $0.response?.certificate?.expireDate }
-        guard let soonest = dates.min() else { return nil }
+        guard let soonest = soonestCertificate?.expireDate else { return nil }
         return soonest.timeIntervalSince(startedAt) / 86_400
+    }
+
+    /// The leaf certificate of this run that expires first (a rejected one included); nil when no
+    /// entry received one with an expiry date.
+    package var soonestCertificate: CertificateInfo? {
+        entries.compactMap(\.certificate).filter { $0.expireDate != nil }
+            .min { ($0.expireDate ?? .distantFuture) < ($1.expireDate ?? .distantFuture) }
     }
 
     /// Values carried by `Authorization`, `Proxy-Authorization`, `Cookie` and `Set-Cookie` headers in
@@ -74,6 +81,11 @@ package struct EntryResult: Sendable {
     package var skipped: Bool = false
     /// The failure of the last attempt, when the entry failed.
     package var failure: RunFailure?
+    /// The certificate the server presented when it failed verification (no response then).
+    package var rejectedCertificate: CertificateInfo? = nil
+
+    /// The leaf certificate of the last attempt: the response's, or the rejected one.
+    package var certificate: CertificateInfo? { response?.certificate ?? rejectedCertificate }
 }
 
 /// Why a run failed: exactly one error kind, where, and a one-line message.

@@ -17,6 +17,11 @@ package struct MonitorSettings: Sendable, Equatable {
     /// (`# @quorum 2`, `# @quorum all`); nil when the file does not say, and the command's
     /// `--quorum` applies.
     package var quorum: Quorum? = nil
+    /// `@cert-expiry`: a certificate expiring within this is announced (`cert_expiring`); nil when
+    /// `off`. Only HTTPS runs carry a certificate.
+    package var certExpiry: Duration? = .seconds(14 * 86_400)
+    /// `@keep-warm`: how long the target stays awake without a request; nil when not set.
+    package var keepWarm: KeepWarm? = nil
     /// `@tags`: labels for people, in the order written.
     var tags: [String] = []
 

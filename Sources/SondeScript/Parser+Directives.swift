@@ -13,7 +13,8 @@ extension Parser {
         var valueColumn: Int
     }
 
-    static let directiveKeys = ["every", "timeout", "slo", "latency", "down-after", "up-after", "quorum", "tags"]
+    static let directiveKeys =
+        ["every", "timeout", "slo", "latency", "down-after", "up-after", "quorum", "tags"] + targetDirectiveKeys
 
     /// A `# @key value` line, or nil for an ordinary comment. `#@` without a key is a comment.
     func directiveLine(_ index: Int) throws(ParseError) -> Directive? {
@@ -100,6 +101,8 @@ extension Parser {
                 throw fail("expected tags separated by commas such as shop, api after @tags")
             }
             settings.tags = tags
+        case "cert-expiry", "keep-warm":
+            try applyTargetDirective(d, to: &settings)
         default:
             throw fail("unknown directive @\(d.key)")
         }
