@@ -46,7 +46,7 @@ extension SLOReport {
             md += Markdown.row([
                 "[\(Markdown.escape(name))](\(Markdown.link(pageName(name))))",
                 DurationText.setting(.milliseconds(figures.idleMs)), String(figures.runs),
-                PercentText.truncated(figures.warmShare * 100, decimals: 1), String(figures.gaps.count),
+                PercentText.truncated(figures.warmShare, decimals: 1), String(figures.gaps.count),
                 String(figures.coldStarts.count), DurationText.latency(figures.medianTTFBMs),
             ])
         }
@@ -61,7 +61,7 @@ extension SLOReport {
         var md = "\n## Keep-warm\n\n"
         md += "The target sleeps after \(idle) without a request (`@keep-warm`). Since the first run of the last "
         md += "\(DurationText.setting(.milliseconds(KeepWarmFigures.windowMs))) (\(Self.time(figures.fromMs))), "
-        md += "\(PercentText.truncated(figures.warmShare * 100, decimals: 1)) of the time was covered by gaps "
+        md += "\(PercentText.truncated(figures.warmShare, decimals: 1)) of the time was covered by gaps "
         md += "between runs shorter than \(idle); \(figures.gaps.count) gaps were longer (the service may have "
         md += "slept); \(figures.coldStarts.count) of \(figures.runs) runs were cold starts (time to first byte "
         md += "above 1 s and 10 × the median of \(DurationText.latency(figures.medianTTFBMs))).\n"
