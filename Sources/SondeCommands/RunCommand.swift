@@ -192,6 +192,9 @@ struct RunCommand: Sendable {
                 // A scraper needs a connection or two: the rest of the reserve stays free.
                 var limits = HTTPServerLimits()
                 limits.maxConnections = max(4, min(64, ResourceLimits.budget(softLimit: openFiles.soft).reserve / 2))
+                // Scrapers holding every connection must not fail the liveness probe.
+                limits.reservedConnections = 2
+                limits.reservedPaths = ["/healthz"]
                 server = try HTTPServer(host: listen.host, port: listen.port, limits: limits) { request in
                     Self.serveMetrics(request, prober: prober)
                 }
@@ -286,7 +289,14 @@ struct RunCommand: Sendable {
                         value: "text/plain; version=0.0.4; charset=utf-8")
                 ])
         case "/healthz":
-            return prober.engine.isResponsive ? .text("ok\n") : .text("scheduler loop stalled\n", status: 503)
+            let liveness = prober.liveness
+            guard liveness.isLive else {
+                let since = DurationText.latency(liveness.sinceBeat.milliseconds)
+                return .text(
+                    "stalled: the scheduler's heartbeat last ran \(since) ago (limit \(DurationText.setting(liveness.threshold))); runs are not starting on time\n",
+                    status: 503)
+            }
+            return .text("ok\n")
         case "/":
             return .text("sonde \(Sonde.version): see /metrics and /healthz\n")
         default:

@@ -24,6 +24,11 @@ package final class Prober: Sendable {
         package var verbose = false
         /// The part of the folder this prober runs (`--shard`); reloads load the same part.
         package var shard: Shard = .whole
+        /// How often the scheduler's heartbeat runs (`/healthz`); nil for none (liveness then stays
+        /// green), for a test that counts what sleeps on its manual clock.
+        package var heartbeat: Duration? = .seconds(1)
+        /// How long without a heartbeat makes the prober stalled (`/healthz` 503).
+        package var stallThreshold: Duration = .seconds(5)
 
         package init(checksFolder: String, location: String, variables: Variables) {
             self.checksFolder = checksFolder
@@ -54,11 +59,11 @@ package final class Prober: Sendable {
     private let scheduler: Mutex<Scheduler?> = Mutex(nil)
 
     /// A prober over an already loaded set of checks; incidents and burn alerts go to `webhooks`
-    /// and to `alertmanager` when given.
+    /// and to `alertmanager` when given; captures and asserts are evaluated on `evaluation`.
     package init(
         configuration: Configuration, checks: CheckSet, writer: RecordWriter, engine: ProbeEngine = .shared,
         log: EventLog, webhooks: WebhookSender? = nil, alertmanager: AlertmanagerSender? = nil,
-        time: any TimeSource = SystemTimeSource()
+        time: any TimeSource = SystemTimeSource(), evaluation: EvaluationPool = .shared
     ) {
         self.configuration = configuration
         self.writer = writer
@@ -66,7 +71,7 @@ package final class Prober: Sendable {
         self.log = log
         self.time = time
         self.startedMs = time.wallMs
-        self.runner = CheckRunner(engine: engine, time: time)
+        self.runner = CheckRunner(engine: engine, time: time, evaluation: evaluation)
         self.metrics = ProberMetrics(location: configuration.location, shard: configuration.shard)
         self.current = Mutex(checks)
         self.incidents = IncidentMonitor(
@@ -122,7 +127,15 @@ package final class Prober: Sendable {
             _ = await execute(script, lateness: lateness)
         }
         self.scheduler.withLock { $0 = scheduler }
+        if let heartbeat = configuration.heartbeat { scheduler.startHeartbeat(every: heartbeat) }
         scheduler.apply(checks.sorted)
+    }
+
+    /// Whether runs can start on time: the scheduler's heartbeat against `stallThreshold`. Live
+    /// before `start`.
+    package var liveness: Scheduler.Liveness {
+        scheduler.withLock { $0 }?.liveness(threshold: configuration.stallThreshold)
+            ?? Scheduler.Liveness(sinceBeat: .zero, threshold: configuration.stallThreshold)
     }
 
     /// Stops scheduling, waits up to `grace` for runs in flight, cancels the rest (not recorded),

@@ -15,8 +15,25 @@ import Synchronization
 /// timer; on another `TimeSource` (a test's manual clock) each slot waits in `time.sleep(until:)`.
 /// A check never overlaps itself: a slot that comes while its previous run is still going is taken
 /// as soon as that run ends (late, and says by how much); slots missed beyond that one are skipped
-/// and counted.
+/// and counted. After a pause (the process stopped, the machine suspended, the engine thread held up)
+/// each check runs once, at its latest due slot; the slots it missed are skipped and counted, never
+/// replayed.
+///
+/// With `startHeartbeat`, the scheduler also beats: a timer on the same path as a run's start (the
+/// engine's thread, then a task) that records when it last ran. `liveness` compares that with the
+/// time now, so `/healthz` turns red when runs cannot start on time, whatever answers the request.
 package final class Scheduler: Sendable {
+    /// How recently the heartbeat ran: `/healthz`.
+    package struct Liveness: Sendable, Equatable {
+        /// Time since the heartbeat last ran.
+        package var sinceBeat: Duration
+        /// How long without a beat counts as stalled.
+        package var threshold: Duration
+
+        /// False once the heartbeat has not run for `threshold`: runs cannot start on time.
+        package var isLive: Bool { sinceBeat < threshold }
+    }
+
     /// Runs one check for one slot; `lateness` is how late the run started. The closure records the
     /// result. It runs in a task of its own.
     typealias Execute = @Sendable (_ script: CheckScript, _ lateness: Duration) async -> Void
@@ -44,6 +61,12 @@ package final class Scheduler: Sendable {
         var idleWaiters: [CheckedContinuation<Void, Never>] = []
         var generation: UInt64 = 0
         var stopping = false
+        /// When the heartbeat last ran (set when it starts), its period, and its timer task when
+        /// `time` is not real time.
+        var lastBeat: ContinuousClock.Instant?
+        var beatEvery: Duration = .seconds(1)
+        var beatTimer: Task<Void, Never>?
+        var beatStopped = false
     }
 
     private let engine: ProbeEngine
@@ -151,8 +174,12 @@ package final class Scheduler: Sendable {
         }
         for task in left { await task.value }
         let timers = state.withLock { state in
-            defer { state.timers.removeAll() }
-            return Array(state.timers.values)
+            defer {
+                state.timers.removeAll()
+                state.beatTimer = nil
+                state.beatStopped = true
+            }
+            return Array(state.timers.values) + (state.beatTimer.map { [$0] } ?? [])
         }
         for timer in timers { timer.cancel() }
         return left.count
@@ -191,32 +218,94 @@ package final class Scheduler: Sendable {
     }
 
     /// On the engine thread (or a timer task): start the slot's run, or remember it when the check
-    /// is still running. The run's first part runs right here (see `start`).
+    /// is still running. The run's first part runs right here (see `start`). A timer that fires
+    /// whole intervals late (the process was stopped, the machine suspended, the engine thread held
+    /// up) takes the latest slot that is due instead, and counts the ones before it as skipped: one
+    /// run per check after a pause, never a replay.
     private func fire(_ name: String, _ generation: UInt64, _ at: ContinuousClock.Instant) {
         var launch: Launch?
         let next: ContinuousClock.Instant? = state.withLock { state in
             guard !state.stopping, var slot = state.slots[name], slot.generation == generation else { return nil }
+            let slotTime = Self.latestDue(at, interval: slot.interval, now: time.now)
+            slot.skipped += slotTime.skipped
             if slot.running {
                 if slot.missed != nil { slot.skipped += 1 }
-                slot.missed = at
+                slot.missed = slotTime.at
             } else {
                 slot.running = true
-                launch = Self.reserve(slot.script, at: at, in: &state)
+                launch = Self.reserve(slot.script, at: slotTime.at, in: &state)
             }
             state.slots[name] = slot
-            var following = at + slot.interval
-            let now = time.now
-            if following <= now {
-                // The engine thread was held up past whole intervals: keep the latest slot that is
-                // due (it starts late and says so) and skip the ones before it.
-                let behind = ((now - following) / slot.interval).rounded(.down)
-                state.slots[name]?.skipped += Int64(behind)
-                following = following + slot.interval * behind
-            }
-            return following
+            return slotTime.at + slot.interval
         }
         if let launch { start(launch) }
         if let next { arm(name, generation, next) }
+    }
+
+    /// The latest slot `at + k × interval` that is due at `now` (`at` itself unless a whole interval
+    /// has passed since), and `k`: the slots before it, skipped.
+    static func latestDue(
+        _ at: ContinuousClock.Instant, interval: Duration, now: ContinuousClock.Instant
+    ) -> (at: ContinuousClock.Instant, skipped: Int64) {
+        guard interval > .zero, now - at >= interval else { return (at, 0) }
+        var behind = Int64(((now - at) / interval).rounded(.down))
+        // Floating point may land one slot past `now`: step back to the last one due.
+        while behind > 0, at + interval * behind > now { behind -= 1 }
+        return (at + interval * behind, behind)
+    }
+
+    // MARK: Heartbeat
+
+    /// Starts the heartbeat: every `interval` a timer on the engine's thread (on real time; a task
+    /// asleep on `time` otherwise) starts a task that records the time, the path a run's start takes.
+    /// Runs until `stop` has returned.
+    package func startHeartbeat(every interval: Duration = .seconds(1)) {
+        let at = state.withLock { state -> ContinuousClock.Instant? in
+            guard state.lastBeat == nil else { return nil }
+            state.lastBeat = time.now
+            state.beatEvery = interval
+            return time.now + interval
+        }
+        if let at { armBeat(at) }
+    }
+
+    /// How long since the heartbeat last ran, against `threshold`; live when the heartbeat was never
+    /// started.
+    package func liveness(threshold: Duration) -> Liveness {
+        let last = state.withLock { $0.lastBeat }
+        guard let last else { return Liveness(sinceBeat: .zero, threshold: threshold) }
+        return Liveness(sinceBeat: max(.zero, time.now - last), threshold: threshold)
+    }
+
+    private func armBeat(_ at: ContinuousClock.Instant) {
+        guard !time.isRealTime else {
+            engine.schedule(at: at) { [self] in beat() }
+            return
+        }
+        let time = self.time
+        state.withLock { state in
+            guard !state.beatStopped else { return }
+            state.beatTimer = Task { [self] in
+                do {
+                    try await time.sleep(until: at)
+                } catch {
+                    return
+                }
+                beat()
+            }
+        }
+    }
+
+    /// On the engine thread (or the heartbeat's timer task): start the task that records the beat,
+    /// and arm the next one.
+    private func beat() {
+        let every = state.withLock { state -> Duration? in state.beatStopped ? nil : state.beatEvery }
+        guard let every else { return }
+        Task { [self] in
+            let now = time.now
+            state.withLock { $0.lastBeat = now }
+        }
+        armBeat(time.now + every)
     }
 
     /// A run about to start: its check, its slot and its number.

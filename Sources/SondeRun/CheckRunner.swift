@@ -6,10 +6,15 @@ import SondeSupport
 /// Runs check scripts on the probe engine: one session (cold connections, one cookie jar) per run,
 /// entries in order, stopping at the first failing entry. A run may begin on the engine thread (the
 /// scheduler starts it there, in the timer action of its slot): rendering the first request and
-/// handing it to libcurl then costs no thread hop; evaluation and the result always come back on
-/// the cooperative pool. A run's start time is read from `time`'s
-/// wall clock; its deadline, delays and retry waits stay on the real monotonic clock, because they
+/// handing it to libcurl then costs no thread hop; the result always comes back on the
+/// cooperative pool. A run's start time is read from `time`'s wall clock; its deadline, delays and retry waits stay on the real monotonic clock, because they
 /// bound real transfers (libcurl's time limits).
+///
+/// What the check's author wrote about a response (captures, asserts, the body, with their JSONPath,
+/// regex and filters) is evaluated on `evaluation`'s threads under the run's deadline, never on the
+/// engine's thread or the cooperative pool: an evaluation still going at the deadline makes the run
+/// a `timeout` then, and the run does not wait for it. Status, version and header checks alone are
+/// cheap and bounded, and are checked in place.
 package struct CheckRunner: Sendable {
     /// Limits applied to every run.
     package struct Limits: Sendable {
@@ -24,11 +29,17 @@ package struct CheckRunner: Sendable {
     var limits: Limits
     /// Where a run's start time (`RunResult.startedAt`) comes from.
     package var time: any TimeSource
+    /// The threads captures and asserts are evaluated on.
+    package var evaluation: EvaluationPool
 
-    package init(engine: ProbeEngine = .shared, limits: Limits = Limits(), time: any TimeSource = SystemTimeSource()) {
+    package init(
+        engine: ProbeEngine = .shared, limits: Limits = Limits(), time: any TimeSource = SystemTimeSource(),
+        evaluation: EvaluationPool = .shared
+    ) {
         self.engine = engine
         self.limits = limits
         self.time = time
+        self.evaluation = evaluation
     }
 
     /// Runs `script` once with the given variables (from `--var`, `--secret`, the environment).
@@ -36,7 +47,8 @@ package struct CheckRunner: Sendable {
         let startedAt = time.wallDate
         let clock = ContinuousClock()
         let start = clock.now
-        let deadline = start + (limits.runTimeout ?? script.settings.timeout)
+        let timeout = limits.runTimeout ?? script.settings.timeout
+        let deadline = start + timeout
         let session = engine.makeSession()
         defer { session.close() }
 
@@ -47,7 +59,7 @@ package struct CheckRunner: Sendable {
         for (offset, entry) in script.entries.enumerated() {
             let result = await runEntry(
                 entry, index: offset + 1, variables: &variables, session: session,
-                deadline: deadline, clock: clock)
+                deadline: deadline, timeout: timeout, clock: clock)
             if var failure = result.failure {
                 failure = Self.namingSource(failure, in: script)
                 var failed = result
@@ -70,7 +82,7 @@ package struct CheckRunner: Sendable {
 
     private func runEntry(
         _ entry: Entry, index: Int, variables: inout Variables, session: ProbeSession,
-        deadline: ContinuousClock.Instant, clock: ContinuousClock
+        deadline: ContinuousClock.Instant, timeout: Duration, clock: ContinuousClock
     ) async -> EntryResult {
         let options = RequestRenderer.EntryOptions(entry.request.options)
         var result = EntryResult(index: index, line: entry.location.line, request: nil, response: nil, attempts: 0)
@@ -97,7 +109,7 @@ package struct CheckRunner: Sendable {
             }
             let (outcome, captures) = await attemptEntry(
                 entry, index: index, options: options, variables: variables,
-                session: session, deadline: deadline, clock: clock,
+                session: session, deadline: deadline, timeout: timeout, clock: clock,
                 result: &result)
             if outcome == nil {
                 for capture in captures { variables.set(capture.name, capture.value) }
@@ -117,7 +129,7 @@ package struct CheckRunner: Sendable {
     private func attemptEntry(
         _ entry: Entry, index: Int, options: RequestRenderer.EntryOptions,
         variables: Variables, session: ProbeSession, deadline: ContinuousClock.Instant,
-        clock: ContinuousClock,
+        timeout: Duration, clock: ContinuousClock,
         result: inout EntryResult
     ) async -> (RunFailure?, [(name: String, value: Value)]) {
         var request: ProbeRequest
@@ -158,11 +170,63 @@ package struct CheckRunner: Sendable {
         case .success(let response):
             result.response = response
             guard let spec = entry.response else { return (nil, []) }
+            // The in-place check (status, headers) and the wait for the pool happen off the engine thread.
             await engine.leaveEngineThread()
-            let context = ResponseContext(response: response)
-            let outcome = ResponseChecker.check(spec, context: context, variables: variables, entry: index)
+            let outcome = await evaluate(
+                spec, response: response, variables: variables, entry: index, deadline: deadline, timeout: timeout)
             return (outcome.failure, outcome.captures)
         }
+    }
+
+    /// Checks `response` against `spec`: in place when only the status, version and headers are
+    /// checked, else on the evaluation pool under `deadline`. Past the deadline the outcome is a
+    /// `timeout` that says what was being evaluated.
+    private func evaluate(
+        _ spec: ResponseSpec, response: ProbeResponse, variables: Variables, entry index: Int,
+        deadline: ContinuousClock.Instant, timeout: Duration
+    ) async -> ResponseChecker.Outcome {
+        if spec.captures.isEmpty && spec.asserts.isEmpty && spec.body == nil {
+            return ResponseChecker.check(
+                spec, context: ResponseContext(response: response), variables: variables, entry: index)
+        }
+        let result = await evaluation.run(until: deadline) { stop in
+            ResponseChecker.check(
+                spec, context: ResponseContext(response: response, stop: stop), variables: variables, entry: index)
+        }
+        switch result {
+        case .success(let outcome):
+            return outcome
+        case .failure(let failure):
+            var outcome = ResponseChecker.Outcome()
+            outcome.failure = Self.evaluationFailure(failure, spec: spec, entry: index, timeout: timeout)
+            return outcome
+        }
+    }
+
+    /// The run's failure when its evaluation gave no result: `timed out after 2s while evaluating
+    /// the asserts of entry 1`.
+    static func evaluationFailure(
+        _ failure: EvaluationPool.Failure, spec: ResponseSpec, entry index: Int, timeout: Duration
+    ) -> RunFailure {
+        let what: String
+        switch (spec.captures.isEmpty, spec.asserts.isEmpty && spec.body == nil) {
+        case (false, false): what = "the captures and asserts"
+        case (false, true): what = "the captures"
+        default: what = "the asserts"
+        }
+        let summary: String
+        switch failure {
+        case .timedOut:
+            summary = "timed out after \(DurationText.setting(timeout)) while evaluating \(what) of entry \(index)"
+        case .timedOutWaiting:
+            summary = "timed out after \(DurationText.setting(timeout)) \(failure) for \(what) of entry \(index)"
+        case .saturated:
+            summary = "\(what) of entry \(index) were not evaluated: \(failure)"
+        case .cancelled:
+            summary = "the run was cancelled while evaluating \(what) of entry \(index)"
+        }
+        let kind: ErrorKind = failure == .cancelled ? .internal : .timeout
+        return RunFailure(kind: kind, entry: index, location: spec.location, summary: summary)
     }
 
     /// Assert failures say which assert: the source text of its line (`jsonpath "$.count" == 5`).

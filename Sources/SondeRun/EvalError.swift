@@ -9,12 +9,15 @@ enum EvalError: Error, Sendable, Equatable, CustomStringConvertible {
     case bodyNotJSON(message: String, location: SourceLocation)
     case bodyNotText(charset: String, location: SourceLocation)
     case filterFailed(filter: String, message: String, location: SourceLocation)
+    /// A query stopped before its result: over its work limit (a JSONPath that touches too many
+    /// nodes), or its run's deadline passed.
+    case evaluationLimit(message: String, location: SourceLocation)
 
     /// Where in the script the failing expression is.
     var location: SourceLocation {
         switch self {
         case .undefinedVariable(_, let l), .invalidRegex(_, _, let l), .invalidJSONPath(_, let l),
-            .bodyNotJSON(_, let l), .bodyNotText(_, let l), .filterFailed(_, _, let l):
+            .bodyNotJSON(_, let l), .bodyNotText(_, let l), .filterFailed(_, _, let l), .evaluationLimit(_, let l):
             return l
         }
     }
@@ -29,6 +32,7 @@ enum EvalError: Error, Sendable, Equatable, CustomStringConvertible {
         case .bodyNotJSON(let message, _): return "the body is not valid JSON: \(message)"
         case .bodyNotText(let charset, _): return "the body cannot be decoded as \(charset) text"
         case .filterFailed(let filter, let message, _): return "filter \(filter): \(message)"
+        case .evaluationLimit(let message, _): return message
         }
     }
 

@@ -5,10 +5,11 @@ import SondeSupport
 
 /// Applies Hurl filters left to right. A filter on a missing value is an error, not a silent pass.
 enum FilterEvaluator {
-    /// `value` through `filter`; `now` is the time date filters compare with.
+    /// `value` through `filter`; `now` is the time date filters compare with; a regex gives up
+    /// once `stop` is set.
     static func apply(
         _ filter: Filter, to value: Value?, variables: Variables,
-        now: Date = Date()
+        now: Date = Date(), stop: StopFlag? = nil
     ) throws(EvalError) -> Value? {
         let name = Self.name(filter.kind)
         guard let value else {
@@ -37,7 +38,8 @@ enum FilterEvaluator {
         case .regex(let template):
             guard case .string(let text) = value else { throw fail("expected a string, got \(ValueText.typed(value))") }
             let pattern = try TemplateRenderer.render(template, variables)
-            return try QueryEvaluator.firstMatch(pattern, in: text, location: template.location).map(Value.string)
+            return try QueryEvaluator.firstMatch(pattern, in: text, location: template.location, stop: stop)
+                .map(Value.string)
         case .split(let template):
             guard case .string(let text) = value else { throw fail("expected a string, got \(ValueText.typed(value))") }
             let separator = try TemplateRenderer.render(template, variables)

@@ -16,13 +16,14 @@ struct PredicateOutcome: Sendable, Equatable {
 /// Evaluates predicates with Hurl's strict typing: `"1"` is not `1`, `5 == 5.0` holds,
 /// comparing values of different types fails (it is not an error).
 enum PredicateEvaluator {
-    /// Tests `predicate` (negated when written with `not`) on `actual`.
+    /// Tests `predicate` (negated when written with `not`) on `actual`; a regex match gives up
+    /// once `stop` is set.
     static func evaluate(
         _ predicate: SondeScript.Predicate, actual: Value?,
-        variables: Variables
+        variables: Variables, stop: StopFlag? = nil
     ) throws(EvalError) -> PredicateOutcome {
         let (held, expectation) = try test(
-            predicate.function, actual, variables: variables, location: predicate.location)
+            predicate.function, actual, variables: variables, location: predicate.location, stop: stop)
         let passed = predicate.negated ? !held : held
         return PredicateOutcome(
             passed: passed, actual: ValueText.typed(actual),
@@ -31,7 +32,7 @@ enum PredicateEvaluator {
 
     private static func test(
         _ function: SondeScript.Predicate.Function, _ actual: Value?, variables: Variables,
-        location: SourceLocation
+        location: SourceLocation, stop: StopFlag?
     ) throws(EvalError) -> (Bool, String) {
         func expected(_ v: PredicateValue) throws(EvalError) -> Value { try TemplateRenderer.value(of: v, variables) }
         switch function {
@@ -89,7 +90,8 @@ enum PredicateEvaluator {
                 return (false, "matches regex <\(pattern)>")
             }
             return (
-                try QueryEvaluator.matches(pattern, text, location: template.location), "matches regex <\(pattern)>"
+                try QueryEvaluator.matches(pattern, text, location: template.location, stop: stop),
+                "matches regex <\(pattern)>"
             )
         case .exists:
             return (actual != nil, "something")

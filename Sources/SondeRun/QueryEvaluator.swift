@@ -28,7 +28,11 @@ enum QueryEvaluator {
             do { path = try JSONPath(expression) } catch {
                 throw .invalidJSONPath(message: error.description, location: template.location)
             }
-            let nodes = path.evaluate(try context.json(at: query.location))
+            let document = try context.json(at: query.location)
+            let nodes: [Value]
+            do { nodes = try path.evaluate(document, stop: context.stop) } catch {
+                throw .evaluationLimit(message: error.description, location: template.location)
+            }
             switch nodes.count {
             case 0: return nil
             case 1: return nodes[0]
@@ -36,7 +40,8 @@ enum QueryEvaluator {
             }
         case .regex(let template):
             let pattern = try TemplateRenderer.render(template, variables)
-            return try firstMatch(pattern, in: try context.text(at: query.location), location: template.location)
+            let text = try context.text(at: query.location)
+            return try firstMatch(pattern, in: text, location: template.location, stop: context.stop)
                 .map(Value.string)
         case .variable(let name):
             return variables[name]
@@ -57,17 +62,30 @@ enum QueryEvaluator {
     }
 
     /// Group 1 of the first match (the whole match when the pattern has no group); `nil` without a
-    /// match or when group 1 did not take part.
-    static func firstMatch(_ pattern: String, in text: String, location: SourceLocation) throws(EvalError) -> String? {
+    /// match or when group 1 did not take part. Throws `evaluationLimit` when `stop` is set first.
+    static func firstMatch(
+        _ pattern: String, in text: String, location: SourceLocation, stop: StopFlag? = nil
+    ) throws(EvalError) -> String? {
         let regex = try compiled(pattern, location: location)
         let group = regex.captureCount > 0 ? 1 : 0
-        return regex.firstMatch(in: text, groups: group)?[group].map(String.init)
+        let (match, stopped) = regex.firstMatch(in: text, groups: group, stop: stop)
+        if stopped { throw .evaluationLimit(message: Self.regexStopped, location: location) }
+        return match?[group].map(String.init)
     }
 
-    /// True when `pattern` matches somewhere in `text`.
-    static func matches(_ pattern: String, _ text: String, location: SourceLocation) throws(EvalError) -> Bool {
-        try compiled(pattern, location: location).isMatch(text)
+    /// True when `pattern` matches somewhere in `text`. Throws `evaluationLimit` when `stop` is set
+    /// first.
+    static func matches(
+        _ pattern: String, _ text: String, location: SourceLocation, stop: StopFlag? = nil
+    ) throws(EvalError) -> Bool {
+        guard let found = try compiled(pattern, location: location).isMatch(text, stop: stop) else {
+            throw .evaluationLimit(message: Self.regexStopped, location: location)
+        }
+        return found
     }
+
+    /// Why a regex gave up: its evaluation was stopped (the run's deadline passed).
+    static let regexStopped = "regex evaluation stopped: the run's deadline passed"
 
     /// The compiled pattern (from the process-wide cache: a literal pattern was compiled when the
     /// check was parsed).

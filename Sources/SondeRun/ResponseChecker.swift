@@ -9,7 +9,7 @@ enum ResponseChecker {
     /// Placeholder summary of a failed assert, replaced by the assert's source text by the runner.
     static let assertSummary = "assert failed"
 
-    struct Outcome {
+    struct Outcome: Sendable {
         var captures: [(name: String, value: Value)] = []
         var failure: RunFailure?
     }
@@ -80,7 +80,7 @@ enum ResponseChecker {
             do {
                 var value = try QueryEvaluator.evaluate(capture.query, in: context, variables: scope)
                 for filter in capture.filters {
-                    value = try FilterEvaluator.apply(filter, to: value, variables: scope)
+                    value = try FilterEvaluator.apply(filter, to: value, variables: scope, stop: context.stop)
                 }
                 guard let value else {
                     outcome.failure = RunFailure(
@@ -102,9 +102,10 @@ enum ResponseChecker {
             do {
                 var value = try QueryEvaluator.evaluate(assert.query, in: context, variables: scope)
                 for filter in assert.filters {
-                    value = try FilterEvaluator.apply(filter, to: value, variables: scope)
+                    value = try FilterEvaluator.apply(filter, to: value, variables: scope, stop: context.stop)
                 }
-                let result = try PredicateEvaluator.evaluate(assert.predicate, actual: value, variables: scope)
+                let result = try PredicateEvaluator.evaluate(
+                    assert.predicate, actual: value, variables: scope, stop: context.stop)
                 if !result.passed {
                     failures.append(
                         RunFailure(

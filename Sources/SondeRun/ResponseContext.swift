@@ -9,11 +9,15 @@ import Synchronization
 final class ResponseContext: Sendable {
     /// The response the queries read.
     let response: ProbeResponse
+    /// Set when nobody waits for this evaluation any more: JSONPath and regex stop at their next check.
+    let stop: StopFlag?
     private let cache = Mutex<(text: Result<String, EvalError>?, json: Result<Value, JSONError>?)>((nil, nil))
 
-    /// A context for `response`; text and JSON are decoded on first use.
-    init(response: ProbeResponse) {
+    /// A context for `response`; text and JSON are decoded on first use. Queries over it give up
+    /// once `stop` is set.
+    init(response: ProbeResponse, stop: StopFlag? = nil) {
         self.response = response
+        self.stop = stop
     }
 
     /// The body decoded with the charset of `Content-Type` (UTF-8 by default).
@@ -33,7 +37,7 @@ final class ResponseContext: Sendable {
             }
         }
         let result: Result<Value, JSONError>
-        do { result = .success(try JSON.parse(response.body)) } catch { result = .failure(error) }
+        do { result = .success(try JSON.parse(response.body, stop: stop)) } catch { result = .failure(error) }
         cache.withLock { $0.json = result }
         switch result {
         case .success(let v): return v

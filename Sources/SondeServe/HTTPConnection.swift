@@ -33,11 +33,14 @@ final class Connection {
     /// Received bytes not yet consumed.
     private var buffer: [UInt8] = []
     private var scratch = [UInt8](repeating: 0, count: 64 * 1024)
+    /// A connection over `maxConnections`: serves one request to a reserved path, else 503.
+    private let reserved: Bool
 
-    init(fd: Int32, state: ServerState) {
+    init(fd: Int32, state: ServerState, reserved: Bool = false) {
         self.fd = fd
         self.state = state
         self.limits = state.limits
+        self.reserved = reserved
     }
 
     /// Serves requests until the connection should close.
@@ -49,6 +52,14 @@ final class Connection {
                 (request, mustClose) = try readRequest()
             } catch {
                 answerFailure(error)
+                return
+            }
+            if reserved {
+                let response =
+                    limits.reservedPaths.contains(request.path)
+                    ? state.handler(request) : .text("busy: too many connections\n", status: 503)
+                state.countServed()
+                _ = write(response, for: request, mustClose: true)
                 return
             }
             let response = state.handler(request)

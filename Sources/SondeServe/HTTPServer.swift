@@ -26,8 +26,14 @@ package enum HTTPServerError: Error, Sendable, Equatable, CustomStringConvertibl
 
 /// Limits and timeouts of an `HTTPServer`. The defaults suit tests, the demo and `/metrics`.
 package struct HTTPServerLimits: Sendable {
-    /// Connections served at once; more are answered 503 and closed.
+    /// Connections served at once; more are answered 503 and closed (but see `reservedConnections`).
     package var maxConnections = 512
+    /// Connections beyond `maxConnections` kept for requests to `reservedPaths` (a liveness probe
+    /// that must not fail because scrapers hold every connection): one request each, then closed;
+    /// any other path on them gets 503.
+    package var reservedConnections = 0
+    /// The paths a reserved connection serves.
+    package var reservedPaths: Set<String> = []
     /// Request line plus headers; larger → 431 and close.
     var maxHeadBytes = 64 * 1024
     /// Request body (after de-chunking); larger → 413 and close.
@@ -375,20 +381,21 @@ private func acceptLoop(listenFD: Int32, wakeFD: Int32, state: ServerState) {
             close(fd)
             return
         }
-        if state.connections.count >= state.limits.maxConnections {
+        if state.connections.count >= state.limits.maxConnections + state.limits.reservedConnections {
             state.cond.unlock()
             let busy = Array("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n".utf8)
             _ = busy.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL) | Int32(MSG_DONTWAIT)) }
             close(fd)
             continue
         }
+        let reserved = state.connections.count >= state.limits.maxConnections
         state.connections.insert(fd)
         state.accepted += 1
         state.liveThreads += 1
         state.cond.unlock()
 
         let thread = Thread {
-            let connection = Connection(fd: fd, state: state)
+            let connection = Connection(fd: fd, state: state, reserved: reserved)
             connection.run()
             state.finish(connection: fd)
         }

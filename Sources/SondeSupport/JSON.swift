@@ -10,8 +10,9 @@ package enum JSON {
         try parse(Array(text.utf8))
     }
 
-    package static func parse(_ bytes: [UInt8]) throws(JSONError) -> Value {
-        var parser = Parser(bytes: bytes)
+    /// Parses `bytes`; gives up with an error once `stop` is set (checked every 4,096 values).
+    package static func parse(_ bytes: [UInt8], stop: StopFlag? = nil) throws(JSONError) -> Value {
+        var parser = Parser(bytes: bytes, stop: stop)
         parser.skipSpace()
         let value = try parser.value(depth: 0)
         parser.skipSpace()
@@ -99,17 +100,29 @@ package enum JSON {
     struct Parser {
         let bytes: [UInt8]
         var index = 0
+        let stop: StopFlag?
+        var values = 0
 
-        init(bytes: [UInt8]) { self.bytes = bytes }
+        init(bytes: [UInt8], stop: StopFlag? = nil) {
+            self.bytes = bytes
+            self.stop = stop
+        }
 
         func error(_ message: String) -> JSONError { JSONError(offset: index, message: message) }
 
         mutating func skipSpace() {
-            while index < bytes.count, [0x20, 0x0A, 0x0D, 0x09].contains(bytes[index]) { index += 1 }
+            while index < bytes.count {
+                switch bytes[index] {
+                case 0x20, 0x0A, 0x0D, 0x09: index += 1
+                default: return
+                }
+            }
         }
 
         mutating func value(depth: Int) throws(JSONError) -> Value {
             guard depth <= JSON.maxDepth else { throw error("nesting deeper than \(JSON.maxDepth) levels") }
+            values += 1
+            if values & 0xFFF == 0, stop?.isSet == true { throw error("parsing stopped: the run's deadline passed") }
             guard index < bytes.count else { throw error("expected a value, found the end of the text") }
             switch bytes[index] {
             case UInt8(ascii: "{"): return try object(depth: depth)

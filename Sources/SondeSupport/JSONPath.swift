@@ -45,105 +45,182 @@ package struct JSONPath: Sendable {
         guard parser.index == parser.chars.count else { throw parser.error("unexpected character") }
     }
 
-    /// The node list the expression selects from `root`.
-    package func evaluate(_ root: Value) -> [Value] {
-        Self.apply(segments, to: [root], root: root)
+    /// How much work one evaluation may do: the bound that keeps a query over a large body (the
+    /// descendant segment `..` above all) from taking unbounded time and memory.
+    package struct Limits: Sendable, Equatable {
+        /// Nodes one evaluation may touch, counting each node a descendant segment walks, each node
+        /// a selector returns and each node a filter tests (its own sub-queries included). Every node
+        /// kept in a node list was counted, so this also bounds the memory of the lists.
+        package var maxSteps: Int
+
+        /// A limit of `maxSteps` nodes.
+        package init(maxSteps: Int) {
+            self.maxSteps = maxSteps
+        }
+
+        /// The limit of a check's queries: 2,000,000 nodes (tens of milliseconds; an 8 MiB
+        /// document of small objects holds about a million).
+        package static let standard = Limits(maxSteps: 2_000_000)
     }
 
-    static func apply(_ segments: [Segment], to nodes: [Value], root: Value) -> [Value] {
-        var current = nodes
-        for segment in segments {
-            var next: [Value] = []
-            for node in current {
-                let targets = segment.descendant ? descendants(of: node) : [node]
-                for target in targets {
-                    for selector in segment.selectors {
-                        select(selector, from: target, root: root, into: &next)
+    /// The node list the expression selects from `root`, touching at most `limits.maxSteps` nodes;
+    /// stops early, with `JSONPathLimitError.stopped`, once `stop` is set.
+    package func evaluate(
+        _ root: Value, limits: Limits = .standard, stop: StopFlag? = nil
+    ) throws(JSONPathLimitError) -> [Value] {
+        var walk = Walk(root: root, limit: limits.maxSteps, stop: stop, expression: expression)
+        return try walk.apply(segments, to: [root])
+    }
+
+    /// One evaluation: the root, the work done so far and its bounds.
+    private struct Walk {
+        let root: Value
+        let limit: Int
+        let stop: StopFlag?
+        let expression: String
+        var steps = 0
+
+        /// Counts `n` nodes; throws past the limit or once the stop flag is set (checked every
+        /// 4,096 nodes).
+        @inline(__always)
+        mutating func count(_ n: Int = 1) throws(JSONPathLimitError) {
+            let before = steps
+            steps += n
+            if steps > limit { throw .tooManyNodes(expression: expression, limit: limit) }
+            if before >> 12 != steps >> 12, stop?.isSet == true { throw .stopped }
+        }
+
+        mutating func apply(_ segments: [Segment], to nodes: [Value]) throws(JSONPathLimitError) -> [Value] {
+            var current = nodes
+            for segment in segments {
+                var next: [Value] = []
+                for node in current {
+                    if segment.descendant {
+                        try descendants(of: node) { walk, target throws(JSONPathLimitError) in
+                            for selector in segment.selectors {
+                                try walk.select(selector, from: target, into: &next)
+                            }
+                        }
+                    } else {
+                        for selector in segment.selectors {
+                            try select(selector, from: node, into: &next)
+                        }
                     }
                 }
+                current = next
             }
-            current = next
+            return current
         }
-        return current
-    }
 
-    /// The node and all its descendants, document order.
-    static func descendants(of node: Value) -> [Value] {
-        var out = [node]
-        switch node {
-        case .list(let items): for item in items { out += descendants(of: item) }
-        case .object(let pairs): for pair in pairs { out += descendants(of: pair.value) }
-        default: break
-        }
-        return out
-    }
-
-    static func select(_ selector: Selector, from node: Value, root: Value, into out: inout [Value]) {
-        switch selector {
-        case .name(let name):
-            if case .object(let pairs) = node, let pair = pairs.first(where: { $0.key == name }) {
-                out.append(pair.value)
-            }
-        case .wildcard:
-            if case .list(let items) = node { out += items }
-            if case .object(let pairs) = node { out += pairs.map(\.value) }
-        case .index(let i):
-            if case .list(let items) = node {
-                let j = i < 0 ? items.count + i : i
-                if j >= 0 && j < items.count { out.append(items[j]) }
-            }
-        case .slice(let start, let end, let step):
-            guard case .list(let items) = node, step != 0 else { return }
-            let n = items.count
-            func normalize(_ v: Int) -> Int { v >= 0 ? v : n + v }
-            if step > 0 {
-                let lower = min(max(normalize(start ?? 0), 0), n)
-                let upper = min(max(normalize(end ?? n), 0), n)
-                var i = lower
-                while i < upper {
-                    out.append(items[i])
-                    i += step
-                }
-            } else {
-                let upper = min(max(normalize(start ?? n - 1), -1), n - 1)
-                let lower = min(max(normalize(end ?? -n - 1), -1), n - 1)
-                var i = upper
-                while i > lower {
-                    out.append(items[i])
-                    i += step
+        /// Calls `visit` with the node and each of its descendants, in document order (pre-order),
+        /// iteratively: no array of descendants is built and no stack frame is used per level.
+        mutating func descendants(
+            of node: Value, _ visit: (inout Walk, Value) throws(JSONPathLimitError) -> Void
+        ) throws(JSONPathLimitError) {
+            var pending: [Value] = [node]
+            while let next = pending.popLast() {
+                try count()
+                try visit(&self, next)
+                switch next {
+                case .list(let items):
+                    for item in items.reversed() { pending.append(item) }
+                case .object(let pairs):
+                    for pair in pairs.reversed() { pending.append(pair.value) }
+                default: break
                 }
             }
-        case .filter(let expr):
-            let children: [Value]
-            switch node {
-            case .list(let items): children = items
-            case .object(let pairs): children = pairs.map(\.value)
-            default: children = []
+        }
+
+        mutating func select(_ selector: Selector, from node: Value, into out: inout [Value]) throws(JSONPathLimitError)
+        {
+            switch selector {
+            case .name(let name):
+                if case .object(let pairs) = node, let pair = pairs.first(where: { $0.key == name }) {
+                    try count()
+                    out.append(pair.value)
+                }
+            case .wildcard:
+                if case .list(let items) = node {
+                    try count(items.count)
+                    out += items
+                }
+                if case .object(let pairs) = node {
+                    try count(pairs.count)
+                    for pair in pairs { out.append(pair.value) }
+                }
+            case .index(let i):
+                if case .list(let items) = node {
+                    let j = i < 0 ? items.count + i : i
+                    if j >= 0 && j < items.count {
+                        try count()
+                        out.append(items[j])
+                    }
+                }
+            case .slice(let start, let end, let step):
+                guard case .list(let items) = node, step != 0 else { return }
+                let n = items.count
+                func normalize(_ v: Int) -> Int { v >= 0 ? v : n + v }
+                if step > 0 {
+                    let lower = min(max(normalize(start ?? 0), 0), n)
+                    let upper = min(max(normalize(end ?? n), 0), n)
+                    var i = lower
+                    while i < upper {
+                        try count()
+                        out.append(items[i])
+                        i += step
+                    }
+                } else {
+                    let upper = min(max(normalize(start ?? n - 1), -1), n - 1)
+                    let lower = min(max(normalize(end ?? -n - 1), -1), n - 1)
+                    var i = upper
+                    while i > lower {
+                        try count()
+                        out.append(items[i])
+                        i += step
+                    }
+                }
+            case .filter(let expr):
+                switch node {
+                case .list(let items):
+                    for child in items {
+                        try count()
+                        if try test(expr, current: child) { out.append(child) }
+                    }
+                case .object(let pairs):
+                    for pair in pairs {
+                        try count()
+                        if try test(expr, current: pair.value) { out.append(pair.value) }
+                    }
+                default: break
+                }
             }
-            for child in children where test(expr, current: child, root: root) { out.append(child) }
         }
-    }
 
-    static func test(_ expr: FilterExpr, current: Value, root: Value) -> Bool {
-        switch expr {
-        case .or(let a, let b): return test(a, current: current, root: root) || test(b, current: current, root: root)
-        case .and(let a, let b): return test(a, current: current, root: root) && test(b, current: current, root: root)
-        case .not(let a): return !test(a, current: current, root: root)
-        case .exists(let operand): return !nodes(operand, current: current, root: root).isEmpty
-        case .compare(let l, let op, let r):
-            let left = nodes(l, current: current, root: root)
-            let right = nodes(r, current: current, root: root)
-            // Singular queries: an empty node list compares as "Nothing".
-            let a = left.count == 1 ? left[0] : nil
-            let b = right.count == 1 ? right[0] : nil
-            return compare(a, op, b)
+        mutating func test(_ expr: FilterExpr, current: Value) throws(JSONPathLimitError) -> Bool {
+            switch expr {
+            case .or(let a, let b):
+                if try test(a, current: current) { return true }
+                return try test(b, current: current)
+            case .and(let a, let b):
+                guard try test(a, current: current) else { return false }
+                return try test(b, current: current)
+            case .not(let a): return try !test(a, current: current)
+            case .exists(let operand): return try !nodes(operand, current: current).isEmpty
+            case .compare(let l, let op, let r):
+                let left = try nodes(l, current: current)
+                let right = try nodes(r, current: current)
+                // Singular queries: an empty node list compares as "Nothing".
+                let a = left.count == 1 ? left[0] : nil
+                let b = right.count == 1 ? right[0] : nil
+                return JSONPath.compare(a, op, b)
+            }
         }
-    }
 
-    static func nodes(_ operand: Operand, current: Value, root: Value) -> [Value] {
-        switch operand {
-        case .literal(let v): return [v]
-        case .path(let relative, let segments): return apply(segments, to: [relative ? current : root], root: root)
+        mutating func nodes(_ operand: Operand, current: Value) throws(JSONPathLimitError) -> [Value] {
+            switch operand {
+            case .literal(let v): return [v]
+            case .path(let relative, let segments): return try apply(segments, to: [relative ? current : root])
+            }
         }
     }
 
@@ -176,6 +253,37 @@ package struct JSONPath: Sendable {
         case (.string(let x)?, .string(let y)?): return x < y
         default: return false
         }
+    }
+}
+
+/// Why a JSONPath evaluation stopped without a result.
+package enum JSONPathLimitError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The query touched more nodes than `JSONPath.Limits.maxSteps`.
+    case tooManyNodes(expression: String, limit: Int)
+    /// The evaluation's stop flag was set (its run's deadline passed, or the run was cancelled).
+    case stopped
+
+    /// A one-line message that says what to change.
+    package var description: String {
+        switch self {
+        case .tooManyNodes(let expression, let limit):
+            let shown = Self.grouped(limit)
+            return
+                "JSONPath \(expression) touched more than \(shown) nodes, the limit of one query: select a narrower part of the body (a path such as $.items[*].id rather than $..id)"
+        case .stopped:
+            return "JSONPath evaluation stopped: the run's deadline passed"
+        }
+    }
+
+    /// `2000000` as `2,000,000`.
+    static func grouped(_ n: Int) -> String {
+        var digits = Array(String(n))
+        var index = digits.count - 3
+        while index > (digits.first == "-" ? 1 : 0) {
+            digits.insert(",", at: index)
+            index -= 3
+        }
+        return String(digits)
     }
 }
 

@@ -74,8 +74,11 @@ struct LiveIncidentTests {
                     box.withLock { $0 }?.delivered(id: id, target: target)
                 }
             }
+            var configuration = Prober.Configuration(checksFolder: folder.path, location: "lab", variables: Variables())
+            // Only the scheduler's timer sleeps on the manual clock: no heartbeat.
+            configuration.heartbeat = nil
             let prober = Prober(
-                configuration: Prober.Configuration(checksFolder: folder.path, location: "lab", variables: Variables()),
+                configuration: configuration,
                 checks: try checks(), writer: writer, log: EventLog(format: .text, console: CapturingConsole()),
                 webhooks: sender, time: time)
             box.withLock { $0 = prober.incidents }

@@ -214,23 +214,65 @@ struct SchedulerTests {
         }
     }
 
-    @Test("a clock that jumps past whole intervals runs the latest due slot, late, and counts the rest as skipped")
+    @Test(
+        "a clock that jumps past whole intervals runs each check once, at its latest due slot, and counts the rest as skipped"
+    )
     func jumpSkipsMissedSlots() async throws {
         let time = ManualTimeSource()
-        let starts = Starts()
-        let scheduler = Scheduler(engine: .shared, time: time) { _, lateness in starts.add(time.now, lateness) }
-        scheduler.apply([try Self.script("tick", every: .milliseconds(100))])
-        try await time.waitForSleepers(1)
-        let first = try #require(time.nextDeadline)
-        time.advance(to: first + .milliseconds(1050))
-        try await time.waitForSleepers(1)
-        #expect(await pollUntil { starts.count == 2 })
-        // The slot at `first` (1050 ms late), then the latest one due (first + 1 s, 50 ms late);
-        // the nine between them are skipped, and the next slot is first + 1.1 s.
-        #expect(starts.all.map(\.late) == [.milliseconds(1050), .milliseconds(50)])
-        #expect(scheduler.skipped["tick"] == 9)
-        #expect(time.deadlines == [first + .milliseconds(1100)])
+        let starts = Mutex<[String: [(at: ContinuousClock.Instant, late: Duration)]]>([:])
+        let scheduler = Scheduler(engine: .shared, time: time) { script, lateness in
+            starts.withLock { $0[script.name, default: []].append((time.now, lateness)) }
+        }
+        let tick = try Self.script("tick", every: .milliseconds(100))
+        let slow = try Self.script("slow", every: .milliseconds(250))
+        scheduler.apply([tick, slow])
+        try await time.waitForSleepers(2)
+        let firstTick = scheduler.nextSlot(name: "tick", interval: .milliseconds(100), after: time.now)
+        let firstSlow = scheduler.nextSlot(name: "slow", interval: .milliseconds(250), after: time.now)
+        // A pause: the clock jumps 1.05 s past the later of the two first slots in one step.
+        let jumpTo = max(firstTick, firstSlow) + .milliseconds(1050)
+        time.advance(to: jumpTo)
+        #expect(await pollUntil { starts.withLock { $0.count == 2 } })
+        try await time.waitForSleepers(2)
+        let after = starts.withLock { $0 }
+        for (name, first, interval) in [("tick", firstTick, 100), ("slow", firstSlow, 250)] {
+            let runs = after[name] ?? []
+            let step = Duration.milliseconds(interval)
+            // One run, at the latest slot at or before the jump: late by less than an interval.
+            #expect(runs.count == 1, "\(name): \(runs.count) runs after the jump")
+            let late = try #require(runs.first?.late)
+            #expect(late < step, "\(name) ran \(late) late: an old slot was replayed")
+            let slot = jumpTo - late
+            let k = Int((((slot - first) / step)).rounded())
+            #expect(first + step * k == slot, "\(name) ran off its grid")
+            #expect(scheduler.skipped[name] == Int64(k), "\(name): the \(k) slots before it are skipped")
+        }
+        // The next slots are the following ones on each grid, after the jump.
+        #expect(time.deadlines.allSatisfy { $0 > jumpTo && $0 <= jumpTo + .milliseconds(250) })
+
+        // Time goes on normally again: one run per slot, none skipped.
+        let skippedBefore = scheduler.skipped
+        while let next = time.nextDeadline, next <= jumpTo + .milliseconds(500) {
+            time.advance(to: next)
+            try await time.waitForSleepers(2)
+        }
+        // tick's slots every 100 ms and slow's every 250 ms in those 500 ms, after the one run each.
+        #expect(
+            await pollUntil {
+                starts.withLock { ($0["tick"]?.count ?? 0) == 6 && ($0["slow"]?.count ?? 0) == 3 }
+            }, "\(starts.withLock { $0.mapValues(\.count) })")
+        #expect(scheduler.skipped == skippedBefore)
         #expect(await scheduler.stop(grace: .seconds(1)) == 0)
+    }
+
+    @Test("latestDue: the slot itself when less than an interval late, else the last one due")
+    func latestDueArithmetic() {
+        let at = ContinuousClock.now
+        let second = Duration.seconds(1)
+        #expect(Scheduler.latestDue(at, interval: second, now: at).at == at)
+        #expect(Scheduler.latestDue(at, interval: second, now: at + .milliseconds(999)) == (at, 0))
+        #expect(Scheduler.latestDue(at, interval: second, now: at + second) == (at + second, 1))
+        #expect(Scheduler.latestDue(at, interval: second, now: at + .milliseconds(29_500)) == (at + .seconds(29), 29))
     }
 
     @Test("stop waits for runs in flight and cancels what outlives the grace")

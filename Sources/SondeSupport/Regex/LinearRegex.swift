@@ -39,6 +39,13 @@ package struct LinearRegex: Sendable {
         search(text, groups: -1, earliest: true).match != nil
     }
 
+    /// True when the pattern matches somewhere in `text`; `nil` when `stop` was set before the
+    /// search could tell.
+    package func isMatch(_ text: String, stop: StopFlag?) -> Bool? {
+        let outcome = search(text, groups: -1, earliest: true, stop: stop)
+        return outcome.stopped ? nil : outcome.match != nil
+    }
+
     /// The leftmost-first match in `text`, with every group.
     package func firstMatch(in text: String) -> LinearRegexMatch? {
         search(text, groups: captureCount, earliest: false).match
@@ -50,15 +57,27 @@ package struct LinearRegex: Sendable {
         search(text, groups: min(groups, captureCount), earliest: false).match
     }
 
+    /// As `firstMatch(in:groups:)`, giving up once `stop` is set: then `stopped` is true and there
+    /// is no match.
+    package func firstMatch(
+        in text: String, groups: Int, stop: StopFlag?
+    ) -> (match: LinearRegexMatch?, stopped: Bool) {
+        let outcome = search(text, groups: min(groups, captureCount), earliest: false, stop: stop)
+        return (outcome.match, outcome.stopped)
+    }
+
     /// A search, with the matcher's work count. `groups` is the highest group tracked (-1: none,
-    /// only whether there is a match); `earliest` stops at the first match state reached.
-    func search(_ text: String, groups: Int, earliest: Bool) -> (match: LinearRegexMatch?, steps: Int) {
+    /// only whether there is a match); `earliest` stops at the first match state reached; the
+    /// search gives up (`stopped`, no match) once `stop` is set.
+    func search(
+        _ text: String, groups: Int, earliest: Bool, stop: StopFlag? = nil
+    ) -> (match: LinearRegexMatch?, steps: Int, stopped: Bool) {
         var copy = text
         let outcome = copy.withUTF8 { buffer in
-            RegexMatcher.search(program, in: buffer, slotCount: 2 * (groups + 1), earliest: earliest)
+            RegexMatcher.search(program, in: buffer, slotCount: 2 * (groups + 1), earliest: earliest, stop: stop)
         }
-        guard let slots = outcome.slots else { return (nil, outcome.steps) }
-        return (LinearRegexMatch(text: text, offsets: slots, names: groupNames), outcome.steps)
+        guard let slots = outcome.slots else { return (nil, outcome.steps, outcome.stopped) }
+        return (LinearRegexMatch(text: text, offsets: slots, names: groupNames), outcome.steps, false)
     }
 
     // MARK: cache

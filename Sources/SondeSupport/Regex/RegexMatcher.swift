@@ -21,6 +21,8 @@ struct RegexMatcher {
         /// NFA states visited and threads stepped: bounded by a small multiple of
         /// program size × (text length + 1).
         var steps: Int
+        /// True when the search gave up because its stop flag was set (`slots` is then `nil`).
+        var stopped = false
     }
 
     /// A set of states with insertion order and O(1) insert, test and clear.
@@ -65,6 +67,12 @@ struct RegexMatcher {
     /// Closure frames, two words each: a slot to restore (or -1 to explore a state) and a value.
     private let stack: UnsafeMutablePointer<Int>
     private var steps = 0
+    /// Set by whoever stops waiting for the search; polled every `stopCheckSteps` steps.
+    private let stop: StopFlag?
+    private var nextStopCheck = RegexMatcher.stopCheckSteps
+    private var stopped = false
+    /// Steps between two looks at the stop flag (well under a millisecond of work).
+    private static let stopCheckSteps = 1 << 16
 
     /// The buffer size a search of `program` with `slotCount` slots needs.
     private static func bufferSize(_ program: RegexProgram, slotCount: Int) -> Int {
@@ -76,9 +84,10 @@ struct RegexMatcher {
         program: RegexProgram, instructions: UnsafeBufferPointer<RegexInstruction>,
         alternates: UnsafeBufferPointer<Int32>, classBits: UnsafeBufferPointer<UInt64>,
         firstBytes: UnsafeBufferPointer<Bool>?, text: UnsafeBufferPointer<UInt8>,
-        slotCount: Int, memory: UnsafeMutablePointer<Int>
+        slotCount: Int, memory: UnsafeMutablePointer<Int>, stop: StopFlag?
     ) {
         self.program = program
+        self.stop = stop
         self.instructions = instructions
         self.alternates = alternates
         self.classBits = classBits
@@ -98,9 +107,10 @@ struct RegexMatcher {
     /// Finds the leftmost-first match of `program` in `text`, tracking the first `slotCount` slots
     /// (0: no captures, 2: the match range). With `earliest`, stops at the first match state reached
     /// (enough to say whether there is a match; the slots are then not the leftmost-first ones).
+    /// Gives up, with `stopped`, once `stop` is set.
     static func search(
         _ program: RegexProgram, in text: UnsafeBufferPointer<UInt8>, slotCount: Int,
-        earliest: Bool
+        earliest: Bool, stop: StopFlag? = nil
     ) -> Outcome {
         let slots = max(0, min(slotCount, program.slotCount))
         let size = bufferSize(program, slotCount: slots)
@@ -119,9 +129,9 @@ struct RegexMatcher {
                                 program: program, instructions: instructions,
                                 alternates: alternates, classBits: classBits,
                                 firstBytes: firstBytes, text: text, slotCount: slots,
-                                memory: base)
+                                memory: base, stop: stop)
                             let found = vm.run(earliest: earliest)
-                            return Outcome(slots: found, steps: vm.steps)
+                            return Outcome(slots: vm.stopped ? nil : found, steps: vm.steps, stopped: vm.stopped)
                         }
                         guard let table = program.firstBytes else { return run(nil) }
                         return table.withUnsafeBufferPointer { run($0) }
@@ -147,6 +157,13 @@ struct RegexMatcher {
         var previous: Int32 = -1
         var (scalar, length) = decode(at)
         while true {
+            if steps >= nextStopCheck {
+                nextStopCheck = steps + Self.stopCheckSteps
+                if stop?.isSet == true {
+                    stopped = true
+                    return nil
+                }
+            }
             if current.count == 0 {
                 if result != nil { break }
                 if anchored && at > 0 { break }

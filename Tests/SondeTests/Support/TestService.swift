@@ -44,8 +44,31 @@ final class TestService: Sendable {
          "empty": [], "blank": "", "csv": "x,y,z", "when": "2031-01-01T00:00:00Z", "num": "42", "fnum": "2.5"}
         """
 
+    /// Just under the 8 MiB body cap: a JSON array of 340,000 small objects (about a million
+    /// nodes) for `/many`.
+    static let manyJSON: [UInt8] = {
+        var text = "["
+        text.reserveCapacity(8_000_000)
+        for index in 0..<340_000 {
+            if index > 0 { text += "," }
+            text += #"{"id":\#(index),"v":"ab"}"#
+        }
+        text += "]"
+        return Array(text.utf8)
+    }()
+
+    /// Just under the body cap: 8,000,000 × `a` and no `b`, for `/aaaa`.
+    static let manyA = [UInt8](repeating: 0x61, count: 8_000_000)
+
     static func route(_ request: HTTPRequest, flaky: Counter) -> HTTPResponse {
         switch request.path {
+        case "/many":
+            return HTTPResponse(
+                status: 200, headers: [HTTPField(name: "Content-Type", value: "application/json")],
+                body: .bytes(manyJSON))
+        case "/aaaa":
+            return HTTPResponse(
+                status: 200, headers: [HTTPField(name: "Content-Type", value: "text/plain")], body: .bytes(manyA))
         case "/json":
             return .json(document)
         case "/text":
