@@ -14,7 +14,10 @@ import Synchronization
 /// transition is appended to `data/incidents.jsonl`, logged, and sent to the webhooks. At start the
 /// detectors replay the last two hours of runs and reconcile with the events file, so an incident
 /// opened before a restart is resolved after it, once, and nothing is announced twice. The times it
-/// reads itself (alerts sent, figures for a webhook) come from `time`.
+/// reads itself (alerts sent, figures for a webhook) come from `time`. A detector counts the replay
+/// in burn counts of its own; once the SLO tracker has seeded the check's rings from the files
+/// (the prober counts each run there before it reaches the monitor), the detector drops its own
+/// and reads those: one set of counts per check.
 package final class IncidentMonitor: Sendable {
     /// How far back the start-up replay reads runs.
     static let replayMs: Int64 = 2 * UTCTime.msPerHour
@@ -109,13 +112,15 @@ package final class IncidentMonitor: Sendable {
         for event in late { publish(event, note: "found when the prober started") }
     }
 
-    /// Feeds one live run.
+    /// Feeds one live run, already counted in the SLO tracker (`SLOTracker.add`).
     func observe(_ record: RunRecord) {
+        let ring = slo.counter(check: record.check)
         let transitions = detectors.withLock { all -> [IncidentDetector.Transition] in
-            guard var detector = all[record.check] else { return [] }
-            let out = detector.observe(record)
-            all[record.check] = detector
-            return out
+            // In place: a detector taken out of the dictionary would copy its arrays on every run.
+            if let ring {
+                return all[record.check]?.observe(record, countedIn: ring) ?? []
+            }
+            return all[record.check]?.observe(record) ?? []
         }
         for transition in transitions {
             if let event = event(for: transition, check: record.check) { publish(event, note: nil) }

@@ -188,7 +188,7 @@ package final class Prober: Sendable {
             redactor: redactor)
         writer.append(record, policy: RecordWriter.Policy(settings: script.settings))
         metrics.record(record, lateness: lateness)
-        slo.add(check: record.check, timeMs: record.time, ok: record.ok, nowMs: time.wallMs)
+        slo.add(check: record.check, timeMs: record.time, ok: record.ok)
         incidents.observe(record)
         counters.withLock {
             $0.recorded += 1
