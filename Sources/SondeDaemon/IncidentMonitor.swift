@@ -15,9 +15,10 @@ import Synchronization
 /// detectors replay the last two hours of runs and reconcile with the events file, so an incident
 /// opened before a restart is resolved after it, once, and nothing is announced twice. The times it
 /// reads itself (alerts sent, figures for a webhook) come from `time`. A detector counts the replay
-/// in burn counts of its own; once the SLO tracker has seeded the check's rings from the files
-/// (the prober counts each run there before it reaches the monitor), the detector drops its own
-/// and reads those: one set of counts per check.
+/// in burn counts of its own and drops them after it; live, it reads the check's rings in the SLO
+/// tracker (the prober counts each run there before it reaches the monitor): one set of counts per
+/// check. Until the tracker has seeded a check from the files, its burn-rate alert keeps the state
+/// the replay found.
 package final class IncidentMonitor: Sendable {
     /// How far back the start-up replay reads runs.
     static let replayMs: Int64 = 2 * UTCTime.msPerHour
@@ -96,6 +97,8 @@ package final class IncidentMonitor: Sendable {
                     }
                 }
             }
+            // Live runs are counted once, in the SLO tracker's rings, which the detector reads.
+            detector.dropOwnCounts()
             replayed[script.name] = detector
         }
         detectors.withLock { all in
@@ -117,10 +120,7 @@ package final class IncidentMonitor: Sendable {
         let ring = slo.counter(check: record.check)
         let transitions = detectors.withLock { all -> [IncidentDetector.Transition] in
             // In place: a detector taken out of the dictionary would copy its arrays on every run.
-            if let ring {
-                return all[record.check]?.observe(record, countedIn: ring) ?? []
-            }
-            return all[record.check]?.observe(record) ?? []
+            all[record.check]?.observe(record, countedIn: ring) ?? []
         }
         for transition in transitions {
             if let event = event(for: transition, check: record.check) { publish(event, note: nil) }

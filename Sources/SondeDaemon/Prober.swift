@@ -50,6 +50,8 @@ package final class Prober: Sendable {
     private let current: Mutex<CheckSet>
     private let counters = Mutex((recorded: 0, failed: 0))
     private let scheduler: Mutex<Scheduler?> = Mutex(nil)
+    /// Trims the heap once a minute while the schedule runs (`HeapTrimmer`).
+    private let housekeeping: Mutex<Task<Void, Never>?> = Mutex(nil)
 
     /// A prober over an already loaded set of checks; incidents and burn alerts go to `webhooks`
     /// and to `alertmanager` when given.
@@ -117,12 +119,24 @@ package final class Prober: Sendable {
         }
         self.scheduler.withLock { $0 = scheduler }
         scheduler.apply(checks.sorted)
+        let time = self.time
+        guard time.isRealTime else { return }  // tests on a manual clock: no extra sleeper
+        housekeeping.withLock { task in
+            task?.cancel()
+            task = Task.detached(priority: .background) {
+                while true {
+                    do { try await time.sleep(until: time.now + HeapTrimmer.interval) } catch { return }
+                    HeapTrimmer.trimNow()
+                }
+            }
+        }
     }
 
     /// Stops scheduling, waits up to `grace` for runs in flight, cancels the rest (not recorded),
     /// and flushes the files. Returns the number of runs cancelled.
     package func stop(grace: Duration) async -> Int {
         var cancelled = 0
+        housekeeping.withLock { $0?.cancel() }
         if let scheduler = scheduler.withLock({ $0 }) {
             cancelled = await scheduler.stop(grace: grace)
         }

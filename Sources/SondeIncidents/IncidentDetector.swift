@@ -60,8 +60,8 @@ package struct IncidentDetector: Sendable {
     private var resultBits: UInt32 = 0
     private var resultCount: UInt8 = 0
     private var before: [Sample] = []
-    /// The detector's own burn counts; nil while it reads a ring it shares with the SLO tracker
-    /// (`observe(_:countedIn:)`), so the live daemon keeps one set of counts per check.
+    /// The detector's own burn counts; nil once it reads a ring it shares with the SLO tracker
+    /// (`dropOwnCounts`, `observe(_:countedIn:)`), so the live daemon keeps one set per check.
     private var burn: BurnCounter?
     private var lastBurnMinute: Int64 = .min
     private var usedIDs: Set<String> = []
@@ -88,8 +88,14 @@ package struct IncidentDetector: Sendable {
         burn = BurnCounter(policy: policy, nowMs: startMs)
     }
 
-    /// Whether the detector keeps burn counts of its own (false once fed `observe(_:countedIn:)`).
+    /// Whether the detector keeps burn counts of its own.
     package var hasOwnCounts: Bool { burn != nil }
+
+    /// Frees the detector's own burn counts (the live daemon, after the start-up replay): from
+    /// then on it is fed with `observe(_:countedIn:)`. A later plain `observe` starts new counts.
+    package mutating func dropOwnCounts() {
+        burn = nil
+    }
 
     package init(
         check: String, location: String, settings: MonitorSettings, startMs: Int64 = 0, keepsSamples: Bool = true
@@ -118,15 +124,16 @@ package struct IncidentDetector: Sendable {
 
     /// Feeds one run that `ring` has already counted (the rings the live daemon shares between the
     /// SLO tracker and this detector); the detector reads its burn rates from `ring` as of the run's
-    /// start and does not keep it, and frees its own counts if it had any (the start-up replay
-    /// keeps its own). Returns what the run changed: the same as `observe(_:)` when `ring` holds
-    /// the runs the detector's own counts would.
-    package mutating func observe(_ run: RunRecord, countedIn ring: BurnCounter) -> [Transition] {
+    /// start and does not keep it, and frees its own counts if it had any. Returns what the run
+    /// changed: the same as `observe(_:)` when `ring` holds the runs the detector's own counts
+    /// would. Without a ring (the tracker has not seeded the check yet) burn rates are not read:
+    /// the burn-rate alert stays as it was and is decided at the first run that has one.
+    package mutating func observe(_ run: RunRecord, countedIn ring: BurnCounter?) -> [Transition] {
         burn = nil
         return step(run, ring: ring)
     }
 
-    private mutating func step(_ run: RunRecord, ring: BurnCounter) -> [Transition] {
+    private mutating func step(_ run: RunRecord, ring: BurnCounter?) -> [Transition] {
         var out: [Transition] = []
         let sample = Sample(run)
         var hourRate: Double?
@@ -265,7 +272,7 @@ package struct IncidentDetector: Sendable {
         open = incident
     }
 
-    /// The open incident with its budget share brought up to date (for an "ongoing" write-up),
+    /// The open incident with its budget share brought up to date (for an "ongoing" write-up).
     package func ongoing() -> Incident? {
         guard var incident = open else { return nil }
         incident.budgetShare = budgetShare(incident)
@@ -351,9 +358,9 @@ package struct IncidentDetector: Sendable {
         return total / Double(transitions) * 100
     }
 
-    private mutating func observeBurn(_ run: RunRecord, ring: BurnCounter) -> [Transition] {
+    private mutating func observeBurn(_ run: RunRecord, ring: BurnCounter?) -> [Transition] {
         let minute = run.time / 60_000
-        guard minute != lastBurnMinute else { return [] }
+        guard minute != lastBurnMinute, let ring else { return [] }
         lastBurnMinute = minute
         let rates = ring.burnRates(atMs: run.time)
         let state = AlertState.evaluate(rates)

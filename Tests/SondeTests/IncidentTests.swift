@@ -231,6 +231,28 @@ struct IncidentTests {
         #expect(shared.burnLevel == ownDetector.burnLevel && shared.flapping == ownDetector.flapping)
     }
 
+    @Test("after the replay a detector drops its own counts; until the shared ones are seeded its burn alert stays")
+    func burnStateKeptUntilSeeded() {
+        let runs = Self.runs(
+            String(repeating: ".", count: 180) + String(repeating: "s", count: 20) + String(repeating: ".", count: 30),
+            every: 60_000, start: Self.t0 - 4 * UTCTime.msPerHour)
+        var detector = IncidentDetector(
+            check: "api", location: "eu", policy: SLOPolicy(), downAfter: 3, upAfter: 2, startMs: runs[0].time)
+        for run in runs.prefix(200) { _ = detector.observe(run) }
+        #expect(detector.burnLevel == .page && detector.hasOwnCounts)
+        detector.dropOwnCounts()
+        #expect(!detector.hasOwnCounts)
+        var unseeded: [IncidentDetector.Transition] = []
+        for run in runs.suffix(30) { unseeded += detector.observe(run, countedIn: nil) }
+        #expect(!unseeded.contains { if case .burnAlertEnded = $0 { return true } else { return false } })
+        #expect(detector.burnLevel == .page && detector.open == nil, "resolved; the alert waits for counts")
+        // Seeded counts of a healthy check: the next run ends the alert.
+        var ring = BurnCounter(policy: SLOPolicy(), nowMs: runs[0].time)
+        let next = Self.runs(".", start: runs[229].time + 60_000)[0]
+        for k in 0..<300 { ring.add(timeMs: next.time - Int64(k) * 60_000, ok: true) }
+        #expect(detector.observe(next, countedIn: ring) == [.burnAlertEnded(timeMs: next.time)])
+    }
+
     @Test("the flapping share from a bit history is the share from the list of results")
     func flapBitsMatchList() {
         var generator = SystemRandomNumberGenerator()
