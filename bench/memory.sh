@@ -87,17 +87,19 @@ measure() {
   while (($(date +%s) - start < SETTLE_SECONDS)); do sleep 1; done
   for ((i = 0; i < SAMPLES; i++)); do samples+=("$(rss_kb "$SONDE_PID")"); sleep 1; done
   runs=$(find "$dir/data" -name 'runs-*.jsonl' -print0 | xargs -0 -r cat | wc -l)
+  late=$(find "$dir/data" -name 'runs-*.jsonl' -print0 | xargs -0 -r cat \
+    | grep -Eo '"late_ms":[0-9.]+' | awk -F: '$2 >= 100 { n++ } END { print n + 0 }')
   kill -TERM "$SONDE_PID"
   wait "$SONDE_PID" || true
   SONDE_PID=""
-  echo "$(printf '%s\n' "${samples[@]}" | median) $runs $(($(date +%s) - start))"
+  echo "$(printf '%s\n' "${samples[@]}" | median) $runs $(($(date +%s) - start)) $late"
 }
 
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 say "baseline: one check"
 read -r base_kb _ _ < <(measure 1)
 say "baseline RSS $base_kb KiB; now $CHECKS checks every ${INTERVAL}s"
-read -r full_kb runs settle < <(measure "$CHECKS")
+read -r full_kb runs settle late < <(measure "$CHECKS")
 load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 per_check=$(awk -v f="$full_kb" -v b="$base_kb" -v n="$CHECKS" 'BEGIN { printf "%.2f", (f - b) * 1024 / (n - 1) / 1000 }')
 verdict=$(awk -v p="$per_check" -v g="$GOAL_KB" 'BEGIN { print (p <= g ? "met" : "**not met**") }')
@@ -111,6 +113,7 @@ $(nproc) CPUs, Linux $(uname -r), load average before $load_before, after $load_
   echo "| --- | --- | --- |"
   echo "| RSS with one check (median of $SAMPLES samples) | $base_kb KiB | |"
   echo "| RSS with $CHECKS checks every $INTERVAL s, $settle s after the start, $runs runs by then (each check ≥ $SETTLE_RUNS) | $full_kb KiB | |"
+  echo "| runs ≥ 100 ms late by then (runs waiting for a CPU hold their memory: on a busy machine this figure grows) | $late of $runs | |"
   echo "| memory per check at rest: (RSS with $CHECKS − RSS with one) ÷ $((CHECKS - 1)) | $per_check KB | ≤ $GOAL_KB KB: $verdict |"
 } | tee "$RESULTS"
 say "written to $RESULTS"
