@@ -232,7 +232,8 @@ package final class RecordWriter: @unchecked Sendable {
         let limit = ResourceLimits.openFiles().soft
         openFilesLimit = limit
         openFilesCapacity = max(1, openFiles ?? DayFileCache.capacity(forSoftLimit: limit))
-        files = DayFileCache(capacity: openFilesCapacity)
+        // One descriptor of the share is kept for a line written through its own (a full cache).
+        files = DayFileCache(capacity: max(1, openFilesCapacity - 1))
         try Self.checkWritable(folder.root)
         let thread = Thread { [self] in loop() }
         thread.name = "sonde-writer"
