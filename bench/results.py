@@ -145,6 +145,37 @@ def goals():
         out.append((label, rss_goal, rss[1] if rss else "?", verdict(rss[2] if rss else None)
                     if name != "results-scale-10000x10s.md" else f"({verdict(rss[2] if rss else None).strip('*')})", name))
 
+    big = read("results-scale-100000x60s.md")
+    label, name = "100,000 checks every 60 s for 120 s (1,667 runs/s)", "results-scale-100000x60s.md"
+    if big is None:
+        out.append((label, "≥ 99.9% of runs start < 100 ms late; peak RSS < 1 GB", "not run", "?", name))
+    else:
+        late = row(big, "runs starting < 100 ms late")
+        rss = row(big, "sonde peak RSS")
+        wall = row(big, "sonde wall time / exit status")
+        out.append((label, "≥ 99.9% of runs start < 100 ms late", late[1] if late else "?",
+                    verdict(late[2] if late else None), name))
+        out.append((label, "peak RSS < 1 GB, no crash (exit 0)",
+                    f"{rss[1] if rss else '?'}; wall time / exit {wall[1] if wall else '?'}",
+                    verdict(rss[2] if rss else None) if wall and wall[1].endswith("/ 0") else "**not met**", name))
+
+    fast = read("results-scale-10000x1s.md")
+    sweep = read("results-scale-sweep.md")
+    label, name = "10,000 checks every second for 30 s (10,000 runs/s)", "results-scale-10000x1s.md"
+    late = row(fast, "runs starting < 100 ms late")
+    steps = []
+    for line in (sweep or "").splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) >= 3 and cells[0].isdigit():
+            steps.append(f"{cells[1]}/s: {cells[2]}")
+    out.append((label, "≥ 99% of runs start < 100 ms late", (late[1] if late else "not run")
+                + (f" (sweep: {'; '.join(steps)})" if steps else ""), verdict(late[2] if late else None), name))
+
+    memory = read("results-memory.md")
+    per = row(memory, "memory per check at rest")
+    out.append(("Memory per check at rest (RSS with 10,000 checks − RSS with one)", "≤ 8 KB per check",
+                per[1] if per else "not run", verdict(per[2] if per else None), "results-memory.md"))
+
     timing = read("results-timing.md")
     for label, title in (("first byte", "time to first byte"), ("total", "total time")):
         r = row(timing, label)
@@ -207,7 +238,9 @@ def main():
     for scenario, goal, measured, met, where in goals():
         lines.append(f"| {scenario} | {goal} | {measured} | {met} | [{where}]({where}) |")
     lines.append("")
-    for name in ["results-probe-cpu.md", "results-scale.md", "results-scale-10000x10s.md", "results-scale-outage.md",
+    for name in ["results-probe-cpu.md", "results-scale.md", "results-scale-10000x10s.md",
+                 "results-scale-100000x60s.md", "results-scale-sweep.md", "results-scale-10000x1s.md",
+                 "results-memory.md", "results-scale-outage.md",
                  "results-timing.md", "results-report.md", "results-startup.md"]:
         text = read(name)
         if text is None:

@@ -8,6 +8,8 @@
 #        bash bench/scale.sh --analyse DIR [TIME [LOG]]   print the table for an existing data folder
 #                                                         (TIME: `/usr/bin/time -v -o` output, LOG: sonde's stderr)
 # Env:   CHECKS (2000), INTERVAL (2, seconds), SECONDS_RUN (60), SONDE_BIN (.build/release/sonde),
+#        LATE_GOAL_SHARE (99.9, percent of runs < 100 ms late), RSS_GOAL_MB (200),
+#        STARTUP_TIMEOUT (300, seconds sonde may take to load its checks and log `start`),
 #        KEEP=1 keeps the temporary folder (checks, data, logs) and prints where it is,
 #        OUTAGE=1: every check probes a closed loopback port (all fail: 2,000 incidents open at once)
 #        and sonde posts them to a webhook receiver that is down (retries, full queue); results in
@@ -26,9 +28,10 @@ OUTAGE=${OUTAGE:-0}
 if [ "$OUTAGE" = 1 ]; then RESULTS=${RESULTS:-bench/results-scale-outage.md}
 elif [ "$CHECKS" = 2000 ] && [ "$INTERVAL" = 2 ]; then RESULTS=${RESULTS:-bench/results-scale.md}
 else RESULTS=${RESULTS:-bench/results-scale-${CHECKS}x${INTERVAL}s.md}; fi
-LATE_GOAL_MS=100      # a run counts as on time when late_ms < this
-LATE_GOAL_SHARE=99.9  # percent of runs on time
-RSS_GOAL_MB=200       # peak RSS, MB (10^6 bytes)
+LATE_GOAL_MS=100                          # a run counts as on time when late_ms < this
+LATE_GOAL_SHARE=${LATE_GOAL_SHARE:-99.9}  # percent of runs on time
+RSS_GOAL_MB=${RSS_GOAL_MB:-200}           # peak RSS, MB (10^6 bytes)
+STARTUP_TIMEOUT=${STARTUP_TIMEOUT:-300}
 
 BENCH_NAME=scale
 # shellcheck source=bench/lib.sh
@@ -135,6 +138,8 @@ analyse() {  # analyse DATA_DIR: prints the Markdown report on stdout
   echo "| sonde CPU per 1,000 runs | $per1k | |"
   [ -n "${NGINX_CPU:-}" ] && echo "| nginx worker CPU during the run (not sonde's) | $NGINX_CPU s | |"
   echo "| sonde peak RSS | $rss_mb | < ${RSS_GOAL_MB} MB: $rss_ok |"
+  [ -n "${RSS_END_KB:-}" ] && echo "| sonde RSS at the end / descriptors open at the end | $(awk -v k="$RSS_END_KB" 'BEGIN { printf "%.1f MB", k * 1024 / 1e6 }') / ${FDS:-?} (\`ulimit -n\` $(ulimit -n)) | |"
+  [ -n "${LOAD_AFTER:-}" ] && echo "| load average at the end of the run | $LOAD_AFTER ($(nproc) CPUs) | |"
   echo "| lines that do not parse as run JSON | $bad | 0: $( ((bad == 0)) && echo met || echo '**not met**') |"
   [ -n "${STARTUP_S:-}" ] && echo "| start-up (launch to the \`start\` log line) | $STARTUP_S s | |"
   [ -n "$wall" ] && echo "| sonde wall time / exit status | $wall / ${SONDE_RC:-$(time_field "Exit status")} | exit 0 |"
@@ -201,10 +206,13 @@ if [ "$OUTAGE" = 1 ]; then
   say "outage: checks probe closed port $TARGET_PORT; webhooks go to a closed port"
 fi
 width=${#CHECKS}; ((width >= 4)) || width=4
-for ((i = 1; i <= CHECKS; i++)); do
-  printf '# @every %ss\n# @timeout 5s\nGET http://127.0.0.1:%s/health\nHTTP 200\n' "$INTERVAL" "$TARGET_PORT" \
-    > "$T/checks/$(printf "c%0${width}d" "$i").hurl"
-done
+# awk writes the files: a shell loop takes minutes for 100,000 of them.
+awk -v n="$CHECKS" -v w="$width" -v every="$INTERVAL" -v port="$TARGET_PORT" -v dir="$T/checks" 'BEGIN {
+  for (i = 1; i <= n; i++) {
+    f = sprintf("%s/c%0" w "d.hurl", dir, i)
+    printf "# @every %ss\n# @timeout 5s\nGET http://127.0.0.1:%s/health\nHTTP 200\n", every, port > f
+    close(f)
+  } }'
 [ "$OUTAGE" = 1 ] || "$BIN" check "$T/checks/$(printf "c%0${width}d" 1).hurl" >/dev/null \
   || die "sonde check fails on the generated check"
 
@@ -220,12 +228,12 @@ launch=$(date +%s.%N)
 /usr/bin/time -v -o "$T/time.txt" "$BIN" run --checks "$T/checks" --data "$T/data" \
   --metrics "127.0.0.1:$MPORT" "${EXTRA[@]}" >"$T/sonde.out" 2>"$T/sonde.log" &
 TIME_PID=$!
-for _ in $(seq 1200); do
+for _ in $(seq $((STARTUP_TIMEOUT * 20))); do
   grep -q ' start: ' "$T/sonde.log" 2>/dev/null && break
   kill -0 "$TIME_PID" 2>/dev/null || { cat "$T/sonde.log" >&2; die "sonde run exited at start-up"; }
   sleep 0.05
 done
-grep -q ' start: ' "$T/sonde.log" || { cat "$T/sonde.log" >&2; die "sonde run did not log its start in 60 s"; }
+grep -q ' start: ' "$T/sonde.log" || { cat "$T/sonde.log" >&2; die "sonde run did not log its start in $STARTUP_TIMEOUT s"; }
 STARTUP_S=$(awk -v a="$launch" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b - a }')
 SONDE_PID=$(children_of "$TIME_PID" | head -1)
 nginx_before=$(cpu_seconds "$NGINX_WORKER")
@@ -233,6 +241,9 @@ say "sonde $SONDE_PID started in ${STARTUP_S}s; running ${SECONDS_RUN}s"
 
 sleep "$SECONDS_RUN" & wait $!   # in the background so that Ctrl-C / SIGTERM reach the trap at once
 
+FDS=$(find "/proc/$SONDE_PID/fd" -mindepth 1 -maxdepth 1 2>/dev/null | wc -l)
+RSS_END_KB=$(awk '$1 == "VmRSS:" { print $2 }' "/proc/$SONDE_PID/status" 2>/dev/null || true)
+LOAD_AFTER=$(cut -d' ' -f1-3 /proc/loadavg)
 metrics=$(timeout 10 bash -c "exec 3<>/dev/tcp/127.0.0.1/$MPORT; printf 'GET /metrics HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n' >&3; cat <&3" 2>/dev/null || true)
 SKIPPED=$(awk '/^sonde_runs_skipped_total[{ ]/ { s += $NF; n++ } END { print (n ? s : "?") }' <<<"$metrics")
 DROPPED=$(awk '/^sonde_records_dropped_total[{ ]/ { s += $NF; n++ } END { print (n ? s : "?") }' <<<"$metrics")

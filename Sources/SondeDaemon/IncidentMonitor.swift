@@ -14,7 +14,11 @@ import Synchronization
 /// transition is appended to `data/incidents.jsonl`, logged, and sent to the webhooks. At start the
 /// detectors replay the last two hours of runs and reconcile with the events file, so an incident
 /// opened before a restart is resolved after it, once, and nothing is announced twice. The times it
-/// reads itself (alerts sent, figures for a webhook) come from `time`.
+/// reads itself (alerts sent, figures for a webhook) come from `time`. A detector counts the replay
+/// in burn counts of its own and drops them after it; live, it reads the check's rings in the SLO
+/// tracker (the prober counts each run there before it reaches the monitor): one set of counts per
+/// check. Until the tracker has seeded a check from the files, its burn-rate alert keeps the state
+/// the replay found.
 package final class IncidentMonitor: Sendable {
     /// How far back the start-up replay reads runs.
     static let replayMs: Int64 = 2 * UTCTime.msPerHour
@@ -93,6 +97,8 @@ package final class IncidentMonitor: Sendable {
                     }
                 }
             }
+            // Live runs are counted once, in the SLO tracker's rings, which the detector reads.
+            detector.dropOwnCounts()
             replayed[script.name] = detector
         }
         detectors.withLock { all in
@@ -109,13 +115,12 @@ package final class IncidentMonitor: Sendable {
         for event in late { publish(event, note: "found when the prober started") }
     }
 
-    /// Feeds one live run.
+    /// Feeds one live run, already counted in the SLO tracker (`SLOTracker.add`).
     func observe(_ record: RunRecord) {
+        let ring = slo.counter(check: record.check)
         let transitions = detectors.withLock { all -> [IncidentDetector.Transition] in
-            guard var detector = all[record.check] else { return [] }
-            let out = detector.observe(record)
-            all[record.check] = detector
-            return out
+            // In place: a detector taken out of the dictionary would copy its arrays on every run.
+            all[record.check]?.observe(record, countedIn: ring) ?? []
         }
         for transition in transitions {
             if let event = event(for: transition, check: record.check) { publish(event, note: nil) }

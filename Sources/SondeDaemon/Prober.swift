@@ -57,6 +57,8 @@ package final class Prober: Sendable {
     private let current: Mutex<CheckSet>
     private let counters = Mutex((recorded: 0, failed: 0))
     private let scheduler: Mutex<Scheduler?> = Mutex(nil)
+    /// Trims the heap once a minute while the schedule runs (`HeapTrimmer`).
+    private let housekeeping: Mutex<Task<Void, Never>?> = Mutex(nil)
 
     /// A prober over an already loaded set of checks; incidents and burn alerts go to `webhooks`
     /// and to `alertmanager` when given; captures and asserts are evaluated on `evaluation`.
@@ -129,6 +131,17 @@ package final class Prober: Sendable {
         self.scheduler.withLock { $0 = scheduler }
         if let heartbeat = configuration.heartbeat { scheduler.startHeartbeat(every: heartbeat) }
         scheduler.apply(checks.sorted)
+        let time = self.time
+        guard time.isRealTime else { return }  // tests on a manual clock: no extra sleeper
+        housekeeping.withLock { task in
+            task?.cancel()
+            task = Task.detached(priority: .background) {
+                while true {
+                    do { try await time.sleep(until: time.now + HeapTrimmer.interval) } catch { return }
+                    HeapTrimmer.trimNow()
+                }
+            }
+        }
     }
 
     /// Whether runs can start on time: the scheduler's heartbeat against `stallThreshold`. Live
@@ -142,6 +155,7 @@ package final class Prober: Sendable {
     /// and flushes the files. Returns the number of runs cancelled.
     package func stop(grace: Duration) async -> Int {
         var cancelled = 0
+        housekeeping.withLock { $0?.cancel() }
         if let scheduler = scheduler.withLock({ $0 }) {
             cancelled = await scheduler.stop(grace: grace)
         }
@@ -208,7 +222,7 @@ package final class Prober: Sendable {
             redactor: redactor)
         writer.append(record, policy: RecordWriter.Policy(settings: script.settings))
         metrics.record(record, lateness: lateness)
-        slo.add(check: record.check, timeMs: record.time, ok: record.ok, nowMs: time.wallMs)
+        slo.add(check: record.check, timeMs: record.time, ok: record.ok)
         incidents.observe(record)
         certificates.observe(result, timeMs: record.time)
         counters.withLock {

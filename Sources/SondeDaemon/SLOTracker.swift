@@ -10,61 +10,79 @@ import SondeSupport
 import Synchronization
 
 /// Live burn rates and error budget for `/metrics`: per check, run and failure counts in one-minute
-/// buckets for the last 6 hours and one-hour buckets for the objective's window, seeded from the data
-/// folder at start and fed by every run. Windows up to 6 h are exact to the minute, longer ones to
-/// the hour (the current partial minute or hour is included).
+/// buckets for the last 6 hours and one-hour buckets for the objective's window (one `BurnCounter`,
+/// about 3.6 KB for a 30-day objective), seeded from the data folder at start and fed by every run.
+/// Windows up to 6 h are exact to the minute, longer ones to the hour (the current partial minute or
+/// hour is included). The same rings serve the check's incident detector (`counter(check:)`), so a
+/// check has one set of counts, not two. Reading never writes: the figures at a later time treat
+/// the minutes since the last run as empty.
 final class SLOTracker: Sendable {
-    private let state = Mutex<[String: BurnCounter]>([:])
+    private struct State {
+        var checks: [String: BurnCounter] = [:]
+        /// Checks added but not seeded from the files yet (their rings are not lent out).
+        var pending: Set<String> = []
+    }
 
-    /// Tracks these checks (new ones start empty; removed ones are dropped; a changed objective
-    /// keeps the counts when the ring sizes allow).
+    private let state = Mutex(State())
+
+    /// Tracks these checks: new ones start empty and wait for `seed`; removed ones are dropped; a
+    /// changed objective keeps the counts (a longer window starts with the hours the ring had).
     func setPolicies(_ policies: [String: SLOPolicy], nowMs: Int64) {
-        state.withLock { checks in
-            for name in checks.keys where policies[name] == nil { checks[name] = nil }
+        state.withLock { state in
+            for name in state.checks.keys where policies[name] == nil {
+                state.checks[name] = nil
+                state.pending.remove(name)
+            }
             for (name, policy) in policies {
-                if var existing = checks[name] {
-                    if BurnCounter.hourBuckets(existing.policy) == BurnCounter.hourBuckets(policy) {
-                        existing.policy = policy
-                        checks[name] = existing
-                        continue
-                    }
+                guard let existing = state.checks[name] else {
+                    state.checks[name] = BurnCounter(policy: policy, nowMs: nowMs)
+                    state.pending.insert(name)
+                    continue
                 }
-                checks[name] = BurnCounter(policy: policy, nowMs: nowMs)
+                if BurnCounter.hourBuckets(existing.policy) == BurnCounter.hourBuckets(policy) {
+                    state.checks[name]?.policy = policy  // in place: no copy of the rings
+                } else if existing.policy != policy {
+                    state.checks[name] = BurnCounter(resizing: existing, to: policy)
+                }
             }
         }
     }
 
-    /// Counts one run (live, or from the files when seeding).
-    func add(check: String, timeMs: Int64, ok: Bool, nowMs: Int64) {
-        state.withLock { checks in
-            guard var entry = checks[check] else { return }
-            entry.advance(to: nowMs)
-            entry.add(timeMs: timeMs, ok: ok)
-            checks[check] = entry
+    /// Counts one run (live, or from the files when seeding); the rings move forward to its start.
+    func add(check: String, timeMs: Int64, ok: Bool) {
+        state.withLock { state in
+            // In place: a copy taken out of the dictionary would copy the rings on every run.
+            state.checks[check]?.add(timeMs: timeMs, ok: ok)
         }
+    }
+
+    /// The rings of `check` with every run added so far: what its incident detector reads its
+    /// burn rates from. Nil when the check is not tracked or not seeded yet (the detector counts
+    /// on its own until then). A copy shares the storage until the tracker next writes, so a
+    /// caller should not keep it.
+    func counter(check: String) -> BurnCounter? {
+        state.withLock { state in state.pending.contains(check) ? nil : state.checks[check] }
     }
 
     /// Seeds a check from its files: hour lines for whole hours older than 6 h, raw runs after.
     /// Only runs started before `beforeMs` (the daemon's start) are taken, so live runs count once.
     func seed(check: String, reader: RunReader, location: String, beforeMs: Int64, nowMs: Int64) {
-        guard let policy = state.withLock({ $0[check]?.policy }) else { return }
+        guard let policy = state.withLock({ $0.checks[check]?.policy }) else { return }
         let rawFrom = UTCTime.hourStart(nowMs - Int64(BurnCounter.minuteBuckets) * 60_000)
         let history = CheckHistory(
             check: check, readers: [reader], nowMs: beforeMs,
             hoursFromMs: nowMs - policy.windowMs, rawFromMs: rawFrom, edgesMs: [],
             fastMs: policy.latencyThresholdMs)
-        state.withLock { checks in
-            guard var entry = checks[check] else { return }
-            entry.advance(to: nowMs)
+        let runs = history.rawRuns(fromMs: rawFrom, toMs: beforeMs).filter { $0.location == location }
+        state.withLock { state in
+            state.pending.remove(check)
+            guard state.checks[check] != nil else { return }
             for (hour, byLocation) in history.hours where hour < rawFrom {
                 guard let rollup = byLocation[location] else { continue }
-                entry.addHour(
+                state.checks[check]?.addHour(
                     timeMs: hour, runs: UInt32(clamping: rollup.runs), bad: UInt32(clamping: rollup.runs - rollup.good))
             }
-            for run in history.rawRuns(fromMs: rawFrom, toMs: beforeMs) where run.location == location {
-                entry.add(timeMs: run.time, ok: run.ok)
-            }
-            checks[check] = entry
+            for run in runs { state.checks[check]?.add(timeMs: run.time, ok: run.ok) }
         }
     }
 
@@ -74,28 +92,16 @@ final class SLOTracker: Sendable {
 
     /// The figures of one check (nil when it is not tracked): what a webhook payload carries.
     func figures(check: String, nowMs: Int64) -> Figures? {
-        state.withLock { checks in
-            guard var entry = checks[check] else { return nil }
-            defer { checks[check] = entry }
-            return Self.figures(of: &entry, nowMs: nowMs)
-        }
+        state.withLock { state in state.checks[check].map { Self.figures(of: $0, nowMs: nowMs) } }
     }
 
     /// The figures of every check, for `/metrics`.
     func snapshot(nowMs: Int64) -> [String: Figures] {
-        state.withLock { checks in
-            var out: [String: Figures] = [:]
-            for (name, var entry) in checks {
-                out[name] = Self.figures(of: &entry, nowMs: nowMs)
-                checks[name] = entry
-            }
-            return out
-        }
+        state.withLock { state in state.checks.mapValues { Self.figures(of: $0, nowMs: nowMs) } }
     }
 
-    /// Moves the rings to `nowMs` (in place) and reads the figures.
-    private static func figures(of entry: inout BurnCounter, nowMs: Int64) -> Figures {
-        entry.advance(to: nowMs)
-        return (entry.policy, entry.burnRates(), entry.budgetRemaining())
+    /// The figures of the rings as of `nowMs` (the minutes since the last run count as empty).
+    private static func figures(of entry: BurnCounter, nowMs: Int64) -> Figures {
+        (entry.policy, entry.burnRates(atMs: nowMs), entry.budgetRemaining(atMs: nowMs))
     }
 }

@@ -56,9 +56,13 @@ package struct IncidentDetector: Sendable {
     private var goodStreakStart: Int64?
     private var lastKind: String?
     private var lastOK = true
-    private var results: [Bool] = []
+    /// The last `flapWindow` results, newest in bit 0 (1 = passed), and how many are known.
+    private var resultBits: UInt32 = 0
+    private var resultCount: UInt8 = 0
     private var before: [Sample] = []
-    private var burn: BurnCounter
+    /// The detector's own burn counts; nil once it reads a ring it shares with the SLO tracker
+    /// (`dropOwnCounts`, `observe(_:countedIn:)`), so the live daemon keeps one set per check.
+    private var burn: BurnCounter?
     private var lastBurnMinute: Int64 = .min
     private var usedIDs: Set<String> = []
     /// Runs seen since the open incident started, and the sampling stride (a power of two).
@@ -84,6 +88,15 @@ package struct IncidentDetector: Sendable {
         burn = BurnCounter(policy: policy, nowMs: startMs)
     }
 
+    /// Whether the detector keeps burn counts of its own.
+    package var hasOwnCounts: Bool { burn != nil }
+
+    /// Frees the detector's own burn counts (the live daemon, after the start-up replay): from
+    /// then on it is fed with `observe(_:countedIn:)`. A later plain `observe` starts new counts.
+    package mutating func dropOwnCounts() {
+        burn = nil
+    }
+
     package init(
         check: String, location: String, settings: MonitorSettings, startMs: Int64 = 0, keepsSamples: Bool = true
     ) {
@@ -97,14 +110,31 @@ package struct IncidentDetector: Sendable {
         downAfter = max(1, settings.downAfter)
         upAfter = max(1, settings.upAfter)
         policy = SLOPolicy(settings: settings)
-        burn.policy = policy
+        burn?.policy = policy
     }
 
-    /// Feeds one run; returns what it changed.
+    /// Feeds one run, counting it in the detector's own burn counts; returns what it changed.
     package mutating func observe(_ run: RunRecord) -> [Transition] {
+        var counts = burn ?? BurnCounter(policy: policy, nowMs: run.time)
+        burn = nil  // the only reference while it is written: no copy of the rings
+        counts.add(timeMs: run.time, ok: run.ok)
+        burn = counts
+        return step(run, ring: counts)
+    }
+
+    /// Feeds one run that `ring` has already counted (the rings the live daemon shares between the
+    /// SLO tracker and this detector); the detector reads its burn rates from `ring` as of the run's
+    /// start and does not keep it, and frees its own counts if it had any. Returns what the run
+    /// changed: the same as `observe(_:)` when `ring` holds the runs the detector's own counts
+    /// would. Without a ring (the tracker has not seeded the check yet) burn rates are not read:
+    /// the burn-rate alert stays as it was and is decided at the first run that has one.
+    package mutating func observe(_ run: RunRecord, countedIn ring: BurnCounter?) -> [Transition] {
+        burn = nil
+        return step(run, ring: ring)
+    }
+
+    private mutating func step(_ run: RunRecord, ring: BurnCounter?) -> [Transition] {
         var out: [Transition] = []
-        burn.advance(to: run.time)
-        burn.add(timeMs: run.time, ok: run.ok)
         let sample = Sample(run)
         var hourRate: Double?
         if keepsSamples {
@@ -217,7 +247,7 @@ package struct IncidentDetector: Sendable {
         }
 
         out += observeFlapping(run)
-        out += observeBurn(run)
+        out += observeBurn(run, ring: ring)
         lastOK = run.ok
         return out
     }
@@ -285,10 +315,10 @@ package struct IncidentDetector: Sendable {
     }
 
     private mutating func observeFlapping(_ run: RunRecord) -> [Transition] {
-        results.append(run.ok)
-        if results.count > Self.flapWindow { results.removeFirst(results.count - Self.flapWindow) }
-        guard results.count == Self.flapWindow else { return [] }
-        let percent = Self.flapPercent(results)
+        resultBits = (resultBits << 1 | (run.ok ? 1 : 0)) & (1 << Self.flapWindow - 1)
+        resultCount = min(UInt8(Self.flapWindow), resultCount + 1)
+        guard resultCount == Self.flapWindow else { return [] }
+        let percent = Self.flapPercent(bits: resultBits, count: Self.flapWindow)
         if !flapping, percent > Self.flapHigh {
             flapping = true
             if var incident = open {
@@ -309,23 +339,30 @@ package struct IncidentDetector: Sendable {
     }
 
     /// Nagios' weighted share of state changes: the 20 transitions between 21 results, the oldest
-    /// weighted 0.8 and the newest 1.2, in percent.
+    /// weighted 0.8 and the newest 1.2, in percent (of at most 64 results, oldest first).
     static func flapPercent(_ results: [Bool]) -> Double {
-        guard results.count >= 2 else { return 0 }
-        let transitions = results.count - 1
+        let bits = results.reduce(UInt64(0)) { $0 << 1 | ($1 ? 1 : 0) }
+        return flapPercent(bits: bits, count: results.count)
+    }
+
+    /// `flapPercent` of the `count` results in the low bits of `bits`, the newest in bit 0.
+    static func flapPercent<Bits: FixedWidthInteger>(bits: Bits, count: Int) -> Double {
+        guard count >= 2 else { return 0 }
+        let transitions = count - 1
         var total = 0.0
-        for i in 1..<results.count where results[i] != results[i - 1] {
+        // Result i (oldest 0) is bit count − 1 − i; transition i is between results i − 1 and i.
+        for i in 1..<count where (bits >> (count - i)) & 1 != (bits >> (count - 1 - i)) & 1 {
             let weight = 0.8 + 0.4 * Double(i - 1) / Double(max(1, transitions - 1))
             total += weight
         }
         return total / Double(transitions) * 100
     }
 
-    private mutating func observeBurn(_ run: RunRecord) -> [Transition] {
+    private mutating func observeBurn(_ run: RunRecord, ring: BurnCounter?) -> [Transition] {
         let minute = run.time / 60_000
-        guard minute != lastBurnMinute else { return [] }
+        guard minute != lastBurnMinute, let ring else { return [] }
         lastBurnMinute = minute
-        let rates = burn.burnRates()
+        let rates = ring.burnRates(atMs: run.time)
         let state = AlertState.evaluate(rates)
         let level: AlertState.Level = state.level == .insufficientData ? .ok : state.level
         guard level != burnLevel else { return [] }

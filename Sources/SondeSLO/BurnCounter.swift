@@ -4,121 +4,182 @@ import SondeStore
 import SondeSupport
 
 /// Run and failure counts of one check in one-minute buckets (the last 6 hours) and one-hour
-/// buckets (the objective's window, at least 3 days), fed in time order: burn rates and the budget
-/// at any moment without keeping runs. Windows up to 6 h are exact to the minute, longer ones to the
-/// hour (the current partial minute or hour included). Used live for `/metrics` and when replaying
-/// runs for incidents.
+/// buckets (the objective's window, at least 3 days): burn rates and the budget at any moment
+/// without keeping runs. Windows up to 6 h are exact to the minute, longer ones to the hour (the
+/// current partial minute or hour included).
+///
+/// The live prober keeps one per check, shared by the SLO tracker (`/metrics`, webhook figures) and
+/// the check's incident detector (burn-rate alerts); `sonde incidents` keeps one per replayed
+/// detector. Both rings live in one flat buffer of 16-bit counters, about 3.6 KB for a 30-day
+/// objective: a minute bucket is one `UInt16` (runs in the high byte, failures in the low byte: a
+/// check runs at most 60 times a minute), an hour bucket two (runs, failures: at most 3,600 an hour).
+/// Additions saturate, and a bucket never holds more failures than runs.
 package struct BurnCounter: Sendable {
-    /// 16 bits are plenty (one check runs at most 3,600 times an hour) and halve the rings: with
-    /// 10,000 checks the two counters per check weigh 86 MB instead of 173 MB. Additions saturate.
-    struct Counts: Sendable {
-        var runs: UInt16 = 0
-        var bad: UInt16 = 0
-
-        mutating func add(runs more: UInt32, bad moreBad: UInt32) {
-            runs = UInt16(min(UInt32(UInt16.max), UInt32(runs) + more))
-            bad = min(runs, UInt16(min(UInt32(UInt16.max), UInt32(bad) + moreBad)))
-        }
-    }
-
+    /// Minutes the minute ring holds (6 hours).
     package static let minuteBuckets = 360
 
+    /// Hours the hour ring holds for `policy`: its window, at least 3 days.
     package static func hourBuckets(_ policy: SLOPolicy) -> Int {
         Int(max(72, (policy.windowMs + UTCTime.msPerHour - 1) / UTCTime.msPerHour))
     }
 
+    /// The objective the burn rates and the budget are measured against.
     package var policy: SLOPolicy
-    var minutes: [Counts]
-    var hours: [Counts]
+    /// `minuteBuckets` minute buckets, then two counters (runs, failures) per hour bucket.
+    private var buckets: ContiguousArray<UInt16>
     /// The newest minute and hour the rings hold (ring index = minute or hour mod ring size).
-    var lastMinute: Int64
-    var lastHour: Int64
+    private(set) var lastMinute: Int64
+    /// The newest hour the hour ring holds.
+    private(set) var lastHour: Int64
 
+    /// Empty rings whose newest minute and hour are those of `nowMs`.
     package init(policy: SLOPolicy, nowMs: Int64) {
         self.policy = policy
-        minutes = Array(repeating: Counts(), count: Self.minuteBuckets)
-        hours = Array(repeating: Counts(), count: Self.hourBuckets(policy))
-        lastMinute = nowMs / 60_000
-        lastHour = nowMs / UTCTime.msPerHour
+        buckets = ContiguousArray(repeating: 0, count: Self.minuteBuckets + 2 * Self.hourBuckets(policy))
+        lastMinute = Self.floorDiv(nowMs, 60_000)
+        lastHour = Self.floorDiv(nowMs, UTCTime.msPerHour)
     }
 
-    /// Moves the rings forward to `nowMs`, clearing the buckets that fall out.
+    /// The counts of `old` under a new objective whose window needs another number of hour
+    /// buckets: every minute, and as many of the newest hours as both rings hold.
+    package init(resizing old: BurnCounter, to policy: SLOPolicy) {
+        self.init(policy: policy, nowMs: 0)
+        lastMinute = old.lastMinute
+        lastHour = old.lastHour
+        for k in 0..<Self.minuteBuckets { buckets[k] = old.buckets[k] }
+        for hour in (lastHour - Int64(min(hourCount, old.hourCount)) + 1)...lastHour {
+            let (from, to) = (old.hourSlot(hour), hourSlot(hour))
+            buckets[to] = old.buckets[from]
+            buckets[to + 1] = old.buckets[from + 1]
+        }
+    }
+
+    /// Hour buckets in the ring.
+    var hourCount: Int { (buckets.count - Self.minuteBuckets) / 2 }
+
+    /// Moves the rings forward to `nowMs`, clearing the buckets that fall out (never backwards).
     package mutating func advance(to nowMs: Int64) {
-        let minute = nowMs / 60_000
+        let minute = Self.floorDiv(nowMs, 60_000)
         if minute > lastMinute {
-            let steps = min(Int64(minutes.count), minute - lastMinute)
-            for k in 1...steps { minutes[Int((lastMinute + k) % Int64(minutes.count))] = Counts() }
+            let steps = min(Int64(Self.minuteBuckets), minute - lastMinute)
+            for k in 1...steps { buckets[minuteSlot(lastMinute + k)] = 0 }
             lastMinute = minute
         }
-        let hour = nowMs / UTCTime.msPerHour
+        let hour = Self.floorDiv(nowMs, UTCTime.msPerHour)
         if hour > lastHour {
-            let steps = min(Int64(hours.count), hour - lastHour)
-            for k in 1...steps { hours[Int((lastHour + k) % Int64(hours.count))] = Counts() }
+            let steps = min(Int64(hourCount), hour - lastHour)
+            for k in 1...steps {
+                let at = hourSlot(lastHour + k)
+                buckets[at] = 0
+                buckets[at + 1] = 0
+            }
             lastHour = hour
         }
     }
 
-    /// Counts a run that started at `timeMs` (not after the rings' newest minute).
+    /// Counts a run that started at `timeMs`, moving the rings forward to it when it is newer than
+    /// their newest minute; an older run still in the rings goes to its buckets.
     package mutating func add(timeMs: Int64, ok: Bool) {
-        let minute = timeMs / 60_000
-        if minute <= lastMinute, lastMinute - minute < Int64(minutes.count) {
-            minutes[Int(minute % Int64(minutes.count))].add(runs: 1, bad: ok ? 0 : 1)
+        advance(to: timeMs)
+        let minute = Self.floorDiv(timeMs, 60_000)
+        if minute <= lastMinute, lastMinute - minute < Int64(Self.minuteBuckets) {
+            let at = minuteSlot(minute)
+            let runs = min(255, (buckets[at] >> 8) + 1)
+            let bad = min(runs, (buckets[at] & 0xFF) + (ok ? 0 : 1))
+            buckets[at] = runs << 8 | bad
         }
         addHour(timeMs: timeMs, runs: 1, bad: ok ? 0 : 1)
     }
 
-    /// Adds counts to the hour bucket holding `timeMs` (seeding from hour lines).
+    /// Adds counts to the hour bucket holding `timeMs` (seeding from hour lines); an hour newer
+    /// than the ring's newest or older than the ring is ignored.
     package mutating func addHour(timeMs: Int64, runs: UInt32, bad: UInt32) {
-        let hour = timeMs / UTCTime.msPerHour
-        guard hour <= lastHour, lastHour - hour < Int64(hours.count) else { return }
-        hours[Int(hour % Int64(hours.count))].add(runs: runs, bad: bad)
+        let hour = Self.floorDiv(timeMs, UTCTime.msPerHour)
+        guard hour <= lastHour, lastHour - hour < Int64(hourCount) else { return }
+        let at = hourSlot(hour)
+        let total = UInt16(min(UInt32(UInt16.max), UInt32(buckets[at]) + runs))
+        buckets[at] = total
+        buckets[at + 1] = min(total, UInt16(min(UInt32(UInt16.max), UInt32(buckets[at + 1]) + bad)))
     }
 
-    /// Runs and failures over the last `ms` (whole buckets).
-    func sum(_ ms: Int64) -> (runs: Int64, bad: Int64) {
+    /// Runs and failures over the `ms` before the end of the minute (or hour) of `atMs` — by default
+    /// the rings' newest — in whole buckets. Buckets newer than the rings' newest count as empty, so
+    /// reading at a later time is the same as moving the rings forward first, without writing.
+    func sum(_ ms: Int64, atMs: Int64? = nil) -> (runs: Int64, bad: Int64) {
         var runs: Int64 = 0
         var bad: Int64 = 0
         if ms <= Int64(Self.minuteBuckets) * 60_000 {
-            let count = (ms + 59_999) / 60_000
-            for k in 0..<count {
-                let bucket = minutes[Int((lastMinute - k) % Int64(minutes.count))]
-                runs += Int64(bucket.runs)
-                bad += Int64(bucket.bad)
+            let end = min(lastMinute, atMs.map { Self.floorDiv($0, 60_000) } ?? lastMinute)
+            let start = max(
+                lastMinute - Int64(Self.minuteBuckets) + 1,
+                (atMs.map { Self.floorDiv($0, 60_000) } ?? lastMinute) - (ms + 59_999) / 60_000 + 1)
+            guard start <= end else { return (0, 0) }
+            for minute in start...end {
+                let bucket = buckets[minuteSlot(minute)]
+                runs += Int64(bucket >> 8)
+                bad += Int64(bucket & 0xFF)
             }
         } else {
-            let count = min(Int64(hours.count), (ms + UTCTime.msPerHour - 1) / UTCTime.msPerHour)
-            for k in 0..<count {
-                let bucket = hours[Int((lastHour - k) % Int64(hours.count))]
-                runs += Int64(bucket.runs)
-                bad += Int64(bucket.bad)
+            let at = atMs.map { Self.floorDiv($0, UTCTime.msPerHour) } ?? lastHour
+            let end = min(lastHour, at)
+            let wanted = min(Int64(hourCount), (ms + UTCTime.msPerHour - 1) / UTCTime.msPerHour)
+            let start = max(lastHour - Int64(hourCount) + 1, at - wanted + 1)
+            guard start <= end else { return (0, 0) }
+            for hour in start...end {
+                let slot = hourSlot(hour)
+                runs += Int64(buckets[slot])
+                bad += Int64(buckets[slot + 1])
             }
         }
         return (runs, bad)
     }
 
-    package func counts(_ ms: Int64) -> WindowCounts {
-        let (runs, bad) = sum(ms)
+    /// Counts of the window of `ms` ending with the minute (or hour) of `atMs`, by default the
+    /// rings' newest.
+    package func counts(_ ms: Int64, atMs: Int64? = nil) -> WindowCounts {
+        let (runs, bad) = sum(ms, atMs: atMs)
         var counts = WindowCounts(fromMs: 0, toMs: ms)
         counts.runs = runs
         counts.good = runs - bad
         return counts
     }
 
-    /// Burn rate per window; windows with too few runs are absent.
-    package func burnRates() -> [BurnWindow: Double] {
+    /// Burn rate per window at `atMs` (by default the rings' newest minute); windows with too few
+    /// runs are absent.
+    package func burnRates(atMs: Int64? = nil) -> [BurnWindow: Double] {
         var out: [BurnWindow: Double] = [:]
         for window in BurnWindow.allCases {
-            if let rate = counts(window.milliseconds).burnRate(budget: policy.budget, minimumRuns: window.minimumRuns) {
+            if let rate = counts(window.milliseconds, atMs: atMs).burnRate(
+                budget: policy.budget, minimumRuns: window.minimumRuns)
+            {
                 out[window] = rate
             }
         }
         return out
     }
 
-    /// Share of the budget left over the objective's window: 1 − failed runs ÷ the failures the
-    /// objective allows over it (from the schedule, `ErrorBudget`); nil without runs.
-    package func budgetRemaining() -> Double? {
-        let window = counts(policy.windowMs)
+    /// Share of the budget left over the objective's window at `atMs` (by default the rings'
+    /// newest): 1 − failed runs ÷ the failures the objective allows over it (from the schedule,
+    /// `ErrorBudget`); nil without runs.
+    package func budgetRemaining(atMs: Int64? = nil) -> Double? {
+        let window = counts(policy.windowMs, atMs: atMs)
         return window.runs > 0 ? ErrorBudget(policy: policy).remaining(failed: window.bad) : nil
+    }
+
+    private func minuteSlot(_ minute: Int64) -> Int {
+        Int(Self.floorMod(minute, Int64(Self.minuteBuckets)))
+    }
+
+    private func hourSlot(_ hour: Int64) -> Int {
+        Self.minuteBuckets + 2 * Int(Self.floorMod(hour, Int64(hourCount)))
+    }
+
+    private static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
+        a >= 0 ? a / b : -((-a + b - 1) / b)
+    }
+
+    private static func floorMod(_ a: Int64, _ b: Int64) -> Int64 {
+        let r = a % b
+        return r < 0 ? r + b : r
     }
 }

@@ -7,6 +7,12 @@ import SondeSupport
 /// The day files the record writer keeps open: at most `capacity` descriptors, one per check, the
 /// least recently used closed first when a new one is needed. The cache owns its descriptors: it
 /// closes what it evicts or removes. Used by the writer thread only (not thread-safe).
+///
+/// With more checks than room, plain LRU would thrash: checks write in a cycle, so the file evicted
+/// is always the next one needed and every record opens and closes a file. The writer therefore
+/// asks `mayEvict(idleBefore:)` first and only evicts a file idle for a while; otherwise it writes
+/// through a descriptor of its own, closed after the line. `capacity` checks then keep their files
+/// open and only the rest open one per record.
 struct DayFileCache {
     /// An open day file: the UTC day it holds, its descriptor and which file that descriptor is.
     struct File: Equatable {
@@ -26,6 +32,8 @@ struct DayFileCache {
         var file: File
         var newer: Int
         var older: Int
+        /// When the file was last used (the caller's clock, ms).
+        var lastUse: Int64
     }
 
     /// The most descriptors kept open at once (at least 1).
@@ -44,14 +52,21 @@ struct DayFileCache {
         self.closer = close
     }
 
-    /// The capacity for a soft open-files limit: a quarter of it, at most 1,024 — the rest is left
-    /// to sockets (transfers in flight), the metrics server and the runtime's own files.
+    /// The capacity for a soft open-files limit (`ResourceLimits.DescriptorBudget.dayFiles`): a
+    /// quarter of it up to 4,096, half of it less 1,024 above — the rest is left to sockets
+    /// (transfers in flight), the metrics server and the runtime's own files.
     static func capacity(forSoftLimit soft: Int) -> Int {
         ResourceLimits.budget(softLimit: soft).dayFiles
     }
 
     /// Descriptors open.
     var count: Int { index.count }
+
+    /// True when the cache has room, or its least recently used file was last used before
+    /// `cutoff`: then keeping a new file is worth evicting that one.
+    func mayEvict(idleBefore cutoff: Int64) -> Bool {
+        index.count < capacity || (oldest >= 0 && slots[oldest].lastUse < cutoff)
+    }
 
     /// True when nothing is open.
     var isEmpty: Bool { index.isEmpty }
@@ -67,20 +82,21 @@ struct DayFileCache {
         return out
     }
 
-    /// The open file of `key`, marked as the most recently used.
-    mutating func use(_ key: String) -> File? {
+    /// The open file of `key`, marked as the most recently used, at `now`.
+    mutating func use(_ key: String, at now: Int64) -> File? {
         guard let at = index[key] else { return nil }
         detach(at)
         attach(at)
+        slots[at].lastUse = now
         return slots[at].file
     }
 
-    /// Keeps `file` open for `key` as the most recently used, closing the file `key` had and, when
-    /// the cache is full, the least recently used one.
-    mutating func insert(_ key: String, _ file: File) {
+    /// Keeps `file` open for `key` as the most recently used (at `now`), closing the file `key`
+    /// had and, when the cache is full, the least recently used one.
+    mutating func insert(_ key: String, _ file: File, at now: Int64) {
         remove(key)
         if index.count >= capacity { closeLeastRecent(1) }
-        let slot = Slot(key: key, file: file, newer: -1, older: -1)
+        let slot = Slot(key: key, file: file, newer: -1, older: -1, lastUse: now)
         let at: Int
         if let free = unused.popLast() {
             slots[free] = slot

@@ -22,8 +22,9 @@ import SondeSupport
 /// every queued record is on disk.
 ///
 /// Descriptors are bounded: day files stay open in a least-recently-used cache of `openFilesCapacity`
-/// (a quarter of the soft open-files limit, at most 1,024), so 100,000 checks need no more than
-/// that. When an open fails because the process is out of descriptors (`EMFILE`, `ENFILE`), idle
+/// (`ResourceLimits.DescriptorBudget.dayFiles`: 1,024 of a soft limit of 4,096, 8,976 of 20,000), so
+/// 100,000 checks need no more than that; when more checks write than the cache holds, the ones
+/// without room open and close their file per line instead of evicting one in use (`DayFileCache`). When an open fails because the process is out of descriptors (`EMFILE`, `ENFILE`), idle
 /// day files are closed and the open retried; if it still fails, the line is held in memory
 /// (`heldLimitBytes` at most) and written, in order, once a descriptor can be had. Only a line that
 /// finds that memory full, or is still held when the writer finishes, is dropped.
@@ -111,6 +112,10 @@ package final class RecordWriter: @unchecked Sendable {
 
     /// Records queued that wake the writer before its batch window is over.
     static let batchLimit = 1024
+
+    /// A cached day file unused for this long may give its descriptor to another check when the
+    /// cache is full (a check removed, or one that runs less often than this).
+    static let evictIdleMs: Int64 = 10 * 60_000
 
     private enum Command {
         case record(RunRecord, Policy)
@@ -208,8 +213,8 @@ package final class RecordWriter: @unchecked Sendable {
     private var location = ""
 
     /// Checks that the folder can be written (creating it), then starts the writer thread.
-    /// `openFiles` caps the day files kept open (by default a quarter of the soft open-files
-    /// limit, at most 1,024); `heldBytes` caps the lines held while no descriptor can be had;
+    /// `openFiles` caps the day files kept open (by default `DayFileCache.capacity(forSoftLimit:)`
+    /// of the soft open-files limit); `heldBytes` caps the lines held while no descriptor can be had;
     /// `opener` opens a file for appending (tests replace it).
     package init(
         folder: DataFolder, retention: Retention = Retention(), openFiles: Int? = nil,
@@ -227,7 +232,8 @@ package final class RecordWriter: @unchecked Sendable {
         let limit = ResourceLimits.openFiles().soft
         openFilesLimit = limit
         openFilesCapacity = max(1, openFiles ?? DayFileCache.capacity(forSoftLimit: limit))
-        files = DayFileCache(capacity: openFilesCapacity)
+        // One descriptor of the share is kept for a line written through its own (a full cache).
+        files = DayFileCache(capacity: max(1, openFilesCapacity - 1))
         try Self.checkWritable(folder.root)
         let thread = Thread { [self] in loop() }
         thread.name = "sonde-writer"
@@ -391,17 +397,25 @@ package final class RecordWriter: @unchecked Sendable {
         switch target {
         case .run(let check, let day, let path):
             let fd: Int32
-            if let file = files.use(check), file.day == day, Self.names(path, file) {
+            let current = now()
+            var transient = false
+            if let file = files.use(check, at: current), file.day == day, Self.names(path, file) {
                 fd = file.fd
             } else {
                 files.remove(check)
                 // Room first: the cache never holds more than its capacity, not even for a moment.
-                if files.count >= files.capacity { files.closeLeastRecent(1) }
+                // Full of files in use (more checks than room): this line gets a descriptor of its
+                // own rather than evicting the file the next record needs (no LRU thrash).
+                transient = !files.mayEvict(idleBefore: current - Self.evictIdleMs)
+                if !transient, files.count >= files.capacity { files.closeLeastRecent(1) }
                 switch openFile(path, check: check) {
                 case .success(let opened):
                     fd = opened.fd
-                    files.insert(
-                        check, DayFileCache.File(day: day, fd: fd, device: opened.device, inode: opened.inode))
+                    if !transient {
+                        files.insert(
+                            check, DayFileCache.File(day: day, fd: fd, device: opened.device, inode: opened.inode),
+                            at: current)
+                    }
                 case .failure(let error) where Self.isShortage(error.code):
                     return .noDescriptor(errnoReason(error.code))
                 case .failure(let error):
@@ -409,6 +423,7 @@ package final class RecordWriter: @unchecked Sendable {
                     return .dropped
                 }
             }
+            defer { if transient { close(fd) } }
             if let reason = writeLine(fd, line) {
                 // Reopen next time: the reopen repairs a torn tail.
                 files.remove(check)

@@ -38,7 +38,9 @@ package enum ResourceLimits {
     /// the rest — the metrics server and its connections, the log, the runtime's own files. Work
     /// past a share waits its turn.
     package struct DescriptorBudget: Sendable, Equatable {
-        /// Day files kept open: a quarter of the limit, at most 1,024.
+        /// Day files kept open: a quarter of the limit up to 4,096 descriptors (1,024 files), then
+        /// half of it less 1,024 (8,976 of 20,000; 261,120 of 524,288, systemd's default hard
+        /// limit), so that one file per check stays open wherever the limit allows.
         package var dayFiles: Int
         /// Runs (probe sessions) holding connections at once.
         package var sessions: Int
@@ -49,7 +51,7 @@ package enum ResourceLimits {
     /// The shares of `soft` descriptors (each at least 1).
     package static func budget(softLimit soft: Int) -> DescriptorBudget {
         let soft = max(1, min(soft, 1 << 30))
-        let dayFiles = max(1, min(1024, soft / 4))
+        let dayFiles = max(1, soft <= 4096 ? soft / 4 : soft / 2 - 1024)
         let reserve = max(32, min(1024, soft / 8))
         let sessions = max(1, (soft - dayFiles - reserve) / 2)
         return DescriptorBudget(dayFiles: dayFiles, sessions: sessions, reserve: reserve)

@@ -88,18 +88,18 @@ struct DescriptorTests {
         final class Closed { var fds: [Int32] = [] }
         let closed = Closed()
         var cache = DayFileCache(capacity: 3) { closed.fds.append($0) }
-        cache.insert("a", .init(day: 0, fd: 100))
-        cache.insert("b", .init(day: 0, fd: 101))
-        cache.insert("c", .init(day: 0, fd: 102))
+        cache.insert("a", .init(day: 0, fd: 100), at: 0)
+        cache.insert("b", .init(day: 0, fd: 101), at: 0)
+        cache.insert("c", .init(day: 0, fd: 102), at: 0)
         #expect(cache.keysByRecency == ["c", "b", "a"])
-        #expect(cache.use("a") == .init(day: 0, fd: 100))
+        #expect(cache.use("a", at: 0) == .init(day: 0, fd: 100))
         #expect(cache.keysByRecency == ["a", "c", "b"])
-        cache.insert("d", .init(day: 0, fd: 103))
+        cache.insert("d", .init(day: 0, fd: 103), at: 0)
         #expect(closed.fds == [101], "b was the least recently used")
         #expect(cache.keysByRecency == ["d", "a", "c"])
-        #expect(cache.use("b") == nil)
+        #expect(cache.use("b", at: 0) == nil)
         // A new day for a check replaces its file (the old one is closed), without evicting another.
-        cache.insert("a", .init(day: 1, fd: 104))
+        cache.insert("a", .init(day: 1, fd: 104), at: 0)
         #expect(closed.fds == [101, 100])
         #expect(cache.keysByRecency == ["a", "d", "c"])
         #expect(cache.closeLeastRecent(2) == 2)
@@ -111,15 +111,16 @@ struct DescriptorTests {
     }
 
     @Test(
-        "a quarter of the soft limit goes to day files (at most 1,024), an eighth to a reserve, the rest to runs' connections"
+        "day files get a quarter of the soft limit up to 4,096, half less 1,024 above; an eighth is reserved; runs' connections get the rest"
     )
     func budget() {
         #expect(ResourceLimits.budget(softLimit: 256) == .init(dayFiles: 64, sessions: 80, reserve: 32))
         #expect(ResourceLimits.budget(softLimit: 1024) == .init(dayFiles: 256, sessions: 320, reserve: 128))
-        #expect(ResourceLimits.budget(softLimit: 20_000) == .init(dayFiles: 1024, sessions: 8976, reserve: 1024))
+        #expect(ResourceLimits.budget(softLimit: 4096) == .init(dayFiles: 1024, sessions: 1280, reserve: 512))
+        #expect(ResourceLimits.budget(softLimit: 20_000) == .init(dayFiles: 8976, sessions: 5000, reserve: 1024))
         #expect(ResourceLimits.budget(softLimit: 16) == .init(dayFiles: 4, sessions: 1, reserve: 32))
         #expect(DayFileCache.capacity(forSoftLimit: 256) == 64)
-        #expect(DayFileCache.capacity(forSoftLimit: 1_048_576) == 1024)
+        #expect(DayFileCache.capacity(forSoftLimit: 1_048_576) == 523_264)
     }
 
     @Test("SONDE_NOFILE_LIMIT takes a whole number of at least 64 and names itself when it is wrong")
@@ -171,12 +172,56 @@ struct DescriptorTests {
         #expect(writer.counts == RecordWriter.Counts())
     }
 
+    @Test(
+        "200 checks through 16 descriptors lose no record; the 15 that have a file keep it and only the others open per line"
+    )
+    func manyChecksBeyondTheCache() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let data = DataFolder(folder.path + "/data")
+        let opener = ScarceOpener()  // never refuses here: it counts the opens
+        let clock = TestClock(utc(2026, 11, 23, 7, 5))
+        let writer = try RecordWriter(
+            folder: data, openFiles: 16, now: { clock.now }, opener: { opener.open($0) }, report: { _ in })
+        let t = utc(2026, 11, 23, 7)
+        let checks = (0..<200).map { String(format: "c%03d", $0) }
+        var opens: [Int] = []
+        for round in 0..<5 {
+            let before = opener.calls
+            for check in checks {
+                writer.append(Self.record(check, t + Int64(round) * 60_000), policy: StoreWriterTests.policy)
+            }
+            await writer.flush()
+            opens.append(opener.calls - before)
+            #expect(Self.openPaths(under: data.root).count <= 16, "round \(round)")
+        }
+        #expect(opens == [200, 185, 185, 185, 185], "plain LRU would open all 200 every round")
+        let kept = Self.openPaths(under: data.root)
+        #expect(kept == checks.prefix(15).map { data.runsFile(check: $0, at: t) }, "the first 15 kept their files")
+        let files = try DataFiles(data.root)
+        #expect(files.problems.isEmpty && files.records.count == 1000)
+        for check in checks {
+            #expect(
+                files.records.filter { $0.check == check }.map(\.time) == (0..<5).map { t + Int64($0) * 60_000 },
+                "\(check): every run, in order")
+        }
+        #expect(writer.counts == RecordWriter.Counts())
+        // Ten minutes later every kept file is idle: the next checks to write take their places.
+        clock.set(utc(2026, 11, 23, 7, 16))
+        for check in checks.suffix(15) {
+            writer.append(Self.record(check, t + 600_000), policy: StoreWriterTests.policy)
+        }
+        await writer.flush()
+        #expect(Self.openPaths(under: data.root) == checks.suffix(15).map { data.runsFile(check: $0, at: t) })
+    }
+
     @Test("a day file deleted while open, or while out of the cache, is created again at its path")
     func deletedFileRecreated() async throws {
         let folder = try TemporaryFolder()
         defer { folder.cleanup() }
         let data = DataFolder(folder.path + "/data")
-        let writer = try RecordWriter(folder: data, openFiles: 1, now: { utc(2026, 11, 23, 7, 5) }, report: { _ in })
+        let clock = TestClock(utc(2026, 11, 23, 7, 5))
+        let writer = try RecordWriter(folder: data, openFiles: 1, now: { clock.now }, report: { _ in })
         let t = utc(2026, 11, 23, 7)
         let a = data.runsFile(check: "a", at: t)
         let b = data.runsFile(check: "b", at: t)
@@ -189,16 +234,22 @@ struct DescriptorTests {
         await writer.flush()
         #expect(Self.text(a) == String(decoding: RunLine.encode(second), as: UTF8.self))
         #expect(Self.openPaths(under: data.root) == [a])
-        // Deleted while closed (b took the one slot): reopened, it is created again.
+        // The one slot is in use: b writes through a descriptor of its own and a keeps its file.
         writer.append(Self.record("b", t + 2000), policy: StoreWriterTests.policy)
         await writer.flush()
+        #expect(Self.openPaths(under: data.root) == [a])
+        // Once a has been idle for 10 minutes, b takes the slot.
+        clock.set(utc(2026, 11, 23, 7, 16))
+        writer.append(Self.record("b", t + 2500), policy: StoreWriterTests.policy)
+        await writer.flush()
         #expect(Self.openPaths(under: data.root) == [b])
+        // Deleted while closed: reopened, it is created again.
         try FileManager.default.removeItem(atPath: a)
         let third = Self.record("a", t + 3000)
         writer.append(third, policy: StoreWriterTests.policy)
         await writer.flush()
         #expect(Self.text(a) == String(decoding: RunLine.encode(third), as: UTF8.self))
-        #expect(Self.openPaths(under: data.root) == [a])
+        #expect(Self.openPaths(under: data.root) == [b], "b was used just now: a wrote through its own descriptor")
         #expect(writer.dropped == 0)
     }
 

@@ -204,6 +204,70 @@ struct IncidentTests {
         #expect((incident?.peakBurnRate ?? 0) > 14.4)
     }
 
+    @Test(
+        "a detector reading burn counts it shares with the SLO tracker decides exactly as one counting on its own"
+    )
+    func sharedRingsDecideTheSame() throws {
+        // Six hours, a run every 37 s (runs land at every second of the minute): healthy, a
+        // sustained outage (page), recovery, flapping, a short outage, then healthy again.
+        let pattern =
+            String(repeating: ".", count: 200) + String(repeating: "s", count: 60) + String(repeating: ".", count: 100)
+            + String(repeating: ".s", count: 40) + String(repeating: "c", count: 8) + String(repeating: ".", count: 136)
+        let runs = Self.runs(pattern, every: 37_000, start: Self.t0 - 5 * UTCTime.msPerHour)
+        let (own, ownDetector) = Self.replay(runs)
+        var shared = IncidentDetector(
+            check: "api", location: "eu", policy: SLOPolicy(), downAfter: 3, upAfter: 2, startMs: runs[0].time)
+        var ring = BurnCounter(policy: SLOPolicy(), nowMs: runs[0].time)
+        var transitions: [IncidentDetector.Transition] = []
+        for run in runs {
+            ring.add(timeMs: run.time, ok: run.ok)  // what SLOTracker.add does before the monitor sees the run
+            transitions += shared.observe(run, countedIn: ring)
+        }
+        #expect(!shared.hasOwnCounts && ownDetector.hasOwnCounts)
+        let kinds = Set(own.map { "\($0)".prefix { $0 != "(" } })
+        #expect(kinds.isSuperset(of: ["opened", "resolved", "flappingStarted", "flappingEnded", "burnAlertStarted"]))
+        #expect(transitions == own)
+        #expect(shared.ongoing() == ownDetector.ongoing())
+        #expect(shared.burnLevel == ownDetector.burnLevel && shared.flapping == ownDetector.flapping)
+    }
+
+    @Test("after the replay a detector drops its own counts; until the shared ones are seeded its burn alert stays")
+    func burnStateKeptUntilSeeded() {
+        let runs = Self.runs(
+            String(repeating: ".", count: 180) + String(repeating: "s", count: 20) + String(repeating: ".", count: 30),
+            every: 60_000, start: Self.t0 - 4 * UTCTime.msPerHour)
+        var detector = IncidentDetector(
+            check: "api", location: "eu", policy: SLOPolicy(), downAfter: 3, upAfter: 2, startMs: runs[0].time)
+        for run in runs.prefix(200) { _ = detector.observe(run) }
+        #expect(detector.burnLevel == .page && detector.hasOwnCounts)
+        detector.dropOwnCounts()
+        #expect(!detector.hasOwnCounts)
+        var unseeded: [IncidentDetector.Transition] = []
+        for run in runs.suffix(30) { unseeded += detector.observe(run, countedIn: nil) }
+        #expect(!unseeded.contains { if case .burnAlertEnded = $0 { return true } else { return false } })
+        #expect(detector.burnLevel == .page && detector.open == nil, "resolved; the alert waits for counts")
+        // Seeded counts of a healthy check: the next run ends the alert.
+        var ring = BurnCounter(policy: SLOPolicy(), nowMs: runs[0].time)
+        let next = Self.runs(".", start: runs[229].time + 60_000)[0]
+        for k in 0..<300 { ring.add(timeMs: next.time - Int64(k) * 60_000, ok: true) }
+        #expect(detector.observe(next, countedIn: ring) == [.burnAlertEnded(timeMs: next.time)])
+    }
+
+    @Test("the flapping share from a bit history is the share from the list of results")
+    func flapBitsMatchList() {
+        var generator = SystemRandomNumberGenerator()
+        for _ in 0..<200 {
+            let results = (0..<21).map { _ in Bool.random(using: &generator) }
+            let bits = results.reduce(UInt32(0)) { $0 << 1 | ($1 ? 1 : 0) }
+            let slow: Double = {
+                var total = 0.0
+                for i in 1..<21 where results[i] != results[i - 1] { total += 0.8 + 0.4 * Double(i - 1) / 19 }
+                return total / 20 * 100
+            }()
+            #expect(abs(IncidentDetector.flapPercent(bits: bits, count: 21) - slow) < 1e-9)
+        }
+    }
+
     @Test("write-ups escape hostile messages and list the sections people fill in")
     func writeUpEscapes() {
         var runs = Self.runs("..sss..")

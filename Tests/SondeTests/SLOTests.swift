@@ -171,13 +171,60 @@ struct SLOTests {
         let tracker = SLOTracker()
         tracker.setPolicies(["a": SLOPolicy(), "b": SLOPolicy()], nowMs: Self.now)
         for k in 0..<60 {
-            tracker.add(check: "a", timeMs: Self.now - Int64(k) * 1000, ok: k % 10 != 0, nowMs: Self.now)
+            tracker.add(check: "a", timeMs: Self.now - Int64(k) * 1000, ok: k % 10 != 0)
         }
         let one = try #require(tracker.figures(check: "a", nowMs: Self.now))
         let all = try #require(tracker.snapshot(nowMs: Self.now)["a"])
         #expect(one.burn == all.burn && one.remaining == all.remaining)
         #expect(one.burn[.m5] == 100, "6 of 60 runs failed against a 0.1% budget: burn 100")
         #expect(tracker.figures(check: "nope", nowMs: Self.now) == nil)
+    }
+
+    @Test("the tracker's figures at a later time are those of rings moved forward to it, and reading writes nothing")
+    func trackerReadsAtLaterTimes() throws {
+        let tracker = SLOTracker()
+        let start = Self.now - 8 * UTCTime.msPerHour
+        tracker.setPolicies(["a": SLOPolicy()], nowMs: start)
+        #expect(tracker.counter(check: "a") == nil, "not lent out before it is seeded")
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        tracker.seed(
+            check: "a", reader: RunReader(folder: DataFolder(folder.path)), location: "eu", beforeMs: start,
+            nowMs: start)
+        var moved = BurnCounter(policy: SLOPolicy(), nowMs: start)
+        // A run every 50 s for 6 hours, one in seven failing.
+        for k in 0..<432 {
+            let time = start + Int64(k) * 50_000
+            tracker.add(check: "a", timeMs: time, ok: k % 7 != 0)
+            moved.advance(to: time + 20_000)  // the old way: rings moved to the run's end first
+            moved.add(timeMs: time, ok: k % 7 != 0)
+        }
+        for later: Int64 in [0, 30_000, 4 * 60_000, 61 * 60_000, 7 * UTCTime.msPerHour, 4 * UTCTime.msPerDay] {
+            let at = start + 432 * 50_000 + later
+            var old = moved
+            old.advance(to: at)
+            let figures = try #require(tracker.figures(check: "a", nowMs: at))
+            #expect(figures.burn == old.burnRates(), "\(later) ms after the last run")
+            #expect(figures.remaining == old.budgetRemaining())
+        }
+        let ring = try #require(tracker.counter(check: "a"))
+        #expect(ring.lastMinute == (start + 431 * 50_000) / 60_000, "reads moved nothing")
+        #expect(tracker.figures(check: "a", nowMs: start + 432 * 50_000)?.burn[.m5] != nil)
+    }
+
+    @Test("a longer objective window keeps the minutes and the hours the ring had")
+    func burnCounterResized() {
+        var counter = BurnCounter(policy: SLOPolicy(), nowMs: Self.now)
+        for k in 0..<(100 * 60) {
+            counter.add(timeMs: Self.now - 100 * UTCTime.msPerHour + Int64(k) * 60_000, ok: k % 50 != 0)
+        }
+        let resized = BurnCounter(resizing: counter, to: SLOPolicy(windowMs: 90 * UTCTime.msPerDay))
+        #expect(resized.hourCount == 2160 && counter.hourCount == 720)
+        for window: Int64 in [5 * 60_000, 6 * UTCTime.msPerHour, 3 * UTCTime.msPerDay, 30 * UTCTime.msPerDay] {
+            #expect(resized.sum(window) == counter.sum(window), "\(window) ms")
+        }
+        let shorter = BurnCounter(resizing: resized, to: SLOPolicy(windowMs: 3 * UTCTime.msPerDay))
+        #expect(shorter.hourCount == 72 && shorter.sum(3 * UTCTime.msPerDay) == counter.sum(3 * UTCTime.msPerDay))
     }
 
     @Test("uptime is truncated, never rounded up")

@@ -156,7 +156,7 @@ struct SLOTruthTests {
         #expect(abs((counter.budgetRemaining() ?? 0) - (1 - 3 / 43.2)) < 1e-12)
         let tracker = SLOTracker()
         tracker.setPolicies(["api": SLOPolicy()], nowMs: Self.now)
-        for run in runs { tracker.add(check: "api", timeMs: run.time, ok: run.ok, nowMs: Self.now) }
+        for run in runs { tracker.add(check: "api", timeMs: run.time, ok: run.ok) }
         let figures = try #require(tracker.figures(check: "api", nowMs: Self.now))
         let metrics = ProberMetrics(location: "eu")
         metrics.setChecks([try ScriptLoader.load(folder.path + "/checks/api.hurl")])
