@@ -89,7 +89,11 @@ struct CheckCommand: Sendable {
     }
 
     /// Expands and parses every path; prints errors. Fails with 1 (paths) or 2 (parse) when any file is bad.
-    static func loadAll(_ paths: [String], console: Console) -> Result<[CheckScript], ExitFailure> {
+    /// With `names`, a file whose name no check may have (`CheckName`) is refused too (2), as
+    /// `sonde run` refuses it.
+    static func loadAll(
+        _ paths: [String], console: Console, names: Bool = false
+    ) -> Result<[CheckScript], ExitFailure> {
         let files: [String]
         do {
             files = try ScriptLoader.expand(paths)
@@ -100,6 +104,11 @@ struct CheckCommand: Sendable {
         var scripts: [CheckScript] = []
         var code: Int32 = ExitCode.ok
         for file in files {
+            if names, let reason = CheckName.problem(ScriptParser.checkName(path: file)) {
+                console.err("error: \(ControlText.escaped(file)): not a check's name: \(reason)\n")
+                code = max(code, ExitCode.parse)
+                continue
+            }
             do {
                 scripts.append(try ScriptLoader.load(file))
             } catch {
@@ -108,7 +117,7 @@ struct CheckCommand: Sendable {
                     console.err(parseError.render(source: source) + "\n")
                     code = max(code, ExitCode.parse)
                 default:
-                    console.err("error: \(error)\n")
+                    console.err("error: \(ControlText.escaped(error.description))\n")
                     code = max(code, ExitCode.usage)
                 }
             }

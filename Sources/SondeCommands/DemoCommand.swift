@@ -119,6 +119,15 @@ struct DemoCommand: Sendable {
         }
         let dataFolder = data ?? "data/demo"
         if data == nil { try? FileManager.default.removeItem(atPath: dataFolder) }
+        let lock: DataFolderLock
+        do {
+            lock = try DataFolderLock(folder: DataFolder(dataFolder))
+        } catch {
+            console.err("error: \(error)\n")
+            if case .held = error { return ExitCode.usage }
+            return ExitCode.runtime
+        }
+        defer { withExtendedLifetime(lock) {} }
         let writer: RecordWriter
         do {
             writer = try RecordWriter(folder: DataFolder(dataFolder)) { event in

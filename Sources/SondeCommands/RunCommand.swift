@@ -100,9 +100,11 @@ struct RunCommand: Sendable {
         let set: CheckSet
         do {
             let (loaded, problems) = try CheckSet.load(checks, shard: shard)
-            if !problems.isEmpty {
-                for problem in problems { log.error("start", problem.description) }
-                return problems.contains(where: \.isDuplicate) ? ExitCode.usage : ExitCode.parse
+            for problem in problems { log.error("start", problem.description) }
+            // A refused name leaves its file out and the rest runs; any other problem stops the start.
+            let fatal = problems.filter { !$0.isRefusedName }
+            if !fatal.isEmpty {
+                return fatal.contains(where: \.isDuplicate) ? ExitCode.usage : ExitCode.parse
             }
             set = loaded
         } catch {
@@ -115,6 +117,17 @@ struct RunCommand: Sendable {
             }
             return ExitCode.usage
         }
+
+        // One prober a data folder: a second one would write every slot and incident twice.
+        let lock: DataFolderLock
+        do {
+            lock = try DataFolderLock(folder: DataFolder(data))
+        } catch {
+            log.error("start", error.description, [("data", data)])
+            if case .held = error { return ExitCode.usage }
+            return ExitCode.runtime
+        }
+        defer { withExtendedLifetime(lock) {} }
 
         let writer: RecordWriter
         do {

@@ -23,7 +23,7 @@ struct ValidateCommand: Sendable {
 
     /// Parses every file and prints one line each; returns the exit code.
     func run(console: Console) -> Int32 {
-        switch CheckCommand.loadAll(paths, console: console) {
+        switch CheckCommand.loadAll(paths, console: console, names: true) {
         case .failure(let failure):
             return failure.code
         case .success(let scripts):

@@ -25,6 +25,9 @@ package struct CheckSet: Sendable {
         /// True for a second file with a name already taken; false for a file that does not parse.
         package var isDuplicate: Bool
         package var description: String
+        /// True for a file whose name no check may have (`CheckName`): it is refused, and the rest
+        /// of the folder runs, at start as on reload.
+        package var isRefusedName = false
     }
 
     /// What changed between two sets.
@@ -67,6 +70,13 @@ package struct CheckSet: Sendable {
         for file in files {
             let name = ScriptParser.checkName(path: file)
             guard shard.contains(name) else { continue }
+            if let reason = CheckName.problem(name) {
+                problems.append(
+                    Problem(
+                        isDuplicate: false,
+                        description: "\(ControlText.escaped(file)): not loaded: \(reason)", isRefusedName: true))
+                continue
+            }
             if let first = paths[name] {
                 problems.append(
                     Problem(

@@ -27,13 +27,21 @@ package struct DataFolder: Sendable, Equatable {
         directory(of: check) + "/hours-" + UTCTime.monthString(ms) + ".jsonl"
     }
 
-    package var incidentsFile: String { root + "/incidents.jsonl" }
+    package var incidentsFile: String { root + "/" + Self.incidentsName }
 
-    /// Folders holding run or hour files, sorted by name.
+    /// The name of the incident log in the folder's root.
+    package static let incidentsName = "incidents.jsonl"
+
+    /// The names sonde itself writes in the folder's root, which no check may take
+    /// (`CheckName`): the incident log, the maintenance log and the prober's lock.
+    package static let ownNames: Set<String> = [incidentsName, "maintenance.jsonl", DataFolderLock.fileName]
+
+    /// Folders holding run or hour files, sorted by name. A folder whose name no check can have
+    /// (`CheckName`: hidden, too long, with control characters) is not a check's and is left out.
     package func checks() -> [String] {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: root) else { return [] }
         return names.filter { name in
-            !name.hasPrefix(".") && (!runFiles(check: name).isEmpty || !hourFiles(check: name).isEmpty)
+            CheckName.isValid(name) && (!runFiles(check: name).isEmpty || !hourFiles(check: name).isEmpty)
         }.sorted()
     }
 

@@ -25,7 +25,9 @@ package struct EventLog: Sendable {
         let time = UTCTime.rfc3339(UTCTime.milliseconds(now()))
         switch format {
         case .text:
-            let oneLine = message.replacingOccurrences(of: "\n", with: " ")
+            // A message may quote a multi-line error; it stays one line, and control characters
+            // (a name's ESC, say) are shown escaped, never written raw.
+            let oneLine = ControlText.escaped(message.replacingOccurrences(of: "\n", with: " "))
             console.err("\(time) \(level.rawValue) \(event): \(oneLine)\n")
         case .json:
             var w = LineWriter()
