@@ -188,6 +188,12 @@ struct RunCommand: Sendable {
                     ])
             }
             let results = await prober.runOnce()
+            // The incidents of this one round go out before the process ends.
+            if let sender {
+                _ = await sender.flush(timeout: shutdownGrace)
+                webhookLog.flush()
+            }
+            if let alertmanager { _ = await alertmanager.flush(timeout: shutdownGrace) }
             await writer.finish()
             for result in results {
                 let report = CheckReport(redactor: Redactor(secrets: resolved.secretValues + result.sensitiveValues))

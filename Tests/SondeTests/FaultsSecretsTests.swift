@@ -34,6 +34,7 @@ extension Faults {
             ("Set-Cookie from the server", "setcookie-Gk5Xa9Tn3Wy"),
             ("--secret special (JSON metacharacters)", #"spec"i\al-Mq8Dv2Bo"#),
             ("--secret b64 (URL metacharacters)", "b64+Kx/7Wq9=Jd2&Zr?"),
+            ("--secret derived (through filters)", "Tk9+aB3/cD4=eF5gH"),
         ]
 
         /// Secret parts of the webhook URL (user-info and path), which logs show masked.
@@ -66,6 +67,9 @@ extension Faults {
                         let text = ["Authorization", "X-Special", "X-Api-Key", "Cookie"]
                             .map { "\($0.lowercased())=\(request.header($0) ?? "-")" }.joined(separator: " ")
                         return .text(text)
+                    case "/token":
+                        // Echoes the X-Token header as `{"token": ...}`, for checks that filter it.
+                        return .json("{\"token\":" + JSON.encode(.string(request.header("X-Token") ?? "")) + "}")
                     case "/cut":
                         let pad = request.queryItems.first { $0.name == "pad" }.flatMap { Int($0.value) } ?? 0
                         let status = request.queryItems.first { $0.name == "status" }.flatMap { Int($0.value) } ?? 200
@@ -201,6 +205,45 @@ extension Faults {
                 HTTP 200
 
                 """,
+                // Values derived from a secret by filters, a capture and a template: each keeps 8
+                // characters or more of it in a row (`split` 11, `replace` 16), and fails quoting it.
+                "derived-split": """
+                # @every 1s
+                # @down-after 1
+                GET \(base)/token
+                X-Token: {{derived}}
+                HTTP 200
+                [Asserts]
+                jsonpath "$.token" split "=" nth 0 == "nope"
+
+                """,
+                "derived-replace": """
+                # @every 1s
+                # @down-after 1
+                GET \(base)/token
+                X-Token: {{derived}}
+                HTTP 200
+                [Asserts]
+                jsonpath "$.token" replace "=" "_" == "nope"
+
+                """,
+                "derived-capture": """
+                # @every 1s
+                # @down-after 1
+                GET \(base)/token
+                X-Token: {{derived}}
+                HTTP 200
+                [Captures]
+                part: jsonpath "$.token" replace "=" "-"
+                GET \(base)/token
+                X-Token: x{{part}}y
+                HTTP 200
+                [Asserts]
+                jsonpath "$.token" == "nope"
+                GET \(base)/status?code=500&echo={{part}}
+                HTTP 200
+
+                """,
                 // A cookie set by the server, sent back by the jar, echoed and quoted.
                 "cookie-flow": """
                 # @every 1s
@@ -270,6 +313,7 @@ extension Faults {
                 "--secret", "api_key=\(Self.value("--secret api_key"))",
                 "--secret", "b64=\(Self.value("--secret b64 (URL metacharacters)"))",
                 "--secret", "special=\(Self.value("--secret special (JSON metacharacters)"))",
+                "--secret", "derived=\(Self.value("--secret derived (through filters)"))",
             ]
             let env = ["SONDE_SECRET_token": Self.value("SONDE_SECRET_token")]
             let hook =
@@ -381,7 +425,13 @@ extension Faults {
             #expect(redactor.redact("x " + secret + " y " + secret.prefix(5) + "…") == "x *** y ***…")
             // Two characters are not masked: too little to matter, and too likely to be ordinary text.
             #expect(redactor.redact("ends with s3…") == "ends with s3…")
-            #expect(redactor.redact("no cut here s3cr3t-V") == "no cut here s3cr3t-V")
+            // Seven characters in a row are left; eight are masked wherever they stand.
+            #expect(redactor.redact("no cut here s3cr3t-") == "no cut here s3cr3t-")
+            #expect(redactor.redact("no cut here s3cr3t-V") == "no cut here ***")
+            let derived = Redactor(secrets: ["Tk9+aB3/cD4=eF5gH"])
+            #expect(derived.redact("<Tk9+aB3/cD4>") == "<***>")
+            #expect(derived.redact("actual: Tk9+aB3/cD4_eF5gH") == "actual: ***_eF5gH")
+            #expect(derived.redact("x9+aB3/cD4=eF5gHx") == "x***x")
             let result = RunResult(
                 check: "c", path: "c.hurl", startedAt: Date(), durationMs: 1, entries: [],
                 failure: RunFailure(
