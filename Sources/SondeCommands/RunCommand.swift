@@ -325,11 +325,12 @@ struct RunCommand: Sendable {
 
     static func logWriterEvent(_ event: RecordWriter.Event, log: EventLog) {
         switch event {
-        case .writeFailed(let path, let reason, let dropped):
+        case .writeFailed(let path, let reason, let dropped, let suppressed):
+            let since = suppressed > 0 ? "; \(suppressed) more failures of this file since its last line" : ""
             log.error(
                 "store",
-                "cannot write \(path): \(reason); \(dropped) records dropped so far; probing goes on (repeated at most once a minute)",
-                [("path", path), ("dropped", String(dropped))])
+                "cannot write \(path): \(reason); \(dropped) records dropped so far\(since); probing goes on (repeated at most once a minute per file)",
+                [("path", path), ("dropped", String(dropped)), ("suppressed", String(suppressed))])
         case .descriptorsExhausted(let path, let reason, let limit, let held, let dropped):
             log.error(
                 "store",

@@ -65,12 +65,13 @@ package final class RecordWriter: @unchecked Sendable {
 
     /// Something the writer wants the operator to know (one log line each).
     package enum Event: Sendable, Equatable {
-        /// A write failed (`reason`); `dropped` records are lost so far.
-        case writeFailed(path: String, reason: String, dropped: Int)
+        /// A write failed (`reason`); `dropped` records are lost so far. Reported at most once a
+        /// minute per file and reason; `suppressed` failures of it went unreported since the last.
+        case writeFailed(path: String, reason: String, dropped: Int, suppressed: Int = 0)
         /// A file could not be opened for want of descriptors even after closing idle day files
         /// (`reason`: too many open files); `held` records wait in memory, `dropped` are lost so far.
         case descriptorsExhausted(path: String, reason: String, limit: Int, held: Int, dropped: Int)
-        /// Writing works again after `dropped` records were lost.
+        /// Writing a file that failed works again, after `dropped` records of it were lost.
         case resumed(dropped: Int)
         /// Hour lines rebuilt from raw runs at `prepare`.
         case rebuiltHours(check: String, hours: Int)
@@ -205,9 +206,8 @@ package final class RecordWriter: @unchecked Sendable {
     /// Runs that came for an hour whose line was already written (a run finishing after the grace,
     /// a clock step): folded into a new line for that hour at the next tick.
     private var late: [String: [Int64: HourRollup]] = [:]
-    private var failing = false
-    private var droppedSinceReport = 0
-    private var lastFailureReport: Int64?
+    /// Files whose last write failed, with what their log lines have said (`FailureReports`).
+    private var failures = FailureReports()
     private var lastShortageReport: Int64?
     private var lastRetention: Int64?
     private var location = ""
@@ -430,7 +430,7 @@ package final class RecordWriter: @unchecked Sendable {
                 dropped(path: path, reason: reason)
                 return .dropped
             }
-            succeeded()
+            succeeded(path: path)
             return .written
         case .event(let path):
             let fd: Int32
@@ -447,7 +447,7 @@ package final class RecordWriter: @unchecked Sendable {
                 dropped(path: path, reason: reason)
                 return .dropped
             }
-            succeeded()
+            succeeded(path: path)
             return .written
         }
     }
@@ -569,6 +569,8 @@ package final class RecordWriter: @unchecked Sendable {
             if let reason = writeLine(fd, HourLine.encode(rollup)) {
                 stillPending.append(rollup)
                 reportFailure(path: path, reason: reason)
+            } else {
+                succeeded(path: path)
             }
             close(fd)
         }
@@ -733,17 +735,16 @@ package final class RecordWriter: @unchecked Sendable {
         totals.dropped += 1
         if descriptors { totals.droppedForDescriptors += 1 }
         condition.unlock()
-        droppedSinceReport += 1
-        reportFailure(path: path, reason: reason)
+        reportFailure(path: path, reason: reason, dropped: true)
     }
 
-    /// Reports a failing write at most once a minute.
-    private func reportFailure(path: String, reason: String) {
-        failing = true
-        let current = now()
-        if let last = lastFailureReport, current - last < 60_000 { return }
-        lastFailureReport = current
-        report(.writeFailed(path: path, reason: reason, dropped: dropped))
+    /// Reports a failing write at most once a minute per file and reason, with the count of
+    /// failures left unreported since: one file that cannot be written while others can gives one
+    /// line a minute, not an error and a "resumed" line every second.
+    private func reportFailure(path: String, reason: String, dropped isDrop: Bool = false) {
+        if let suppressed = failures.failed(path: path, reason: reason, at: now(), dropped: isDrop) {
+            report(.writeFailed(path: path, reason: reason, dropped: dropped, suppressed: suppressed))
+        }
     }
 
     /// Reports a shortage of descriptors at most once a minute. Shortages come and go with the
@@ -760,12 +761,9 @@ package final class RecordWriter: @unchecked Sendable {
                 dropped: figures.dropped))
     }
 
-    private func succeeded() {
-        guard failing else { return }
-        failing = false
-        report(.resumed(dropped: droppedSinceReport))
-        droppedSinceReport = 0
-        lastFailureReport = nil
+    /// A write to `path` worked: when the file was failing, that is reported once.
+    private func succeeded(path: String) {
+        if let lost = failures.succeeded(path: path) { report(.resumed(dropped: lost)) }
     }
 
     private static func checkWritable(_ root: String) throws(StoreError) {

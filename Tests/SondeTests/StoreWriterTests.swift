@@ -115,7 +115,8 @@ struct StoreWriterTests {
         w.append(run(utc(2026, 11, 23, 7, 0, 40)), policy: Self.policy)
         await w.flush()
         #expect(w.dropped == 3)
-        #expect(events.all.last == .writeFailed(path: path, reason: "no space left on device", dropped: 3))
+        #expect(
+            events.all.last == .writeFailed(path: path, reason: "no space left on device", dropped: 3, suppressed: 1))
 
         try FileManager.default.removeItem(atPath: path)
         try folder.write("data/shop/runs-2026-11-23.jsonl", "")
@@ -125,6 +126,45 @@ struct StoreWriterTests {
         #expect(text(path) == lines(next))
         #expect(w.dropped == 3)
         #expect(events.all.last == .resumed(dropped: 3))
+        #expect(events.all.count == 3)
+    }
+
+    @Test(
+        "one file that cannot be created while others can: one line a minute for it, with a count, and no resumed lines"
+    )
+    func oneFileFailing() async throws {
+        defer { folder.cleanup() }
+        // A directory where the day file of "shop" goes: opening it fails (EISDIR) every time.
+        let path = data.root + "/shop/runs-2026-11-23.jsonl"
+        try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        let clock = TestClock(utc(2026, 11, 23, 7, 5))
+        let w = try writer(clock)
+        var other = run(utc(2026, 11, 23, 7))
+        other.check = "api"
+        for second in 0..<30 {
+            clock.set(utc(2026, 11, 23, 7, 5, Int64(second)))
+            w.append(run(utc(2026, 11, 23, 7, 5, Int64(second))), policy: Self.policy)
+            other.time = utc(2026, 11, 23, 7, 5, Int64(second))
+            w.append(other, policy: Self.policy)
+            await w.flush()
+        }
+        #expect(w.dropped == 30)
+        #expect(text(data.root + "/api/runs-2026-11-23.jsonl")?.split(separator: "\n").count == 30)
+        let reason = "is a directory"
+        #expect(events.all == [.writeFailed(path: path, reason: reason, dropped: 1)], "\(events.all)")
+
+        // A minute after its line, the next failure is reported with the count left out meanwhile.
+        clock.set(utc(2026, 11, 23, 7, 6))
+        w.append(run(utc(2026, 11, 23, 7, 6)), policy: Self.policy)
+        await w.flush()
+        #expect(events.all.last == .writeFailed(path: path, reason: reason, dropped: 31, suppressed: 29))
+        #expect(events.all.count == 2)
+
+        // The file works again: one "resumed" line, with the records it lost.
+        try FileManager.default.removeItem(atPath: path)
+        w.append(run(utc(2026, 11, 23, 7, 6, 1)), policy: Self.policy)
+        await w.flush()
+        #expect(events.all.last == .resumed(dropped: 31))
         #expect(events.all.count == 3)
     }
 
