@@ -116,6 +116,9 @@ struct CheckCommand: Sendable {
                 case .parse(let parseError, let source):
                     console.err(parseError.render(source: source) + "\n")
                     code = max(code, ExitCode.parse)
+                case .tooLarge:
+                    console.err("error: \(ControlText.escaped(error.description))\n")
+                    code = max(code, ExitCode.parse)
                 default:
                     console.err("error: \(ControlText.escaped(error.description))\n")
                     code = max(code, ExitCode.usage)

@@ -25,11 +25,18 @@ package enum ScriptLoader {
         return files
     }
 
-    /// Reads and parses one script.
+    /// The largest check file read, in bytes (1 MiB): a check is a few requests, and a bigger file
+    /// is refused before it is read.
+    package static let maxFileBytes = 1 << 20
+
+    /// Reads and parses one script; a file over `maxFileBytes` is refused unread.
     package static func load(_ path: String) throws(LoadError) -> CheckScript {
+        var info = stat()
+        if stat(path, &info) == 0, info.st_size > maxFileBytes { throw .tooLarge(path, bytes: Int(info.st_size)) }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw .unreadable(path)
         }
+        if data.count > maxFileBytes { throw .tooLarge(path, bytes: data.count) }
         do {
             return try ScriptParser.parse(bytes: [UInt8](data), path: path)
         } catch {
@@ -55,6 +62,8 @@ package enum LoadError: Error, Sendable, CustomStringConvertible {
     case notFound(String)
     case noScripts(String)
     case unreadable(String)
+    /// The file is larger than `ScriptLoader.maxFileBytes`.
+    case tooLarge(String, bytes: Int)
     /// The file was read but does not parse; `source` is kept for rendering.
     case parse(ParseError, source: String)
 
@@ -63,6 +72,9 @@ package enum LoadError: Error, Sendable, CustomStringConvertible {
         case .notFound(let path): return "\(path): no such file or folder"
         case .noScripts(let path): return "\(path): no .hurl files in this folder"
         case .unreadable(let path): return "\(path): cannot read the file (check its permissions)"
+        case .tooLarge(let path, let bytes):
+            return
+                "\(path): the file is \(bytes) bytes; a check file is at most \(ScriptLoader.maxFileBytes) bytes (1 MiB), split it or trim it"
         case .parse(let error, _): return error.description
         }
     }

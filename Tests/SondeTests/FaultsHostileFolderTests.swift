@@ -108,5 +108,24 @@ extension Faults {
                 #expect(reader.outcome == .exited(0), "\(command): \(reader.err)")
             }
         }
+
+        @Test("a check file over 1 MiB is refused unread with a clear error; the other files still load")
+        func oversizedCheckFile() async throws {
+            let folder = try TemporaryFolder()
+            defer { folder.cleanup() }
+            try folder.write("checks/good.hurl", "GET http://127.0.0.1:9/\nHTTP 200\n")
+            let big = try folder.write("checks/big.hurl", "GET http://127.0.0.1:9/\nHTTP 200\n")
+            // Sparse: 50 MB on paper, nothing on disk.
+            #expect(truncate(big, 50_000_000) == 0)
+            let validate = try await SondeProcess.run(
+                ["validate", "checks"], in: folder.path, tag: "validate", timeout: .seconds(60))
+            #expect(validate.outcome == .exited(2), "\(validate.err)")
+            #expect(
+                validate.err.contains("big.hurl: the file is 50000000 bytes; a check file is at most 1048576 bytes"),
+                "\(validate.err)")
+            let (set, problems) = try CheckSet.load(folder.path + "/checks")
+            #expect(Array(set.scripts.keys) == ["good"])
+            #expect(problems.count == 1 && problems[0].description.contains("at most 1048576 bytes"))
+        }
     }
 }
