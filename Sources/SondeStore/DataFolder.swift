@@ -36,12 +36,13 @@ package struct DataFolder: Sendable, Equatable {
     /// (`CheckName`): the incident log, the maintenance log and the prober's lock.
     package static let ownNames: Set<String> = [incidentsName, "maintenance.jsonl", DataFolderLock.fileName]
 
-    /// Folders holding run or hour files, sorted by name. A folder whose name no check can have
-    /// (`CheckName`: hidden, too long, with control characters) is not a check's and is left out.
+    /// Folders holding run or hour files, sorted by name. Hidden names and sonde's own names
+    /// (`incidents.jsonl`, any name ending in `.jsonl`) are never a check's and are left out.
     package func checks() -> [String] {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: root) else { return [] }
         return names.filter { name in
-            CheckName.isValid(name) && (!runFiles(check: name).isEmpty || !hourFiles(check: name).isEmpty)
+            !name.hasPrefix(".") && !name.hasSuffix(".jsonl")
+                && (!runFiles(check: name).isEmpty || !hourFiles(check: name).isEmpty)
         }.sorted()
     }
 

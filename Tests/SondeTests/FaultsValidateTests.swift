@@ -184,7 +184,8 @@ extension Faults {
                 let result = try await Self.validate(batch.map(\.path), in: folder.path, tag: "batch-\(start)")
                 processes += 1
                 slowest = max(slowest, result.seconds)
-                let anyInvalid = batch.contains { $0.expected != nil }
+                // A file over the 1 MiB cap is refused unread, whether it parses or not.
+                let anyInvalid = batch.contains { $0.expected != nil || $0.bytes.count > ScriptLoader.maxFileBytes }
                 guard result.outcome == .exited(0) || result.outcome == .exited(2) else {
                     // Pin it on a file: one process per file of the batch.
                     for file in batch {
@@ -204,6 +205,12 @@ extension Faults {
                 #expect(result.outcome == .exited(anyInvalid ? 2 : 0), "batch from \(batch[0].path): \(result.outcome)")
                 let reported = Self.blocks(result.err)
                 for file in batch {
+                    if file.bytes.count > ScriptLoader.maxFileBytes {
+                        #expect(
+                            result.err.contains("\(file.path): the file is \(file.bytes.count) bytes"),
+                            "\(file.path): over the cap, refused with its size")
+                        continue
+                    }
                     if let position = file.expected {
                         guard let block = reported[file.path] else {
                             Issue.record(
