@@ -61,7 +61,8 @@ struct IncidentsCommand: Sendable {
             console.err(note)
         }
         let result = IncidentFinder.find(readers: readers, settings: settings, nowMs: nowMs) { quorums[$0] }
-        var writeUp = IncidentWriteUp(incidents: result.incidents, nowMs: nowMs, folders: data, stats: result.stats)
+        var writeUp = IncidentWriteUp(
+            incidents: result.incidents, nowMs: nowMs, folders: data, stats: result.stats, episodes: result.episodes)
         writeUp.locationIncidents = result.locationIncidents
         writeUp.quorums = quorums
         let folder = out + "/incidents"
@@ -77,7 +78,10 @@ struct IncidentsCommand: Sendable {
         let ongoing = result.incidents.filter { !$0.isResolved }.count
         console.out(
             "wrote \(folder)/README.md and \(result.incidents.count) write-up\(result.incidents.count == 1 ? "" : "s")"
-                + (ongoing > 0 ? " (\(ongoing) ongoing)" : "") + "\n")
+                + (ongoing > 0 ? " (\(ongoing) ongoing)" : "")
+                + (result.episodes.isEmpty
+                    ? "" : ", \(result.episodes.count) threshold alert episode\(result.episodes.count == 1 ? "" : "s")")
+                + "\n")
         if result.stats.skipped > 0 { console.err("note: \(result.stats.skipped) data lines could not be read\n") }
         return ExitCode.ok
     }

@@ -5,7 +5,9 @@ import SondeSupport
 /// How incident events become Alertmanager alerts: an open incident is `SondeCheckDown`
 /// (severity `page`), a firing burn-rate alert is `SondeErrorBudgetBurn` (severity `page` or
 /// `ticket`, the level of the burn alert), a certificate within `@cert-expiry` is
-/// `SondeCertExpiring` (severity `warning`); all carry `check` and `location`.
+/// `SondeCertExpiring` (severity `warning`), a firing `@alert` rule is `SondeThreshold` (labels
+/// `rule`, the rule as written, and `severity`, `critical` or `warning`); all carry `check` and
+/// `location`.
 enum IncidentAlerts {
     /// The alert name of an open incident.
     static let checkDown = "SondeCheckDown"
@@ -13,6 +15,8 @@ enum IncidentAlerts {
     static let budgetBurn = "SondeErrorBudgetBurn"
     /// The alert name of a certificate that expires within `@cert-expiry`.
     static let certExpiring = "SondeCertExpiring"
+    /// The alert name of a firing `@alert` threshold rule.
+    static let threshold = "SondeThreshold"
 
     /// What `event` asks of Alertmanager.
     enum Action: Sendable, Equatable {
@@ -93,6 +97,20 @@ enum IncidentAlerts {
             return .fire(key: key(certExpiring, check: event.check), alert: alert)
         case .certRenewed:
             return .resolve(key: key(certExpiring, check: event.check), atMs: event.timeMs)
+        case .alertStarted:
+            let rule = field("rule") ?? ""
+            var annotations = ["summary": IncidentNotification.text(event), "detected": UTCTime.rfc3339(event.timeMs)]
+            if case .float(let value)? = event["value"] { annotations["value"] = String(value) }
+            if let text = field("value_text") { annotations["value_text"] = text }
+            let alert = AlertmanagerAlert(
+                labels: [
+                    "alertname": threshold, "check": event.check, "location": event.location, "rule": rule,
+                    "severity": field("severity") ?? "warning",
+                ],
+                annotations: annotations, startsAtMs: event.timeMs)
+            return .fire(key: key(threshold, check: event.check + "|" + rule), alert: alert)
+        case .alertEnded:
+            return .resolve(key: key(threshold, check: event.check + "|" + (field("rule") ?? "")), atMs: event.timeMs)
         case .flappingStarted, .flappingEnded, .alertSent:
             return nil
         }

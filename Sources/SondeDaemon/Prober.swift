@@ -49,6 +49,8 @@ package final class Prober: Sendable {
     package let incidents: IncidentMonitor
     /// Live certificate expiry (`@cert-expiry`: events file, log, webhooks, Alertmanager).
     package let certificates: CertificateMonitor
+    /// Live `@alert` threshold rules (events file, log, webhooks, Alertmanager).
+    let thresholds: ThresholdMonitor
     /// The clocks the schedule, the records and the live figures follow.
     let time: any TimeSource
     private let startedMs: Int64
@@ -82,11 +84,15 @@ package final class Prober: Sendable {
         self.certificates = CertificateMonitor(
             location: configuration.location, writer: writer, sender: webhooks, log: log,
             alertmanager: alertmanager)
+        self.thresholds = ThresholdMonitor(
+            location: configuration.location, writer: writer, sender: webhooks, alertmanager: alertmanager, log: log,
+            slo: slo, time: time)
         metrics.setChecks(checks.sorted)
         writer.prepare(Self.policies(checks), location: configuration.location)
         trackSLOs(checks, seed: checks.sorted.map(\.name))
         incidents.apply(checks, nowMs: time.wallMs)
         certificates.apply(checks)
+        thresholds.apply(checks, nowMs: time.wallMs)
     }
 
     /// Sets the tracker's objectives and seeds new checks from the files, in the background.
@@ -189,6 +195,7 @@ package final class Prober: Sendable {
         trackSLOs(loaded, seed: changes.added)
         incidents.apply(loaded, nowMs: time.wallMs)
         certificates.apply(loaded)
+        thresholds.apply(loaded, nowMs: time.wallMs)
         scheduler.withLock { $0 }?.apply(loaded.sorted)
         var parts: [String] = []
         if !changes.added.isEmpty { parts.append("added \(changes.added.joined(separator: ", "))") }
@@ -225,6 +232,7 @@ package final class Prober: Sendable {
         slo.add(check: record.check, timeMs: record.time, ok: record.ok)
         incidents.observe(record)
         certificates.observe(result, timeMs: record.time)
+        thresholds.observe(record)
         counters.withLock {
             $0.recorded += 1
             if !record.ok { $0.failed += 1 }

@@ -112,6 +112,8 @@ package struct TimelineEntry: Sendable, Equatable {
         case succeeded = "run succeeded"
         case failedAgain = "failed again"
         case flapping = "flapping"
+        case thresholdStarted = "threshold alert"
+        case thresholdEnded = "threshold alert ended"
         case resolved = "resolved"
     }
 

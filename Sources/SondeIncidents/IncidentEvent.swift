@@ -17,6 +17,10 @@ package struct IncidentEvent: Sendable, Equatable {
         case flappingEnded = "flapping_ended"
         case certExpiring = "cert_expiring"
         case certRenewed = "cert_renewed"
+        /// An `@alert` threshold rule started to hold.
+        case alertStarted = "alert_started"
+        /// It no longer holds.
+        case alertEnded = "alert_ended"
     }
 
     package var timeMs: Int64

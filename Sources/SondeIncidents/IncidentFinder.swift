@@ -18,6 +18,8 @@ package enum IncidentFinder {
         package var stats: ReadStats
         /// Lines of `incidents.jsonl` that could not be read.
         var skippedEvents: Int
+        /// Episodes of the checks' `@alert` rules, replayed over the same runs, by start.
+        package var episodes: [ThresholdEpisode] = []
     }
 
     /// Replays `readers`' runs up to `nowMs`. `settings` gives each check's `@down-after`,
@@ -40,12 +42,14 @@ package enum IncidentFinder {
             }
         }
         let names = Set(readers.flatMap { $0.folder.checks() }).sorted()
+        var episodes: [ThresholdEpisode] = []
         for name in names {
             let monitor = settings[name] ?? MonitorSettings()
             let fleetQuorum = quorum(name)
             var all: [RunRecord] = []
             var found: [Incident] = []
             var detectors: [String: IncidentDetector] = [:]
+            var thresholds = ThresholdReplay(check: name, rules: monitor.alerts)
             for reader in readers {
                 for file in reader.folder.runFiles(check: name) where file.day <= nowMs {
                     var runs: [RunRecord] = []
@@ -65,6 +69,7 @@ package enum IncidentFinder {
                             if case .resolved(let incident) = transition { found.append(incident) }
                         }
                         detectors[run.location] = detector
+                        thresholds.add(run)
                     }
                 }
             }
@@ -89,6 +94,7 @@ package enum IncidentFinder {
                 }
                 if let ongoing = fleet.ongoing() { incidents.append(ongoing) }
             }
+            episodes += thresholds.episodes
         }
         for index in incidents.indices {
             guard let rows = alerts[incidents[index].id] else { continue }
@@ -107,8 +113,34 @@ package enum IncidentFinder {
                 .sorted { ($0.element.timeMs, $0.offset) < ($1.element.timeMs, $1.offset) }.map(\.element)
         }
         incidents.sort { ($0.startedMs, $0.check) < ($1.startedMs, $1.check) }
+        // Each incident's timeline shows the threshold episodes of its check and location (any location for
+        // the fleet's incidents) that started or ended while it was open.
+        let episodeLocations = Set(episodes.map(\.location))
+        for index in incidents.indices {
+            let incident = incidents[index]
+            let until = incident.resolvedMs ?? Int64.max
+            let fleet = !episodeLocations.contains(incident.location)
+            for episode in episodes
+            where episode.check == incident.check && (fleet || episode.location == incident.location) {
+                if episode.startedMs >= incident.startedMs, episode.startedMs <= until {
+                    incidents[index].timeline.append(
+                        TimelineEntry(
+                            timeMs: episode.startedMs, event: .thresholdStarted,
+                            evidence: "\(episode.rule.severity.rawValue): \(episode.rule.text) "
+                                + "(\(episode.rule.format(episode.value))\(fleet ? " at \(episode.location)" : ""))"))
+                }
+                if let ended = episode.endedMs, ended >= incident.startedMs, ended <= until {
+                    incidents[index].timeline.append(
+                        TimelineEntry(timeMs: ended, event: .thresholdEnded, evidence: episode.rule.text))
+                }
+            }
+            incidents[index].timeline = incidents[index].timeline.enumerated()
+                .sorted { ($0.element.timeMs, $0.offset) < ($1.element.timeMs, $1.offset) }.map(\.element)
+        }
+        episodes.sort { ($0.startedMs, $0.check, $0.location) < ($1.startedMs, $1.check, $1.location) }
         locationIncidents.sort { ($0.startedMs, $0.check, $0.location) < ($1.startedMs, $1.check, $1.location) }
         return Result(
-            incidents: incidents, locationIncidents: locationIncidents, stats: stats, skippedEvents: skippedEvents)
+            incidents: incidents, locationIncidents: locationIncidents, stats: stats, skippedEvents: skippedEvents,
+            episodes: episodes)
     }
 }

@@ -42,6 +42,13 @@ package enum IncidentNotification {
             return "\(check): alert sent to \(field("target"))"
         case .certExpiring, .certRenewed:
             return CertificateWatch.text(event)
+        case .alertStarted:
+            let icon = field("severity") == "critical" ? "🔴" : "🟠"
+            return "\(icon) \(check): \(field("severity")) alert \(field("rule")) — \(field("metric")) is "
+                + "\(field("value_text")) over the last \(field("window")) (\(field("runs")) runs)"
+        case .alertEnded:
+            return "✅ \(check): alert \(field("rule")) over — \(field("metric")) is \(field("value_text")) "
+                + "(held \(DurationText.span(Int64(field("duration_ms")) ?? 0)), at worst \(field("peak_text")))"
         }
     }
 

@@ -19,12 +19,18 @@ package struct IncidentWriteUp: Sendable {
     package var locationIncidents: [Incident] = []
     /// The quorum of each check, when the incidents are the fleet's.
     package var quorums: [String: LocationQuorum] = [:]
+    /// Episodes of the checks' `@alert` threshold rules (listed in the index).
+    package var episodes: [ThresholdEpisode]
 
-    package init(incidents: [Incident], nowMs: Int64, folders: [String], stats: ReadStats = ReadStats()) {
+    package init(
+        incidents: [Incident], nowMs: Int64, folders: [String], stats: ReadStats = ReadStats(),
+        episodes: [ThresholdEpisode] = []
+    ) {
         self.incidents = incidents
         self.nowMs = nowMs
         self.folders = folders
         self.stats = stats
+        self.episodes = episodes
     }
 
     package func files() -> [(path: String, contents: String)] {
@@ -50,7 +56,7 @@ package struct IncidentWriteUp: Sendable {
         }
         if incidents.isEmpty {
             md += "No incident: no check failed `@down-after` times in a row.\n"
-            return md + perLocation()
+            return md + perLocation() + thresholdSection()
         }
         md +=
             "**Overall:** MTTD \(Self.mean(incidents.map(\.timeToDetectMs))), MTTR \(Self.mean(resolved.compactMap(\.resolvedDurationMs))).\n\n"
@@ -83,6 +89,26 @@ package struct IncidentWriteUp: Sendable {
             md += "\n\(stats.skipped) data lines could not be read and were skipped"
             if let first = stats.firstProblem { md += " (first: `\(Markdown.escape(first))`)" }
             md += ".\n"
+        }
+        return md + thresholdSection()
+    }
+
+    /// `## Threshold alerts`: every episode of an `@alert` rule, newest first; empty without episodes.
+    func thresholdSection() -> String {
+        guard !episodes.isEmpty else { return "" }
+        var md = "\n## Threshold alerts\n\n"
+        md += "Episodes of the checks' `@alert` rules, replayed from the runs with the live prober's evaluator: "
+        md += "a rule starts at the first run its window crosses the threshold and ends at the first run it no longer does.\n\n"
+        md += Markdown.header(
+            ["Started (UTC)", "Check", "Location", "Rule", "Severity", "Status", "Duration", "Value at start", "Worst"],
+            right: [6, 7, 8])
+        for episode in episodes.sorted(by: { $0.startedMs > $1.startedMs }) {
+            md += Markdown.row([
+                Self.time(episode.startedMs), Markdown.escape(episode.check), Markdown.escape(episode.location),
+                "`\(Markdown.escape(episode.rule.text))`", episode.rule.severity.rawValue,
+                episode.endedMs == nil ? "**ongoing**" : "ended", DurationText.span(episode.durationMs(nowMs: nowMs)),
+                episode.rule.format(episode.value), episode.rule.format(episode.peak),
+            ])
         }
         return md
     }

@@ -24,6 +24,8 @@ package struct MonitorSettings: Sendable, Equatable {
     package var keepWarm: KeepWarm? = nil
     /// `@tags`: labels for people, in the order written.
     var tags: [String] = []
+    /// `@alert` threshold rules, in the order written (repeatable).
+    package var alerts: [ThresholdRule] = []
 
     package init() {}
 }

@@ -14,7 +14,10 @@ extension Parser {
     }
 
     static let directiveKeys =
-        ["every", "timeout", "slo", "latency", "down-after", "up-after", "quorum", "tags"] + targetDirectiveKeys
+        ["every", "timeout", "slo", "latency", "down-after", "up-after", "quorum", "tags", "alert"]
+        + targetDirectiveKeys
+    /// Directives a file may give more than once.
+    static let repeatableKeys: Set<String> = ["alert"]
 
     /// A `# @key value` line, or nil for an ordinary comment. `#@` without a key is a comment.
     func directiveLine(_ index: Int) throws(ParseError) -> Directive? {
@@ -103,6 +106,8 @@ extension Parser {
             settings.tags = tags
         case "cert-expiry", "keep-warm":
             try applyTargetDirective(d, to: &settings)
+        case "alert":
+            try addAlert(d, to: &settings)
         default:
             throw fail("unknown directive @\(d.key)")
         }

@@ -169,7 +169,7 @@ struct Parser {
                             "monitor directives must come before the first request", line: current,
                             column: directive.column)
                     }
-                    guard seenDirectives.insert(directive.key).inserted else {
+                    guard seenDirectives.insert(directive.key).inserted || Self.repeatableKeys.contains(directive.key) else {
                         throw error(
                             "directive @\(directive.key) is given twice", line: current, column: directive.column)
                     }
@@ -193,6 +193,7 @@ struct Parser {
             }
             entries.append(try entry())
         }
+        try checkAlerts(settings)
         return (settings, entries)
     }
 }
