@@ -98,14 +98,18 @@ package struct IncidentWriteUp: Sendable {
         guard !episodes.isEmpty else { return "" }
         var md = "\n## Threshold alerts\n\n"
         md += "Episodes of the checks' `@alert` rules, replayed from the runs with the live prober's evaluator: "
-        md += "a rule starts at the first run its window crosses the threshold and ends at the first run it no longer does.\n\n"
+        md +=
+            "a rule starts at the first run its window crosses the threshold and ends at the first run it no longer does.\n\n"
         md += Markdown.header(
-            ["Started (UTC)", "Check", "Location", "Rule", "Severity", "Status", "Duration", "Value at start", "Worst"],
+            [
+                "Started (UTC)", "Check", "Location", "Rule", "Severity", "Status", "Duration", "Value at start",
+                "Worst",
+            ],
             right: [6, 7, 8])
         for episode in episodes.sorted(by: { $0.startedMs > $1.startedMs }) {
             md += Markdown.row([
                 Self.time(episode.startedMs), Markdown.escape(episode.check), Markdown.escape(episode.location),
-                "`\(Markdown.escape(episode.rule.text))`", episode.rule.severity.rawValue,
+                Markdown.escape(episode.rule.text), episode.rule.severity.rawValue,
                 episode.endedMs == nil ? "**ongoing**" : "ended", DurationText.span(episode.durationMs(nowMs: nowMs)),
                 episode.rule.format(episode.value), episode.rule.format(episode.peak),
             ])

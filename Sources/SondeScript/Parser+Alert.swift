@@ -61,7 +61,8 @@ extension Parser {
         switch metric {
         case .p50, .p95, .p99, .mean, .ttfbP95:
             guard let ms = Self.milliseconds(valueWord.text) else {
-                throw fail("expected a duration such as 2s, 1.5s or 2000ms for \(metric.rawValue)", at: valueWord.column)
+                throw fail(
+                    "expected a duration such as 2s, 1.5s or 2000ms for \(metric.rawValue)", at: valueWord.column)
             }
             threshold = ms
         case .errorRate:

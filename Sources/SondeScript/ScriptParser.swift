@@ -169,7 +169,8 @@ struct Parser {
                             "monitor directives must come before the first request", line: current,
                             column: directive.column)
                     }
-                    guard seenDirectives.insert(directive.key).inserted || Self.repeatableKeys.contains(directive.key) else {
+                    guard seenDirectives.insert(directive.key).inserted || Self.repeatableKeys.contains(directive.key)
+                    else {
                         throw error(
                             "directive @\(directive.key) is given twice", line: current, column: directive.column)
                     }

@@ -22,9 +22,13 @@ struct ThresholdRuleParserTests {
         let flask = try Self.settings(
             "# @alert p95 > 2s for 5m critical\n#   @alert   failures  >  10/1m  for 5m critical\n"
                 + "# @alert p95 > 1s for 10m warning")
-        #expect(flask.alerts.map(\.text) == ["p95 > 2s for 5m critical", "failures > 10/1m for 5m critical", "p95 > 1s for 10m warning"])
+        #expect(
+            flask.alerts.map(\.text) == [
+                "p95 > 2s for 5m critical", "failures > 10/1m for 5m critical", "p95 > 1s for 10m warning",
+            ])
         #expect(flask.alerts[0].threshold == 2000 && flask.alerts[0].severity == .critical)
-        #expect(flask.alerts[1].metric == .failures && flask.alerts[1].threshold == 10 && flask.alerts[1].perMs == 60_000)
+        #expect(
+            flask.alerts[1].metric == .failures && flask.alerts[1].threshold == 10 && flask.alerts[1].perMs == 60_000)
         #expect(flask.alerts[2].windowMs == 600_000)
     }
 
@@ -43,7 +47,8 @@ struct ThresholdRuleParserTests {
     func unknownMetric() throws {
         let error = try #require(parseError("# @alert p59 > 2s for 5m\nGET http://x/\n"))
         #expect(error.location == loc(1, 10))
-        #expect(error.message.contains("unknown metric 'p59'") || error.message.contains("unknown metric p59"), "\(error)")
+        #expect(
+            error.message.contains("unknown metric 'p59'") || error.message.contains("unknown metric p59"), "\(error)")
         #expect(error.message.contains("did you mean p50?") || error.message.contains("did you mean p95?"), "\(error)")
         #expect(error.description.hasPrefix("checks/t.hurl:1:10: "))
     }
@@ -101,7 +106,8 @@ struct ThresholdRuleParserTests {
 
     @Test("a value formats in the metric's unit")
     func formatting() throws {
-        let s = try Self.settings("# @alert p95 > 2s for 5m\n# @alert error-rate > 5% for 5m\n# @alert failures > 10/1m for 5m")
+        let s = try Self.settings(
+            "# @alert p95 > 2s for 5m\n# @alert error-rate > 5% for 5m\n# @alert failures > 10/1m for 5m")
         #expect(s.alerts[0].format(2310) == "2.31 s" && s.alerts[0].format(412.34) == "412.3 ms")
         #expect(s.alerts[1].format(7.5) == "7.5%")
         #expect(s.alerts[2].format(10.4) == "10.4 failures/1m")
