@@ -417,6 +417,76 @@ struct PrometheusRulesTests {
             """)
     }
 
+    /// A check with the rules of the issue's plans, every metric among them.
+    static let alerting: [String: String] = [
+        "web": "# @every 30s\n# @alert p95 > 2s for 5m critical\n# @alert error-rate > 5% for 5m\n"
+            + "# @alert failures > 10/1m for 5m critical\n# @alert mean > 2000ms for 10m\n# @alert ttfb-p95 > 1s for 5m\n"
+    ]
+
+    @Test("@alert rules become SondeThreshold alerts that promtool accepts; ttfb-p95 is named as live-only")
+    func thresholdRulesCheck() async throws {
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let text = try await Self.generate(folder, checks: Self.alerting)
+        #expect(text.components(separatedBy: "alert: SondeThreshold\n").count == 5, "four rules have an expression")
+        #expect(
+            text.contains(
+                "# Not on the exported metrics, evaluated by sonde run only: @alert web: ttfb-p95 > 1s for 5m\n"))
+        #expect(
+            text.contains(
+                "histogram_quantile(0.95, sum by (check, location, le) (rate(sonde_run_duration_seconds_bucket{check=\"web\"}[5m])))"
+            ))
+        #expect(text.contains("rule: 'failures > 10/1m for 5m critical'"), "\(text)")
+        let (code, output) = try await Self.promtool(["check", "rules", "rules.yml"], in: folder.path)
+        #expect(code == 0, "promtool check rules: \(output)")
+    }
+
+    @Test("SondeThreshold fires per location with check, rule and severity when the window crosses the threshold")
+    func thresholdRulesFire() async throws {
+        try await Self.promtoolTest(
+            """
+              - interval: 1m
+                input_series:
+                  - series: 'sonde_runs_total{check="web",location="a",result="success"}'
+                    values: '0+9x20'
+                  - series: 'sonde_runs_total{check="web",location="a",result="status"}'
+                    values: '0+1x20'
+                  - series: 'sonde_runs_total{check="web",location="b",result="success"}'
+                    values: '0+10x20'
+                  - series: 'sonde_run_duration_seconds_bucket{check="web",location="b",le="2.5"}'
+                    values: '0x20'
+                  - series: 'sonde_run_duration_seconds_bucket{check="web",location="b",le="5"}'
+                    values: '0+10x20'
+                  - series: 'sonde_run_duration_seconds_bucket{check="web",location="b",le="+Inf"}'
+                    values: '0+10x20'
+                  - series: 'sonde_run_duration_seconds_count{check="web",location="b"}'
+                    values: '0+10x20'
+                  - series: 'sonde_run_duration_seconds_sum{check="web",location="b"}'
+                    values: '0+15x20'
+                alert_rule_test:
+                  - eval_time: 10m
+                    alertname: SondeThreshold
+                    exp_alerts:
+                      - exp_labels:
+                          check: web
+                          location: b
+                          rule: 'p95 > 2s for 5m critical'
+                          severity: critical
+                        exp_annotations:
+                          summary: 'web at b: p95 is 4.875s'
+                          description: '@alert p95 > 2s for 5m critical: p95 over the last 5m of runs (at least 3 runs counted).'
+                      - exp_labels:
+                          check: web
+                          location: a
+                          rule: 'error-rate > 5% for 5m'
+                          severity: warning
+                        exp_annotations:
+                          summary: 'web at a: error-rate is 10%'
+                          description: '@alert error-rate > 5% for 5m: error-rate over the last 5m of runs (at least 3 runs counted).'
+
+            """, checks: Self.alerting)
+    }
+
     // MARK: - The command
 
     @Test("--quorum 0 and --quorum x are one-line usage errors from the table")
