@@ -119,6 +119,16 @@ struct ReportCommand: Sendable {
                 quorum: quorums[index])
             results.withLock { $0[index] = figures }
         }
+        let thresholds = Mutex([String: ThresholdSummary]())
+        let alerting = names.indices.filter { !(settings[names[$0]]?.alerts.isEmpty ?? true) }
+        DispatchQueue.concurrentPerform(iterations: alerting.count) { i in
+            let index = alerting[i]
+            let rules = settings[names[index]]?.alerts ?? []
+            let summary = Self.thresholds(
+                check: names[index], rules: rules, readers: readers, fromMs: nowMs - policies[index].windowMs + 1,
+                nowMs: nowMs)
+            thresholds.withLock { $0[names[index]] = summary }
+        }
         var report = SLOReport(
             checks: results.withLock { $0.compactMap { $0 } }, folders: data, nowMs: nowMs, defaulted: defaulted,
             incidentPages: SLOReport.incidentPages(in: out + "/incidents", checks: names))
@@ -127,7 +137,26 @@ struct ReportCommand: Sendable {
         report.certificates = CertificateStatus.rows(
             names, readers: readers, settings: settings, events: events, nowMs: nowMs)
         report.keepWarm = KeepWarmFigures.forChecks(names, readers: readers, settings: settings, nowMs: nowMs)
+        report.thresholds = thresholds.withLock { $0 }
         return report
+    }
+
+    /// The episodes of `rules` that overlap `[fromMs, nowMs]`: every location's raw runs from one
+    /// longest window before `fromMs` (so a rule already on at the start is seen) replayed through the
+    /// live prober's evaluator.
+    static func thresholds(
+        check: String, rules: [ThresholdRule], readers: [RunReader], fromMs: Int64, nowMs: Int64
+    ) -> ThresholdSummary {
+        var replay = ThresholdReplay(check: check, rules: rules)
+        let longest = rules.map(\.windowMs).max() ?? 0
+        var stats = ReadStats()
+        for reader in readers {
+            for run in reader.runs(check: check, from: fromMs - longest, to: nowMs + 1, stats: &stats) {
+                replay.add(run)
+            }
+        }
+        let episodes = replay.episodes.filter { $0.overlaps(fromMs: fromMs, toMs: nowMs + 1) }
+        return ThresholdSummary(rules: rules, episodes: episodes, fromMs: fromMs)
     }
 
     /// Writes the report's files, replacing the previous ones it wrote: folders first, then the

@@ -13,7 +13,15 @@ package enum ReportJSON {
             .object([
                 ("generated", .string(UTCTime.rfc3339(report.nowMs))),
                 ("data", .list(report.folders.map(Value.string))),
-                ("checks", .list(report.checks.map { check(for: $0, defaulted: report.defaulted.contains($0.check)) })),
+                (
+                    "checks",
+                    .list(
+                        report.checks.map {
+                            withThresholds(
+                                check(for: $0, defaulted: report.defaulted.contains($0.check)),
+                                report.thresholds[$0.check], nowMs: report.nowMs)
+                        })
+                ),
                 ("certificates", certificates(report.certificates)),
                 ("keep_warm", keepWarm(report.keepWarm)),
             ]))
@@ -137,5 +145,12 @@ package enum ReportJSON {
     static func optional(_ value: Double?) -> Value {
         guard let value, value.isFinite else { return .null }
         return .float(value)
+    }
+
+    /// A check's object with `threshold_alerts` added when the check has `@alert` rules.
+    static func withThresholds(_ value: Value, _ summary: ThresholdSummary?, nowMs: Int64) -> Value {
+        guard let summary, case .object(var fields) = value else { return value }
+        fields.append(("threshold_alerts", summary.json(nowMs: nowMs)))
+        return .object(fields)
     }
 }

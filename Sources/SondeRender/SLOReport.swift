@@ -24,16 +24,19 @@ package struct SLOReport: Sendable {
     package var certificates: [CertificateStatus] = []
     /// Keep-warm figures of the checks with `@keep-warm` (`## Keep-warm`).
     package var keepWarm: [String: KeepWarmFigures] = [:]
+    /// `@alert` rules and their episodes over the objective window, by check (checks with rules only).
+    package var thresholds: [String: ThresholdSummary] = [:]
 
     package init(
         checks: [CheckSLO], folders: [String], nowMs: Int64, defaulted: Set<String> = [],
-        incidentPages: [String: [String]] = [:]
+        incidentPages: [String: [String]] = [:], thresholds: [String: ThresholdSummary] = [:]
     ) {
         self.checks = checks
         self.folders = folders
         self.nowMs = nowMs
         self.defaulted = defaulted
         self.incidentPages = incidentPages
+        self.thresholds = thresholds
     }
 
     /// Write-ups in `folder` (`YYYY-MM-DDTHHMMZ-<check>[-N].md`) by check, newest first.
@@ -320,6 +323,8 @@ package struct SLOReport: Sendable {
             }
             if pages.count > 20 { md += "- … \(pages.count - 20) older: see [all incidents](../incidents/README.md)\n" }
         }
+
+        if let summary = thresholds[check.check] { md += summary.markdown(nowMs: nowMs) }
 
         md += "\n## Daily uptime, last \(SLOEvaluator.stripDays) days\n\n"
         md += "![daily uptime](\(Markdown.link("../charts/\(check.check)-daily.svg")))\n"

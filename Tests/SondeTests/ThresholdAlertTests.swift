@@ -3,6 +3,7 @@ import Synchronization
 import Testing
 
 @testable import SondeAlerts
+@testable import SondeCommands
 @testable import SondeDaemon
 @testable import SondeIncidents
 @testable import SondeProbe
@@ -254,5 +255,33 @@ struct ThresholdAlertTests {
             incidents: found.incidents, nowMs: time.wallMs, folders: ["data"], episodes: found.episodes
         ).index()
         #expect(index.contains("## Threshold alerts") && index.contains("p95 &gt; 200ms for 6s critical"), "\(index)")
+
+        // sonde report shows each rule's episodes: a table on the check page, and in --json.
+        let now = Date(timeIntervalSince1970: Double(time.wallMs) / 1000)
+        let data = fixture.folder.path + "/data"
+        let settings = ["svc": try fixture.script().settings]
+        let printed = CapturingConsole()
+        #expect(ReportCommand(data: [data], json: true, settings: settings).run(console: printed, now: now) == 0)
+        let json = try JSON.parse(Array(printed.stdout.utf8))
+        guard case .object(let top) = json, case .list(let checks)? = top.first(where: { $0.key == "checks" })?.value,
+            case .object(let svc)? = checks.first,
+            case .list(let rules)? = svc.first(where: { $0.key == "threshold_alerts" })?.value
+        else {
+            Issue.record("no threshold_alerts in \(printed.stdout)")
+            return
+        }
+        #expect(rules.count == 2)
+        let text = JSON.encode(.list(rules))
+        #expect(
+            text.contains(#""started":"\#(UTCTime.rfc3339(times[3]))","ended":"\#(UTCTime.rfc3339(times[6]))""#),
+            "\(text)")
+        #expect(text.contains(#""alert_ms":4000"#), "\(text)")
+        let out = fixture.folder.path + "/reports"
+        #expect(
+            ReportCommand(data: [data], out: out, settings: settings).run(console: CapturingConsole(), now: now) == 0)
+        let page = try String(contentsOfFile: out + "/checks/svc.md", encoding: .utf8)
+        #expect(
+            page.contains("## Threshold alerts")
+                && page.contains("| p95 &gt; 200ms for 6s critical | critical | 1 | no | 6 s |"), "\(page)")
     }
 }
