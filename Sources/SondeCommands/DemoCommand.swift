@@ -165,9 +165,10 @@ struct DemoCommand: Sendable {
         ) { event in
             guard case .delivered(let target, let id, _) = event else { return }
             monitorBox.withLock { $0 }?.delivered(id: id, target: target)
-            // The prober's alert ids are "check|incident|event".
+            // The prober's alert ids are "check|incident|event" ("check||alert_started: rule" for @alert
+            // rules, which are not incidents).
             let parts = id.split(separator: "|", omittingEmptySubsequences: false).map(String.init)
-            if parts.count == 3 { alerts.withLock { $0.append((parts[0], parts[2])) } }
+            if parts.count == 3, !parts[2].hasPrefix("alert_") { alerts.withLock { $0.append((parts[0], parts[2])) } }
         }
         var configuration = Prober.Configuration(checksFolder: checks, location: "demo", variables: resolved)
         configuration.verbose = verbose
