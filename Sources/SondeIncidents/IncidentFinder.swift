@@ -76,6 +76,7 @@ package enum IncidentFinder {
             for (_, detector) in detectors.sorted(by: { $0.key < $1.key }) {
                 if let ongoing = detector.ongoing() { found.append(ongoing) }
             }
+            episodes += thresholds.episodes
             guard let fleetQuorum else {
                 incidents += found
                 continue
@@ -94,7 +95,6 @@ package enum IncidentFinder {
                 }
                 if let ongoing = fleet.ongoing() { incidents.append(ongoing) }
             }
-            episodes += thresholds.episodes
         }
         for index in incidents.indices {
             guard let rows = alerts[incidents[index].id] else { continue }
