@@ -187,8 +187,12 @@ struct ThresholdAlertTests {
             }
             var set = CheckSet()
             set.scripts["svc"] = try script()
+            var configuration = Prober.Configuration(
+                checksFolder: folder.path, location: "lab", variables: Variables())
+            // Only the scheduler's timer sleeps on the manual clock: no heartbeat.
+            configuration.heartbeat = nil
             let prober = Prober(
-                configuration: Prober.Configuration(checksFolder: folder.path, location: "lab", variables: Variables()),
+                configuration: configuration,
                 checks: set, writer: writer, log: EventLog(format: .text, console: console), webhooks: sender,
                 time: time)
             box.withLock { $0 = prober.incidents }
