@@ -1,5 +1,6 @@
 import SondeSLO
 import SondeScript
+import SondeSupport
 
 /// A Prometheus rule file generated from check files (README.md, "sonde rules"; docs/rules.md):
 /// per check, one group of recording rules — the error ratio per location and for the fleet under
@@ -233,19 +234,7 @@ package struct PrometheusRules: Sendable {
     }
 
     /// A Prometheus duration: `3m`, `1d`, `4s500ms` (days, hours, minutes, seconds, milliseconds).
-    static func duration(ms: Int64) -> String {
-        guard ms > 0 else { return "0s" }
-        var rest = ms
-        var out = ""
-        for (unit, size) in [("d", Int64(86_400_000)), ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1)] {
-            let count = rest / size
-            if count > 0 {
-                out += "\(count)\(unit)"
-                rest -= count * size
-            }
-        }
-        return out
-    }
+    static func duration(ms: Int64) -> String { DurationText.compound(ms) }
 
     /// A PromQL string literal: `"api"`, with `\\`, `\"` and escapes for control characters.
     static func promQLString(_ value: String) -> String {

@@ -1,3 +1,5 @@
+import SondeSupport
+
 /// `# @alert METRIC OP VALUE for DURATION [SEVERITY]`: a threshold over the runs of a trailing
 /// window (docs/check-format.md, "Threshold alerts"). The rule holds at a run when the metric,
 /// computed over the runs of `(t − window, t]`, compares to the threshold as `comparison` says.
@@ -140,17 +142,5 @@ package struct ThresholdRule: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// `5m`, `90s`, `1h30m`, `500ms`: a length of time as the directives write it.
-    package static func durationText(_ ms: Int64) -> String {
-        guard ms > 0 else { return "0s" }
-        var rest = ms
-        var out = ""
-        for (unit, size) in [("d", Int64(86_400_000)), ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1)] {
-            let count = rest / size
-            if count > 0 {
-                out += "\(count)\(unit)"
-                rest -= count * size
-            }
-        }
-        return out
-    }
+    package static func durationText(_ ms: Int64) -> String { DurationText.compound(ms) }
 }

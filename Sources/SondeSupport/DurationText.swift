@@ -55,6 +55,22 @@ package enum DurationText {
         return "\(micros / 1000).\(fraction)ms"
     }
 
+    /// Whole milliseconds in the compound form of directives and Prometheus durations: `5m`,
+    /// `1h30m`, `4s500ms`, `1d`; `0s` for zero or less.
+    package static func compound(_ ms: Int64) -> String {
+        guard ms > 0 else { return "0s" }
+        var rest = ms
+        var out = ""
+        for (unit, size) in [("d", Int64(86_400_000)), ("h", 3_600_000), ("m", 60_000), ("s", 1000), ("ms", 1)] {
+            let count = rest / size
+            if count > 0 {
+                out += "\(count)\(unit)"
+                rest -= count * size
+            }
+        }
+        return out
+    }
+
     /// How long something went on, in milliseconds, to the second in its two largest units:
     /// `850 ms` under a second, `42 s`, `3 min 20 s`, `2 h 05 min`, `1 d 4 h`. Truncated, never
     /// rounded up; negative values show as `0 ms`.
