@@ -72,13 +72,7 @@ extension Faults {
 
             // The healthy check: one good run for every slot from start to a second before the stop.
             let healthy = (byCheck["healthy"] ?? []).sorted { $0.time < $1.time }
-            let offset = Int64(Scheduler.offset(of: "healthy", interval: .seconds(1)).milliseconds)
-            var slot = ((started - offset) / 1000 + 1) * 1000 + offset
-            var missing: [String] = []
-            while slot <= stopped - 1000 {
-                if !healthy.contains(where: { abs($0.time - slot) < 500 }) { missing.append(UTCTime.rfc3339(slot)) }
-                slot += 1000
-            }
+            let missing = DataFiles.missingSlots(of: "healthy", in: healthy, startedMs: started, stoppedMs: stopped)
             #expect(missing.isEmpty, "healthy runs missing at \(missing)")
             #expect(healthy.count >= Int(Self.seconds) - 2, "healthy: \(healthy.count) runs in \(Self.seconds) s")
             let healthyFailures = healthy.filter { !$0.ok }.map { $0.error?.message ?? "" }

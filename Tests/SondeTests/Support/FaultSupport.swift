@@ -245,6 +245,19 @@ struct DataFiles {
     /// Fragments that were found, repaired (a newline follows) or still final.
     var fragments: [(path: String, offset: Int, repaired: Bool)] = []
 
+    /// The slots of a 1 s `check` from the first after `startedMs` to a second before `stoppedMs`
+    /// that have no run within 500 ms of them, as RFC 3339 times.
+    static func missingSlots(of check: String, in runs: [RunRecord], startedMs: Int64, stoppedMs: Int64) -> [String] {
+        let offset = Int64(Scheduler.offset(of: check, interval: .seconds(1)).milliseconds)
+        var slot = ((startedMs - offset) / 1000 + 1) * 1000 + offset
+        var missing: [String] = []
+        while slot <= stoppedMs - 1000 {
+            if !runs.contains(where: { abs($0.time - slot) < 500 }) { missing.append(UTCTime.rfc3339(slot)) }
+            slot += 1000
+        }
+        return missing
+    }
+
     /// Every run file and the incidents file of `data`.
     static func paths(_ data: String) -> [String] {
         let folder = DataFolder(data)
