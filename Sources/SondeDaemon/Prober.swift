@@ -100,12 +100,25 @@ package final class Prober: Sendable {
         slo.setPolicies(set.scripts.mapValues { SLOPolicy(settings: $0.settings) }, nowMs: time.wallMs)
         guard !names.isEmpty else { return }
         let reader = RunReader(folder: writer.folder)
-        let (tracker, location, before, time) = (slo, configuration.location, startedMs, time)
+        let (tracker, location, before, time, log) = (slo, configuration.location, startedMs, time, log)
         Task.detached(priority: .utility) {
+            var stats = ReadStats()
             for name in names {
-                tracker.seed(check: name, reader: reader, location: location, beforeMs: before, nowMs: time.wallMs)
+                stats.merge(
+                    tracker.seed(check: name, reader: reader, location: location, beforeMs: before, nowMs: time.wallMs))
             }
+            if stats.skipped > 0 { log.warn("slo", Self.skippedNote(stats, checks: names.count)) }
         }
+    }
+
+    /// The log line for data lines skipped while the SLO counts were read from the files.
+    static func skippedNote(_ stats: ReadStats, checks: Int) -> String {
+        var text =
+            "counts of \(checks) \(checks == 1 ? "check" : "checks") read from the files; \(stats.skipped) "
+            + "data \(stats.skipped == 1 ? "line" : "lines") could not be read and were skipped"
+        if stats.oversized > 0 { text += " (\(stats.oversized) over the \(LineReader.maxLineBytes)-byte line cap)" }
+        if let first = stats.firstProblem { text += "; first: \(first)" }
+        return text
     }
 
     /// Checks currently loaded.

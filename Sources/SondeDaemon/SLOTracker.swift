@@ -66,8 +66,10 @@ final class SLOTracker: Sendable {
 
     /// Seeds a check from its files: hour lines for whole hours older than 6 h, raw runs after.
     /// Only runs started before `beforeMs` (the daemon's start) are taken, so live runs count once.
-    func seed(check: String, reader: RunReader, location: String, beforeMs: Int64, nowMs: Int64) {
-        guard let policy = state.withLock({ $0.checks[check]?.policy }) else { return }
+    /// Returns what the reader skipped.
+    @discardableResult
+    func seed(check: String, reader: RunReader, location: String, beforeMs: Int64, nowMs: Int64) -> ReadStats {
+        guard let policy = state.withLock({ $0.checks[check]?.policy }) else { return ReadStats() }
         let rawFrom = UTCTime.hourStart(nowMs - Int64(BurnCounter.minuteBuckets) * 60_000)
         let history = CheckHistory(
             check: check, readers: [reader], nowMs: beforeMs,
@@ -84,6 +86,7 @@ final class SLOTracker: Sendable {
             }
             for run in runs { state.checks[check]?.add(timeMs: run.time, ok: run.ok) }
         }
+        return history.stats
     }
 
     /// One check's policy, burn rates per window (absent: insufficient data) and budget left over

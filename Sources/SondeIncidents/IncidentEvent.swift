@@ -81,14 +81,15 @@ package struct IncidentEvent: Sendable, Equatable {
             incident: string("incident"), fields: pairs.filter { !known.contains($0.key) })
     }
 
-    /// Every event in a file, in order; unreadable lines are counted in `skipped`.
+    /// Every event in a file, in order, read through `LineReader`; unreadable lines and lines over
+    /// its cap are counted in `skipped`.
     package static func readAll(_ path: String, skipped: inout Int) -> [IncidentEvent] {
         var out: [IncidentEvent] = []
         var bad = 0
-        _ = try? LineFile.forEachLine(path) { bytes, _ in
+        let summary = try? LineReader().forEachLine(path) { bytes, _ in
             if let event = decode(String(decoding: bytes, as: UTF8.self)) { out.append(event) } else { bad += 1 }
         }
-        skipped += bad
+        skipped += bad + (summary?.oversized ?? 0)
         return out
     }
 }

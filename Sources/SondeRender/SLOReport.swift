@@ -216,6 +216,7 @@ package struct SLOReport: Sendable {
         md += "- **Skipped lines.** \(stats.skipped) data lines could not be read"
         if stats.tornFinalLines > 0 { md += " (\(stats.tornFinalLines) torn final lines)" }
         if stats.unknownVersion > 0 { md += " (\(stats.unknownVersion) of an unknown format version)" }
+        if stats.oversized > 0 { md += " (\(stats.oversized) over the \(LineReader.maxLineBytes)-byte line cap)" }
         if let problem = stats.firstProblem { md += "; first: `\(Markdown.escape(problem))`" }
         md += ". \(future) runs stamped in the future were ignored.\n"
         return md

@@ -63,6 +63,9 @@ package struct StatusTable: Sendable {
                 notes.append("\(stats.tornFinalLines) torn final \(stats.tornFinalLines == 1 ? "line" : "lines")")
             }
             if stats.unknownVersion > 0 { notes.append("\(stats.unknownVersion) of an unknown format version") }
+            if stats.oversized > 0 {
+                notes.append("\(stats.oversized) over the \(LineReader.maxLineBytes)-byte line cap")
+            }
             if !notes.isEmpty { line += " (" + notes.joined(separator: ", ") + ")" }
             if let first = stats.firstProblem { line += "; first: " + Self.printable(first) }
             out += line + "\n"

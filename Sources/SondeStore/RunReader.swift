@@ -119,8 +119,10 @@ package struct RunReader: Sendable {
         stats: inout ReadStats, wanted: ((Int64) -> Bool)? = nil, _ body: (T) -> Void
     ) {
         var local = ReadStats()
+        let reader = LineReader()
+        var summary: LineReader.Summary?
         do {
-            let torn = try LineFile.forEachLine(path) { bytes, number in
+            summary = try reader.forEachLine(path) { bytes, number in
                 if let wanted, let time = RunLine.peekTime(bytes), !wanted(time) {
                     local.lines += 1
                     return
@@ -134,15 +136,15 @@ package struct RunReader: Sendable {
                     local.skip(path, line: number, reason: error.description)
                 }
             }
-            if let torn {
-                local.tornFinalLines += 1
-                local.skip(path, line: torn, reason: "torn final line (no newline): the write was cut short")
-            }
         } catch {
             switch error {
             case .cannotOpen(_, let reason): local.skip(path, line: 0, reason: "cannot read the file: \(reason)")
+            case .cannotRead(_, let reason, let partial):
+                summary = partial
+                local.skip(path, line: partial.lines + 1, reason: "reading stopped: \(reason)")
             }
         }
+        if let summary { local.count(summary, path: path, cap: reader.maxLineBytes) }
         stats.merge(local)
     }
 }
