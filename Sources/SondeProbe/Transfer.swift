@@ -217,6 +217,16 @@ final class Transfer: @unchecked Sendable {
         return formatter.date(from: parts[0..<4].joined(separator: " "))
     }
 
+    /// libcurl's cap on one response header line (`CURL_MAX_HTTP_HEADER`), in bytes.
+    static let headerLineLimit = 100 * 1024
+
+    /// True once libcurl has sent the request (a failure after it is about the answer).
+    private var requestSent: Bool {
+        var size = 0
+        guard let easy, sonde_easy_getinfo_long(easy, CURLINFO_REQUEST_SIZE, &size) == CURLE_OK else { return false }
+        return size > 0
+    }
+
     /// Maps a libcurl failure to one error kind with an actionable message.
     func error(for code: CURLcode) -> ProbeError {
         let detail =
@@ -259,6 +269,12 @@ final class Transfer: @unchecked Sendable {
         case CURLE_WEIRD_SERVER_REPLY, CURLE_GOT_NOTHING, CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_PARTIAL_FILE,
             CURLE_BAD_CONTENT_ENCODING, CURLE_HTTP2, CURLE_HTTP2_STREAM, CURLE_TOO_MANY_REDIRECTS:
             return .protocol("bad HTTP answer from \(target): \(detail)")
+        case CURLE_OUT_OF_MEMORY where isHTTPScheme && requestSent, CURLcode(rawValue: 100) where isHTTPScheme:
+            // libcurl keeps a response header line in a buffer of at most 100 KB (CURL_MAX_HTTP_HEADER)
+            // and answers a longer one with "Out of memory" (CURLE_TOO_LARGE from 8.6): the server's fault.
+            return .protocol(
+                "bad HTTP answer from \(target): a response header line longer than libcurl's limit of "
+                    + "\(Self.headerLineLimit / 1024) KB (libcurl: \(detail))")
         case CURLE_UNSUPPORTED_PROTOCOL where isHTTPScheme:
             // libcurl's answer to a reply that is not HTTP (read as HTTP/0.9).
             return .protocol("bad HTTP answer from \(target): \(detail)")

@@ -226,6 +226,27 @@ extension Faults {
             #expect(result.seconds < 20, "the process took \(result.seconds) s")
         }
 
+        @Test("a 10 MB response header line fails as protocol and says the line is too long, not out of memory")
+        func hugeHeaderLine() async throws {
+            let line = Array("HTTP/1.1 200 OK\r\nX-Huge: ".utf8) + [UInt8](repeating: 0x68, count: 10_000_000)
+            let server = try HTTPServer(host: "127.0.0.1", port: 0) { _ in
+                .raw(line + Array("\r\nContent-Length: 2\r\n\r\nok".utf8))
+            }
+            defer { server.stop() }
+            let folder = try TemporaryFolder()
+            defer { folder.cleanup() }
+            let file = try folder.write("huge.hurl", "GET \(server.baseURL)/\n[Options]\nmax-time: 20s\nHTTP 200\n")
+            let result = try await Self.check([file], in: folder, timeout: .seconds(60), tag: "huge-header")
+            #expect(result.outcome == .exited(ExitCode.runtime), "\(result.outcome): \(result.err.suffix(300))")
+            let fields = result.lines[file]
+            #expect(Self.kind(fields) == "protocol", "\(String(describing: Self.field(fields, "err")))")
+            guard case .string(let message)? = Self.field(fields, "err", "msg") else {
+                Issue.record("no message: \(String(describing: fields))")
+                return
+            }
+            #expect(message.contains("a response header line longer than libcurl's limit of 100 KB"), "\(message)")
+        }
+
         @Test(
             "a TLS server that accepts and never speaks fails as timeout within max-time, connect-timeout and @timeout")
         func stalledHandshake() async throws {
