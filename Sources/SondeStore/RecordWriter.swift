@@ -379,7 +379,16 @@ package final class RecordWriter: @unchecked Sendable {
         let target = Target.run(
             check: record.check, day: UTCTime.dayStart(record.time),
             path: folder.runsFile(check: record.check, at: record.time))
-        deliver(RunLine.encode(record), to: target)
+        let line = RunLine.encode(record)
+        // A line readers would skip is not written: dropped and counted (its hour still counts the run).
+        guard line.count <= LineReader.maxLineBytes + 1 else {
+            dropped(
+                path: target.path,
+                reason:
+                    "a run line of \(line.count) bytes is over the \(LineReader.maxLineBytes)-byte cap on a data line")
+            return
+        }
+        deliver(line, to: target)
     }
 
     /// Writes a line, or holds it when no descriptor can be had or older lines of its key are held.

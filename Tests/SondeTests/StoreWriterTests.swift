@@ -80,6 +80,26 @@ struct StoreWriterTests {
         #expect(!exists(data.root + "/.sonde-write-test-\(getpid())"), "the write probe is removed")
     }
 
+    @Test("a run line over the readers' 1 MiB cap is dropped and reported, never written; its hour counts it")
+    func lineOverTheCap() async throws {
+        defer { folder.cleanup() }
+        let clock = TestClock(utc(2026, 11, 23, 7, 30))
+        let w = try writer(clock)
+        var huge = run(utc(2026, 11, 23, 7, 1), ok: false)
+        huge.error?.message = String(repeating: "m", count: LineReader.maxLineBytes)
+        let small = run(utc(2026, 11, 23, 7, 2))
+        w.append(huge, policy: Self.policy)
+        w.append(small, policy: Self.policy)
+        await w.flush()
+        #expect(text(data.root + "/shop/runs-2026-11-23.jsonl") == lines(small))
+        #expect(w.dropped == 1)
+        #expect(
+            events.all.contains {
+                if case .writeFailed(_, let reason, 1, _) = $0 { return reason.contains("over the 1048576-byte cap") }
+                return false
+            }, "\(events.all)")
+    }
+
     @Test("a file whose last line was torn gets a newline first, so every complete line reads")
     func tornTail() async throws {
         defer { folder.cleanup() }
