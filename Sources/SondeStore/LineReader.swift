@@ -14,7 +14,7 @@ import SondeSupport
 /// was skipped in `ReadStats`.
 package struct LineReader: Sendable {
     /// The longest line read, in bytes without its newline (1 MiB). sonde's own lines stay far below
-    /// it (a run line is a few KB at most: messages and bodies in it are truncated when written); a
+    /// it (a run line is a few KB, and the writer drops one over the cap rather than write it); a
     /// longer line is not one of them and is skipped.
     package static let maxLineBytes = 1 << 20
     /// Bytes asked of each `read(2)`.
