@@ -24,6 +24,10 @@ struct CheckCommand: Sendable {
     var verbose = false
     /// Runs each file; tests swap in one with other limits.
     var runner = CheckRunner()
+    /// `--user`, `--location`, `--insecure`, `--max-time`, `--connect-timeout`, `--retry`.
+    var hurl = HurlFlags()
+    /// `--file-root DIR`: where `file,name;` may read (default: each check file's folder).
+    var fileRoot: String? = nil
 
     /// The command for `paths` (`checks` when empty) with these variable sources.
     init(paths: [String], variables: VariableSources) {
@@ -41,15 +45,23 @@ struct CheckCommand: Sendable {
             return ExitCode.usage
         }
 
+        var runner = runner
+        do {
+            runner.defaults = try hurl.options()
+        } catch {
+            console.err("error: \(error)\n")
+            return ExitCode.usage
+        }
+
         let scripts: [CheckScript]
-        switch Self.loadAll(paths, console: console) {
+        switch Self.loadAll(paths, console: console, fileRoot: fileRoot) {
         case .success(let loaded): scripts = loaded
         case .failure(let failure): return failure.code
         }
 
         let clock = ContinuousClock()
         let start = clock.now
-        let results = await runAll(scripts, variables: resolved)
+        let results = await runAll(scripts, variables: resolved, runner: runner)
         let elapsed = (clock.now - start).milliseconds
 
         for (script, result) in zip(scripts, results) {
@@ -77,7 +89,7 @@ struct CheckCommand: Sendable {
         return ExitCode.ok
     }
 
-    private func runAll(_ scripts: [CheckScript], variables: Variables) async -> [RunResult] {
+    private func runAll(_ scripts: [CheckScript], variables: Variables, runner: CheckRunner) async -> [RunResult] {
         await withTaskGroup(of: (Int, RunResult).self) { group in
             for (index, script) in scripts.enumerated() {
                 group.addTask { (index, await runner.run(script, variables: variables)) }
@@ -92,7 +104,7 @@ struct CheckCommand: Sendable {
     /// With `names`, a file whose name no check may have (`CheckName`) is refused too (2), as
     /// `sonde run` refuses it.
     static func loadAll(
-        _ paths: [String], console: Console, names: Bool = false
+        _ paths: [String], console: Console, names: Bool = false, fileRoot: String? = nil
     ) -> Result<[CheckScript], ExitFailure> {
         let files: [String]
         do {
@@ -110,7 +122,7 @@ struct CheckCommand: Sendable {
                 continue
             }
             do {
-                scripts.append(try ScriptLoader.load(file))
+                scripts.append(try ScriptLoader.load(file, fileRoot: fileRoot))
             } catch {
                 switch error {
                 case .parse(let parseError, let source):

@@ -9,7 +9,7 @@ package struct ProbeRequest: Sendable {
     package var body: [UInt8]?
     /// Follow redirects (`location: true`); off by default as in Hurl.
     package var followRedirects: Bool = false
-    /// `max-redirs`; nil leaves libcurl's default (Hurl: 50).
+    /// `max-redirs`; nil is Hurl's default, 50 (-1: no limit).
     package var maxRedirects: Int? = nil
     /// `insecure: true`: skip peer and host verification.
     package var insecure: Bool = false
@@ -20,6 +20,8 @@ package struct ProbeRequest: Sendable {
     /// Connect (and handshake) only, sending no request: how the engine reads the certificate of a
     /// server whose certificate failed verification.
     package var connectOnly: Bool = false
+    /// The other libcurl settings of `[Options]`.
+    package var transport = TransportOptions()
     /// Body cap: the transfer is aborted as soon as more bytes arrive.
     package var bodyLimit: Int = 8 * 1024 * 1024
 

@@ -13,6 +13,8 @@ final class Transfer: @unchecked Sendable {
     var easy: UnsafeMutableRawPointer?
     private var headerList: UnsafeMutablePointer<curl_slist>?
     private var errorBuffer: UnsafeMutablePointer<CChar>?
+    /// Lists of `resolve` and `connect-to` entries, kept until the transfer is released.
+    var optionLists: [UnsafeMutablePointer<curl_slist>] = []
     fileprivate var body: [UInt8] = []
     fileprivate var headers: [HTTPField] = []
     fileprivate var overLimit = false
@@ -46,6 +48,8 @@ final class Transfer: @unchecked Sendable {
     func releaseBuffers() {
         if let headerList { curl_slist_free_all(headerList) }
         headerList = nil
+        for list in optionLists { curl_slist_free_all(list) }
+        optionLists = []
         errorBuffer?.deallocate()
         errorBuffer = nil
     }
@@ -71,7 +75,7 @@ final class Transfer: @unchecked Sendable {
         set(CURLOPT_CERTINFO, isHTTPS ? 1 : 0)
         if request.connectOnly { set(CURLOPT_CONNECT_ONLY, 1) }
         set(CURLOPT_FOLLOWLOCATION, request.followRedirects ? 1 : 0)
-        if let max = request.maxRedirects { set(CURLOPT_MAXREDIRS, max) }
+        set(CURLOPT_MAXREDIRS, request.maxRedirects ?? 50)
         if request.insecure {
             set(CURLOPT_SSL_VERIFYPEER, 0)
             set(CURLOPT_SSL_VERIFYHOST, 0)
@@ -81,6 +85,10 @@ final class Transfer: @unchecked Sendable {
         }
         if let connect = request.connectTimeout {
             set(CURLOPT_CONNECTTIMEOUT_MS, max(1, Int(connect.milliseconds.rounded(.up))))
+        }
+
+        if request.transport != TransportOptions() {
+            if let problem = applyTransport(request.transport, easy: easy, codes: &codes) { return problem }
         }
 
         switch request.method {

@@ -31,6 +31,8 @@ package struct CheckRunner: Sendable {
     package var time: any TimeSource
     /// The threads captures and asserts are evaluated on.
     package var evaluation: EvaluationPool
+    /// Options every entry starts from, before its own `[Options]` (`sonde check --location`, …).
+    package var defaults: [EntryOption] = []
 
     package init(
         engine: ProbeEngine = .shared, limits: Limits = Limits(), time: any TimeSource = SystemTimeSource(),
@@ -56,19 +58,24 @@ package struct CheckRunner: Sendable {
         var entries: [EntryResult] = []
         var runFailure: RunFailure?
 
-        for (offset, entry) in script.entries.enumerated() {
-            let result = await runEntry(
-                entry, index: offset + 1, variables: &variables, session: session,
-                deadline: deadline, timeout: timeout, clock: clock)
-            if var failure = result.failure {
-                failure = Self.namingSource(failure, in: script)
-                var failed = result
-                failed.failure = failure
-                entries.append(failed)
-                runFailure = failure
-                break
+        entryLoop: for (offset, entry) in script.entries.enumerated() {
+            let options = RequestRenderer.EntryOptions(
+                defaults.isEmpty ? entry.request.options : defaults + entry.request.options)
+            // `repeat: N` runs the entry N times (0: not at all), each time with its asserts.
+            for _ in 0..<(options.skip ? 1 : options.repeatCount) {
+                let result = await runEntry(
+                    entry, options: options, index: offset + 1, variables: &variables, session: session,
+                    deadline: deadline, timeout: timeout, clock: clock)
+                if var failure = result.failure {
+                    failure = Self.namingSource(failure, in: script)
+                    var failed = result
+                    failed.failure = failure
+                    entries.append(failed)
+                    runFailure = failure
+                    break entryLoop
+                }
+                entries.append(result)
             }
-            entries.append(result)
         }
 
         let elapsed = clock.now - start
@@ -81,10 +88,9 @@ package struct CheckRunner: Sendable {
     }
 
     private func runEntry(
-        _ entry: Entry, index: Int, variables: inout Variables, session: ProbeSession,
-        deadline: ContinuousClock.Instant, timeout: Duration, clock: ContinuousClock
+        _ entry: Entry, options: RequestRenderer.EntryOptions, index: Int, variables: inout Variables,
+        session: ProbeSession, deadline: ContinuousClock.Instant, timeout: Duration, clock: ContinuousClock
     ) async -> EntryResult {
-        let options = RequestRenderer.EntryOptions(entry.request.options)
         var result = EntryResult(index: index, line: entry.location.line, request: nil, response: nil, attempts: 0)
         if options.skip {
             result.skipped = true

@@ -12,12 +12,16 @@ enum EvalError: Error, Sendable, Equatable, CustomStringConvertible {
     /// A query stopped before its result: over its work limit (a JSONPath that touches too many
     /// nodes), or its run's deadline passed.
     case evaluationLimit(message: String, location: SourceLocation)
+    /// A `file,name;` whose contents were never read (a script parsed without `ScriptLoader`).
+    case fileNotLoaded(name: String, location: SourceLocation)
 
     /// Where in the script the failing expression is.
     var location: SourceLocation {
         switch self {
         case .undefinedVariable(_, let l), .invalidRegex(_, _, let l), .invalidJSONPath(_, let l),
             .bodyNotJSON(_, let l), .bodyNotText(_, let l), .filterFailed(_, _, let l), .evaluationLimit(_, let l):
+            return l
+        case .fileNotLoaded(_, let l):
             return l
         }
     }
@@ -33,6 +37,7 @@ enum EvalError: Error, Sendable, Equatable, CustomStringConvertible {
         case .bodyNotText(let charset, _): return "the body cannot be decoded as \(charset) text"
         case .filterFailed(let filter, let message, _): return "filter \(filter): \(message)"
         case .evaluationLimit(let message, _): return message
+        case .fileNotLoaded(let name, _): return "file,\(name); was not read: load the check from its file"
         }
     }
 

@@ -16,11 +16,20 @@ enum RequestRenderer {
         var insecure = false
         var delay: Duration = .zero
         var skip = false
+        /// `repeat`: how many times the entry runs.
+        var repeatCount = 1
         var variables: [(name: String, value: PredicateValue, location: SourceLocation)] = []
+        /// On/off options for libcurl, last one wins.
+        var flags: [EntryOption.FlagOption: Bool] = [:]
+        /// Text options for libcurl, in order (`resolve` and `connect-to` add up, the others: last wins).
+        var texts: [(option: EntryOption.TextOption, value: Template)] = []
 
         init(_ options: [EntryOption]) {
             for option in options {
                 switch option.kind {
+                case .repeat(let n): repeatCount = n
+                case .flag(let flag, let on): flags[flag] = on
+                case .text(let text, let value): texts.append((text, value))
                 case .retry(let n): retry = n
                 case .retryInterval(let d): retryInterval = d
                 case .maxTime(let d): maxTime = d
@@ -87,6 +96,13 @@ enum RequestRenderer {
                 headers.append(HTTPField(name: "Content-Type", value: "application/x-www-form-urlencoded"))
             }
         }
+        if !request.multipart.isEmpty {
+            let (bytes, contentType) = try Self.multipartBody(request.multipart, variables: variables)
+            body = bytes
+            if headers.first("Content-Type") == nil {
+                headers.append(HTTPField(name: "Content-Type", value: contentType))
+            }
+        }
         if let requestBody = request.body {
             switch requestBody.kind {
             case .json(let template):
@@ -96,11 +112,33 @@ enum RequestRenderer {
                 }
             case .multiline(let template, let tag):
                 body = Array(try TemplateRenderer.render(template, variables).utf8)
-                if tag == "json", headers.first("Content-Type") == nil {
-                    headers.append(HTTPField(name: "Content-Type", value: "application/json"))
+                let types = ["json": "application/json", "xml": "application/xml"]
+                if let tag, let type = types[tag], headers.first("Content-Type") == nil {
+                    headers.append(HTTPField(name: "Content-Type", value: type))
                 }
             case .oneline(let template):
                 body = Array(try TemplateRenderer.render(template, variables).utf8)
+            case .bytes(let bytes):
+                body = bytes
+            case .file(let file):
+                guard let contents = file.contents else {
+                    throw .fileNotLoaded(name: file.name, location: file.location)
+                }
+                body = contents
+            case .xml(let text):
+                body = Array(text.utf8)
+                if headers.first("Content-Type") == nil {
+                    headers.append(HTTPField(name: "Content-Type", value: "application/xml"))
+                }
+            case .graphql(let query, let variablesTemplate):
+                var json = #"{"query":""# + JSON.escape(try TemplateRenderer.render(query, variables)) + "\""
+                if let variablesTemplate {
+                    json += #","variables":"# + (try TemplateRenderer.render(variablesTemplate, variables))
+                }
+                body = Array((json + "}").utf8)
+                if headers.first("Content-Type") == nil {
+                    headers.append(HTTPField(name: "Content-Type", value: "application/json"))
+                }
             }
         }
 
@@ -111,7 +149,96 @@ enum RequestRenderer {
         probe.maxTime = options.maxTime
         probe.connectTimeout = options.connectTimeout
         probe.bodyLimit = bodyLimit
+        probe.transport = try transport(options, variables: variables)
         return probe
+    }
+
+    /// The libcurl settings of the entry's on/off and text options.
+    static func transport(_ options: EntryOptions, variables: Variables) throws(EvalError) -> TransportOptions {
+        var transport = TransportOptions()
+        if options.flags.isEmpty && options.texts.isEmpty { return transport }
+        for (flag, on) in options.flags where on {
+            switch flag {
+            case .compressed: transport.compressed = true
+            case .http10: transport.httpVersion = .http1_0
+            case .http11: transport.httpVersion = .http1_1
+            case .http2: transport.httpVersion = .http2
+            case .http3: transport.httpVersion = .http3
+            case .ipv4: transport.ipFamily = 4
+            case .ipv6: transport.ipFamily = 6
+            case .pathAsIs: transport.pathAsIs = true
+            case .netrc: transport.netrc = .required
+            case .netrcOptional: transport.netrc = transport.netrc ?? .optional
+            case .digest: transport.authentication = .digest
+            case .ntlm: transport.authentication = .ntlm
+            case .verbose, .veryVerbose: break  // accepted; sonde check --verbose prints requests
+            }
+        }
+        for (option, template) in options.texts {
+            let value = try TemplateRenderer.render(template, variables)
+            switch option {
+            case .cacert: transport.caCertificate = value
+            case .cert: transport.clientCertificate = value
+            case .key: transport.clientKey = value
+            case .proxy: transport.proxy = value
+            case .resolve: transport.resolve.append(value)
+            case .connectTo: transport.connectTo.append(value)
+            case .unixSocket: transport.unixSocket = value
+            case .user: transport.user = value
+            case .awsSigv4: transport.awsSigV4 = value
+            case .netrcFile:
+                transport.netrcFile = value
+                transport.netrc = transport.netrc ?? .optional
+            case .output: break  // accepted; sonde keeps no response bodies
+            }
+        }
+        return transport
+    }
+
+    /// A `multipart/form-data` body of text fields and files, and its content type.
+    static func multipartBody(
+        _ parts: [MultipartPart], variables: Variables
+    ) throws(EvalError) -> ([UInt8], String) {
+        let boundary = "sonde-" + UUID().uuidString.lowercased()
+        var out: [UInt8] = []
+        func line(_ text: String) { out += Array((text + "\r\n").utf8) }
+        func quoted(_ text: String) -> String {
+            text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
+        }
+        for part in parts {
+            line("--" + boundary)
+            switch part {
+            case .field(let field):
+                let name = try TemplateRenderer.render(field.key, variables)
+                line("Content-Disposition: form-data; name=\"\(quoted(name))\"")
+                line("")
+                line(try TemplateRenderer.render(field.value, variables))
+            case .file(let nameTemplate, let file, let contentType):
+                guard let contents = file.contents else {
+                    throw .fileNotLoaded(name: file.name, location: file.location)
+                }
+                let name = try TemplateRenderer.render(nameTemplate, variables)
+                let fileName = file.name.split(separator: "/").last.map(String.init) ?? file.name
+                line("Content-Disposition: form-data; name=\"\(quoted(name))\"; filename=\"\(quoted(fileName))\"")
+                line("Content-Type: " + (contentType ?? Self.contentType(ofFile: fileName)))
+                line("")
+                out += contents
+                line("")
+            }
+        }
+        line("--" + boundary + "--")
+        return (out, "multipart/form-data; boundary=" + boundary)
+    }
+
+    /// The content type libcurl would give a file by its extension (application/octet-stream else).
+    static func contentType(ofFile name: String) -> String {
+        let types = [
+            "gif": "image/gif", "jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "svg": "image/svg+xml",
+            "txt": "text/plain", "htm": "text/html", "html": "text/html", "pdf": "application/pdf",
+            "xml": "application/xml", "json": "application/json",
+        ]
+        let ext = name.split(separator: ".").last.map { $0.lowercased() } ?? ""
+        return name.contains(".") ? types[ext] ?? "application/octet-stream" : "application/octet-stream"
     }
 
     /// Appends an encoded query to a URL, before any `#fragment`.

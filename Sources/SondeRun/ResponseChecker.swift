@@ -154,6 +154,13 @@ enum ResponseChecker {
         _ body: Body, context: ResponseContext, variables: Variables,
         entry: Int
     ) throws(EvalError) -> RunFailure? {
+        switch body.kind {
+        case .bytes(let expected):
+            return compareBytes(expected, context.response.body, body: body, entry: entry)
+        case .file(let file):
+            return compareBytes(file.contents ?? [], context.response.body, body: body, entry: entry)
+        default: break
+        }
         let bodyQuery = Query(kind: .body, location: body.location)
         guard case .string(let actualText)? = try QueryEvaluator.evaluate(bodyQuery, in: context, variables: variables)
         else {
@@ -170,13 +177,32 @@ enum ResponseChecker {
             return RunFailure(
                 kind: .assert, entry: entry, location: body.location, summary: "JSON body",
                 actual: abbreviate(actualText), expected: abbreviate(expectedText))
-        case .multiline(let template, _), .oneline(let template):
+        case .multiline(let template, _), .oneline(let template), .graphql(let template, _):
             let expectedText = try TemplateRenderer.render(template, variables)
             if expectedText == actualText { return nil }
             return RunFailure(
                 kind: .assert, entry: entry, location: body.location, summary: "body",
                 actual: abbreviate(actualText), expected: abbreviate(expectedText))
+        case .xml(let expectedText):
+            if expectedText == actualText || expectedText + "\n" == actualText { return nil }
+            return RunFailure(
+                kind: .assert, entry: entry, location: body.location, summary: "XML body",
+                actual: abbreviate(actualText), expected: abbreviate(expectedText))
+        case .bytes, .file:
+            return nil
         }
+    }
+
+    /// `base64,`, `hex,` and `file,` bodies: the response's bytes, exactly.
+    private static func compareBytes(_ expected: [UInt8], _ actual: [UInt8], body: Body, entry: Int) -> RunFailure? {
+        if expected == actual { return nil }
+        func shown(_ bytes: [UInt8]) -> String {
+            let hex = bytes.prefix(32).map { String(format: "%02x", $0) }.joined()
+            return "hex,\(hex)\(bytes.count > 32 ? "…" : ""); (\(bytes.count) bytes)"
+        }
+        return RunFailure(
+            kind: .assert, entry: entry, location: body.location, summary: "body bytes",
+            actual: shown(actual), expected: shown(expected))
     }
 
     /// JSON equality where object key order does not matter.

@@ -1,3 +1,4 @@
+import Foundation
 import SondeProbe
 import SondeScript
 import SondeSupport
@@ -11,9 +12,7 @@ enum TemplateRenderer {
             switch part {
             case .literal(let text): out += text
             case .placeholder(let p):
-                guard let value = variables[p.name] else {
-                    throw .undefinedVariable(name: p.name, location: p.location)
-                }
+                let value = try Self.value(of: p, variables)
                 switch p.encoding {
                 case .plain: out += ValueText.plain(value)
                 case .jsonValue: out += JSON.encode(value)
@@ -33,8 +32,38 @@ enum TemplateRenderer {
         case .float(let d, _): return .float(d)
         case .string(let t): return .string(try render(t, variables))
         case .placeholder(let p):
-            guard let v = variables[p.name] else { throw .undefinedVariable(name: p.name, location: p.location) }
-            return v
+            return try Self.value(of: p, variables)
+        }
+    }
+
+    /// The value of one placeholder: its variable's, or a new one from its function.
+    static func value(of placeholder: Placeholder, _ variables: Variables) throws(EvalError) -> Value {
+        if let function = placeholder.function { return .string(evaluate(function)) }
+        guard let value = variables[placeholder.name] else {
+            throw .undefinedVariable(name: placeholder.name, location: placeholder.location)
+        }
+        return value
+    }
+
+    /// A template function's new value: `newUuid` a random UUID v4 in lower case, `newDate` the
+    /// current time as an RFC 3339 UTC date with microseconds (`2026-12-01T10:35:44.461731Z`).
+    static func evaluate(_ function: Placeholder.Function) -> String {
+        switch function {
+        case .newUuid:
+            return UUID().uuidString.lowercased()
+        case .newDate:
+            var now = timespec()
+            clock_gettime(CLOCK_REALTIME, &now)
+            var seconds = now.tv_sec
+            var parts = tm()
+            gmtime_r(&seconds, &parts)
+            func pad(_ n: Int, _ width: Int) -> String {
+                let text = String(n)
+                return String(repeating: "0", count: max(0, width - text.count)) + text
+            }
+            return pad(Int(parts.tm_year) + 1900, 4) + "-" + pad(Int(parts.tm_mon) + 1, 2) + "-"
+                + pad(Int(parts.tm_mday), 2) + "T" + pad(Int(parts.tm_hour), 2) + ":" + pad(Int(parts.tm_min), 2)
+                + ":" + pad(Int(parts.tm_sec), 2) + "." + pad(now.tv_nsec / 1000, 6) + "Z"
         }
     }
 }

@@ -23,6 +23,8 @@ package struct Request: Sendable, Equatable {
     package var basicAuth: KeyValue? = nil
     /// `[Cookies]`: cookies for this request only.
     package var cookies: [KeyValue] = []
+    /// `[Multipart]` / `[MultipartFormData]`: fields and files, sent as `multipart/form-data`.
+    package var multipart: [MultipartPart] = []
     /// `[Options]` in source order.
     package var options: [EntryOption] = []
     package var body: Body? = nil
@@ -53,10 +55,37 @@ package struct Body: Sendable, Equatable {
         case multiline(Template, tag: String?)
         /// A `` `one line` `` string.
         case oneline(Template)
+        /// `base64,…;` or `hex,…;`: bytes given in the file.
+        case bytes([UInt8])
+        /// `file,name;`: the bytes of a file next to the check, read when the check is loaded.
+        case file(BodyFile)
+        /// An XML document (a body starting with `<`), sent as written.
+        case xml(String)
+        /// A ```` ```graphql ```` multiline string: sent as JSON `{"query": …, "variables": …}`;
+        /// `variables` is the JSON object after a `variables` line, if any.
+        case graphql(query: Template, variables: Template?)
     }
 
     package var kind: Kind
     package var location: SourceLocation
+}
+
+/// A file named in a check (`file,name;`), resolved against the check's folder when the check is
+/// loaded (`ScriptLoader`); `contents` stays nil when the script was parsed from text alone.
+package struct BodyFile: Sendable, Equatable {
+    /// The name as written between `file,` and `;`.
+    package var name: String
+    /// The file's bytes, once loaded.
+    package var contents: [UInt8]? = nil
+    package var location: SourceLocation
+}
+
+/// One line of a `[Multipart]` section.
+package enum MultipartPart: Sendable, Equatable {
+    /// `name: value`: a text field.
+    case field(KeyValue)
+    /// `name: file,name; type/subtype`: a file, with an optional content type.
+    case file(name: Template, file: BodyFile, contentType: String?)
 }
 
 /// Text with `{{name}}` placeholders.
@@ -76,7 +105,7 @@ package struct Template: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// A template of plain text.
-    init(literal: String, location: SourceLocation) {
+    package init(literal: String, location: SourceLocation) {
         self.parts = literal.isEmpty ? [] : [.literal(literal)]
         self.location = location
     }
@@ -116,8 +145,16 @@ package struct Placeholder: Sendable, Equatable {
         case jsonString
     }
 
-    /// The variable's name.
+    /// A template function (Hurl's `newUuid`, `newDate`): a new value each time it is rendered.
+    package enum Function: String, Sendable, Equatable, CaseIterable {
+        case newUuid
+        case newDate
+    }
+
+    /// The variable's name (or the function's).
     package var name: String
+    /// The function when the name is one, else nil (a variable).
+    package var function: Function? = nil
     /// How the value is written.
     package var encoding: Encoding = .plain
     package var location: SourceLocation
@@ -137,10 +174,55 @@ package struct EntryOption: Sendable, Equatable {
         /// `variable: name=value`; the value is typed like a predicate value (`n=5` is an integer).
         case variable(name: String, value: PredicateValue)
         case skip(Bool)
+        /// `repeat: N`: the entry runs N times.
+        case `repeat`(Int)
+        /// An on/off option passed to libcurl (or accepted and ignored, such as `verbose`).
+        case flag(FlagOption, Bool)
+        /// An option with a text value (a file, a host, credentials).
+        case text(TextOption, Template)
+    }
+
+    /// The on/off options of `[Options]`, by their Hurl names.
+    package enum FlagOption: String, Sendable, Equatable, CaseIterable {
+        case compressed
+        case http10 = "http1.0"
+        case http11 = "http1.1"
+        case http2
+        case http3
+        case ipv4
+        case ipv6
+        case pathAsIs = "path-as-is"
+        case netrc
+        case netrcOptional = "netrc-optional"
+        case digest
+        case ntlm
+        case verbose
+        case veryVerbose = "very-verbose"
+    }
+
+    /// The text options of `[Options]`, by their Hurl names.
+    package enum TextOption: String, Sendable, Equatable, CaseIterable {
+        case cacert
+        case cert
+        case key
+        case proxy
+        case resolve
+        case connectTo = "connect-to"
+        case unixSocket = "unix-socket"
+        case user
+        case awsSigv4 = "aws-sigv4"
+        case netrcFile = "netrc-file"
+        case output
     }
 
     package var kind: Kind
     package var location: SourceLocation
+
+    /// An option of `kind` written at `location` (line 0 for one given on the command line).
+    package init(kind: Kind, location: SourceLocation) {
+        self.kind = kind
+        self.location = location
+    }
 }
 
 /// The expected response of an entry.

@@ -84,7 +84,8 @@ struct LineCursor {
             throw error("invalid variable name '\(name)': it must start with a letter or _", at: start)
         }
         index += 2
-        return Placeholder(name: name, encoding: encoding, location: start)
+        return Placeholder(
+            name: name, function: Placeholder.Function(rawValue: name), encoding: encoding, location: start)
     }
 
     /// A `"quoted"` string with escapes and placeholders.

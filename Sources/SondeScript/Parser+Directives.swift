@@ -19,7 +19,8 @@ extension Parser {
     /// Directives a file may give more than once.
     static let repeatableKeys: Set<String> = ["alert"]
 
-    /// A `# @key value` line, or nil for an ordinary comment. `#@` without a key is a comment.
+    /// A `# @key value` line, or nil for an ordinary comment. `#@` without a key is a comment, and
+    /// so is `# @word` when the word is neither a directive nor close to one.
     func directiveLine(_ index: Int) throws(ParseError) -> Directive? {
         var c = cursor(index, at: indent(index))
         guard c.peek == "#" else { return nil }
@@ -31,13 +32,10 @@ extension Parser {
         let key = c.word()
         guard !key.isEmpty else { return nil }
         guard Self.directiveKeys.contains(key) else {
-            var message = "unknown directive @\(Self.shown(key))"
-            if let guess = Suggestion.closest(to: key, in: Self.directiveKeys) {
-                message += "; did you mean @\(guess)?"
-            } else {
-                message += "; known directives: " + Self.directiveKeys.map { "@" + $0 }.joined(separator: ", ")
-            }
-            throw error(message, line: index, column: column)
+            // A near miss of a directive is a typo; any other `# @word` is an ordinary comment
+            // (Hurl files use some, such as `# @cookie_storage_set: …`).
+            guard let guess = Suggestion.closest(to: key, in: Self.directiveKeys) else { return nil }
+            throw error("unknown directive @\(Self.shown(key)); did you mean @\(guess)?", line: index, column: column)
         }
         c.skipSpaces()
         let valueColumn = c.index

@@ -1,21 +1,27 @@
+import Foundation
 import SondeSupport
 
 /// Entries: the request line, headers, sections and body, then the optional response.
 extension Parser {
     static let requestSections = [
-        "Query", "QueryStringParams", "Form", "FormParams", "BasicAuth", "Cookies", "Options",
+        "Query", "QueryStringParams", "Form", "FormParams", "Multipart", "MultipartFormData", "BasicAuth",
+        "Cookies", "Options",
     ]
     static let responseSections = ["Captures", "Asserts"]
-    static let unsupportedSections = ["Multipart", "MultipartFormData"]
+    static let unsupportedSections: [String] = []
 
-    enum BodyStart { case json, multiline, oneline }
+    enum BodyStart { case json, multiline, oneline, encoded, xml }
 
     func bodyStart(_ index: Int) -> BodyStart? {
         let c = cursor(index, at: indent(index))
         if c.hasPrefix("```") { return .multiline }
         if c.peek == "`" { return .oneline }
+        // `{{name}}: value` is a header whose name is a template, not a JSON body.
+        if c.hasPrefix("{{") { return nil }
         if c.peek == "{" { return .json }
         if c.peek == "[", sectionName(index) == nil { return .json }
+        if c.peek == "<" { return .xml }
+        if c.hasPrefix("base64,") || c.hasPrefix("hex,") || c.hasPrefix("file,") { return .encoded }
         return nil
     }
 
@@ -66,6 +72,7 @@ extension Parser {
             case "Query": request.query.append(try keyValue(&line, what: "query parameter"))
             case "Form": request.form.append(try keyValue(&line, what: "form field"))
             case "Cookies": request.cookies.append(try keyValue(&line, what: "cookie"))
+            case "Multipart": request.multipart.append(try multipartPart(&line))
             case "BasicAuth":
                 guard request.basicAuth == nil else {
                     throw error("[BasicAuth] takes one user: password line", line: current, column: indent(current))
@@ -106,6 +113,7 @@ extension Parser {
         switch name {
         case "QueryStringParams": canonical = "Query"
         case "FormParams": canonical = "Form"
+        case "MultipartFormData": canonical = "Multipart"
         default: canonical = name
         }
         if Self.unsupportedSections.contains(name) {
@@ -132,10 +140,20 @@ extension Parser {
         return canonical
     }
 
-    /// `key: value` with templates on both sides.
+    /// `key: value` with templates on both sides; a header may also be `Name;`, a header with an
+    /// empty value.
     func keyValue(_ c: inout LineCursor, what: String) throws(ParseError) -> KeyValue {
         let start = c.location
-        let key = try c.valueTemplate(stopAtColon: true)
+        var key = try c.valueTemplate(stopAtColon: true)
+        if what == "header", c.peek != ":", case .literal(let last)? = key.parts.last, last.hasSuffix(";"),
+            last.count > 1
+        {
+            key.parts[key.parts.count - 1] = .literal(String(last.dropLast()))
+            if let literal = key.literalValue, literal.contains(where: { $0 == " " || $0 == "\t" || $0 == ";" }) {
+                throw c.error("expected a header line such as name: value (the name has a space)", at: start)
+            }
+            return KeyValue(key: key, value: Template(literal: "", location: c.location), location: start)
+        }
         guard c.peek == ":" else {
             throw c.error("expected a \(what) line such as name: value", at: start)
         }
@@ -234,7 +252,117 @@ extension Parser {
             return try multilineBody()
         case .json:
             return try jsonBody()
+        case .encoded:
+            var c = cursor(current, at: indent(current))
+            let body = try encodedBody(&c)
+            try c.expectLineEnd("the body")
+            current += 1
+            return body
+        case .xml:
+            return try xmlBody()
         }
+    }
+
+    /// `base64,…;`, `hex,…;` or `file,name;` at the cursor.
+    func encodedBody(_ c: inout LineCursor) throws(ParseError) -> Body {
+        let location = c.location
+        let word = c.word()
+        c.index += 1  // the comma
+        c.skipSpaces()
+        var text = ""
+        let valueStart = c.location
+        while let s = c.peek, s != ";" {
+            text.unicodeScalars.append(s)
+            c.index += 1
+        }
+        guard c.peek == ";" else {
+            throw c.error("expected ; to end the \(word), value", at: location)
+        }
+        c.index += 1
+        while let last = text.unicodeScalars.last, last == " " || last == "\t" { text.unicodeScalars.removeLast() }
+        switch word {
+        case "base64":
+            let compact = text.filter { $0 != " " && $0 != "\t" }
+            guard let data = Data(base64Encoded: compact) else {
+                throw c.error("invalid base64 value: expected letters, digits, +, / and = padding", at: valueStart)
+            }
+            return Body(kind: .bytes([UInt8](data)), location: location)
+        case "hex":
+            guard let bytes = Self.hexBytes(text) else {
+                throw c.error("invalid hex value: expected pairs of hexadecimal digits", at: valueStart)
+            }
+            return Body(kind: .bytes(bytes), location: location)
+        default:
+            return Body(kind: .file(try fileName(text, at: valueStart, cursor: c)), location: location)
+        }
+    }
+
+    /// The file of `file,name;`: a relative path (resolved when the check is loaded).
+    func fileName(_ text: String, at location: SourceLocation, cursor c: LineCursor) throws(ParseError) -> BodyFile {
+        guard !text.isEmpty else { throw c.error("expected a file name after file,", at: location) }
+        guard !text.contains("{{") else {
+            throw c.error(
+                "a file name cannot hold {{templates}} in sonde: the file is read when the check is loaded",
+                at: location)
+        }
+        return BodyFile(name: text.replacingOccurrences(of: "\\;", with: ";"), location: location)
+    }
+
+    /// Bytes of a hex string (spaces allowed between pairs).
+    static func hexBytes(_ text: String) -> [UInt8]? {
+        let digits = Array(text.unicodeScalars.filter { $0 != " " && $0 != "\t" })
+        guard digits.count % 2 == 0 else { return nil }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(digits.count / 2)
+        var i = 0
+        while i < digits.count {
+            guard let byte = UInt8(String(String.UnicodeScalarView(digits[i...i + 1])), radix: 16) else { return nil }
+            bytes.append(byte)
+            i += 2
+        }
+        return bytes
+    }
+
+    /// An XML body: lines from the one starting with `<` up to the blank line, comment, request or
+    /// response line that ends it, sent as written.
+    mutating func xmlBody() throws(ParseError) -> Body {
+        let location = SourceLocation(line: current + 1, column: indent(current) + 1)
+        var text = ""
+        while current < lines.count {
+            if indent(current) >= lines[current].count || isRequestLine(current) || isResponseLine(current) { break }
+            if !text.isEmpty { text += "\n" }
+            text += String(String.UnicodeScalarView(lines[current]))
+            current += 1
+        }
+        return Body(kind: .xml(text), location: location)
+    }
+
+    /// One line of `[Multipart]`: `name: value` or `name: file,name; type/subtype`.
+    func multipartPart(_ c: inout LineCursor) throws(ParseError) -> MultipartPart {
+        let start = c.location
+        let key = try c.valueTemplate(stopAtColon: true)
+        guard c.peek == ":", !key.parts.isEmpty else {
+            throw c.error("expected a multipart line such as name: value or name: file,photo.png;", at: start)
+        }
+        c.index += 1
+        c.skipSpaces()
+        guard c.hasPrefix("file,") else {
+            let value = try c.valueTemplate()
+            return .field(KeyValue(key: key, value: value, location: start))
+        }
+        guard case .file(let file) = try encodedBody(&c).kind else {
+            throw c.error("expected file,name; for a multipart file", at: start)
+        }
+        var contentType = ""
+        c.skipSpaces()
+        while let s = c.peek, s != "#" {
+            contentType.unicodeScalars.append(s)
+            c.index += 1
+        }
+        while let last = contentType.unicodeScalars.last, last == " " || last == "\t" {
+            contentType.unicodeScalars.removeLast()
+        }
+        return .file(name: key, file: file, contentType: contentType.isEmpty ? nil : contentType)
     }
 
     mutating func multilineBody() throws(ParseError) -> Body {
@@ -246,14 +374,10 @@ extension Parser {
         var tagValue: String?
         switch tag {
         case "": tagValue = nil
-        case "json", "raw": tagValue = tag
-        case "graphql", "xml", "base64", "hex":
-            throw error(
-                "multiline body tag '\(tag)' is not supported by sonde yet (use json, raw or none)",
-                line: current, column: tagColumn - tag.count)
+        case "json", "raw", "xml", "graphql": tagValue = tag
         default:
             throw error(
-                "unknown multiline body tag '\(tag)': expected json, raw or nothing after ```",
+                "unknown multiline body tag '\(tag)': expected json, xml, graphql, raw or nothing after ```",
                 line: current, column: tagColumn - tag.count)
         }
         if !c.atLineEnd() { throw c.error("expected the end of the line after ```\(tag)") }
@@ -261,6 +385,8 @@ extension Parser {
         current += 1
         var parts: [Template.Part] = []
         var literal = ""
+        var variablesParts: [Template.Part]?  // the query's parts once `variables` is seen
+        var variablesLocation = location
         while true {
             guard current < lines.count else {
                 throw error(
@@ -275,11 +401,39 @@ extension Parser {
                 current += 1
                 break
             }
+            if tag == "graphql", variablesParts == nil, trimmed.starts(with: "variables".unicodeScalars),
+                trimmed.dropFirst(9).drop(while: { $0 == " " || $0 == "\t" }).first == "{"
+            {
+                // The GraphQL variables: a JSON object from here to the closing ```.
+                if !literal.isEmpty { parts.append(.literal(literal)) }
+                literal = ""
+                variablesParts = parts
+                parts = []
+                let brace = line.firstIndex(of: "{") ?? 0
+                variablesLocation = SourceLocation(line: current + 1, column: brace + 1)
+                try appendRawTemplate(
+                    Array(line[brace...]), line: current, literal: &literal, parts: &parts, encoding: .plain)
+                literal += "\n"
+                current += 1
+                continue
+            }
             try appendRawTemplate(line, line: current, literal: &literal, parts: &parts, encoding: .plain)
             literal += "\n"
             current += 1
         }
         if !literal.isEmpty { parts.append(.literal(literal)) }
+        if tag == "graphql" {
+            if let query = variablesParts {
+                // `query` holds the lines before `variables`, `parts` the variables' object.
+                return Body(
+                    kind: .graphql(
+                        query: Template(parts: query, location: location),
+                        variables: Template(parts: parts, location: variablesLocation)),
+                    location: location)
+            }
+            return Body(
+                kind: .graphql(query: Template(parts: parts, location: location), variables: nil), location: location)
+        }
         return Body(kind: .multiline(Template(parts: parts, location: location), tag: tagValue), location: location)
     }
 

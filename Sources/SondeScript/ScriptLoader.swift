@@ -29,8 +29,9 @@ package enum ScriptLoader {
     /// is refused before it is read.
     package static let maxFileBytes = 1 << 20
 
-    /// Reads and parses one script; a file over `maxFileBytes` is refused unread.
-    package static func load(_ path: String) throws(LoadError) -> CheckScript {
+    /// Reads and parses one script; a file over `maxFileBytes` is refused unread. The files the
+    /// script names (`file,name;`) are read too, from the script's folder or from under `fileRoot`.
+    package static func load(_ path: String, fileRoot: String? = nil) throws(LoadError) -> CheckScript {
         var info = stat()
         if stat(path, &info) == 0, info.st_size > maxFileBytes { throw .tooLarge(path, bytes: Int(info.st_size)) }
         guard let data = FileManager.default.contents(atPath: path) else {
@@ -38,7 +39,8 @@ package enum ScriptLoader {
         }
         if data.count > maxFileBytes { throw .tooLarge(path, bytes: data.count) }
         do {
-            return try ScriptParser.parse(bytes: [UInt8](data), path: path)
+            let script = try ScriptParser.parse(bytes: [UInt8](data), path: path)
+            return try BodyFileLoader.load(script, root: fileRoot)
         } catch {
             throw .parse(error, source: String(decoding: data, as: UTF8.self))
         }

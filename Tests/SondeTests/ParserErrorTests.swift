@@ -103,8 +103,8 @@ struct ParserErrorTests {
         let misspelt = try #require(parseError("GET http://x/\n[Options]\nretyr: 3\n"))
         #expect(misspelt.message == "unknown option 'retyr'; did you mean retry?")
         #expect(misspelt.location == loc(3, 1))
-        let unsupported = try #require(parseError("GET http://x/\n[Options]\ncompressed: true\n"))
-        #expect(unsupported.message == "option 'compressed' is not supported by sonde yet")
+        let unsupported = try #require(parseError("GET http://x/\n[Options]\nlocation-trusted: true\n"))
+        #expect(unsupported.message == "option 'location-trusted' is not supported by sonde yet")
         let badValue = try #require(parseError("GET http://x/\n[Options]\nretry: many\n"))
         #expect(badValue.location == loc(3, 8))
         #expect(badValue.message.contains("expected an integer"))
@@ -156,8 +156,8 @@ struct ParserErrorTests {
         let error = try #require(parseError("POST http://x/\n```\nline\nmore\n"))
         #expect(error.location == loc(2, 1))
         #expect(error.message.contains("unterminated multiline string"))
-        let tag = try #require(parseError("POST http://x/\n```graphql\n{ a }\n```\n"))
-        #expect(tag.message.contains("not supported by sonde yet"))
+        let tag = try #require(parseError("POST http://x/\n```yaml\n{ a }\n```\n"))
+        #expect(tag.message.contains("unknown multiline body tag 'yaml'"))
     }
 
     @Test("unknown queries, filters and predicates suggest the closest; unsupported ones say so")
@@ -172,8 +172,6 @@ struct ParserErrorTests {
         #expect(predicate.message.contains("did you mean contains?"))
         let cert = try #require(parseError("GET http://x/\nHTTP 200\n[Asserts]\ncertificate \"Expiry\" exists\n"))
         #expect(cert.message.contains("\"Expire-Date\""))
-        let multipart = try #require(parseError("POST http://x/\n[MultipartFormData]\na: b\n"))
-        #expect(multipart.message == "section [MultipartFormData] is not supported by sonde yet")
     }
 
     @Test("templates: an unterminated placeholder or a bad name")

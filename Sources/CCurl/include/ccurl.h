@@ -47,6 +47,25 @@ static inline CURLcode sonde_easy_getinfo_certinfo(CURL *h, struct curl_certinfo
     return curl_easy_getinfo(h, CURLINFO_CERTINFO, out);
 }
 
+/* Bit masks and features that are macros of expressions, which Swift does not import. */
+static inline long sonde_curlauth_basic(void) { return (long)CURLAUTH_BASIC; }
+static inline long sonde_curlauth_digest(void) { return (long)CURLAUTH_DIGEST; }
+static inline long sonde_curlauth_ntlm(void) { return (long)CURLAUTH_NTLM; }
+static inline int sonde_curl_has_http2(void) {
+    return (curl_version_info(CURLVERSION_NOW)->features & CURL_VERSION_HTTP2) != 0;
+}
+static inline int sonde_curl_has_http3(void) {
+#ifdef CURL_VERSION_HTTP3
+    return (curl_version_info(CURLVERSION_NOW)->features & CURL_VERSION_HTTP3) != 0;
+#else
+    return 0;
+#endif
+}
+static inline int sonde_curl_has_ntlm(void) {
+    return (curl_version_info(CURLVERSION_NOW)->features & CURL_VERSION_NTLM) != 0;
+}
+static inline const char *sonde_curl_version(void) { return curl_version_info(CURLVERSION_NOW)->version; }
+
 static inline CURLMcode sonde_multi_setopt_long(CURLM *m, CURLMoption o, long v) {
     return curl_multi_setopt(m, o, v);
 }
