@@ -107,6 +107,9 @@ struct RunCommand: Sendable {
                 return fatal.contains(where: \.isDuplicate) ? ExitCode.usage : ExitCode.parse
             }
             set = loaded
+            for script in set.scripts.values.sorted(by: { $0.path < $1.path }) {
+                for note in script.daemonNotes { log.info("start", note) }
+            }
         } catch {
             switch error {
             case .noScripts, .notFound:

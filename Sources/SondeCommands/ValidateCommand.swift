@@ -15,6 +15,8 @@ import SondeSupport
 struct ValidateCommand: Sendable {
     /// Check files and folders to parse (`checks` when none is given).
     var paths: [String]
+    /// `--file-root DIR`: where `file,name;` may read (default: each check file's folder).
+    var fileRoot: String? = nil
 
     /// The command for `paths`; `checks` when empty.
     init(paths: [String]) {
@@ -23,7 +25,7 @@ struct ValidateCommand: Sendable {
 
     /// Parses every file and prints one line each; returns the exit code.
     func run(console: Console) -> Int32 {
-        switch CheckCommand.loadAll(paths, console: console, names: true) {
+        switch CheckCommand.loadAll(paths, console: console, names: true, fileRoot: fileRoot) {
         case .failure(let failure):
             return failure.code
         case .success(let scripts):

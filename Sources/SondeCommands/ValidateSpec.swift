@@ -6,6 +6,7 @@ enum ValidateSpec {
     /// The declaration.
     static let spec = CommandSpec(
         "validate", summary: "parse check files only",
+        options: [CheckSpec.fileRoot],
         positionals: CheckSpec.paths,
         exitCodes: [
             ExitCodeNote(ExitCode.ok, "every file parses"),
@@ -15,6 +16,8 @@ enum ValidateSpec {
 
     /// The command the arguments ask for.
     static func command(_ parsed: ParsedArguments) -> ValidateCommand {
-        ValidateCommand(paths: parsed.positionals)
+        var command = ValidateCommand(paths: parsed.positionals)
+        command.fileRoot = parsed.string(CheckSpec.fileRoot)
+        return command
     }
 }

@@ -164,4 +164,27 @@ struct HurlCompatRequestTests {
             environment: [:], console: console)
         #expect(code == ExitCode.ok, "\(console.all)")
     }
+
+    @Test("output and verbose are accepted, and the daemon says it ignores them")
+    func daemonNotes() throws {
+        let script = try ScriptParser.parse(
+            source: "GET http://x/\n[Options]\noutput: out.json\nverbose: true\nretry: 1\n", path: "c.hurl")
+        #expect(
+            script.daemonNotes == [
+                "c.hurl:3:1: note: option output is ignored by sonde run (it keeps no response bodies and prints no transfers)",
+                "c.hurl:4:1: note: option verbose is ignored by sonde run (it keeps no response bodies and prints no transfers)",
+            ])
+    }
+
+    @Test("cacert trusts a server's own certificate; without it the run is a TLS failure")
+    func caCertificate() async throws {
+        let server = try TLSServer()
+        defer { server.stop() }
+        let untrusted = try await runScript("GET {{base_url}}/\nHTTP 200\n", baseURL: server.baseURL)
+        #expect(untrusted.failure?.kind == .tls)
+        let trusted = try await runScript(
+            "GET {{base_url}}/\n[Options]\ncacert: {{ca}}\nHTTP 200\n", baseURL: server.baseURL,
+            variables: ["ca": .string(server.certificatePath)])
+        #expect(trusted.failure == nil, "\(String(describing: trusted.failure))")
+    }
 }

@@ -59,6 +59,9 @@ final class TLSServer: @unchecked Sendable {  // immutable after init; stop() is
 
     var baseURL: String { "https://localhost:\(port)" }
 
+    /// The server's self-signed certificate (PEM), usable as a CA bundle that trusts it.
+    var certificatePath: String { folder.path + "/cert.pem" }
+
     func stop() {
         if process.isRunning {
             kill(process.processIdentifier, SIGKILL)
