@@ -59,8 +59,21 @@ package struct CheckRunner: Sendable {
         var runFailure: RunFailure?
 
         entryLoop: for (offset, entry) in script.entries.enumerated() {
-            let options = RequestRenderer.EntryOptions(
-                defaults.isEmpty ? entry.request.options : defaults + entry.request.options)
+            var written = defaults.isEmpty ? entry.request.options : defaults + entry.request.options
+            if written.contains(where: { if case .deferred = $0.kind { true } else { false } }) {
+                do {
+                    written = try RequestRenderer.resolvingTemplates(written, variables: variables)
+                } catch {
+                    var failed = EntryResult(
+                        index: offset + 1, line: entry.location.line, request: nil, response: nil, attempts: 0)
+                    let failure = ResponseChecker.failure(from: error, entry: offset + 1, kind: .template)
+                    failed.failure = failure
+                    entries.append(failed)
+                    runFailure = failure
+                    break entryLoop
+                }
+            }
+            let options = RequestRenderer.EntryOptions(written)
             // `repeat: N` runs the entry N times (0: not at all), each time with its asserts.
             for _ in 0..<(options.skip ? 1 : options.repeatCount) {
                 let result = await runEntry(

@@ -14,6 +14,8 @@ enum EvalError: Error, Sendable, Equatable, CustomStringConvertible {
     case evaluationLimit(message: String, location: SourceLocation)
     /// A `file,name;` whose contents were never read (a script parsed without `ScriptLoader`).
     case fileNotLoaded(name: String, location: SourceLocation)
+    /// An option whose `{{template}}` value is not a valid value of the option.
+    case badOption(name: String, message: String, location: SourceLocation)
 
     /// Where in the script the failing expression is.
     var location: SourceLocation {
@@ -21,7 +23,7 @@ enum EvalError: Error, Sendable, Equatable, CustomStringConvertible {
         case .undefinedVariable(_, let l), .invalidRegex(_, _, let l), .invalidJSONPath(_, let l),
             .bodyNotJSON(_, let l), .bodyNotText(_, let l), .filterFailed(_, _, let l), .evaluationLimit(_, let l):
             return l
-        case .fileNotLoaded(_, let l):
+        case .fileNotLoaded(_, let l), .badOption(_, _, let l):
             return l
         }
     }
@@ -38,12 +40,14 @@ enum EvalError: Error, Sendable, Equatable, CustomStringConvertible {
         case .filterFailed(let filter, let message, _): return "filter \(filter): \(message)"
         case .evaluationLimit(let message, _): return message
         case .fileNotLoaded(let name, _): return "file,\(name); was not read: load the check from its file"
+        case .badOption(let name, let message, _): return "option \(name) from its template: \(message)"
         }
     }
 
     /// True for errors of template rendering (error kind `template`).
     var isTemplateError: Bool {
         if case .undefinedVariable = self { return true }
+        if case .badOption = self { return true }
         return false
     }
 

@@ -28,6 +28,7 @@ enum RequestRenderer {
             for option in options {
                 switch option.kind {
                 case .repeat(let n): repeatCount = n
+                case .deferred: break  // resolved by `resolvingTemplates` before the entry runs
                 case .flag(let flag, let on): flags[flag] = on
                 case .text(let text, let value): texts.append((text, value))
                 case .retry(let n): retry = n
@@ -43,6 +44,28 @@ enum RequestRenderer {
                 }
             }
         }
+    }
+
+    /// `options` with each `deferred` option (`retry: {{n}}`) read from its variable's value.
+    static func resolvingTemplates(_ options: [EntryOption], variables: Variables) throws(EvalError) -> [EntryOption] {
+        var resolved = options
+        // The entry's own `variable` options count, as for its other templates.
+        var scope = variables
+        for option in options {
+            if case .variable(let name, let value) = option.kind {
+                scope.set(name, try TemplateRenderer.value(of: value, scope))
+            }
+        }
+        for (index, option) in options.enumerated() {
+            guard case .deferred(let name, let placeholder) = option.kind else { continue }
+            let text = ValueText.plain(try TemplateRenderer.value(of: placeholder, scope))
+            do {
+                resolved[index] = try EntryOption.resolving(name: name, text: text, location: option.location)
+            } catch {
+                throw .badOption(name: name, message: error.message, location: option.location)
+            }
+        }
+        return resolved
     }
 
     static func render(

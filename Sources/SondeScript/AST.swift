@@ -180,6 +180,9 @@ package struct EntryOption: Sendable, Equatable {
         case flag(FlagOption, Bool)
         /// An option with a text value (a file, a host, credentials).
         case text(TextOption, Template)
+        /// A numeric or on/off option whose value is a `{{template}}` (`retry: {{n}}`): read when
+        /// the entry runs (`EntryOption.resolving`).
+        case deferred(name: String, value: Placeholder)
     }
 
     /// The on/off options of `[Options]`, by their Hurl names.

@@ -22,7 +22,7 @@ package enum ParseError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// What was expected, without the position.
-    var message: String {
+    package var message: String {
         switch self {
         case .syntax(_, _, let m), .encoding(_, _, let m): return m
         }

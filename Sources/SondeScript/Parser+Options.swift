@@ -33,6 +33,11 @@ extension Parser {
             }
             throw c.error(message, at: start)
         }
+        if c.hasPrefix("{{"), name != "variable", EntryOption.TextOption(rawValue: name) == nil {
+            let placeholder = try c.placeholder(encoding: .plain)
+            try c.expectLineEnd("the option value")
+            return EntryOption(kind: .deferred(name: name, value: placeholder), location: start)
+        }
         func integer(_ range: ClosedRange<Int>) throws(ParseError) -> Int {
             let text = c.token()
             guard let n = Int(text), range.contains(n) else {
@@ -117,5 +122,20 @@ extension Parser {
         }
         try c.expectLineEnd("the option value")
         return EntryOption(kind: kind, location: start)
+    }
+}
+
+extension EntryOption {
+    /// The option a `deferred` one stands for once its template gave `text` (`retry: {{n}}` with
+    /// n = 3 is `retry: 3`); the same checks as in a file, so `retry: {{n}}` with n = many fails as
+    /// `retry: many` would.
+    package static func resolving(name: String, text: String, location: SourceLocation) throws(ParseError)
+        -> EntryOption
+    {
+        let parser = Parser(source: name + ": " + text, path: "")
+        var cursor = parser.cursor(0)
+        var option = try parser.option(&cursor)
+        option.location = location
+        return option
     }
 }
