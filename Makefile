@@ -52,7 +52,9 @@ test-deps: deps
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends systemd; }
 
 # The release build links the Swift runtime and Foundation into the binary (--static-swift-stdlib):
-# it needs only glibc, libcurl and what they pull in, so a copy runs on a machine without Swift.
+# it needs only glibc, libstdc++, libcurl and what they pull in, so a copy runs on a machine without
+# Swift. (FoundationXML, if a target imports it, links statically too with no extra flag on Swift
+# 6.3.1, and loads the system's libxml2.so.2: libxml2-dev must be installed to build.)
 build: deps
 	@echo "building $(BIN): release, Swift runtime linked in; a first build compiles 15 targets with"
 	@echo "optimisation, a few minutes on 2 cores (later builds only what changed)"

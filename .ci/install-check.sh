@@ -17,6 +17,8 @@ fail() {
   exit 1
 }
 [ -x "$bin" ] || fail "$bin is missing: make build"
+# An absolute path: make install then copies this file and does not build it again.
+bin=$(readlink -f "$bin")
 
 echo "== ldd $bin"
 libs=$(ldd "$bin")
