@@ -2,6 +2,17 @@
 SWIFT ?= swift
 CURL_HEADER := /usr/include/x86_64-linux-gnu/curl/curl.h
 BIN := .build/release/sonde
+# make install [PREFIX=/usr/local] [DESTDIR=]: the binary, the systemd units and the docs (README.md,
+# "Install"). SONDE_BIN installs another build of sonde instead of $(BIN) (the tests install the
+# debug build, to check the layout without a release build).
+PREFIX ?= /usr/local
+DESTDIR ?=
+SYSCONFDIR ?= /etc
+BINDIR = $(PREFIX)/bin
+UNITDIR = $(PREFIX)/lib/systemd/system
+DOCDIR = $(PREFIX)/share/doc/sonde
+SONDE_BIN ?= $(BIN)
+UNITS := sonde.service sonde-once@.service sonde-once@.timer sonde@.service sonde-rules.service
 # WERROR=1 (set by .ci/run): compiler warnings fail the build. -Xswiftc reaches only the Swift targets,
 # so -Xcc -Werror covers the C target CCurl (and the ccurl.h import).
 ifeq ($(WERROR),1)
@@ -11,9 +22,13 @@ endif
 FORMAT_PATHS := Sources Tests Package.swift
 
 .PHONY: build test faults demo bench bench-scale bench-scale-100k bench-sweep bench-memory bench-report bench-probe-cpu bench-timing bench-timeouts profile deps \
-	test-deps lint format clean
+	test-deps lint format clean install uninstall install-check toolchain
 
-deps:
+# sonde is built with SwiftPM from a Swift 6.3 toolchain (swift.org/install), nothing else.
+toolchain:
+	@command -v $(SWIFT) >/dev/null 2>&1 || { echo "sonde needs a Swift 6.3 toolchain (swift.org/install): '$(SWIFT)' is not on PATH"; exit 1; }
+
+deps: toolchain
 	@if [ ! -f /usr/include/curl/curl.h ] && [ ! -f $(CURL_HEADER) ] && \
 	    ! ls /usr/include/*/curl/curl.h >/dev/null 2>&1; then \
 	  echo "installing libcurl4-openssl-dev (curl/curl.h is missing)"; \
@@ -32,13 +47,54 @@ test-deps: deps
 	@command -v prometheus-alertmanager >/dev/null 2>&1 || [ -x /usr/bin/prometheus-alertmanager ] || { \
 	  echo "installing prometheus-alertmanager (the tests deliver alerts to a real Alertmanager)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus-alertmanager; }
+	@command -v systemd-analyze >/dev/null 2>&1 || { \
+	  echo "installing systemd (the tests check the units with systemd-analyze verify)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends systemd; }
 
+# The release build links the Swift runtime and Foundation into the binary (--static-swift-stdlib):
+# it needs only glibc, libstdc++, libcurl and what they pull in, so a copy runs on a machine without
+# Swift. (FoundationXML, if a target imports it, links statically too with no extra flag on Swift
+# 6.3.1, and loads the system's libxml2.so.2: libxml2-dev must be installed to build.)
 build: deps
-	$(SWIFT) build -c release $(SWIFT_BUILD_FLAGS)
+	@echo "building $(BIN): release, Swift runtime linked in; a first build compiles 15 targets with"
+	@echo "optimisation, a few minutes on 2 cores (later builds only what changed)"
+	$(SWIFT) build -c release --static-swift-stdlib $(SWIFT_BUILD_FLAGS)
+	@echo "built $(BIN), $$(du -h $(BIN) | cut -f1)"
+
+# DESTDIR stages the files for a package; PREFIX is where they will live. The units name the
+# binary at $(BINDIR)/sonde and the checks under $(SYSCONFDIR)/sonde. The checks folder is made
+# empty, and never removed with checks in it.
+install: $(if $(filter $(BIN),$(SONDE_BIN)),build)
+	@echo "installing sonde into $(DESTDIR)$(PREFIX): bin/sonde, lib/systemd/system/, share/doc/sonde/"
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(UNITDIR) $(DESTDIR)$(DOCDIR)/docs \
+	  $(DESTDIR)$(DOCDIR)/contrib/systemd $(DESTDIR)$(DOCDIR)/contrib/fleet $(DESTDIR)$(SYSCONFDIR)/sonde/checks
+	install -m 755 $(SONDE_BIN) $(DESTDIR)$(BINDIR)/sonde
+	for unit in $(UNITS); do \
+	  sed -e 's|/usr/local/bin/sonde|$(BINDIR)/sonde|g' -e 's|/usr/local/share/doc/sonde|$(DOCDIR)|g' \
+	    -e 's|/etc/sonde|$(SYSCONFDIR)/sonde|g' contrib/systemd/$$unit > $(DESTDIR)$(UNITDIR)/$$unit || exit 1; \
+	  chmod 644 $(DESTDIR)$(UNITDIR)/$$unit; \
+	done
+	install -m 644 README.md CHANGELOG.md LICENSE $(DESTDIR)$(DOCDIR)/
+	install -m 644 docs/*.md $(DESTDIR)$(DOCDIR)/docs/
+	install -m 644 contrib/systemd/* $(DESTDIR)$(DOCDIR)/contrib/systemd/
+	install -m 644 contrib/fleet/* $(DESTDIR)$(DOCDIR)/contrib/fleet/
+
+# Removes what install wrote; the checks folder only when empty, the data (/var/lib/sonde) never.
+uninstall:
+	rm -f $(DESTDIR)$(BINDIR)/sonde
+	for unit in $(UNITS); do rm -f $(DESTDIR)$(UNITDIR)/$$unit; done
+	rm -rf $(DESTDIR)$(DOCDIR)
+	rmdir $(DESTDIR)$(SYSCONFDIR)/sonde/checks $(DESTDIR)$(SYSCONFDIR)/sonde 2>/dev/null || true
+
+# The release binary as installed: no Swift library in ldd, runs with the toolchain hidden, the
+# units pass systemd-analyze verify, uninstall leaves nothing (.ci/install-check.sh; .ci/run).
+install-check: build
+	bash .ci/install-check.sh $(BIN)
 
 # The output is kept in .build/test.log; when the run fails, the failed tests are named after it
 # (.ci/failed-tests.sh) and the exit status is swift test's.
 test: test-deps
+	@echo "building sonde and its tests (debug; a first build takes a few minutes on 2 cores)"
 	$(SWIFT) build --build-tests $(SWIFT_BUILD_FLAGS)
 	bash .ci/failed-tests.sh $(SWIFT) test --skip-build
 

@@ -33,6 +33,8 @@ struct RunCommand: Sendable {
     var logFormat: EventLog.Format = .text
     /// `--verbose`: one log line per run.
     var verbose = false
+    /// `--quiet`: no sign-of-life line once a minute (`LifeSigns`).
+    var quiet = false
     /// Where template variables and secrets come from.
     var variables = VariableSources()
     /// How long raw runs and hour lines are kept.
@@ -249,6 +251,8 @@ struct RunCommand: Sendable {
         ]
         if !shard.isWhole { fields += [("in_folder", String(set.inFolder)), ("shard", shard.description)] }
         log.info("start", summary, fields)
+        let signs = quiet ? nil : LifeSigns(time: SystemTimeSource(), log: log) { prober.totals }
+        signs?.start()
 
         for await number in watcher.signals {
             if number == SIGHUP {
@@ -262,6 +266,7 @@ struct RunCommand: Sendable {
             )
             break
         }
+        signs?.stop()
         let cancelled = await prober.stop(grace: shutdownGrace)
         if let sender {
             let pending = await sender.flush(timeout: shutdownGrace)

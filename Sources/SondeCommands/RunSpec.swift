@@ -54,13 +54,16 @@ enum RunSpec {
         help: "run only part I of N of the checks, picked by a hash of each name")
     /// `--verbose`, `-v`.
     static let verbose = OptionSpec("verbose", short: "v", .flag, help: "log one line per run")
+    /// `--quiet`, `-q`.
+    static let quiet = OptionSpec(
+        "quiet", short: "q", .flag, help: "no summary line once a minute (runs, failures, open incidents, late runs)")
 
     /// The declaration.
     static let spec = CommandSpec(
         "run", summary: "the prober: run every check of a folder on its schedule, record each run",
         options: [
             checks, data, location, shard, once, metrics, logFormat, keepRaw, keepHours, webhook, alertmanager,
-            verbose,
+            verbose, quiet,
         ]
             + VariableOptions.options,
         positionals: .none(hint: "give the folder of checks with --checks DIR"),
@@ -104,6 +107,7 @@ enum RunSpec {
         command.webhooks = parsed.strings(webhook)
         command.alertmanagers = parsed.strings(alertmanager)
         command.verbose = parsed.flag(verbose)
+        command.quiet = parsed.flag(quiet)
         return command
     }
 }

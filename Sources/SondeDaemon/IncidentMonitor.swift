@@ -115,6 +115,11 @@ package final class IncidentMonitor: Sendable {
         for event in late { publish(event, note: "found when the prober started") }
     }
 
+    /// Names of the checks with an incident open now, sorted.
+    var openChecks: [String] {
+        detectors.withLock { all in all.compactMap { $0.value.open == nil ? nil : $0.key } }.sorted()
+    }
+
     /// Feeds one live run, already counted in the SLO tracker (`SLOTracker.add`).
     func observe(_ record: RunRecord) {
         let ring = slo.counter(check: record.check)

@@ -57,7 +57,7 @@ package final class Prober: Sendable {
     private let log: EventLog
     private let runner: CheckRunner
     private let current: Mutex<CheckSet>
-    private let counters = Mutex((recorded: 0, failed: 0))
+    private let counters = Mutex((recorded: 0, failed: 0, late: 0))
     private let scheduler: Mutex<Scheduler?> = Mutex(nil)
     /// Trims the heap once a minute while the schedule runs (`HeapTrimmer`).
     private let housekeeping: Mutex<Task<Void, Never>?> = Mutex(nil)
@@ -127,6 +127,15 @@ package final class Prober: Sendable {
     /// Runs recorded since start, and how many of them failed.
     package var recorded: (runs: Int, failed: Int) {
         counters.withLock { ($0.recorded, $0.failed) }
+    }
+
+    /// What the once-a-minute sign of life counts (`LifeSigns`): runs, failed and late runs, skipped
+    /// slots, and the checks with an incident open now.
+    package var totals: LifeSigns.Totals {
+        let (runs, failed, late) = counters.withLock { ($0.recorded, $0.failed, $0.late) }
+        let skipped = scheduler.withLock { $0 }?.skipped.values.reduce(0, +) ?? 0
+        return LifeSigns.Totals(
+            runs: runs, failed: failed, late: late, skipped: skipped, openIncidents: incidents.openChecks)
     }
 
     /// Runs every check once, all at once; returns the results in name order (`--once`).
@@ -249,6 +258,7 @@ package final class Prober: Sendable {
         counters.withLock {
             $0.recorded += 1
             if !record.ok { $0.failed += 1 }
+            if lateness >= LifeSigns.lateThreshold { $0.late += 1 }
         }
         if configuration.verbose {
             var text =

@@ -53,7 +53,8 @@ package enum IncidentNotification {
     }
 
     /// The JSON body: `event`, `check`, `location`, `incident`, `time`, the event's fields, budget
-    /// figures, and `text`.
+    /// figures, and `text` — the line of `text(_:)` with `&`, `<` and `>` escaped as Slack's incoming
+    /// webhooks ask (`slackEscaped`), so that a message quoting `<html>` is not read as a link.
     package static func payload(_ event: IncidentEvent, burn: [BurnWindow: Double], budgetRemaining: Double?) -> [UInt8]
     {
         var object: [(key: String, value: Value)] = [
@@ -72,8 +73,25 @@ package enum IncidentNotification {
                         burn[window].map { (window.rawValue, Value.float(($0 * 100).rounded() / 100)) }
                     })
             ))
-        object.append(("text", .string(text(event))))
+        object.append(("text", .string(slackEscaped(text(event)))))
         return Array(JSON.encode(.object(object)).utf8)
+    }
+
+    /// `text` with the three characters Slack's message text reserves written as entities: `&` as
+    /// `&amp;`, `<` as `&lt;`, `>` as `&gt;` (and nothing else).
+    package static func slackEscaped(_ text: String) -> String {
+        guard text.contains(where: { $0 == "&" || $0 == "<" || $0 == ">" }) else { return text }
+        var out = ""
+        out.reserveCapacity(text.utf8.count + 8)
+        for character in text {
+            switch character {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            default: out.append(character)
+            }
+        }
+        return out
     }
 
     static func clock(_ rfc3339: String) -> String {
