@@ -11,7 +11,7 @@ import Synchronization
 
 /// Live burn rates and error budget for `/metrics`: per check, run and failure counts in one-minute
 /// buckets for the last 6 hours and one-hour buckets for the objective's window (one `BurnCounter`,
-/// about 3.6 KB for a 30-day objective), seeded from the data folder at start and fed by every run.
+/// about 2.9 KB for a 30-day objective), seeded from the data folder at start and fed by every run.
 /// Windows up to 6 h are exact to the minute, longer ones to the hour (the current partial minute or
 /// hour is included). The same rings serve the check's incident detector (`counter(check:)`), so a
 /// check has one set of counts, not two. Reading never writes: the figures at a later time treat

@@ -10,13 +10,21 @@ import SondeSupport
 ///
 /// The live prober keeps one per check, shared by the SLO tracker (`/metrics`, webhook figures) and
 /// the check's incident detector (burn-rate alerts); `sonde incidents` keeps one per replayed
-/// detector. Both rings live in one flat buffer of 16-bit counters, about 3.6 KB for a 30-day
-/// objective: a minute bucket is one `UInt16` (runs in the high byte, failures in the low byte: a
-/// check runs at most 60 times a minute), an hour bucket two (runs, failures: at most 3,600 an hour).
+/// detector. Both rings live in one flat byte buffer, about 2.9 KB for a 30-day objective: a
+/// minute bucket is two bytes (runs, failures: a check runs at most 60 times a minute), an hour
+/// bucket three (runs and failures in 12 bits each: at most 3,600 an hour, `hourLimit` 4,095).
 /// Additions saturate, and a bucket never holds more failures than runs.
 package struct BurnCounter: Sendable {
     /// Minutes the minute ring holds (6 hours).
     package static let minuteBuckets = 360
+    /// The most runs (and failures) a minute bucket counts: one byte each.
+    package static let minuteLimit = 255
+    /// The most runs (and failures) an hour bucket counts: 12 bits each (a check runs at most
+    /// 3,600 times an hour).
+    package static let hourLimit = 4095
+    /// Bytes of a minute bucket and of an hour bucket.
+    private static let minuteBytes = 2
+    private static let hourBytes = 3
 
     /// Hours the hour ring holds for `policy`: its window, at least 3 days.
     package static func hourBuckets(_ policy: SLOPolicy) -> Int {
@@ -25,8 +33,9 @@ package struct BurnCounter: Sendable {
 
     /// The objective the burn rates and the budget are measured against.
     package var policy: SLOPolicy
-    /// `minuteBuckets` minute buckets, then two counters (runs, failures) per hour bucket.
-    private var buckets: ContiguousArray<UInt16>
+    /// `minuteBuckets` minute buckets of two bytes (runs, failures), then the hour buckets of three
+    /// (runs in the low 12 bits of the little-endian 24-bit value, failures in the high 12).
+    private var buckets: ContiguousArray<UInt8>
     /// The newest minute and hour the rings hold (ring index = minute or hour mod ring size).
     private(set) var lastMinute: Int64
     /// The newest hour the hour ring holds.
@@ -35,7 +44,8 @@ package struct BurnCounter: Sendable {
     /// Empty rings whose newest minute and hour are those of `nowMs`.
     package init(policy: SLOPolicy, nowMs: Int64) {
         self.policy = policy
-        buckets = ContiguousArray(repeating: 0, count: Self.minuteBuckets + 2 * Self.hourBuckets(policy))
+        buckets = ContiguousArray(
+            repeating: 0, count: Self.minuteBytes * Self.minuteBuckets + Self.hourBytes * Self.hourBuckets(policy))
         lastMinute = Self.floorDiv(nowMs, 60_000)
         lastHour = Self.floorDiv(nowMs, UTCTime.msPerHour)
     }
@@ -46,33 +56,28 @@ package struct BurnCounter: Sendable {
         self.init(policy: policy, nowMs: 0)
         lastMinute = old.lastMinute
         lastHour = old.lastHour
-        for k in 0..<Self.minuteBuckets { buckets[k] = old.buckets[k] }
+        for k in 0..<(Self.minuteBytes * Self.minuteBuckets) { buckets[k] = old.buckets[k] }
         for hour in (lastHour - Int64(min(hourCount, old.hourCount)) + 1)...lastHour {
             let (from, to) = (old.hourSlot(hour), hourSlot(hour))
-            buckets[to] = old.buckets[from]
-            buckets[to + 1] = old.buckets[from + 1]
+            for k in 0..<Self.hourBytes { buckets[to + k] = old.buckets[from + k] }
         }
     }
 
     /// Hour buckets in the ring.
-    var hourCount: Int { (buckets.count - Self.minuteBuckets) / 2 }
+    var hourCount: Int { (buckets.count - Self.minuteBytes * Self.minuteBuckets) / Self.hourBytes }
 
     /// Moves the rings forward to `nowMs`, clearing the buckets that fall out (never backwards).
     package mutating func advance(to nowMs: Int64) {
         let minute = Self.floorDiv(nowMs, 60_000)
         if minute > lastMinute {
             let steps = min(Int64(Self.minuteBuckets), minute - lastMinute)
-            for k in 1...steps { buckets[minuteSlot(lastMinute + k)] = 0 }
+            for k in 1...steps { setMinute(minuteSlot(lastMinute + k), runs: 0, bad: 0) }
             lastMinute = minute
         }
         let hour = Self.floorDiv(nowMs, UTCTime.msPerHour)
         if hour > lastHour {
             let steps = min(Int64(hourCount), hour - lastHour)
-            for k in 1...steps {
-                let at = hourSlot(lastHour + k)
-                buckets[at] = 0
-                buckets[at + 1] = 0
-            }
+            for k in 1...steps { setHour(hourSlot(lastHour + k), runs: 0, bad: 0) }
             lastHour = hour
         }
     }
@@ -84,9 +89,9 @@ package struct BurnCounter: Sendable {
         let minute = Self.floorDiv(timeMs, 60_000)
         if minute <= lastMinute, lastMinute - minute < Int64(Self.minuteBuckets) {
             let at = minuteSlot(minute)
-            let runs = min(255, (buckets[at] >> 8) + 1)
-            let bad = min(runs, (buckets[at] & 0xFF) + (ok ? 0 : 1))
-            buckets[at] = runs << 8 | bad
+            let (oldRuns, oldBad) = self.minute(at)
+            let runs = min(Self.minuteLimit, oldRuns + 1)
+            setMinute(at, runs: runs, bad: min(runs, oldBad + (ok ? 0 : 1)))
         }
         addHour(timeMs: timeMs, runs: 1, bad: ok ? 0 : 1)
     }
@@ -97,9 +102,10 @@ package struct BurnCounter: Sendable {
         let hour = Self.floorDiv(timeMs, UTCTime.msPerHour)
         guard hour <= lastHour, lastHour - hour < Int64(hourCount) else { return }
         let at = hourSlot(hour)
-        let total = UInt16(min(UInt32(UInt16.max), UInt32(buckets[at]) + runs))
-        buckets[at] = total
-        buckets[at + 1] = min(total, UInt16(min(UInt32(UInt16.max), UInt32(buckets[at + 1]) + bad)))
+        let (oldRuns, oldBad) = self.hour(at)
+        let limit = UInt32(Self.hourLimit)
+        let total = min(limit, UInt32(oldRuns) + min(runs, limit))
+        setHour(at, runs: Int(total), bad: Int(min(total, UInt32(oldBad) + min(bad, limit))))
     }
 
     /// Runs and failures over the `ms` before the end of the minute (or hour) of `atMs` — by default
@@ -115,9 +121,9 @@ package struct BurnCounter: Sendable {
                 (atMs.map { Self.floorDiv($0, 60_000) } ?? lastMinute) - (ms + 59_999) / 60_000 + 1)
             guard start <= end else { return (0, 0) }
             for minute in start...end {
-                let bucket = buckets[minuteSlot(minute)]
-                runs += Int64(bucket >> 8)
-                bad += Int64(bucket & 0xFF)
+                let bucket = self.minute(minuteSlot(minute))
+                runs += Int64(bucket.runs)
+                bad += Int64(bucket.bad)
             }
         } else {
             let at = atMs.map { Self.floorDiv($0, UTCTime.msPerHour) } ?? lastHour
@@ -126,9 +132,9 @@ package struct BurnCounter: Sendable {
             let start = max(lastHour - Int64(hourCount) + 1, at - wanted + 1)
             guard start <= end else { return (0, 0) }
             for hour in start...end {
-                let slot = hourSlot(hour)
-                runs += Int64(buckets[slot])
-                bad += Int64(buckets[slot + 1])
+                let bucket = self.hour(hourSlot(hour))
+                runs += Int64(bucket.runs)
+                bad += Int64(bucket.bad)
             }
         }
         return (runs, bad)
@@ -166,12 +172,35 @@ package struct BurnCounter: Sendable {
         return window.runs > 0 ? ErrorBudget(policy: policy).remaining(failed: window.bad) : nil
     }
 
+    /// Byte offset of a minute's bucket.
     private func minuteSlot(_ minute: Int64) -> Int {
-        Int(Self.floorMod(minute, Int64(Self.minuteBuckets)))
+        Self.minuteBytes * Int(Self.floorMod(minute, Int64(Self.minuteBuckets)))
     }
 
+    /// Byte offset of an hour's bucket.
     private func hourSlot(_ hour: Int64) -> Int {
-        Self.minuteBuckets + 2 * Int(Self.floorMod(hour, Int64(hourCount)))
+        Self.minuteBytes * Self.minuteBuckets + Self.hourBytes * Int(Self.floorMod(hour, Int64(hourCount)))
+    }
+
+    private func minute(_ at: Int) -> (runs: Int, bad: Int) {
+        (Int(buckets[at]), Int(buckets[at + 1]))
+    }
+
+    private mutating func setMinute(_ at: Int, runs: Int, bad: Int) {
+        buckets[at] = UInt8(truncatingIfNeeded: runs)
+        buckets[at + 1] = UInt8(truncatingIfNeeded: bad)
+    }
+
+    private func hour(_ at: Int) -> (runs: Int, bad: Int) {
+        let value = Int(buckets[at]) | Int(buckets[at + 1]) << 8 | Int(buckets[at + 2]) << 16
+        return (value & 0xFFF, value >> 12)
+    }
+
+    private mutating func setHour(_ at: Int, runs: Int, bad: Int) {
+        let value = (runs & 0xFFF) | (bad & 0xFFF) << 12
+        buckets[at] = UInt8(truncatingIfNeeded: value)
+        buckets[at + 1] = UInt8(truncatingIfNeeded: value >> 8)
+        buckets[at + 2] = UInt8(truncatingIfNeeded: value >> 16)
     }
 
     private static func floorDiv(_ a: Int64, _ b: Int64) -> Int64 {
