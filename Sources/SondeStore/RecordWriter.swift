@@ -199,7 +199,10 @@ package final class RecordWriter: @unchecked Sendable {
     private var heldBytes = 0
     private var heldByKey: [String: Int] = [:]
     private var lastHeldRetry: Int64?
-    private var open: [String: [Int64: HourRollup]] = [:]
+    /// The hours of each check whose lines are not written yet: one, or two at an hour's turn while
+    /// the previous one waits out its grace. An array, not a dictionary per check: a dictionary's
+    /// storage costs twice the one rollup it holds.
+    private var open: [String: [HourRollup]] = [:]
     private var policies: [String: Policy] = [:]
     private var lastWrittenHour: [String: Int64] = [:]
     private var pendingHours: [HourRollup] = []
@@ -364,11 +367,8 @@ package final class RecordWriter: @unchecked Sendable {
         policies[record.check] = policy
         let hour = UTCTime.hourStart(record.time)
         if hour > (lastWrittenHour[record.check] ?? .min) {
-            open[record.check, default: [:]][
-                hour,
-                default: HourRollup(
-                    hour: hour, check: record.check, location: record.location, fastMs: policy.fastMs)
-            ].add(record)
+            // In place: the array is not copied out of the dictionary.
+            Self.add(record, hour: hour, fastMs: policy.fastMs, to: &open[record.check, default: []])
         } else {
             late[record.check, default: [:]][
                 hour,
@@ -389,6 +389,17 @@ package final class RecordWriter: @unchecked Sendable {
             return
         }
         deliver(line, to: target)
+    }
+
+    /// Counts `record` in the open rollup of its hour among `hours`, starting one when there is none.
+    private static func add(_ record: RunRecord, hour: Int64, fastMs: Double?, to hours: inout [HourRollup]) {
+        if let index = hours.firstIndex(where: { $0.hour == hour }) {
+            hours[index].add(record)
+            return
+        }
+        var rollup = HourRollup(hour: hour, check: record.check, location: record.location, fastMs: fastMs)
+        rollup.add(record)
+        hours.append(rollup)
     }
 
     /// Writes a line, or holds it when no descriptor can be had or older lines of its key are held.
@@ -551,12 +562,14 @@ package final class RecordWriter: @unchecked Sendable {
         let current = now()
         for (check, hours) in open {
             let grace = policies[check]?.graceMs ?? 20_000
-            for (hour, rollup) in hours where force || current >= hour + UTCTime.msPerHour + grace {
-                open[check]?[hour] = nil
-                lastWrittenHour[check] = max(lastWrittenHour[check] ?? .min, hour)
+            let due = { (rollup: HourRollup) in force || current >= rollup.hour + UTCTime.msPerHour + grace }
+            guard hours.contains(where: due) else { continue }
+            for rollup in hours where due(rollup) {
+                lastWrittenHour[check] = max(lastWrittenHour[check] ?? .min, rollup.hour)
                 pendingHours.append(rollup)
             }
-            if open[check]?.isEmpty == true { open[check] = nil }
+            let left = hours.filter { !due($0) }
+            open[check] = left.isEmpty ? nil : left
         }
         foldLateRuns()
         guard !pendingHours.isEmpty else { return }
@@ -652,7 +665,7 @@ package final class RecordWriter: @unchecked Sendable {
                     lastWrittenHour[check] = max(lastWrittenHour[check] ?? .min, hour)
                     closed += 1
                 } else {
-                    open[check, default: [:]][hour] = rollup
+                    open[check, default: []].append(rollup)
                 }
             }
             if closed > 0 { report(.rebuiltHours(check: check, hours: closed)) }

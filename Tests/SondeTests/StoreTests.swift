@@ -491,6 +491,23 @@ struct StoreTests {
         #expect(LatencyHistogram(counts: [-3, 2]).total == 2)
     }
 
+    @Test("counts past 32 bits (sums of months) are kept exactly; equality ignores how counts are stored")
+    func wideCounts() {
+        let big = Int64(UInt32.max) - 1
+        var sum = LatencyHistogram(counts: [big, 0, 7])
+        sum.merge(LatencyHistogram(counts: [3, 0, 1]))
+        #expect(sum.counts[0] == big + 3)
+        #expect(sum.counts[2] == 8)
+        #expect(sum.total == big + 11)
+        sum.add(0.1)
+        #expect(sum.counts[0] == big + 4)
+        #expect(LatencyHistogram() == LatencyHistogram(counts: [0, 0, 0]))
+        var narrow = LatencyHistogram(counts: [2, 5])
+        #expect(narrow != LatencyHistogram())
+        narrow.merge(LatencyHistogram(counts: [Int64(UInt32.max)]))
+        #expect(narrow == LatencyHistogram(counts: [Int64(UInt32.max) + 2, 5]))
+        #expect(narrow.quantile(1) == LatencyHistogram(counts: [0, 5]).quantile(1))
+    }
     // MARK: Hour lines
 
     static let hour: Int64 = 1_795_417_200_000  // 2026-11-23T07:00:00Z
