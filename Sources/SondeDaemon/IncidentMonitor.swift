@@ -30,7 +30,17 @@ package final class IncidentMonitor: Sendable {
     private let log: EventLog
     private let slo: SLOTracker
     private let time: any TimeSource
-    private let detectors = Mutex<[String: IncidentDetector]>([:])
+    /// The detector of each check, each in a cell of its own: a dictionary of detectors stored in
+    /// place would reserve a detector's size (about 600 bytes) for every empty bucket too.
+    private let detectors = Mutex<[String: DetectorCell]>([:])
+
+    /// One check's detector, changed in place. Unchecked: it is touched only under the monitor's
+    /// lock, once `apply` has handed it over (built by the replay, before the lock, by one task).
+    private final class DetectorCell: @unchecked Sendable {
+        var detector: IncidentDetector
+
+        init(_ detector: IncidentDetector) { self.detector = detector }
+    }
 
     /// - Parameter alertmanager: where open incidents and burn alerts also go as Alertmanager alerts.
     init(
@@ -65,7 +75,7 @@ package final class IncidentMonitor: Sendable {
             }
         }
         let reader = RunReader(folder: writer.folder)
-        var replayed: [String: IncidentDetector] = [:]
+        var replayed: [String: DetectorCell] = [:]
         var late: [IncidentEvent] = []
         var resumed: [IncidentEvent] = []
         for script in fresh {
@@ -99,14 +109,14 @@ package final class IncidentMonitor: Sendable {
             }
             // Live runs are counted once, in the SLO tracker's rings, which the detector reads.
             detector.dropOwnCounts()
-            replayed[script.name] = detector
+            replayed[script.name] = DetectorCell(detector)
         }
         detectors.withLock { all in
             for name in all.keys where checks.scripts[name] == nil { all[name] = nil }
             for (name, script) in checks.scripts {
-                if all[name] != nil { all[name]?.update(settings: script.settings) }
+                all[name]?.detector.update(settings: script.settings)
             }
-            for (name, detector) in replayed { all[name] = detector }
+            all.merge(replayed) { _, new in new }
         }
         // An incident still open from before a restart is active in Alertmanager again (not announced twice elsewhere).
         if let alertmanager {
@@ -125,7 +135,7 @@ package final class IncidentMonitor: Sendable {
         let ring = slo.counter(check: record.check)
         let transitions = detectors.withLock { all -> [IncidentDetector.Transition] in
             // In place: a detector taken out of the dictionary would copy its arrays on every run.
-            all[record.check]?.observe(record, countedIn: ring) ?? []
+            all[record.check]?.detector.observe(record, countedIn: ring) ?? []
         }
         for transition in transitions {
             if let event = event(for: transition, check: record.check) { publish(event, note: nil) }
@@ -138,7 +148,7 @@ package final class IncidentMonitor: Sendable {
         guard parts.count == 3 else { return }
         let (check, incident, about) = (parts[0], parts[1], parts[2])
         let now = time.wallMs
-        detectors.withLock { all in all[check]?.noteAlertSent(timeMs: now, evidence: "\(about) → \(target)") }
+        detectors.withLock { all in all[check]?.detector.noteAlertSent(timeMs: now, evidence: "\(about) → \(target)") }
         writer.appendIncidentEvent(
             IncidentEvent(
                 timeMs: now, kind: .alertSent, check: check, location: location,
@@ -149,7 +159,7 @@ package final class IncidentMonitor: Sendable {
 
     /// Open incidents now, by check.
     var openIncidents: [String: Incident] {
-        detectors.withLock { all in all.compactMapValues { $0.ongoing() } }
+        detectors.withLock { all in all.compactMapValues { $0.detector.ongoing() } }
     }
 
     // MARK: Events

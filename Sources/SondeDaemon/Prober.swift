@@ -158,7 +158,10 @@ package final class Prober: Sendable {
         }
         self.scheduler.withLock { $0 = scheduler }
         if let heartbeat = configuration.heartbeat { scheduler.startHeartbeat(every: heartbeat) }
-        scheduler.apply(checks.sorted)
+        // What loading, the writer's rebuild and the incident replay freed goes back to the system
+        // before the first runs allocate: else it stays resident, the peak, until the first trim.
+        HeapTrimmer.trimNow()
+        scheduler.apply(checks.scripts)
         let time = self.time
         guard time.isRealTime else { return }  // tests on a manual clock: no extra sleeper
         housekeeping.withLock { task in
@@ -218,7 +221,7 @@ package final class Prober: Sendable {
         incidents.apply(loaded, nowMs: time.wallMs)
         certificates.apply(loaded)
         thresholds.apply(loaded, nowMs: time.wallMs)
-        scheduler.withLock { $0 }?.apply(loaded.sorted)
+        scheduler.withLock { $0 }?.apply(loaded.scripts)
         var parts: [String] = []
         if !changes.added.isEmpty { parts.append("added \(changes.added.joined(separator: ", "))") }
         if !changes.changed.isEmpty { parts.append("changed \(changes.changed.joined(separator: ", "))") }

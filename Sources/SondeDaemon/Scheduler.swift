@@ -38,8 +38,9 @@ package final class Scheduler: Sendable {
     /// result. It runs in a task of its own.
     typealias Execute = @Sendable (_ script: CheckScript, _ lateness: Duration) async -> Void
 
+    /// A check's place in the schedule. Its script is not kept here but in `State.scripts`, the
+    /// dictionary the prober's check set holds (shared storage, not a copy per check).
     private struct Slot {
-        var script: CheckScript
         var generation: UInt64
         var interval: Duration
         var running = false
@@ -50,6 +51,8 @@ package final class Scheduler: Sendable {
 
     private struct State {
         var slots: [String: Slot] = [:]
+        /// The scripts of the scheduled checks, as given to `apply`.
+        var scripts: [String: CheckScript] = [:]
         var tasks: [String: Task<Void, Never>] = [:]
         /// The run in flight of each check (its number), from the moment it is started: its task is
         /// registered in `tasks` just after, unless the run has already ended.
@@ -114,28 +117,34 @@ package final class Scheduler: Sendable {
     /// Adds or replaces checks and removes those not in `scripts`. A changed check keeps its place in
     /// the schedule when its interval is unchanged; a run in flight finishes with the old version.
     func apply(_ scripts: [CheckScript]) {
+        apply(Dictionary(scripts.map { ($0.name, $0) }) { _, last in last })
+    }
+
+    /// `apply` with the scripts by check name: the prober passes its check set's dictionary, which
+    /// the scheduler keeps as it is (its storage shared, not copied).
+    func apply(_ scripts: [String: CheckScript]) {
         let now = time.now
         var toSchedule: [(String, UInt64, ContinuousClock.Instant)] = []
         state.withLock { state in
-            let names = Set(scripts.map(\.name))
-            for name in state.slots.keys where !names.contains(name) {
+            for name in state.slots.keys where scripts[name] == nil {
                 state.slots[name] = nil
                 state.timers.removeValue(forKey: name)?.cancel()
             }
-            for script in scripts {
-                if let existing = state.slots[script.name], existing.script == script { continue }
-                state.timers.removeValue(forKey: script.name)?.cancel()
+            for name in scripts.keys.sorted() {
+                guard let script = scripts[name] else { continue }
+                if state.slots[name] != nil, state.scripts[name] == script { continue }
+                state.timers.removeValue(forKey: name)?.cancel()
                 state.generation += 1
                 let interval = script.settings.every
-                var slot = Slot(script: script, generation: state.generation, interval: interval)
-                if let existing = state.slots[script.name] {
+                var slot = Slot(generation: state.generation, interval: interval)
+                if let existing = state.slots[name] {
                     slot.running = existing.running
                     slot.skipped = existing.skipped
                 }
-                state.slots[script.name] = slot
-                toSchedule.append(
-                    (script.name, slot.generation, nextSlot(name: script.name, interval: interval, after: now)))
+                state.slots[name] = slot
+                toSchedule.append((name, slot.generation, nextSlot(name: name, interval: interval, after: now)))
             }
+            state.scripts = scripts
         }
         for (name, generation, at) in toSchedule { arm(name, generation, at) }
     }
@@ -231,9 +240,9 @@ package final class Scheduler: Sendable {
             if slot.running {
                 if slot.missed != nil { slot.skipped += 1 }
                 slot.missed = slotTime.at
-            } else {
+            } else if let script = state.scripts[name] {
                 slot.running = true
-                launch = Self.reserve(slot.script, at: slotTime.at, in: &state)
+                launch = Self.reserve(script, at: slotTime.at, in: &state)
             }
             state.slots[name] = slot
             return slotTime.at + slot.interval
@@ -348,10 +357,10 @@ package final class Scheduler: Sendable {
             if state.live[name] == run { state.live[name] = nil }
             if var slot = state.slots[name] {
                 slot.running = false
-                if let missed = slot.missed, !state.stopping {
+                if let missed = slot.missed, !state.stopping, let script = state.scripts[name] {
                     slot.missed = nil
                     slot.running = true
-                    launch = Self.reserve(slot.script, at: missed, in: &state)
+                    launch = Self.reserve(script, at: missed, in: &state)
                 }
                 state.slots[name] = slot
             }
