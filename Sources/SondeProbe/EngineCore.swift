@@ -29,7 +29,8 @@ enum EngineCommand: Sendable {
 /// At most `maxInFlight` sessions hold connections at once, so sockets never take every
 /// descriptor (the share of the open-files limit in `ResourceLimits.budget`). A session holds its
 /// connections from its first transfer until it is closed and idle — between two requests of a
-/// run, and until the run has been recorded — so sessions are what is counted, not transfers. A
+/// run — or until its last request (`ProbeRequest.endsSession`) completes, so a run waiting for a
+/// pool thread to check its response holds no turn; sessions are what is counted, not transfers. A
 /// transfer of a session that holds connections always starts; the first transfer of a new
 /// session waits its turn, in order, when the sessions are all taken, and one that waits past its
 /// max-time fails as `internal` without being sent.
@@ -310,6 +311,8 @@ final class EngineCore: @unchecked Sendable {
         transfers[transfer.id] = nil
         active.subtract(1, ordering: .relaxed)
         sessionTransfers[transfer.session, default: 1] -= 1
+        // The session's last request: release it now, not when the run gets round to closing it.
+        if transfer.request.endsSession { closedSessions.insert(transfer.session) }
         releaseSessionIfIdle(transfer.session)
         transfer.finish(result)
     }

@@ -37,6 +37,7 @@ package final class ProbeEngine: Sendable {
         probe.connectOnly = true
         probe.maxTime = min(request.maxTime ?? Self.certificateReadLimit, Self.certificateReadLimit)
         probe.connectTimeout = request.connectTimeout
+        probe.endsSession = request.endsSession
         let certificate = try? await transfer(probe, in: session).get().certificate
         return .failure(.untrusted(message, certificate: certificate))
     }

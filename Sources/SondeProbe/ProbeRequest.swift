@@ -24,6 +24,11 @@ package struct ProbeRequest: Sendable {
     package var transport = TransportOptions()
     /// Body cap: the transfer is aborted as soon as more bytes arrive.
     package var bodyLimit: Int = 8 * 1024 * 1024
+    /// The last request of its session (the last attempt of a run's last entry): the engine
+    /// releases the session's connections, caches and cookie jar as soon as it completes, instead
+    /// of when the run closes the session — which comes only after the run has been checked, once a
+    /// pool thread takes it. A run waiting for a thread then holds no socket and no turn.
+    package var endsSession: Bool = false
 
     package init(method: String, url: String, headers: [HTTPField] = [], body: [UInt8]? = nil) {
         self.method = method

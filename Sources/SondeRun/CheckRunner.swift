@@ -75,9 +75,12 @@ package struct CheckRunner: Sendable {
             }
             let options = RequestRenderer.EntryOptions(written)
             // `repeat: N` runs the entry N times (0: not at all), each time with its asserts.
-            for _ in 0..<(options.skip ? 1 : options.repeatCount) {
+            let repetitions = options.skip ? 1 : options.repeatCount
+            for repetition in 0..<repetitions {
                 let result = await runEntry(
-                    entry, options: options, index: offset + 1, variables: &variables, session: session,
+                    entry, options: options, index: offset + 1,
+                    last: offset + 1 == script.entries.count && repetition + 1 == repetitions,
+                    variables: &variables, session: session,
                     deadline: deadline, timeout: timeout, clock: clock)
                 if var failure = result.failure {
                     failure = Self.namingSource(failure, in: script)
@@ -100,8 +103,10 @@ package struct CheckRunner: Sendable {
             durationMs: elapsed.milliseconds, entries: entries, failure: runFailure)
     }
 
+    /// Runs one entry with its retries; `last` when it is the run's last entry (its last attempt
+    /// then ends the session: `ProbeRequest.endsSession`).
     private func runEntry(
-        _ entry: Entry, options: RequestRenderer.EntryOptions, index: Int, variables: inout Variables,
+        _ entry: Entry, options: RequestRenderer.EntryOptions, index: Int, last: Bool, variables: inout Variables,
         session: ProbeSession, deadline: ContinuousClock.Instant, timeout: Duration, clock: ContinuousClock
     ) async -> EntryResult {
         var result = EntryResult(index: index, line: entry.location.line, request: nil, response: nil, attempts: 0)
@@ -127,7 +132,8 @@ package struct CheckRunner: Sendable {
                 return result
             }
             let (outcome, captures) = await attemptEntry(
-                entry, index: index, options: options, variables: variables,
+                entry, index: index, options: options, endsSession: last && attempt > options.retry,
+                variables: variables,
                 session: session, deadline: deadline, timeout: timeout, clock: clock,
                 result: &result)
             if outcome == nil {
@@ -146,7 +152,7 @@ package struct CheckRunner: Sendable {
 
     /// One attempt: render, send, check. Returns the failure (nil on success) and the captures.
     private func attemptEntry(
-        _ entry: Entry, index: Int, options: RequestRenderer.EntryOptions,
+        _ entry: Entry, index: Int, options: RequestRenderer.EntryOptions, endsSession: Bool,
         variables: Variables, session: ProbeSession, deadline: ContinuousClock.Instant,
         timeout: Duration, clock: ContinuousClock,
         result: inout EntryResult
@@ -170,6 +176,7 @@ package struct CheckRunner: Sendable {
             request.maxTime = remaining
             deadlineBound = true
         }
+        request.endsSession = endsSession
         result.request = request
 
         switch await engine.perform(request, in: session) {

@@ -454,6 +454,27 @@ struct DescriptorTests {
         second.close()
     }
 
+    @Test("a session's last request gives its turn back as it completes, before the run closes the session")
+    func lastRequestEndsSession() async throws {
+        let service = try TestService()
+        let engine = ProbeEngine(maxSessions: 1)
+        var last = ProbeRequest(method: "GET", url: service.baseURL + "/json")
+        last.maxTime = .seconds(30)
+        last.endsSession = true
+        let first = engine.makeSession()
+        #expect((try? await engine.perform(last, in: first).get().status) == 200)
+        // `first` is still open (its run is being checked), but it holds no connection any more.
+        #expect(engine.sessionsHeld == 0)
+        var next = ProbeRequest(method: "GET", url: service.baseURL + "/json")
+        next.maxTime = .seconds(10)
+        let second = engine.makeSession()
+        #expect(
+            (try? await engine.perform(next, in: second).get().status) == 200,
+            "the second run did not wait for the first to close")
+        first.close()
+        second.close()
+    }
+
     // MARK: sonde run
 
     /// `sonde run` started by `/bin/sh` after `ulimit` (the limit a service manager would set).
