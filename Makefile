@@ -23,8 +23,9 @@ deps:
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl; }
 
 # The tests validate /metrics and the rules with promtool, run a real Prometheus server (both from the
-# Debian package prometheus: /usr/bin/promtool, /usr/bin/prometheus) and deliver alerts to a real
-# Alertmanager (Debian package prometheus-alertmanager).
+# Debian package prometheus: /usr/bin/promtool, /usr/bin/prometheus), deliver alerts to a real
+# Alertmanager (Debian package prometheus-alertmanager) and open the status page in headless Chromium
+# (Debian package chromium).
 test-deps: deps
 	@{ command -v promtool >/dev/null 2>&1 && [ -x /usr/bin/prometheus ]; } || { \
 	  echo "installing prometheus (the tests check /metrics with promtool and run a Prometheus server)"; \
@@ -32,6 +33,9 @@ test-deps: deps
 	@command -v prometheus-alertmanager >/dev/null 2>&1 || [ -x /usr/bin/prometheus-alertmanager ] || { \
 	  echo "installing prometheus-alertmanager (the tests deliver alerts to a real Alertmanager)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends prometheus-alertmanager; }
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing chromium (the tests open the status page in headless Chromium)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
 
 build: deps
 	$(SWIFT) build -c release $(SWIFT_BUILD_FLAGS)
