@@ -4,7 +4,9 @@ import SondeSupport
 /// Renders a `StatusPage` as one self-contained HTML document (docs/status-page.md): inline CSS and
 /// SVG, no scripts, no fonts, images or styles from anywhere else (the favicon is an empty `data:`
 /// URL, so a browser asks for nothing), light and dark by `prefers-color-scheme`, one column on a
-/// phone. It opens from `file://` as well as from `sonde run --listen`.
+/// phone. It opens from `file://` as well as from `sonde run --listen`. The charts are the report's
+/// own SVG (`UptimeStrip`, `Sparkline`); in dark mode the style sheet dims their light-grey
+/// no-data bars and axes.
 ///
 /// Every string that came from a check, a target or a data file (names, messages, ids, locations,
 /// links) goes through `escape` — the page's one escaping function — before it is written.
@@ -112,7 +114,8 @@ package enum StatusPageHTML {
         :root{--bg:#ffffff;--fg:#1f2328;--muted:#59636e;--card:#f6f8fa;--line:#d1d9e0;--link:#0969da;\
         --up:#1a7f37;--down:#cf222e;--nodata:#8c959f;--code:#eff1f3}
         @media (prefers-color-scheme:dark){:root{--bg:#0d1117;--fg:#e6edf3;--muted:#9198a1;--card:#151b23;\
-        --line:#3d444d;--link:#4493f8;--up:#3fb950;--down:#f85149;--nodata:#6e7681;--code:#262c36}}
+        --line:#3d444d;--link:#4493f8;--up:#3fb950;--down:#f85149;--nodata:#6e7681;--code:#262c36}\
+        .chart rect[fill="#d0d7de"]{fill:#3d444d} .chart path[stroke="#d0d7de"]{stroke:#3d444d}}
         *{box-sizing:border-box}
         html{-webkit-text-size-adjust:100%}
         body{margin:0 auto;max-width:980px;padding:16px;background:var(--bg);color:var(--fg);\
