@@ -23,8 +23,8 @@ extension Prober {
             default: return 30 * UTCTime.msPerDay
             }
         }
-        let open = incidents.openIncidents
-        let pages = checks.sorted.map { script -> StatusPage.Check in
+        let scripts = checks.sorted
+        let pages = scripts.map { script -> StatusPage.Check in
             let name = script.name
             let entry = status.entry(name)
             let counts = slo.statusCounts(
@@ -45,7 +45,7 @@ extension Prober {
                     points: entry?.durations ?? [], thresholdMs: policy.latencyThresholdMs),
                 link: nil)
         }
-        let incidents = open.values.map { incident in
+        let open = scripts.compactMap { incidents.openIncident(check: $0.name) }.map { incident in
             let kind = incident.mainKind ?? ""
             return StatusPage.OpenIncident(
                 id: incident.id, check: incident.check, location: incident.location, startedMs: incident.startedMs,
@@ -53,7 +53,7 @@ extension Prober {
                 link: nil)
         }.sorted { ($0.startedMs, $0.id) < ($1.startedMs, $1.id) }
         return StatusPage(
-            source: .live, generatedMs: nowMs, origin: configuration.location, checks: pages, incidents: incidents,
+            source: .live, generatedMs: nowMs, origin: configuration.location, checks: pages, incidents: open,
             links: [("Status as JSON", "/api/status"), ("Prometheus metrics", "/metrics")])
     }
 }

@@ -179,6 +179,47 @@ struct StatusPageTests {
         await fixture.stop()
     }
 
+    @Test("the live figures: windows and days from the SLO tracker's rings, the last 60 durations in order")
+    func liveFigures() {
+        let now = SLOTests.now
+        let tracker = SLOTracker()
+        tracker.setPolicies(["api": SLOPolicy()], nowMs: now - 3 * UTCTime.msPerDay)
+        tracker.add(check: "api", timeMs: now - 2 * UTCTime.msPerDay, ok: false)
+        tracker.add(check: "api", timeMs: now - UTCTime.msPerDay - UTCTime.msPerHour, ok: true)
+        tracker.add(check: "api", timeMs: now - 60_000, ok: true)
+        let week = 7 * UTCTime.msPerDay
+        let figures = tracker.statusCounts(
+            check: "api", nowMs: now, windowsMs: [UTCTime.msPerDay, week, 40 * UTCTime.msPerDay], maxDays: 90)
+        #expect(
+            figures?.windows.map { $0.map { [$0.runs, $0.good] } } == [[1, 1], [3, 2], nil], "40d is past the ring")
+        let days = figures?.days ?? []
+        #expect(days.count == 30, "the whole days of a 30-day ring, then today")
+        #expect(days.last?.dayMs == UTCTime.dayStart(now))
+        #expect(days.suffix(3).map { [$0.counts.runs, $0.counts.good] } == [[1, 0], [1, 1], [1, 1]])
+        #expect(tracker.statusCounts(check: "web", nowMs: now, windowsMs: [week], maxDays: 90) == nil)
+
+        let board = StatusBoard(enabled: true)
+        for k in 0..<65 {
+            var run = RunRecord(
+                time: now + Int64(k) * 1000, check: "api", location: "eu", ok: k % 10 != 3, durationMs: Double(k),
+                lateMs: 0, error: nil, steps: [])
+            if !run.ok { run.error = RunError(kind: "timeout", entry: 1, line: 1, message: "slow \(k)") }
+            board.record(run)
+        }
+        let entry = board.entry("api")
+        #expect(entry?.durations.count == 60)
+        #expect(entry?.durations.first == 5 && entry?.durations.last == 64, "oldest first: runs 5 to 64")
+        #expect(entry?.durations[58] == nil, "run 63 failed: a gap")
+        #expect(entry?.ok == true && entry?.failure == nil && entry?.lastRunMs == now + 64_000)
+        board.keep([])
+        #expect(board.entry("api") == nil)
+        let off = StatusBoard(enabled: false)
+        off.record(
+            RunRecord(
+                time: now, check: "api", location: "eu", ok: true, durationMs: 1, lateMs: 0, error: nil, steps: []))
+        #expect(off.entry("api") == nil, "without --listen nothing is kept")
+    }
+
     @Test("run takes --listen, and --metrics as its earlier name; help shows both")
     func listenOption() throws {
         guard case .run(let listen) = try parseLine(["run", "--listen", "127.0.0.1:9115"]),
