@@ -24,7 +24,7 @@ enum RunSpec {
     /// `--listen HOST:PORT`.
     static let listen = OptionSpec(
         "listen", .string, placeholder: "HOST:PORT",
-        help: "serve the status page at /, /api/status, /metrics and /healthz (:PORT or PORT alone: on 127.0.0.1)")
+        help: "serve the status page at /, /api/status, /metrics, /healthz (:PORT or PORT: 127.0.0.1)")
     /// `--metrics HOST:PORT`, the earlier name of `--listen`.
     static let metrics = OptionSpec(
         "metrics", .string, placeholder: "HOST:PORT",
