@@ -38,8 +38,9 @@ deps: toolchain
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl; }
 
 # The tests validate /metrics and the rules with promtool, run a real Prometheus server (both from the
-# Debian package prometheus: /usr/bin/promtool, /usr/bin/prometheus) and deliver alerts to a real
-# Alertmanager (Debian package prometheus-alertmanager).
+# Debian package prometheus: /usr/bin/promtool, /usr/bin/prometheus), deliver alerts to a real
+# Alertmanager (Debian package prometheus-alertmanager) and open the status page in headless Chromium
+# (Debian package chromium).
 test-deps: deps
 	@{ command -v promtool >/dev/null 2>&1 && [ -x /usr/bin/prometheus ]; } || { \
 	  echo "installing prometheus (the tests check /metrics with promtool and run a Prometheus server)"; \
@@ -50,6 +51,9 @@ test-deps: deps
 	@command -v systemd-analyze >/dev/null 2>&1 || { \
 	  echo "installing systemd (the tests check the units with systemd-analyze verify)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends systemd; }
+	@command -v chromium >/dev/null 2>&1 || { \
+	  echo "installing chromium (the tests open the status page in headless Chromium)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
 
 # The release build links the Swift runtime and Foundation into the binary (--static-swift-stdlib):
 # it needs only glibc, libstdc++, libcurl and what they pull in, so a copy runs on a machine without

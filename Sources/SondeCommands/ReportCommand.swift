@@ -68,7 +68,7 @@ struct ReportCommand: Sendable {
                 console.out(ReportJSON.encode(report) + "\n")
             } else {
                 try write(report)
-                console.out("wrote \(out)/README.md and \(report.checks.count) check pages\n")
+                console.out("wrote \(out)/README.md, \(out)/index.html and \(report.checks.count) check pages\n")
             }
             if let note = Self.defaultsNote(report.defaulted, checks: checks) { console.err(note) }
             if let note = Self.cappedNote(
@@ -138,6 +138,7 @@ struct ReportCommand: Sendable {
             names, readers: readers, settings: settings, events: events, nowMs: nowMs)
         report.keepWarm = KeepWarmFigures.forChecks(names, readers: readers, settings: settings, nowMs: nowMs)
         report.thresholds = thresholds.withLock { $0 }
+        report.openIncidents = StatusPage.openIncidents(events, pages: report.incidentPages)
         return report
     }
 
@@ -171,7 +172,10 @@ struct ReportCommand: Sendable {
         }
         let failure = Mutex<Failure?>(nil)
         DispatchQueue.concurrentPerform(iterations: report.checks.count + 1) { index in
-            let files = index == 0 ? [("README.md", report.readme())] : report.files(of: report.checks[index - 1])
+            let files =
+                index == 0
+                ? [("README.md", report.readme()), ("index.html", report.statusPage())]
+                : report.files(of: report.checks[index - 1])
             for (name, contents) in files {
                 let path = out + "/" + name
                 if let reason = Self.writeFile(path, contents) {

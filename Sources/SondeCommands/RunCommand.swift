@@ -27,8 +27,10 @@ struct RunCommand: Sendable {
     var shard: Shard = .whole
     /// `--once`: run every check once, print the results and exit.
     var once = false
-    /// `HOST:PORT`, `:PORT` or `PORT` (loopback then); nil = no metrics server.
+    /// `--listen` (or `--metrics`): `HOST:PORT`, `:PORT` or `PORT` (loopback then); nil = no server.
     var metrics: String?
+    /// The option `metrics` came from, for error messages.
+    var listenOption = "--listen"
     /// How log lines are written: text or JSON.
     var logFormat: EventLog.Format = .text
     /// `--verbose`: one log line per run.
@@ -75,7 +77,8 @@ struct RunCommand: Sendable {
         var listen: (host: String, port: UInt16)?
         if let metrics {
             guard let parsed = Self.parseListen(metrics) else {
-                log.error("start", "--metrics '\(metrics)': expected HOST:PORT, :PORT or PORT (e.g. 127.0.0.1:9115)")
+                log.error(
+                    "start", "\(listenOption) '\(metrics)': expected HOST:PORT, :PORT or PORT (e.g. 127.0.0.1:9115)")
                 return ExitCode.usage
             }
             listen = parsed
@@ -149,6 +152,7 @@ struct RunCommand: Sendable {
         var configuration = Prober.Configuration(checksFolder: checks, location: location, variables: resolved)
         configuration.verbose = verbose
         configuration.shard = shard
+        configuration.statusPage = listen != nil
         let monitorBox = Mutex<IncidentMonitor?>(nil)
         let webhookLog = WebhookLog(log: log)
         let sender =
@@ -224,7 +228,7 @@ struct RunCommand: Sendable {
                 }
             } catch {
                 // A taken port or a refused address is the system's answer, not a usage error.
-                log.error("start", "--metrics: \(error)")
+                log.error("start", "\(listenOption): \(error)")
                 return ExitCode.runtime
             }
         }
@@ -242,7 +246,7 @@ struct RunCommand: Sendable {
                 : " every \(DurationText.setting(shortest))–\(DurationText.setting(longest))"
         }
         summary += ", data in \(data), location \(location)"
-        if let server { summary += ", metrics on \(server.baseURL)/metrics" }
+        if let server { summary += ", status page on \(server.baseURL)/, metrics on \(server.baseURL)/metrics" }
         if !targets.isEmpty { summary += ", webhooks to \(targets.map(\.masked).joined(separator: ", "))" }
         if !managers.isEmpty { summary += ", alerts to Alertmanager \(managers.map(\.masked).joined(separator: ", "))" }
         var fields = [
@@ -324,10 +328,19 @@ struct RunCommand: Sendable {
                     status: 503)
             }
             return .text("ok\n")
-        case "/":
-            return .text("sonde \(Sonde.version): see /metrics and /healthz\n")
+        case "/", "/index.html":
+            return .text(
+                StatusPageHTML.render(prober.statusPage()),
+                headers: [
+                    HTTPField(name: "Content-Type", value: "text/html; charset=utf-8"),
+                    HTTPField(name: "Cache-Control", value: "no-store"),
+                ])
+        case "/api/status":
+            return .json(
+                StatusPageJSON.encode(prober.statusPage()) + "\n",
+                headers: [HTTPField(name: "Cache-Control", value: "no-store")])
         default:
-            return .text("not found: try /metrics or /healthz\n", status: 404)
+            return .text("not found: try /, /api/status, /metrics or /healthz\n", status: 404)
         }
     }
 

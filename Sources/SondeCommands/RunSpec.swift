@@ -21,10 +21,14 @@ enum RunSpec {
     static let once = OptionSpec(
         "once", .flag,
         help: "run every check once, record, exit (0 all passed, 4 any failed)")
-    /// `--metrics HOST:PORT`.
+    /// `--listen HOST:PORT`.
+    static let listen = OptionSpec(
+        "listen", .string, placeholder: "HOST:PORT",
+        help: "serve the status page at /, /api/status, /metrics, /healthz (:PORT or PORT: 127.0.0.1)")
+    /// `--metrics HOST:PORT`, the earlier name of `--listen`.
     static let metrics = OptionSpec(
         "metrics", .string, placeholder: "HOST:PORT",
-        help: "serve /metrics and /healthz (:PORT or PORT alone: on 127.0.0.1)")
+        help: "the same as --listen (its earlier name)")
     /// `--log-format text|json`.
     static let logFormat = OptionSpec(
         "log-format", .choice(EventLog.Format.allCases.map(\.rawValue)),
@@ -62,8 +66,8 @@ enum RunSpec {
     static let spec = CommandSpec(
         "run", summary: "the prober: run every check of a folder on its schedule, record each run",
         options: [
-            checks, data, location, shard, once, metrics, logFormat, keepRaw, keepHours, webhook, alertmanager,
-            verbose, quiet,
+            checks, data, location, shard, once, listen, metrics, logFormat, keepRaw, keepHours, webhook,
+            alertmanager, verbose, quiet,
         ]
             + VariableOptions.options,
         positionals: .none(hint: "give the folder of checks with --checks DIR"),
@@ -79,7 +83,7 @@ enum RunSpec {
             ExitCodeNote(ExitCode.ok, "stopped by SIGTERM or SIGINT; with --once: every check passed"),
             ExitCodeNote(
                 ExitCode.usage,
-                "usage error: bad option, no checks, two checks of one name, bad --metrics, a bad URL or SONDE_NOFILE_LIMIT"
+                "usage error: bad option, no checks, two checks of one name, bad --listen, a bad URL or SONDE_NOFILE_LIMIT"
             ),
             ExitCodeNote(ExitCode.parse, "a check file does not parse"),
             ExitCodeNote(
@@ -98,7 +102,8 @@ enum RunSpec {
         command.location = parsed.string(location) ?? command.location
         command.shard = parsed.shard(shard) ?? command.shard
         command.once = parsed.flag(once)
-        command.metrics = parsed.string(metrics)
+        command.metrics = parsed.string(listen) ?? parsed.string(metrics)
+        if parsed.string(listen) == nil, parsed.string(metrics) != nil { command.listenOption = "--metrics" }
         if let text = parsed.string(logFormat), let format = EventLog.Format(rawValue: text) {
             command.logFormat = format
         }

@@ -162,6 +162,12 @@ package final class IncidentMonitor: Sendable {
         detectors.withLock { all in all.compactMapValues { $0.detector.ongoing() } }
     }
 
+    /// The open incident of one check, if any: the status page asks check by check, so the lock
+    /// the runs take is held only briefly.
+    func openIncident(check: String) -> Incident? {
+        detectors.withLock { $0[check]?.ongoing() }
+    }
+
     // MARK: Events
 
     private func publish(_ event: IncidentEvent, note: String?) {

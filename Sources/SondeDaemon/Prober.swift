@@ -29,6 +29,8 @@ package final class Prober: Sendable {
         package var heartbeat: Duration? = .seconds(1)
         /// How long without a heartbeat makes the prober stalled (`/healthz` 503).
         package var stallThreshold: Duration = .seconds(5)
+        /// Keep what the live status page shows (`StatusBoard`): on with `sonde run --listen`.
+        package var statusPage = false
 
         package init(checksFolder: String, location: String, variables: Variables) {
             self.checksFolder = checksFolder
@@ -51,6 +53,8 @@ package final class Prober: Sendable {
     package let certificates: CertificateMonitor
     /// Live `@alert` threshold rules (events file, log, webhooks, Alertmanager).
     let thresholds: ThresholdMonitor
+    /// Last runs for the live status page (`statusPage()`).
+    let status: StatusBoard
     /// The clocks the schedule, the records and the live figures follow.
     let time: any TimeSource
     private let startedMs: Int64
@@ -77,6 +81,7 @@ package final class Prober: Sendable {
         self.startedMs = time.wallMs
         self.runner = CheckRunner(engine: engine, time: time, evaluation: evaluation)
         self.metrics = ProberMetrics(location: configuration.location, shard: configuration.shard)
+        self.status = StatusBoard(enabled: configuration.statusPage)
         self.current = Mutex(checks)
         self.incidents = IncidentMonitor(
             location: configuration.location, writer: writer, sender: webhooks, log: log,
@@ -216,6 +221,7 @@ package final class Prober: Sendable {
         let changes = loaded.changes(from: old)
         current.withLock { $0 = loaded }
         metrics.setChecks(loaded.sorted)
+        status.keep(Set(loaded.scripts.keys))
         writer.prepare(Self.policies(loaded), location: configuration.location)
         trackSLOs(loaded, seed: changes.added)
         incidents.apply(loaded, nowMs: time.wallMs)
@@ -254,6 +260,7 @@ package final class Prober: Sendable {
             redactor: redactor)
         writer.append(record, policy: RecordWriter.Policy(settings: script.settings))
         metrics.record(record, lateness: lateness)
+        status.record(record)
         slo.add(check: record.check, timeMs: record.time, ok: record.ok)
         incidents.observe(record)
         certificates.observe(result, timeMs: record.time)

@@ -103,6 +103,35 @@ final class SLOTracker: Sendable {
         state.withLock { state in state.checks.mapValues { Self.figures(of: $0, nowMs: nowMs) } }
     }
 
+    /// What the live status page shows of one check (nil when it is not tracked): its policy, the
+    /// counts of each window in `windowsMs` (nil for a window longer than the hour ring), and the
+    /// counts of each whole UTC day the hour ring holds plus today, oldest first (at most `maxDays`).
+    /// Read in place under the lock: no copy of the rings.
+    func statusCounts(check: String, nowMs: Int64, windowsMs: [Int64], maxDays: Int) -> (
+        policy: SLOPolicy, windows: [WindowCounts?], days: [(dayMs: Int64, counts: WindowCounts)]
+    )? {
+        state.withLock { state in
+            guard let counter = state.checks[check] else { return nil }
+            let ringMs = Int64(BurnCounter.hourBuckets(counter.policy)) * UTCTime.msPerHour
+            let windows = windowsMs.map { $0 <= ringMs ? counter.counts($0, atMs: nowMs) : nil }
+            let today = UTCTime.dayStart(nowMs)
+            let ringStart = UTCTime.hourStart(nowMs) - ringMs + UTCTime.msPerHour
+            let first = max(
+                UTCTime.dayStart(ringStart + UTCTime.msPerDay - 1), today - Int64(maxDays - 1) * UTCTime.msPerDay)
+            var days: [(dayMs: Int64, counts: WindowCounts)] = []
+            var day = first
+            while day <= today {
+                let counts =
+                    day == today
+                    ? counter.counts(nowMs - day + 1, atMs: nowMs)
+                    : counter.counts(UTCTime.msPerDay, atMs: day + UTCTime.msPerDay - 1)
+                days.append((day, counts))
+                day += UTCTime.msPerDay
+            }
+            return (counter.policy, windows, days)
+        }
+    }
+
     /// The figures of the rings as of `nowMs` (the minutes since the last run count as empty).
     private static func figures(of entry: BurnCounter, nowMs: Int64) -> Figures {
         (entry.policy, entry.burnRates(atMs: nowMs), entry.budgetRemaining(atMs: nowMs))

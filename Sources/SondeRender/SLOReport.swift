@@ -26,6 +26,8 @@ package struct SLOReport: Sendable {
     package var keepWarm: [String: KeepWarmFigures] = [:]
     /// `@alert` rules and their episodes over the objective window, by check (checks with rules only).
     package var thresholds: [String: ThresholdSummary] = [:]
+    /// Incidents opened and not resolved in the folders' `incidents.jsonl` (the status page).
+    package var openIncidents: [StatusPage.OpenIncident] = []
 
     package init(
         checks: [CheckSLO], folders: [String], nowMs: Int64, defaulted: Set<String> = [],
