@@ -31,6 +31,7 @@ enum TemplateRenderer {
         case .bool(let b): return .bool(b)
         case .integer(let i): return .integer(i)
         case .float(let d, _): return .float(d)
+        case .bytes(let b): return .bytes(b)
         case .string(let t): return .string(try render(t, variables))
         case .placeholder(let p):
             guard let v = variables[p.name] else { throw .undefinedVariable(name: p.name, location: p.location) }
