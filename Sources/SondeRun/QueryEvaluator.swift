@@ -82,9 +82,8 @@ enum QueryEvaluator {
                 })
         case .xpath(let template):
             let expression = try TemplateRenderer.render(template, variables)
-            let text = try context.text(at: query.location)
-            let html = response.headers.first("Content-Type")?.lowercased().contains("html") ?? false
-            return try XPathEvaluator.evaluate(expression, in: text, html: html, location: template.location)
+            return try XPathEvaluator.evaluate(
+                expression, in: try context.xmlTree(at: query.location), location: template.location)
         }
     }
 

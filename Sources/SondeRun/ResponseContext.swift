@@ -12,6 +12,8 @@ final class ResponseContext: Sendable {
     /// Set when nobody waits for this evaluation any more: JSONPath and regex stop at their next check.
     let stop: StopFlag?
     private let cache = Mutex<(text: Result<String, EvalError>?, json: Result<Value, JSONError>?)>((nil, nil))
+    /// The body parsed for XPath, on first use.
+    private let xml = Mutex<Result<XMLTree, EvalError>?>(nil)
 
     /// A context for `response`; text and JSON are decoded on first use. Queries over it give up
     /// once `stop` is set.
@@ -25,6 +27,20 @@ final class ResponseContext: Sendable {
         if let cached = cache.withLock({ $0.text }) { return try cached.get() }
         let result = Self.decode(response.body, contentType: response.headers.first("Content-Type"), location: location)
         cache.withLock { $0.text = result }
+        return try result.get()
+    }
+
+    /// The body parsed as HTML (when `Content-Type` says so, or it starts like HTML) or XML.
+    func xmlTree(at location: SourceLocation) throws(EvalError) -> XMLTree {
+        if let cached = xml.withLock({ $0 }) { return try cached.get() }
+        let html = response.headers.first("Content-Type")?.lowercased().contains("html") ?? false
+        let result: Result<XMLTree, EvalError>
+        do {
+            result = .success(try XPathEvaluator.document(try text(at: location), html: html, location: location))
+        } catch {
+            result = .failure(error)
+        }
+        xml.withLock { $0 = result }
         return try result.get()
     }
 

@@ -25,6 +25,11 @@ enum XPathEvaluator {
     static func evaluate(
         _ expression: String, in text: String, html: Bool, location: SourceLocation
     ) throws(EvalError) -> Value? {
+        try evaluate(expression, in: try document(text, html: html, location: location), location: location)
+    }
+
+    /// `text` parsed for XPath queries (once per response: several queries share it).
+    static func document(_ text: String, html: Bool, location: SourceLocation) throws(EvalError) -> XMLTree {
         _ = prepared
         xmlSetStructuredErrorFunc(nil, { _, _ in })
         let bytes = Array(text.utf8)
@@ -32,7 +37,14 @@ enum XPathEvaluator {
         else {
             throw .filterFailed(filter: "xpath", message: "the body is not XML or HTML", location: location)
         }
-        defer { xmlFreeDoc(document) }
+        return XMLTree(document)
+    }
+
+    /// `expression` over a parsed document.
+    static func evaluate(_ expression: String, in tree: XMLTree, location: SourceLocation) throws(EvalError) -> Value? {
+        _ = prepared
+        xmlSetStructuredErrorFunc(nil, { _, _ in })
+        let document = tree.document
         guard let context = xmlXPathNewContext(document) else {
             throw .evaluationLimit(message: "xpath: no memory for the evaluation", location: location)
         }
@@ -40,7 +52,7 @@ enum XPathEvaluator {
         context.pointee.opLimit = UInt(operationLimit)
         registerNamespaces(of: document, in: context)
         guard let result = xmlXPathEvalExpression(expression, context) else {
-            if context.pointee.opCount > context.pointee.opLimit {
+            if context.pointee.opCount >= context.pointee.opLimit {
                 throw .evaluationLimit(
                     message: "xpath \"\(expression)\" stopped after \(operationLimit) operations", location: location)
             }
@@ -114,4 +126,15 @@ enum XPathEvaluator {
             ns = current.pointee.next
         }
     }
+}
+
+/// A parsed libxml2 document, freed with its last reference. Only the evaluation thread of one
+/// response's checks uses it, one query after another.
+final class XMLTree: @unchecked Sendable {
+    /// The document.
+    let document: xmlDocPtr
+
+    init(_ document: xmlDocPtr) { self.document = document }
+
+    deinit { xmlFreeDoc(document) }
 }

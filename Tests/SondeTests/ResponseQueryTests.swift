@@ -160,6 +160,18 @@ struct ResponseQueryTests {
         #expect(XPathSyntax.problem(in: "//p[@a=']']") == nil)
     }
 
+    @Test("an XPath that would run for hours stops at its operation limit with a message saying so")
+    func xpathBounded() throws {
+        let xml = "<r>" + String(repeating: "<i>x</i>", count: 3_000) + "</r>"
+        let expression = "count(//*[count(//*[count(//*) > 0]) > 0])"
+        #expect {
+            try XPathEvaluator.evaluate(expression, in: xml, html: false, location: loc(1, 1))
+        } throws: { error in
+            guard case .evaluationLimit(let message, _) = error as? EvalError else { return false }
+            return message.contains("stopped after 20000000 operations")
+        }
+    }
+
     @Test("what filters make of a secret is redacted too")
     func secretsThroughFilters() throws {
         var variables = Variables()
