@@ -11,6 +11,8 @@ let package = Package(
     targets: [
         // libcurl's variadic C functions behind static inline wrappers.
         .target(name: "CCurl", linkerSettings: [.linkedLibrary("curl")]),
+        // libxml2 (which FoundationXML is built on), for XPath 1.0 over XML and HTML bodies.
+        .systemLibrary(name: "CXML", path: "Sources/CXML", pkgConfig: "libxml-2.0"),
         // JSON, JSONPath, values, text forms, redaction, UTC time, line files, the event log, clocks.
         .target(name: "SondeSupport"),
         // The libcurl engine: one thread driving every transfer, with per-phase timings.
@@ -18,7 +20,7 @@ let package = Package(
         // The check-file format: lexer, parser, AST, directives, diagnostics.
         .target(name: "SondeScript", dependencies: ["SondeSupport"]),
         // One run of a check: templates, variables, requests, queries, filters, asserts, captures.
-        .target(name: "SondeRun", dependencies: ["SondeScript", "SondeProbe", "SondeSupport"]),
+        .target(name: "SondeRun", dependencies: ["CXML", "SondeScript", "SondeProbe", "SondeSupport"]),
         // Run and hour files: the record writer, the readers, rollups, retention.
         .target(name: "SondeStore", dependencies: ["SondeRun", "SondeScript", "SondeProbe", "SondeSupport"]),
         // Uptime, latency, error budgets, burn rates, a check's status.

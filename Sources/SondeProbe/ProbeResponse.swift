@@ -17,6 +17,10 @@ package struct ProbeResponse: Sendable {
     package var certificate: CertificateInfo?
     /// Number of redirects followed.
     var redirects: Int
+    /// The redirects followed, in order: each redirect's status and the absolute URL it led to.
+    package var redirectChain: [(status: Int, location: String)] = []
+    /// The address of the server the last response came from (libcurl's primary IP).
+    package var primaryIP: String = ""
 }
 
 /// Per-phase durations of one request, in milliseconds with microsecond precision, and its body
@@ -71,4 +75,6 @@ package struct CertificateInfo: Sendable, Equatable {
     package var startDate: Date?
     package var expireDate: Date?
     package var serialNumber: String
+    /// The subject alternative names as OpenSSL prints them (`DNS:example.org, IP Address:127.0.0.1`).
+    package var subjectAltName: String = ""
 }

@@ -17,6 +17,10 @@ final class Transfer: @unchecked Sendable {
     var optionLists: [UnsafeMutablePointer<curl_slist>] = []
     fileprivate var body: [UInt8] = []
     fileprivate var headers: [HTTPField] = []
+    /// Status of each response before the last and the URL it sent to, when redirects are followed.
+    fileprivate var redirectChain: [(status: Int, location: String)] = []
+    /// The status code of the response whose headers are being read.
+    fileprivate var status = 0
     fileprivate var overLimit = false
     /// How long the transfer waited for a turn before it started; taken off its max-time.
     var waited: Duration = .zero
@@ -156,6 +160,8 @@ final class Transfer: @unchecked Sendable {
         var urlPointer: UnsafeMutablePointer<CChar>?
         sonde_easy_getinfo_string(easy, CURLINFO_EFFECTIVE_URL, &urlPointer)
         let effectiveURL = urlPointer.map { String(cString: $0) } ?? request.url
+        var ipPointer: UnsafeMutablePointer<CChar>?
+        sonde_easy_getinfo_string(easy, CURLINFO_PRIMARY_IP, &ipPointer)
 
         func micro(_ info: CURLINFO) -> Double {
             var value: curl_off_t = 0
@@ -187,7 +193,8 @@ final class Transfer: @unchecked Sendable {
         return ProbeResponse(
             status: status, httpVersion: versionText, headers: headers, body: body,
             effectiveURL: effectiveURL, timings: timings, certificate: certificate(easy),
-            redirects: redirects)
+            redirects: redirects, redirectChain: redirectChain,
+            primaryIP: ipPointer.map { String(cString: $0) } ?? "")
     }
 
     private func certificate(_ easy: UnsafeMutableRawPointer) -> CertificateInfo? {
@@ -211,7 +218,8 @@ final class Transfer: @unchecked Sendable {
             subject: fields["Subject"] ?? "", issuer: fields["Issuer"] ?? "",
             startDate: fields["Start date"].flatMap(Self.parseCertificateDate),
             expireDate: fields["Expire date"].flatMap(Self.parseCertificateDate),
-            serialNumber: fields["Serial Number"] ?? "")
+            serialNumber: fields["Serial Number"] ?? "",
+            subjectAltName: (fields["X509v3 Subject Alternative Name"] ?? "").trimmingCharacters(in: .whitespaces))
     }
 
     /// Parses OpenSSL's `Mar 12 23:59:59 2027 GMT` (the day may be space-padded).
@@ -319,6 +327,15 @@ private let transferHeader: sonde_data_callback = { pointer, size, count, contex
     }
     switch line {
     case .status:
+        // A new response after a 3xx: libcurl followed it, and the effective URL is now its target.
+        if (300...399).contains(transfer.status), let easy = transfer.easy {
+            var url: UnsafeMutablePointer<CChar>?
+            sonde_easy_getinfo_string(easy, CURLINFO_EFFECTIVE_URL, &url)
+            transfer.redirectChain.append((transfer.status, url.map { String(cString: $0) } ?? ""))
+        }
+        transfer.status = pointer.withMemoryRebound(to: UInt8.self, capacity: length) {
+            statusCode(UnsafeBufferPointer(start: $0, count: length))
+        }
         transfer.headers.removeAll()
         // A redirect's body was discarded by libcurl's follow logic; start the final one clean.
         transfer.body.removeAll(keepingCapacity: true)
@@ -328,6 +345,19 @@ private let transferHeader: sonde_data_callback = { pointer, size, count, contex
         break
     }
     return length
+}
+
+/// The code of a status line (`HTTP/1.1 302 Found` → 302): the digits after the first space; 0
+/// without them.
+private func statusCode(_ line: UnsafeBufferPointer<UInt8>) -> Int {
+    guard let space = line.firstIndex(of: UInt8(ascii: " ")) else { return 0 }
+    var code = 0
+    var i = space + 1
+    while i < line.endIndex, i <= space + 3, (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(line[i]) {
+        code = code * 10 + Int(line[i] - UInt8(ascii: "0"))
+        i += 1
+    }
+    return code
 }
 
 /// One header line as libcurl hands it over (CR LF included), read as: the status line of a new

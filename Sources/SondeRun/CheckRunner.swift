@@ -200,6 +200,7 @@ package struct CheckRunner: Sendable {
             await engine.leaveEngineThread()
             let outcome = await evaluate(
                 spec, response: response, variables: variables, entry: index, deadline: deadline, timeout: timeout)
+            result.derivedSecrets += outcome.derivedSecrets
             return (outcome.failure, outcome.captures)
         }
     }

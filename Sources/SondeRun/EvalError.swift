@@ -6,6 +6,8 @@ enum EvalError: Error, Sendable, Equatable, CustomStringConvertible {
     case undefinedVariable(name: String, location: SourceLocation)
     case invalidRegex(pattern: String, reason: String, location: SourceLocation)
     case invalidJSONPath(message: String, location: SourceLocation)
+    /// An XPath expression libxml2 could not compile or evaluate.
+    case invalidXPath(expression: String, location: SourceLocation)
     case bodyNotJSON(message: String, location: SourceLocation)
     case bodyNotText(charset: String, location: SourceLocation)
     case filterFailed(filter: String, message: String, location: SourceLocation)
@@ -21,6 +23,7 @@ enum EvalError: Error, Sendable, Equatable, CustomStringConvertible {
     var location: SourceLocation {
         switch self {
         case .undefinedVariable(_, let l), .invalidRegex(_, _, let l), .invalidJSONPath(_, let l),
+            .invalidXPath(_, let l),
             .bodyNotJSON(_, let l), .bodyNotText(_, let l), .filterFailed(_, _, let l), .evaluationLimit(_, let l):
             return l
         case .fileNotLoaded(_, let l), .badOption(_, _, let l):
@@ -35,6 +38,7 @@ enum EvalError: Error, Sendable, Equatable, CustomStringConvertible {
             return "undefined variable '\(name)' (set it with --var, --secret, a capture or SONDE_VAR_\(name))"
         case .invalidRegex(let pattern, let reason, _): return "invalid regex <\(pattern)>: \(reason)"
         case .invalidJSONPath(let message, _): return message
+        case .invalidXPath(let expression, _): return "invalid XPath expression <\(expression)>"
         case .bodyNotJSON(let message, _): return "the body is not valid JSON: \(message)"
         case .bodyNotText(let charset, _): return "the body cannot be decoded as \(charset) text"
         case .filterFailed(let filter, let message, _): return "filter \(filter): \(message)"

@@ -115,6 +115,33 @@ enum PredicateEvaluator {
         case .isList:
             if case .list? = actual { return (true, "list") }
             return (false, "list")
+        case .includes(let v):
+            let e = try expected(v)
+            if case .list(let items)? = actual { return (items.contains(e), "includes " + ValueText.typed(e)) }
+            return (false, "includes " + ValueText.typed(e))
+        case .isCollection:
+            switch actual {
+            case .list?, .object?, .bytes?: return (true, "collection")
+            default: return (false, "collection")
+            }
+        case .isObject:
+            if case .object? = actual { return (true, "object") }
+            return (false, "object")
+        case .isDate:
+            if case .date? = actual { return (true, "date") }
+            return (false, "date")
+        case .isIsoDate:
+            if case .string(let s)? = actual { return (StrftimeDate.isISODate(s), "string with format ISO 8601") }
+            return (false, "string with format ISO 8601")
+        case .isUuid:
+            if case .string(let s)? = actual { return (Self.isUUID(s), "UUID v4") }
+            return (false, "UUID v4")
+        case .isIpv4:
+            if case .string(let s)? = actual { return (Self.isIP(s, family: AF_INET), "IPv4 address") }
+            return (false, "IPv4 address")
+        case .isIpv6:
+            if case .string(let s)? = actual { return (Self.isIP(s, family: AF_INET6), "IPv6 address") }
+            return (false, "IPv6 address")
         case .isEmpty:
             switch actual {
             case .string(let s)?: return (s.isEmpty, "empty")
@@ -124,6 +151,19 @@ enum PredicateEvaluator {
             default: return (false, "empty")
             }
         }
+    }
+
+    /// `8-4-4-4-12` hex digits (any version, either case), as Hurl's `isUuid` takes them.
+    static func isUUID(_ text: String) -> Bool {
+        let groups = text.split(separator: "-", omittingEmptySubsequences: false)
+        guard groups.map(\.count) == [8, 4, 4, 4, 12] else { return false }
+        return groups.allSatisfy { $0.allSatisfy { $0.isASCII && $0.isHexDigit } }
+    }
+
+    /// Whether `text` is an address of `family` (`AF_INET` or `AF_INET6`) in its usual text form.
+    static func isIP(_ text: String, family: Int32) -> Bool {
+        var buffer = [UInt8](repeating: 0, count: 16)
+        return inet_pton(family, text, &buffer) == 1
     }
 
     /// Ordering between two values of comparable types: -1, 0, 1; nil when not comparable.

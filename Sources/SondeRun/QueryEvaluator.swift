@@ -52,12 +52,38 @@ enum QueryEvaluator {
         case .certificate(let field):
             guard let cert = response.certificate else { return nil }
             switch field {
-            case .subject: return .string(cert.subject)
-            case .issuer: return .string(cert.issuer)
+            // As Hurl writes names: `CN=localhost, O=Example`, where OpenSSL prints `CN = localhost`.
+            case .subject: return .string(cert.subject.replacingOccurrences(of: " = ", with: "="))
+            case .issuer: return .string(cert.issuer.replacingOccurrences(of: " = ", with: "="))
             case .serialNumber: return .string(cert.serialNumber)
             case .startDate: return cert.startDate.map(Value.date)
             case .expireDate: return cert.expireDate.map(Value.date)
+            case .subjectAltName: return cert.subjectAltName.isEmpty ? nil : .string(cert.subjectAltName)
             }
+        case .cookie(let template):
+            let text = try TemplateRenderer.render(template, variables)
+            guard let (name, attribute) = CookieAttribute.split(text) else {
+                throw .filterFailed(
+                    filter: "cookie", message: "unknown cookie attribute in <\(text)>", location: template.location)
+            }
+            return SetCookie.find(name, in: response.headers)?.value(of: attribute)
+        case .bytes:
+            return .bytes(response.body)
+        case .sha256:
+            return .bytes(Digest.sha256(response.body))
+        case .md5:
+            return .bytes(Digest.md5(response.body))
+        case .ip:
+            return response.primaryIP.isEmpty ? nil : .string(response.primaryIP)
+        case .redirects:
+            return .list(
+                response.redirectChain.map { hop in
+                    .object([("location", .string(hop.location)), ("status", .integer(Int64(hop.status)))])
+                })
+        case .xpath(let template):
+            let expression = try TemplateRenderer.render(template, variables)
+            return try XPathEvaluator.evaluate(
+                expression, in: try context.xmlTree(at: query.location), location: template.location)
         }
     }
 

@@ -12,6 +12,41 @@ enum ResponseChecker {
     struct Outcome: Sendable {
         var captures: [(name: String, value: Value)] = []
         var failure: RunFailure?
+        /// Values filters derived from a secret, as text, for the redactor.
+        var derivedSecrets: [String] = []
+    }
+
+    /// Applies `filters` to `value` left to right. When the run has secrets, a value that holds one
+    /// (or derives from one) taints what the filters make of it: each result's text joins
+    /// `derived`, so an encoded secret (`base64Encode`, `toHex`, `urlEncode`…) is redacted too.
+    static func filtered(
+        _ value: Value?, _ filters: [Filter], scope: Variables, query: Query, redactor: Redactor?,
+        stop: StopFlag?, derived: inout [String]
+    ) throws(EvalError) -> Value? {
+        var value = value
+        var tainted = false
+        if let redactor, !filters.isEmpty {
+            if case .variable(let name) = query.kind, scope.isSecret(name) { tainted = true }
+            if !tainted, let v = value { tainted = Self.holdsSecret(v, redactor) }
+        }
+        for filter in filters {
+            value = try FilterEvaluator.apply(filter, to: value, variables: scope, stop: stop)
+            if let redactor, let v = value {
+                if !tainted { tainted = Self.holdsSecret(v, redactor) }
+                if tainted { derived.append(ValueText.plain(v)) }
+            }
+        }
+        return value
+    }
+
+    /// Whether the text of `value` shows a secret (or 8 characters of one in a row).
+    private static func holdsSecret(_ value: Value, _ redactor: Redactor) -> Bool {
+        let text: String
+        switch value {
+        case .bytes(let b): text = String(decoding: b, as: UTF8.self)
+        default: text = ValueText.plain(value)
+        }
+        return redactor.redact(text) != text
     }
 
     /// Path and query of a URL (`/api/search?q=zelda`), or the URL when it has no path.
@@ -76,12 +111,17 @@ enum ResponseChecker {
         }
 
         var scope = variables
+        // Only filters can turn a secret into text the redactor would not know: without them, or
+        // without secrets, no redactor is built.
+        let filtering = spec.captures.contains { !$0.filters.isEmpty } || spec.asserts.contains { !$0.filters.isEmpty }
+        let secrets = filtering ? variables.secretValues : []
+        let redactor = secrets.isEmpty ? nil : Redactor(secrets: secrets)
         for capture in spec.captures {
             do {
-                var value = try QueryEvaluator.evaluate(capture.query, in: context, variables: scope)
-                for filter in capture.filters {
-                    value = try FilterEvaluator.apply(filter, to: value, variables: scope, stop: context.stop)
-                }
+                let value = try filtered(
+                    try QueryEvaluator.evaluate(capture.query, in: context, variables: scope), capture.filters,
+                    scope: scope, query: capture.query, redactor: redactor, stop: context.stop,
+                    derived: &outcome.derivedSecrets)
                 guard let value else {
                     outcome.failure = RunFailure(
                         kind: .capture, entry: entry, location: capture.query.location,
@@ -100,10 +140,10 @@ enum ResponseChecker {
 
         for assert in spec.asserts {
             do {
-                var value = try QueryEvaluator.evaluate(assert.query, in: context, variables: scope)
-                for filter in assert.filters {
-                    value = try FilterEvaluator.apply(filter, to: value, variables: scope, stop: context.stop)
-                }
+                let value = try filtered(
+                    try QueryEvaluator.evaluate(assert.query, in: context, variables: scope), assert.filters,
+                    scope: scope, query: assert.query, redactor: redactor, stop: context.stop,
+                    derived: &outcome.derivedSecrets)
                 let result = try PredicateEvaluator.evaluate(
                     assert.predicate, actual: value, variables: scope, stop: context.stop)
                 if !result.passed {

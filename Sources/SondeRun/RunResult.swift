@@ -45,6 +45,7 @@ package struct RunResult: Sendable {
             if trimmed.count >= 4 { out.insert(trimmed) }
         }
         for entry in entries {
+            for derived in entry.derivedSecrets { add(derived) }
             let headers = (entry.request?.headers ?? []) + (entry.response?.headers ?? [])
             for header in headers where Redactor.isSensitiveHeader(header.name) {
                 add(header.value)
@@ -83,6 +84,9 @@ package struct EntryResult: Sendable {
     package var failure: RunFailure?
     /// The certificate the server presented when it failed verification (no response then).
     package var rejectedCertificate: CertificateInfo? = nil
+    /// Texts that filters made out of a secret (its base64, its hex, a decoded part…): redacted like
+    /// the secret itself, since the run-of-8 rule cannot see through an encoding.
+    package var derivedSecrets: [String] = []
 
     /// The leaf certificate of the last attempt: the response's, or the rejected one.
     package var certificate: CertificateInfo? { response?.certificate ?? rejectedCertificate }

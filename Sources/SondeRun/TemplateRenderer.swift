@@ -30,6 +30,7 @@ enum TemplateRenderer {
         case .bool(let b): return .bool(b)
         case .integer(let i): return .integer(i)
         case .float(let d, _): return .float(d)
+        case .bytes(let b): return .bytes(b)
         case .string(let t): return .string(try render(t, variables))
         case .placeholder(let p):
             return try Self.value(of: p, variables)

@@ -298,6 +298,18 @@ package struct Query: Sendable, Equatable {
         case duration
         case url
         case certificate(CertificateField)
+        /// `cookie "name"` or `cookie "name[Attribute]"`: a cookie of the response's `Set-Cookie` headers.
+        case cookie(Template)
+        /// `bytes`: the body as it came (not decoded).
+        case bytes
+        /// `xpath "expr"`: an XPath 1.0 expression over the body parsed as XML or HTML.
+        case xpath(Template)
+        /// `sha256` / `md5`: the hash of the body's bytes.
+        case sha256, md5
+        /// `ip`: the address of the server the response came from.
+        case ip
+        /// `redirects`: the redirects followed, in order, each an object with `location` and `status`.
+        case redirects
     }
 
     package var kind: Kind
@@ -316,6 +328,32 @@ package enum CertificateField: String, Sendable, Equatable, CaseIterable {
     case startDate = "Start-Date"
     case expireDate = "Expire-Date"
     case serialNumber = "Serial-Number"
+    /// The subject alternative names, as libcurl reports them (`DNS:example.org, IP Address:…`).
+    case subjectAltName = "Subject-Alt-Name"
+}
+
+/// The attribute of `cookie "name[Attribute]"` (Hurl's names); `value` without brackets.
+package enum CookieAttribute: String, Sendable, Equatable, CaseIterable {
+    case value = "Value"
+    case expires = "Expires"
+    case maxAge = "Max-Age"
+    case domain = "Domain"
+    case path = "Path"
+    case secure = "Secure"
+    case httpOnly = "HttpOnly"
+    case sameSite = "SameSite"
+
+    /// `name` and attribute of `name[Attribute]` (the attribute is `value` without brackets); nil
+    /// when the brackets hold an unknown attribute or are not closed.
+    package static func split(_ text: String) -> (name: String, attribute: CookieAttribute)? {
+        guard let open = text.firstIndex(of: "[") else { return (text, .value) }
+        guard text.hasSuffix("]") else { return nil }
+        let inner = text[text.index(after: open)..<text.index(before: text.endIndex)]
+        guard let attribute = allCases.first(where: { $0.rawValue.lowercased() == inner.lowercased() }) else {
+            return nil
+        }
+        return (String(text[..<open]), attribute)
+    }
 }
 
 /// A filter applied to a query's value, left to right.
@@ -332,6 +370,26 @@ package struct Filter: Sendable, Equatable {
         case toFloat
         case toString
         case daysAfterNow
+        case daysBeforeNow
+        case base64Decode, base64Encode, base64UrlSafeDecode, base64UrlSafeEncode
+        /// `decode "charset"`: bytes to text in that charset.
+        case decode(Template)
+        /// `format "%Y-%m-%d"` (also `dateFormat`): a date as text, strftime-style.
+        case format(Template)
+        /// `toDate "%Y-%m-%d"`: text to a date, strftime-style (`%+` for ISO 8601).
+        case toDate(Template)
+        case htmlEscape, htmlUnescape
+        case urlEncode, urlDecode
+        /// `urlQueryParam "name"`: the value of a query parameter of a URL.
+        case urlQueryParam(Template)
+        case jsonpath(Template)
+        case xpath(Template)
+        case utf8Decode, utf8Encode
+        case toHex
+        /// `location`: the target URL of a redirect (of the `redirects` query).
+        case location
+        /// `replaceRegex /pattern/ "new"`: every match replaced.
+        case replaceRegex(Template, Template)
     }
 
     package var kind: Kind
@@ -360,6 +418,15 @@ package struct Predicate: Sendable, Equatable {
         case isBoolean
         case isList
         case isEmpty
+        /// `includes VALUE`: a list holds the value.
+        case includes(PredicateValue)
+        case isCollection
+        case isObject
+        case isDate
+        case isIsoDate
+        case isUuid
+        case isIpv4
+        case isIpv6
     }
 
     package var negated: Bool
@@ -379,4 +446,6 @@ package enum PredicateValue: Sendable, Equatable {
     case string(Template)
     /// A bare `{{name}}`: the variable's value with its own type.
     case placeholder(Placeholder)
+    /// `hex,0a1b;` or `base64,AAE=;`: bytes.
+    case bytes([UInt8])
 }

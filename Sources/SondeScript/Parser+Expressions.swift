@@ -5,27 +5,24 @@ import SondeSupport
 extension Parser {
     static let queries = [
         "status", "version", "header", "body", "jsonpath", "regex", "variable", "duration", "url",
-        "certificate",
+        "certificate", "cookie", "bytes", "xpath", "sha256", "md5", "ip", "redirects",
     ]
-    static let unsupportedQueries = ["xpath", "cookie", "bytes", "sha256", "md5", "ip", "redirects"]
+    static let unsupportedQueries: [String] = []
     static let filters = [
-        "count", "nth", "first", "last", "regex", "split", "replace", "toInt", "toFloat", "toString",
-        "daysAfterNow",
+        "count", "nth", "first", "last", "regex", "split", "replace", "replaceRegex", "toInt", "toFloat",
+        "toString", "daysAfterNow", "daysBeforeNow", "base64Decode", "base64Encode", "base64UrlSafeDecode",
+        "base64UrlSafeEncode", "decode", "format", "dateFormat", "toDate", "htmlEscape", "htmlUnescape",
+        "urlEncode", "urlDecode", "urlQueryParam", "jsonpath", "xpath", "utf8Decode", "utf8Encode", "toHex",
+        "location",
     ]
-    static let unsupportedFilters = [
-        "base64Decode", "base64Encode", "base64UrlSafeDecode", "base64UrlSafeEncode",
-        "decode", "format", "htmlEscape", "htmlUnescape", "jsonpath", "urlDecode",
-        "urlEncode", "urlQueryParam", "xpath", "toDate", "toHex", "daysBeforeNow",
-        "location", "utf8Decode", "utf8Encode", "dateFormat",
-    ]
+    static let unsupportedFilters: [String] = []
     static let predicates = [
         "==", "!=", ">", ">=", "<", "<=", "contains", "startsWith", "endsWith", "matches", "exists",
         "isString", "isInteger", "isFloat", "isNumber", "isBoolean", "isList", "isEmpty", "not",
+        "includes", "isCollection", "isObject", "isDate", "isIsoDate", "isUuid", "isIpv4", "isIpv6",
+        "equals", "notEquals", "greaterThan", "greaterThanOrEquals", "lessThan", "lessThanOrEquals",
     ]
-    static let unsupportedPredicates = [
-        "isCollection", "isDate", "isIsoDate", "isIpv4", "isIpv6", "isUuid", "isObject",
-        "includes",
-    ]
+    static let unsupportedPredicates: [String] = []
 
     /// A word from the source, shortened for messages.
     static func shown(_ word: String) -> String {
@@ -81,6 +78,24 @@ extension Parser {
         case "status": kind = .status
         case "version": kind = .version
         case "body": kind = .body
+        case "bytes": kind = .bytes
+        case "sha256": kind = .sha256
+        case "md5": kind = .md5
+        case "ip": kind = .ip
+        case "redirects": kind = .redirects
+        case "cookie":
+            let argument = try quotedArgument("a cookie name")
+            if let literal = argument.literalValue {
+                guard let (cookie, _) = CookieAttribute.split(literal), !cookie.isEmpty else {
+                    throw c.error(
+                        "expected a cookie such as cookie \"id\" or cookie \"id[Path]\"; attributes: "
+                            + CookieAttribute.allCases.map(\.rawValue).joined(separator: ", "),
+                        at: argument.location)
+                }
+            }
+            kind = .cookie(argument)
+        case "xpath":
+            kind = .xpath(try xpathArgument(&c, after: "xpath"))
         case "duration": kind = .duration
         case "url": kind = .url
         case "header": kind = .header(try quotedArgument("a header name"))
@@ -150,6 +165,50 @@ extension Parser {
         return template
     }
 
+    /// The quoted argument of a filter such as `decode "iso-8859-1"`.
+    func quotedFilterArgument(_ c: inout LineCursor, _ name: String, example: String) throws(ParseError) -> Template {
+        c.skipSpaces()
+        guard c.peek == "\"" else { throw c.error("expected an argument in quotes such as \(name) \(example)") }
+        return try c.quoted()
+    }
+
+    /// The quoted XPath expression of an `xpath` query or filter, checked now when it has no placeholder.
+    func xpathArgument(_ c: inout LineCursor, after what: String) throws(ParseError) -> Template {
+        c.skipSpaces()
+        guard c.peek == "\"" else {
+            throw c.error("expected an XPath expression in quotes after \(what), such as \(what) \"//h1\"")
+        }
+        let expression = try c.quoted()
+        if let literal = expression.literalValue, let problem = XPathSyntax.problem(in: literal) {
+            throw c.error("invalid XPath \"\(Self.shown(literal))\": \(problem)", at: expression.location)
+        }
+        return expression
+    }
+
+    /// The bytes of hex digits (`0a1B`); nil for an odd count or another character.
+    static func hexBytes(_ text: String) -> [UInt8]? {
+        let digits = Array(text.utf8)
+        guard digits.count % 2 == 0 else { return nil }
+        var out: [UInt8] = []
+        out.reserveCapacity(digits.count / 2)
+        var i = 0
+        while i < digits.count {
+            guard let high = hexValue(digits[i]), let low = hexValue(digits[i + 1]) else { return nil }
+            out.append(high << 4 | low)
+            i += 2
+        }
+        return out
+    }
+
+    private static func hexValue(_ byte: UInt8) -> UInt8? {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"): return byte - UInt8(ascii: "0")
+        case UInt8(ascii: "a")...UInt8(ascii: "f"): return byte - UInt8(ascii: "a") + 10
+        case UInt8(ascii: "A")...UInt8(ascii: "F"): return byte - UInt8(ascii: "A") + 10
+        default: return nil
+        }
+    }
+
     // MARK: filters
 
     func filters(_ c: inout LineCursor, inAssert: Bool) throws(ParseError) -> [Filter] {
@@ -190,6 +249,39 @@ extension Parser {
             case "toFloat": kind = .toFloat
             case "toString": kind = .toString
             case "daysAfterNow": kind = .daysAfterNow
+            case "daysBeforeNow": kind = .daysBeforeNow
+            case "base64Decode": kind = .base64Decode
+            case "base64Encode": kind = .base64Encode
+            case "base64UrlSafeDecode": kind = .base64UrlSafeDecode
+            case "base64UrlSafeEncode": kind = .base64UrlSafeEncode
+            case "htmlEscape": kind = .htmlEscape
+            case "htmlUnescape": kind = .htmlUnescape
+            case "urlEncode": kind = .urlEncode
+            case "urlDecode": kind = .urlDecode
+            case "utf8Decode": kind = .utf8Decode
+            case "utf8Encode": kind = .utf8Encode
+            case "toHex": kind = .toHex
+            case "location": kind = .location
+            case "decode": kind = .decode(try quotedFilterArgument(&c, name, example: "\"iso-8859-1\""))
+            case "format", "dateFormat": kind = .format(try quotedFilterArgument(&c, name, example: "\"%Y-%m-%d\""))
+            case "toDate": kind = .toDate(try quotedFilterArgument(&c, name, example: "\"%Y-%m-%dT%H:%M:%S%z\""))
+            case "urlQueryParam": kind = .urlQueryParam(try quotedFilterArgument(&c, name, example: "\"id\""))
+            case "jsonpath":
+                let expression = try quotedFilterArgument(&c, name, example: "\"$.id\"")
+                if let literal = expression.literalValue {
+                    do { _ = try JSONPath(literal) } catch {
+                        throw c.error("invalid JSONPath \"\(literal)\": \(error.message)", at: expression.location)
+                    }
+                }
+                kind = .jsonpath(expression)
+            case "xpath": kind = .xpath(try xpathArgument(&c, after: "xpath"))
+            case "replaceRegex":
+                let pattern = try regexArgument(&c, after: "replaceRegex")
+                c.skipSpaces()
+                guard c.peek == "\"" else {
+                    throw c.error("expected the replacement in quotes such as replaceRegex /[0-9]+/ \"n\"")
+                }
+                kind = .replaceRegex(pattern, try c.quoted())
             case "nth":
                 c.skipSpaces()
                 let numberStart = c.location
@@ -254,12 +346,20 @@ extension Parser {
         }
         let function: Predicate.Function
         switch name {
-        case "==": function = .equal(try value())
-        case "!=": function = .notEqual(try value())
-        case ">": function = .greater(try value())
-        case ">=": function = .greaterOrEqual(try value())
-        case "<": function = .less(try value())
-        case "<=": function = .lessOrEqual(try value())
+        case "==", "equals": function = .equal(try value())
+        case "!=", "notEquals": function = .notEqual(try value())
+        case ">", "greaterThan": function = .greater(try value())
+        case ">=", "greaterThanOrEquals": function = .greaterOrEqual(try value())
+        case "<", "lessThan": function = .less(try value())
+        case "<=", "lessThanOrEquals": function = .lessOrEqual(try value())
+        case "includes": function = .includes(try value())
+        case "isCollection": function = .isCollection
+        case "isObject": function = .isObject
+        case "isDate": function = .isDate
+        case "isIsoDate": function = .isIsoDate
+        case "isUuid": function = .isUuid
+        case "isIpv4": function = .isIpv4
+        case "isIpv6": function = .isIpv6
         case "contains": function = .contains(try value())
         case "startsWith": function = .startsWith(try value())
         case "endsWith": function = .endsWith(try value())
@@ -320,6 +420,25 @@ extension Parser {
         case "null": return .null
         case "true": return .bool(true)
         case "false": return .bool(false)
+        case "hex" where c.peek == ",", "base64" where c.peek == ",":
+            c.index += 1
+            var text = ""
+            while let s = c.peek, s != ";" {
+                if s != " " && s != "\t" { text.unicodeScalars.append(s) }
+                c.index += 1
+            }
+            guard c.peek == ";" else { throw c.error("expected ';' to end the \(word) value", at: start) }
+            c.index += 1
+            if word == "hex" {
+                guard let bytes = Self.hexBytes(text) else {
+                    throw c.error("expected an even number of hex digits in hex,...;", at: start)
+                }
+                return .bytes(bytes)
+            }
+            guard let data = Data(base64Encoded: text) else {
+                throw c.error("invalid base64 in base64,...;", at: start)
+            }
+            return .bytes(Array(data))
         default:
             if word.hasPrefix("hex") || word.hasPrefix("base64") || word.hasPrefix("file") {
                 throw c.error("\(Self.shown(word)) values are not supported by sonde yet", at: start)

@@ -1,6 +1,7 @@
 /// An RFC 9535 JSONPath expression (the common subset): `$`, `.name`, `['name']`, `[n]` (negative from
 /// the end), `[*]`, `.*`, `..name`, `..*`, slices `[a:b:c]`, unions `[0,1]`, and filters
-/// `[?@.price > 10 && @.in_stock]` with `==`, `!=`, `<`, `<=`, `>`, `>=`, `&&`, `||`, `!`, parentheses.
+/// `[?@.price > 10 && @.in_stock]` with `==`, `!=`, `<`, `<=`, `>`, `>=`, `&&`, `||`, `!`, parentheses, and the
+/// functions `length()`, `count()`, `value()`, `match()` and `search()`.
 package struct JSONPath: Sendable {
     indirect enum Selector: Sendable {
         case name(String)
@@ -21,12 +22,24 @@ package struct JSONPath: Sendable {
         case not(FilterExpr)
         case exists(Operand)
         case compare(Operand, String, Operand)
+        /// `match(…)` or `search(…)` as a test.
+        case test(Function, [Operand])
     }
 
     enum Operand: Sendable {
         case literal(Value)
         /// A path relative to the current node (`@`) or the root (`$`).
         case path(relative: Bool, segments: [Segment])
+        /// `length(…)`, `count(…)`, `value(…)`: a value (or Nothing).
+        case function(Function, [Operand])
+    }
+
+    /// The function extensions of RFC 9535, section 2.4.
+    enum Function: String, Sendable {
+        case length, count, value, match, search
+
+        /// Whether the function gives a logical result (a test) rather than a value.
+        var isTest: Bool { self == .match || self == .search }
     }
 
     /// The parsed path, root first.
@@ -213,6 +226,17 @@ package struct JSONPath: Sendable {
                 let a = left.count == 1 ? left[0] : nil
                 let b = right.count == 1 ? right[0] : nil
                 return JSONPath.compare(a, op, b)
+            case .test(let function, let arguments):
+                try count()
+                guard arguments.count == 2,
+                    case .string(let text)? = try singular(arguments[0], current: current),
+                    case .string(let pattern)? = try singular(arguments[1], current: current)
+                else { return false }
+                // I-Regexp (RFC 9485): match() anchors the pattern at both ends, search() finds it anywhere.
+                let source = function == .match ? "\\A(?:" + pattern + ")\\z" : pattern
+                guard let regex = try? LinearRegex.cached(source) else { return false }
+                guard let found = regex.isMatch(text, stop: stop) else { throw .stopped }
+                return found
             }
         }
 
@@ -220,7 +244,32 @@ package struct JSONPath: Sendable {
             switch operand {
             case .literal(let v): return [v]
             case .path(let relative, let segments): return try apply(segments, to: [relative ? current : root])
+            case .function(let function, let arguments):
+                try count()
+                guard let argument = arguments.first else { return [] }
+                switch function {
+                case .count:
+                    return [.integer(Int64(try nodes(argument, current: current).count))]
+                case .value:
+                    return try singular(argument, current: current).map { [$0] } ?? []
+                case .length:
+                    switch try singular(argument, current: current) {
+                    case .string(let s)?: return [.integer(Int64(s.unicodeScalars.count))]
+                    case .list(let items)?: return [.integer(Int64(items.count))]
+                    case .object(let pairs)?: return [.integer(Int64(pairs.count))]
+                    default: return []
+                    }
+                case .match, .search:
+                    return []
+                }
             }
+        }
+
+        /// The value of a value-typed argument: a literal, a function's value, or the one node of a
+        /// singular query (Nothing otherwise).
+        mutating func singular(_ operand: Operand, current: Value) throws(JSONPathLimitError) -> Value? {
+            let list = try nodes(operand, current: current)
+            return list.count == 1 ? list[0] : nil
         }
     }
 
@@ -445,13 +494,18 @@ private struct PathParser {
                 case "b": out += "\u{08}"
                 case "f": out += "\u{0C}"
                 case "u":
-                    var v: UInt32 = 0
-                    for _ in 0..<4 {
-                        guard let h = peek, let d = UInt32(String(h), radix: 16) else {
-                            throw error("expected 4 hex digits after \\u")
+                    let v = try hex4()
+                    if (0xD800...0xDBFF).contains(v), peek == "\\", peek(1) == "u" {
+                        // A surrogate pair, as JSON writes a scalar beyond U+FFFF: `\uD83D\uDD25`.
+                        let save = index
+                        index += 2
+                        let low = try hex4()
+                        if (0xDC00...0xDFFF).contains(low) {
+                            let scalar = 0x10000 + ((v - 0xD800) << 10) + (low - 0xDC00)
+                            out.unicodeScalars.append(Unicode.Scalar(scalar) ?? "\u{FFFD}")
+                            continue
                         }
-                        v = v * 16 + d
-                        index += 1
+                        index = save
                     }
                     out.unicodeScalars.append(Unicode.Scalar(v) ?? "\u{FFFD}")
                 default: out.unicodeScalars.append(e)
@@ -460,6 +514,53 @@ private struct PathParser {
                 out.unicodeScalars.append(c)
             }
         }
+    }
+
+    /// The arguments of `function` up to its `)`, checked for count and kind (RFC 9535, 2.4.3).
+    mutating func arguments(of function: JSONPath.Function, depth: Int) throws(JSONPathError) -> [JSONPath.Operand] {
+        guard depth < 64 else { throw error("functions nested too deeply") }
+        var out: [JSONPath.Operand] = []
+        skipSpace()
+        if peek != ")" {
+            while true {
+                out.append(try operand(depth: depth + 1))
+                skipSpace()
+                if peek == "," {
+                    index += 1
+                    continue
+                }
+                break
+            }
+        }
+        guard peek == ")" else { throw error("expected ',' or ')' after an argument of \(function.rawValue)()") }
+        index += 1
+        let expected = function.isTest ? 2 : 1
+        guard out.count == expected else {
+            throw error(
+                "\(function.rawValue)() takes \(expected) argument\(expected == 1 ? "" : "s"), found \(out.count)")
+        }
+        if function == .count || function == .value {
+            guard case .path = out[0] else { throw error("\(function.rawValue)() takes a query such as @.items") }
+        }
+        for argument in out {
+            if case .function(let inner, _) = argument, inner.isTest {
+                throw error("\(inner.rawValue)() gives a test, not a value, so it cannot be an argument")
+            }
+        }
+        return out
+    }
+
+    /// Four hex digits (after a backslash-u escape).
+    mutating func hex4() throws(JSONPathError) -> UInt32 {
+        var v: UInt32 = 0
+        for _ in 0..<4 {
+            guard let h = peek, let d = UInt32(String(h), radix: 16) else {
+                throw error("expected 4 hex digits after \\u")
+            }
+            v = v * 16 + d
+            index += 1
+        }
+        return v
     }
 
     mutating func orExpr(depth: Int) throws(JSONPathError) -> JSONPath.FilterExpr {
@@ -499,6 +600,9 @@ private struct PathParser {
         }
         let left = try operand(depth: depth)
         skipSpace()
+        if case .function(let function, let arguments) = left, function.isTest {
+            return .test(function, arguments)
+        }
         for op in ["==", "!=", "<=", ">=", "<", ">"] {
             let scalars = Array(op.unicodeScalars)
             if peek == scalars[0], scalars.count == 1 || peek(1) == scalars[1] {
@@ -507,8 +611,11 @@ private struct PathParser {
                 return .compare(left, op, try operand(depth: depth))
             }
         }
-        guard case .path = left else { throw error("expected a comparison after a literal") }
-        return .exists(left)
+        switch left {
+        case .path: return .exists(left)
+        case .function: throw error("expected a comparison after a function such as length(@) > 2")
+        case .literal: throw error("expected a comparison after a literal")
+        }
     }
 
     mutating func operand(depth: Int) throws(JSONPathError) -> JSONPath.Operand {
@@ -519,6 +626,21 @@ private struct PathParser {
             return .path(relative: c == "@", segments: try segments(depth: depth + 1))
         }
         if c == "'" || c == "\"" { return .literal(.string(try quoted())) }
+        if ("a"..."z").contains(c) {
+            var name = ""
+            var end = index
+            while end < chars.count, ("a"..."z").contains(chars[end]) {
+                name.unicodeScalars.append(chars[end])
+                end += 1
+            }
+            if end < chars.count, chars[end] == "(" {
+                guard let function = JSONPath.Function(rawValue: name) else {
+                    throw error("unknown function \(name)(): expected length, count, value, match or search")
+                }
+                index = end + 1
+                return .function(function, try arguments(of: function, depth: depth))
+            }
+        }
         if c == "-" || ("0"..."9").contains(c) {
             var text = ""
             while let d = peek, ("0"..."9").contains(d) || d == "-" || d == "+" || d == "." || d == "e" || d == "E" {

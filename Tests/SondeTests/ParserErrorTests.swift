@@ -164,8 +164,12 @@ struct ParserErrorTests {
     func unknownWords() throws {
         let query = try #require(parseError("GET http://x/\nHTTP 200\n[Asserts]\njsonpth \"$.a\" == 1\n"))
         #expect(query.message == "unknown query 'jsonpth'; did you mean jsonpath?")
-        let xpath = try #require(parseError("GET http://x/\nHTTP 200\n[Asserts]\nxpath \"//a\" exists\n"))
-        #expect(xpath.message == "query 'xpath' is not supported by sonde yet")
+        #expect(throws: Never.self) {
+            try ScriptParser.parse(source: "GET http://x/\nHTTP 200\n[Asserts]\nxpath \"//a\" exists\n", path: "t.hurl")
+        }
+        let xpath = try #require(parseError("GET http://x/\nHTTP 200\n[Asserts]\nxpath \"//a[1\" exists\n"))
+        #expect(xpath.message == "invalid XPath \"//a[1\": missing ']'")
+        #expect(xpath.location == loc(4, 7))
         let filter = try #require(parseError("GET http://x/\nHTTP 200\n[Captures]\nn: jsonpath \"$.a\" cuont\n"))
         #expect(filter.message.contains("did you mean count?"))
         let predicate = try #require(parseError("GET http://x/\nHTTP 200\n[Asserts]\nbody contain \"x\"\n"))
