@@ -138,6 +138,8 @@ struct ReportCommand: Sendable {
             names, readers: readers, settings: settings, events: events, nowMs: nowMs)
         report.keepWarm = KeepWarmFigures.forChecks(names, readers: readers, settings: settings, nowMs: nowMs)
         report.thresholds = thresholds.withLock { $0 }
+        report.maintenance = MaintenanceFigures.forChecks(
+            report.checks, settings: settings, calendar: MaintenanceCalendar(folders: readers.map(\.folder)))
         return report
     }
 

@@ -51,6 +51,8 @@ package final class Prober: Sendable {
     package let certificates: CertificateMonitor
     /// Live `@alert` threshold rules (events file, log, webhooks, Alertmanager).
     let thresholds: ThresholdMonitor
+    /// The ad hoc maintenance windows of `data/maintenance.jsonl`, re-read when the file changes.
+    package let maintenance: MaintenanceWatcher
     /// The clocks the schedule, the records and the live figures follow.
     let time: any TimeSource
     private let startedMs: Int64
@@ -87,6 +89,7 @@ package final class Prober: Sendable {
         self.thresholds = ThresholdMonitor(
             location: configuration.location, writer: writer, sender: webhooks, alertmanager: alertmanager, log: log,
             slo: slo, time: time)
+        self.maintenance = MaintenanceWatcher(folder: writer.folder, log: log)
         metrics.setChecks(checks.sorted)
         writer.prepare(Self.policies(checks), location: configuration.location)
         trackSLOs(checks, seed: checks.sorted.map(\.name))
@@ -159,6 +162,7 @@ package final class Prober: Sendable {
         self.scheduler.withLock { $0 = scheduler }
         if let heartbeat = configuration.heartbeat { scheduler.startHeartbeat(every: heartbeat) }
         scheduler.apply(checks.sorted)
+        maintenance.start()
         let time = self.time
         guard time.isRealTime else { return }  // tests on a manual clock: no extra sleeper
         housekeeping.withLock { task in
@@ -184,6 +188,7 @@ package final class Prober: Sendable {
     package func stop(grace: Duration) async -> Int {
         var cancelled = 0
         housekeeping.withLock { $0?.cancel() }
+        maintenance.stop()
         if let scheduler = scheduler.withLock({ $0 }) {
             cancelled = await scheduler.stop(grace: grace)
         }
@@ -246,14 +251,19 @@ package final class Prober: Sendable {
         let result = await runner.run(script, variables: configuration.variables)
         if Task.isCancelled { return result }
         let redactor = Redactor(secrets: configuration.variables.secretValues + result.sensitiveValues)
-        let record = RunRecord(
+        var record = RunRecord(
             result, location: configuration.location, lateMs: lateness.milliseconds,
             redactor: redactor)
+        record.maintenance = maintenance.calendar.window(
+            check: record.check, settings: script.settings, atMs: record.time)
         writer.append(record, policy: RecordWriter.Policy(settings: script.settings))
         metrics.record(record, lateness: lateness)
-        slo.add(check: record.check, timeMs: record.time, ok: record.ok)
+        // A run in a maintenance window is recorded, but counts in no SLO figure and raises no alert.
+        if record.maintenance == nil {
+            slo.add(check: record.check, timeMs: record.time, ok: record.ok)
+        }
         incidents.observe(record)
-        certificates.observe(result, timeMs: record.time)
+        if record.maintenance == nil { certificates.observe(result, timeMs: record.time) }
         thresholds.observe(record)
         counters.withLock {
             $0.recorded += 1
@@ -264,6 +274,7 @@ package final class Prober: Sendable {
             var text =
                 "\(record.check): \(record.ok ? "ok" : "failed") in \(DurationText.latency(record.durationMs)), late \(DurationText.latency(record.lateMs))"
             if let error = record.error { text += " — \(error.kind): \(error.message)" }
+            if let window = record.maintenance { text += " (maintenance \(window))" }
             log.info("run", text, [("check", record.check), ("ok", String(record.ok))])
         }
         return result

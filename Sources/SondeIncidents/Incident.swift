@@ -114,6 +114,7 @@ package struct TimelineEntry: Sendable, Equatable {
         case flapping = "flapping"
         case thresholdStarted = "threshold alert"
         case thresholdEnded = "threshold alert ended"
+        case maintenance = "maintenance"
         case resolved = "resolved"
     }
 

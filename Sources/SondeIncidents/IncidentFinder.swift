@@ -59,7 +59,7 @@ package enum IncidentFinder {
                     if zip(runs, runs.dropFirst()).contains(where: { $0.time > $1.time }) {
                         runs.sort { $0.time < $1.time }
                     }
-                    if fleetQuorum != nil { all += runs }
+                    if fleetQuorum != nil { all += runs.filter { $0.maintenance == nil } }
                     for run in runs {
                         var detector =
                             detectors[run.location]

@@ -26,6 +26,8 @@ package struct SLOReport: Sendable {
     package var keepWarm: [String: KeepWarmFigures] = [:]
     /// `@alert` rules and their episodes over the objective window, by check (checks with rules only).
     package var thresholds: [String: ThresholdSummary] = [:]
+    /// Maintenance time and excluded runs, by check (checks with maintenance only; `## Maintenance`).
+    package var maintenance: [String: MaintenanceFigures] = [:]
 
     package init(
         checks: [CheckSLO], folders: [String], nowMs: Int64, defaulted: Set<String> = [],
@@ -146,7 +148,7 @@ package struct SLOReport: Sendable {
                         })
             }
         }
-        md += certificatesSection() + keepWarmSection()
+        md += certificatesSection() + keepWarmSection() + maintenanceSection()
         return md + "\n" + howItCounts()
     }
 
@@ -334,7 +336,7 @@ package struct SLOReport: Sendable {
             md += "\n## Certificate\n\nThe leaf certificate seen by the last HTTPS run expires in "
             md += String(format: "%.1f", days) + " days.\n"
         }
-        md += keepWarmPage(check.check)
+        md += keepWarmPage(check.check) + maintenancePage(check.check)
         return md
     }
 
