@@ -80,8 +80,15 @@ package struct MaintenanceWindow: Sendable, Equatable {
             var parts = calendar.dateComponents([.year, .month, .day], from: day)
             parts.hour = minute / 60
             parts.minute = minute % 60
-            // A time that the clocks skip (spring forward) lands just after the gap.
-            return calendar.date(from: parts)
+            guard let date = calendar.date(from: parts) else { return nil }
+            // A time the clocks skip (spring forward) opens or closes the window when they jump.
+            let local = calendar.dateComponents([.hour, .minute], from: date)
+            if (local.hour ?? 0) * 60 + (local.minute ?? 0) != minute,
+                let jump = timeZone.nextDaylightSavingTimeTransition(after: day), jump <= date
+            {
+                return jump
+            }
+            return date
         }
         guard let start = at(startMinute), let end = at(endMinute) else { return nil }
         let (a, b) = (UTCTime.milliseconds(start), UTCTime.milliseconds(end))
