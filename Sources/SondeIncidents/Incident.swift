@@ -115,6 +115,8 @@ package struct TimelineEntry: Sendable, Equatable {
         case thresholdStarted = "threshold alert"
         case thresholdEnded = "threshold alert ended"
         case maintenance = "maintenance"
+        case certExpiring = "certificate expiring"
+        case certRenewed = "certificate renewed"
         case resolved = "resolved"
     }
 

@@ -70,7 +70,18 @@ struct MaintenanceDaemonTests {
         let ended = await Self.sonde(["maintenance", "end", "m1", "--data", data])
         #expect(ended.code == 0, "\(ended.console.all)")
         #expect(await pollUntil { prober.maintenance.loads > loadsAdded })
-        for _ in 0..<2 { try await LiveIncidentTests.tick(prober, time) }
+        // The command stamps the end with the real clock; the prober's clock moves only when the
+        // test moves it, so its next run is taken past that end.
+        let endMs = try #require(MaintenanceLog(folder: DataFolder(data)).read().entries.first?.endMs)
+        try await time.waitForSleepers(1)
+        let recordedBefore = prober.recorded.runs
+        if time.wallMs <= endMs {
+            time.advance(by: .milliseconds(endMs - time.wallMs + 1))
+        } else {
+            time.advanceToNextDeadline()
+        }
+        #expect(await pollUntil { prober.recorded.runs == recordedBefore + 1 })
+        try await LiveIncidentTests.tick(prober, time)
         #expect(await pollUntil { fixture.events("opened").count == 1 })
         let reportTime = time.wallDate.addingTimeInterval(1)
         try await LiveIncidentTests.stop(prober, sender)
