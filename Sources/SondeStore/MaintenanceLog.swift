@@ -37,9 +37,9 @@ package struct MaintenanceLog: Sendable {
     package func read() -> Contents {
         var contents = Contents()
         var byID: [String: Int] = [:]
-        let torn: Int?
+        let summary: LineReader.Summary
         do {
-            torn = try LineFile.forEachLine(path) { bytes, _ in
+            summary = try LineReader().forEachLine(path) { bytes, _ in
                 guard let event = Self.decode(String(decoding: bytes, as: UTF8.self)) else {
                     contents.skipped += 1
                     return
@@ -63,7 +63,7 @@ package struct MaintenanceLog: Sendable {
         } catch {
             return contents
         }
-        if torn != nil { contents.skipped += 1 }
+        contents.skipped += summary.oversized + (summary.tornFinalLine != nil ? 1 : 0)
         return contents
     }
 
