@@ -59,6 +59,9 @@ struct ArgumentParser: Sendable {
             try store(text, for: option, into: &parsed)
         }
         try fill(from: environment, into: &parsed)
+        if case .one(let placeholder, _, true) = spec.positionals, parsed.positionals.isEmpty {
+            throw .missingArgument(placeholder, command: commandPath)
+        }
         return .arguments(parsed)
     }
 
@@ -151,6 +154,11 @@ struct ArgumentParser: Sendable {
         case .none(let hint):
             throw .unexpectedArgument(positional, command: commandPath, allowed: 0, hint: hint)
         case .paths:
+            parsed.positionals.append(positional)
+        case .one:
+            guard parsed.positionals.isEmpty else {
+                throw .unexpectedArgument(positional, command: commandPath, allowed: 1, hint: nil)
+            }
             parsed.positionals.append(positional)
         case .command:
             guard parsed.positionals.isEmpty else {

@@ -14,12 +14,15 @@ package struct CommandSpec: Sendable, Equatable {
     var exitCodes: [ExitCodeNote]
     /// Further lines at the end of its help (signals, …).
     var notes: [String]
+    /// Its subcommands (`maintenance add`), in help order; empty for a plain command. A command
+    /// with subcommands takes none of its own options: the word after it picks the subcommand.
+    package var subcommands: [CommandSpec]
 
     /// Declares a command.
     package init(
         _ name: String, summary: String, options: [OptionSpec] = [],
         positionals: PositionalRule = .none(hint: nil), environment: [EnvironmentNote] = [],
-        exitCodes: [ExitCodeNote] = [], notes: [String] = []
+        exitCodes: [ExitCodeNote] = [], notes: [String] = [], subcommands: [CommandSpec] = []
     ) {
         self.name = name
         self.summary = summary
@@ -28,6 +31,15 @@ package struct CommandSpec: Sendable, Equatable {
         self.environment = environment
         self.exitCodes = exitCodes
         self.notes = notes
+        self.subcommands = subcommands
+    }
+
+    /// The subcommand called `name`, named in full (`maintenance add`) as the parser and the help
+    /// show it; nil when there is none.
+    func subcommand(named name: String) -> CommandSpec? {
+        guard var sub = subcommands.first(where: { $0.name == name }) else { return nil }
+        sub.name = self.name + " " + sub.name
+        return sub
     }
 
     /// Its options and `--help`, as the parser and the help see them.

@@ -33,7 +33,16 @@ package struct HelpText: Sendable {
     package func command(_ spec: CommandSpec) -> String {
         let path = program.name + " " + spec.name
         var lines = ["\(path): \(spec.summary)", "", "usage: " + usage(spec)]
+        if !spec.subcommands.isEmpty {
+            lines += ["", "subcommands:"]
+            let width = spec.subcommands.map(\.name.count).max() ?? 0
+            lines += spec.subcommands.map { "  " + Self.pad($0.name, width) + "  " + $0.summary }
+            if !spec.notes.isEmpty { lines += [""] + spec.notes }
+            lines += ["", "See '\(path) <subcommand> --help' for its options."]
+            return lines.joined(separator: "\n") + "\n"
+        }
         if case .paths(_, let help) = spec.positionals { lines += ["", help] }
+        if case .one(_, let help, _) = spec.positionals { lines += ["", help] }
         lines += ["", "options:"]
         lines += Self.optionLines(spec.allOptions)
         if !spec.environment.isEmpty {
@@ -52,6 +61,7 @@ package struct HelpText: Sendable {
     /// `sonde check [options] [PATH...]`.
     package func usage(_ spec: CommandSpec) -> String {
         var words = [program.name, spec.name]
+        if !spec.subcommands.isEmpty { return (words + ["<subcommand>", "[options]"]).joined(separator: " ") }
         if !spec.options.isEmpty { words.append("[options]") }
         if let positional = spec.positionals.synopsis { words.append(positional) }
         return words.joined(separator: " ")

@@ -39,7 +39,7 @@ package struct ProgramSpec: Sendable, Equatable {
     package func resolve(_ arguments: [String], environment: [String: String] = [:]) throws(UsageError) -> Request {
         guard let first = arguments.first else { return .globalHelp(requested: false) }
         var rest = Array(arguments.dropFirst())
-        let spec: CommandSpec
+        var spec: CommandSpec
         if first == "--help" || first == "-h" {
             guard let helpCommand = commands.first(where: { $0.positionals == .command }) else {
                 return .globalHelp(requested: true)
@@ -51,6 +51,19 @@ package struct ProgramSpec: Sendable, Equatable {
             spec = named
         } else {
             throw unknownCommand(first)
+        }
+        if !spec.subcommands.isEmpty {
+            let path = name + " " + spec.name
+            guard let word = rest.first else {
+                throw .missingSubcommand(command: path, names: spec.subcommands.map(\.name))
+            }
+            if word == "--help" || word == "-h" { return .commandHelp(spec) }
+            guard let sub = spec.subcommand(named: word) else {
+                throw .unknownSubcommand(
+                    word, command: path, suggestion: Suggestion.closest(to: word, in: spec.subcommands.map(\.name)))
+            }
+            spec = sub
+            rest.removeFirst()
         }
         let parser = ArgumentParser(spec: spec, commandPath: name + " " + spec.name)
         switch try parser.parse(rest, environment: environment) {

@@ -15,6 +15,12 @@ package enum UsageError: Error, Sendable, Equatable, CustomStringConvertible {
     case flagWithValue(option: String, command: String, value: String)
     /// An environment variable standing in for `option` whose value the option does not accept.
     case invalidEnvironment(variable: String, option: String, command: String, value: String, expected: String)
+    /// A command with subcommands given none; `names` are its subcommands.
+    case missingSubcommand(command: String, names: [String])
+    /// A word after a command with subcommands that names none of them.
+    case unknownSubcommand(String, command: String, suggestion: String?)
+    /// A required argument (`ID`) that was not given.
+    case missingArgument(String, command: String)
 
     /// The first line, without `error: `.
     package var description: String {
@@ -34,6 +40,13 @@ package enum UsageError: Error, Sendable, Equatable, CustomStringConvertible {
             return "option \(option) takes no value (got \(option)=\(value))"
         case .invalidEnvironment(let variable, let option, _, let value, let expected):
             return "invalid value '\(value)' in \(variable) (for \(option)): expected \(expected)"
+        case .missingSubcommand(let command, let names):
+            return "'\(command)' needs a subcommand: " + names.joined(separator: ", ")
+        case .unknownSubcommand(let word, let command, let suggestion):
+            return "unknown subcommand '\(word)' for '\(command)'"
+                + (suggestion.map { " (did you mean '\($0)'?)" } ?? "")
+        case .missingArgument(let placeholder, let command):
+            return "'\(command)' needs \(placeholder)"
         }
     }
 
@@ -47,7 +60,8 @@ package enum UsageError: Error, Sendable, Equatable, CustomStringConvertible {
             return hint
         case .flagWithValue(let option, _, _):
             return "write \(option) alone"
-        case .unknownCommand, .unknownOption, .invalidValue, .invalidEnvironment:
+        case .unknownCommand, .unknownOption, .invalidValue, .invalidEnvironment, .missingSubcommand,
+            .unknownSubcommand, .missingArgument:
             return nil
         }
     }
@@ -59,7 +73,9 @@ package enum UsageError: Error, Sendable, Equatable, CustomStringConvertible {
             return program + " --help"
         case .unknownOption(_, let command, _), .missingValue(_, let command, _, _),
             .invalidValue(_, let command, _, _), .unexpectedArgument(_, let command, _, _),
-            .flagWithValue(_, let command, _), .invalidEnvironment(_, _, let command, _, _):
+            .flagWithValue(_, let command, _), .invalidEnvironment(_, _, let command, _, _),
+            .missingSubcommand(let command, _), .unknownSubcommand(_, let command, _),
+            .missingArgument(_, let command):
             return command + " --help"
         }
     }

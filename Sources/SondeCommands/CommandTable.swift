@@ -16,7 +16,7 @@ enum CommandTable {
         summary: "synthetic monitoring: scripted HTTP checks, run files, SLO reports and incidents",
         commands: [
             CheckSpec.spec, ValidateSpec.spec, RunSpec.spec, StatusSpec.spec, ReportSpec.spec,
-            IncidentsSpec.spec, RulesSpec.spec, DemoSpec.spec, help, version,
+            IncidentsSpec.spec, RulesSpec.spec, MaintenanceSpec.spec, DemoSpec.spec, help, version,
         ],
         globalOptions: [OptionSpec("version", .flag, help: "print the version")],
         exitCodes: [
@@ -52,6 +52,8 @@ enum CommandTable {
         case IncidentsSpec.spec.name: return .incidents(IncidentsSpec.command(parsed))
         case RulesSpec.spec.name: return .rules(RulesSpec.command(parsed))
         case DemoSpec.spec.name: return .demo(DemoSpec.command(parsed))
+        case _ where parsed.command.hasPrefix(MaintenanceSpec.spec.name + " "):
+            return .maintenance(MaintenanceSpec.command(parsed))
         case version.name: return .version
         default: return .help(helpText.global())  // not reached: every command of the table is above
         }

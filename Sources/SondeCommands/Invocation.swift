@@ -20,6 +20,8 @@ enum Invocation: Sendable {
     case incidents(IncidentsCommand)
     /// `sonde rules`.
     case rules(RulesCommand)
+    /// `sonde maintenance add|list|end`.
+    case maintenance(MaintenanceCommand)
     /// `sonde demo`.
     case demo(DemoCommand)
 }

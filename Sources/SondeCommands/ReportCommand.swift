@@ -139,6 +139,8 @@ struct ReportCommand: Sendable {
         report.keepWarm = KeepWarmFigures.forChecks(names, readers: readers, settings: settings, nowMs: nowMs)
         report.thresholds = thresholds.withLock { $0 }
         report.openIncidents = StatusPage.openIncidents(events, pages: report.incidentPages)
+        report.maintenance = MaintenanceFigures.forChecks(
+            report.checks, settings: settings, calendar: MaintenanceCalendar(folders: readers.map(\.folder)))
         return report
     }
 

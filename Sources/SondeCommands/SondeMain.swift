@@ -44,6 +44,8 @@ package enum SondeMain {
             return command.run(console: console)
         case .rules(let command):
             return command.run(console: console)
+        case .maintenance(let command):
+            return command.run(console: console)
         case .demo(let command):
             return await command.run(console: console)
         }

@@ -111,7 +111,7 @@ enum IncidentAlerts {
             return .fire(key: key(threshold, check: event.check + "|" + rule), alert: alert)
         case .alertEnded:
             return .resolve(key: key(threshold, check: event.check + "|" + (field("rule") ?? "")), atMs: event.timeMs)
-        case .flappingStarted, .flappingEnded, .alertSent:
+        case .flappingStarted, .flappingEnded, .alertSent, .maintenanceStarted:
             return nil
         }
     }

@@ -223,6 +223,10 @@ package final class IncidentMonitor: Sendable {
                 fields: [("level", .string(level.rawValue)), ("rules", .list(rules.map(Value.string)))])
         case .burnAlertEnded(let time):
             return IncidentEvent(timeMs: time, kind: .burnAlertEnded, check: check, location: location)
+        case .maintenanceStarted(let time, let window, let incident):
+            return IncidentEvent(
+                timeMs: time, kind: .maintenanceStarted, check: check, location: location, incident: incident,
+                fields: [("window", .string(window))])
         case .flappingStarted(let time, let percent):
             return IncidentEvent(
                 timeMs: time, kind: .flappingStarted, check: check, location: location,

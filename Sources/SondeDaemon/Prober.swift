@@ -55,6 +55,8 @@ package final class Prober: Sendable {
     let thresholds: ThresholdMonitor
     /// Last runs for the live status page (`statusPage()`).
     let status: StatusBoard
+    /// The ad hoc maintenance windows of `data/maintenance.jsonl`, re-read when the file changes.
+    package let maintenance: MaintenanceWatcher
     /// The clocks the schedule, the records and the live figures follow.
     let time: any TimeSource
     private let startedMs: Int64
@@ -92,6 +94,7 @@ package final class Prober: Sendable {
         self.thresholds = ThresholdMonitor(
             location: configuration.location, writer: writer, sender: webhooks, alertmanager: alertmanager, log: log,
             slo: slo, time: time)
+        self.maintenance = MaintenanceWatcher(folder: writer.folder, log: log)
         metrics.setChecks(checks.sorted)
         writer.prepare(Self.policies(checks), location: configuration.location)
         trackSLOs(checks, seed: checks.sorted.map(\.name))
@@ -167,6 +170,7 @@ package final class Prober: Sendable {
         // before the first runs allocate: else it stays resident, the peak, until the first trim.
         HeapTrimmer.trimNow()
         scheduler.apply(checks.scripts)
+        maintenance.start()
         let time = self.time
         guard time.isRealTime else { return }  // tests on a manual clock: no extra sleeper
         housekeeping.withLock { task in
@@ -192,6 +196,7 @@ package final class Prober: Sendable {
     package func stop(grace: Duration) async -> Int {
         var cancelled = 0
         housekeeping.withLock { $0?.cancel() }
+        maintenance.stop()
         if let scheduler = scheduler.withLock({ $0 }) {
             cancelled = await scheduler.stop(grace: grace)
         }
@@ -255,15 +260,20 @@ package final class Prober: Sendable {
         let result = await runner.run(script, variables: configuration.variables)
         if Task.isCancelled { return result }
         let redactor = Redactor(secrets: configuration.variables.secretValues + result.sensitiveValues)
-        let record = RunRecord(
+        var record = RunRecord(
             result, location: configuration.location, lateMs: lateness.milliseconds,
             redactor: redactor)
+        record.maintenance = maintenance.calendar.window(
+            check: record.check, settings: script.settings, atMs: record.time)
         writer.append(record, policy: RecordWriter.Policy(settings: script.settings))
         metrics.record(record, lateness: lateness)
         status.record(record)
-        slo.add(check: record.check, timeMs: record.time, ok: record.ok)
+        // A run in a maintenance window is recorded, but counts in no SLO figure and raises no alert.
+        if record.maintenance == nil {
+            slo.add(check: record.check, timeMs: record.time, ok: record.ok)
+        }
         incidents.observe(record)
-        certificates.observe(result, timeMs: record.time)
+        if record.maintenance == nil { certificates.observe(result, timeMs: record.time) }
         thresholds.observe(record)
         counters.withLock {
             $0.recorded += 1
@@ -274,6 +284,7 @@ package final class Prober: Sendable {
             var text =
                 "\(record.check): \(record.ok ? "ok" : "failed") in \(DurationText.latency(record.durationMs)), late \(DurationText.latency(record.lateMs))"
             if let error = record.error { text += " — \(error.kind): \(error.message)" }
+            if let window = record.maintenance { text += " (maintenance \(window))" }
             log.info("run", text, [("check", record.check), ("ok", String(record.ok))])
         }
         return result

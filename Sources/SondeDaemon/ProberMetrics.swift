@@ -70,6 +70,8 @@ package final class ProberMetrics: Sendable {
         var runSeconds: Double = 0
         var certExpiry: Double?
         var durations: DurationHistogram
+        /// Whether the last run was in a maintenance window.
+        var maintenance = false
     }
 
     private struct State {
@@ -125,6 +127,7 @@ package final class ProberMetrics: Sendable {
                 ?? CheckState(up: record.ok, lastRun: record.time, durations: DurationHistogram(bounds: bounds))
             check.up = record.ok
             check.lastRun = record.time
+            check.maintenance = record.maintenance != nil
             check.results[record.error?.kind ?? "success", default: 0] += 1
             check.phases = record.phaseTotals
             check.runSeconds = Self.seconds(record.durationMs)
@@ -195,6 +198,13 @@ package final class ProberMetrics: Sendable {
             if let expiry = check.certExpiry {
                 out.sample("sonde_cert_expiry_timestamp_seconds", [("check", name), loc], expiry)
             }
+        }
+
+        out.family(
+            "sonde_check_maintenance", .gauge,
+            help: "1 while the check's last run was in a maintenance window (left out of the SLO gauges), else 0.")
+        for (name, check) in checks {
+            out.sample("sonde_check_maintenance", [("check", name), loc], check.maintenance ? 1 : 0)
         }
 
         out.family("sonde_last_run_timestamp_seconds", .gauge, help: "Unix time when the check's last run started.")

@@ -75,7 +75,9 @@ final class SLOTracker: Sendable {
             check: check, readers: [reader], nowMs: beforeMs,
             hoursFromMs: nowMs - policy.windowMs, rawFromMs: rawFrom, edgesMs: [],
             fastMs: policy.latencyThresholdMs)
-        let runs = history.rawRuns(fromMs: rawFrom, toMs: beforeMs).filter { $0.location == location }
+        let runs = history.rawRuns(fromMs: rawFrom, toMs: beforeMs).filter {
+            $0.location == location && $0.maintenance == nil
+        }
         state.withLock { state in
             state.pending.remove(check)
             guard state.checks[check] != nil else { return }

@@ -58,7 +58,7 @@ final class ThresholdMonitor: Sendable {
             let longest = script.settings.alerts.map(\.windowMs).max() ?? 0
             var stats = ReadStats()
             for run in reader.runs(check: script.name, from: nowMs - longest, to: nowMs + 1, stats: &stats)
-            where run.location == location {
+            where run.location == location && run.maintenance == nil {
                 evaluator.prime(ThresholdEvaluator.Run(run))
             }
             for (rule, event) in fireState[script.name] ?? [:] {
@@ -84,6 +84,7 @@ final class ThresholdMonitor: Sendable {
 
     /// Feeds one live run.
     func observe(_ record: RunRecord) {
+        guard record.maintenance == nil else { return }  // maintenance: no threshold alerts
         let run = ThresholdEvaluator.Run(record)
         let transitions = evaluators.withLock { all -> [ThresholdEvaluator.Transition] in
             guard var evaluator = all[record.check] else { return [] }

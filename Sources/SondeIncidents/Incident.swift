@@ -114,6 +114,9 @@ package struct TimelineEntry: Sendable, Equatable {
         case flapping = "flapping"
         case thresholdStarted = "threshold alert"
         case thresholdEnded = "threshold alert ended"
+        case maintenance = "maintenance"
+        case certExpiring = "certificate expiring"
+        case certRenewed = "certificate renewed"
         case resolved = "resolved"
     }
 

@@ -16,6 +16,8 @@ package struct IncidentDetector: Sendable {
         case flappingEnded(timeMs: Int64, percent: Double)
         case burnAlertStarted(timeMs: Int64, level: AlertState.Level, rules: [String])
         case burnAlertEnded(timeMs: Int64)
+        /// A maintenance window began while `incident` was open (noted in its timeline).
+        case maintenanceStarted(timeMs: Int64, window: String, incident: String)
     }
 
     /// Flapping thresholds on the weighted share of state changes over the last 21 runs (Nagios
@@ -65,6 +67,8 @@ package struct IncidentDetector: Sendable {
     private var burn: BurnCounter?
     private var lastBurnMinute: Int64 = .min
     private var usedIDs: Set<String> = []
+    /// The maintenance window of the latest run, if it was in one.
+    private var maintenanceWindow: String?
     /// Runs seen since the open incident started, and the sampling stride (a power of two).
     private var runIndex = 0
     private var sampleStride = 1
@@ -115,6 +119,8 @@ package struct IncidentDetector: Sendable {
 
     /// Feeds one run, counting it in the detector's own burn counts; returns what it changed.
     package mutating func observe(_ run: RunRecord) -> [Transition] {
+        if let window = run.maintenance { return maintenance(run, window: window) }
+        maintenanceWindow = nil
         var counts = burn ?? BurnCounter(policy: policy, nowMs: run.time)
         burn = nil  // the only reference while it is written: no copy of the rings
         counts.add(timeMs: run.time, ok: run.ok)
@@ -129,8 +135,23 @@ package struct IncidentDetector: Sendable {
     /// would. Without a ring (the tracker has not seeded the check yet) burn rates are not read:
     /// the burn-rate alert stays as it was and is decided at the first run that has one.
     package mutating func observe(_ run: RunRecord, countedIn ring: BurnCounter?) -> [Transition] {
+        if let window = run.maintenance { return maintenance(run, window: window) }
+        maintenanceWindow = nil
         burn = nil
         return step(run, ring: ring)
+    }
+
+    /// A run in a maintenance window: it changes nothing (no streak, no incident, no burn count),
+    /// but the first run of a window notes it in the open incident's timeline.
+    private mutating func maintenance(_ run: RunRecord, window: String) -> [Transition] {
+        guard window != maintenanceWindow else { return [] }
+        maintenanceWindow = window
+        guard let id = open?.id else { return [] }
+        open?.timeline.append(
+            TimelineEntry(
+                timeMs: run.time, event: .maintenance,
+                evidence: "maintenance window \(window) began; runs until it ends are left out"))
+        return [.maintenanceStarted(timeMs: run.time, window: window, incident: id)]
     }
 
     private mutating func step(_ run: RunRecord, ring: BurnCounter?) -> [Transition] {

@@ -21,6 +21,8 @@ package struct IncidentEvent: Sendable, Equatable {
         case alertStarted = "alert_started"
         /// It no longer holds.
         case alertEnded = "alert_ended"
+        /// A maintenance window began while an incident was open.
+        case maintenanceStarted = "maintenance_started"
     }
 
     package var timeMs: Int64

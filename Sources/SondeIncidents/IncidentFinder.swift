@@ -35,14 +35,18 @@ package enum IncidentFinder {
         var incidents: [Incident] = []
         var skippedEvents = 0
         var alerts: [String: [IncidentEvent]] = [:]
+        var certificates: [String: [IncidentEvent]] = [:]
         for reader in readers {
-            for event in IncidentEvent.readAll(reader.folder.incidentsFile, skipped: &skippedEvents)
-            where event.kind == .alertSent {
-                if let id = event.incident { alerts[id, default: []].append(event) }
+            for event in IncidentEvent.readAll(reader.folder.incidentsFile, skipped: &skippedEvents) {
+                if event.kind == .alertSent, let id = event.incident { alerts[id, default: []].append(event) }
+                if event.kind == .certExpiring || event.kind == .certRenewed {
+                    certificates[event.check, default: []].append(event)
+                }
             }
         }
         let names = Set(readers.flatMap { $0.folder.checks() }).sorted()
         var episodes: [ThresholdEpisode] = []
+        var fleetChecks: Set<String> = []  // checks whose incidents are the fleet's
         for name in names {
             let monitor = settings[name] ?? MonitorSettings()
             let fleetQuorum = quorum(name)
@@ -59,7 +63,7 @@ package enum IncidentFinder {
                     if zip(runs, runs.dropFirst()).contains(where: { $0.time > $1.time }) {
                         runs.sort { $0.time < $1.time }
                     }
-                    if fleetQuorum != nil { all += runs }
+                    if fleetQuorum != nil { all += runs.filter { $0.maintenance == nil } }
                     for run in runs {
                         var detector =
                             detectors[run.location]
@@ -81,6 +85,7 @@ package enum IncidentFinder {
                 incidents += found
                 continue
             }
+            fleetChecks.insert(name)
             locationIncidents += found
             all.sort { $0.time < $1.time }
             let grid = SlotGrid(check: name, intervalMs: Int64(monitor.every.milliseconds))
@@ -119,6 +124,18 @@ package enum IncidentFinder {
         for index in incidents.indices {
             let incident = incidents[index]
             let until = incident.resolvedMs ?? Int64.max
+            // The certificate events the live prober wrote while the incident was open (any
+            // location's for the fleet's incidents).
+            let fleetIncident = fleetChecks.contains(incident.check)
+            for event in certificates[incident.check] ?? []
+            where (fleetIncident || event.location == incident.location) && event.timeMs >= incident.startedMs
+                && event.timeMs <= until
+            {
+                incidents[index].timeline.append(
+                    TimelineEntry(
+                        timeMs: event.timeMs, event: event.kind == .certExpiring ? .certExpiring : .certRenewed,
+                        evidence: CertificateWatch.text(event) + (fleetIncident ? " (at \(event.location))" : "")))
+            }
             let fleet = !episodeLocations.contains(incident.location)
             for episode in episodes
             where episode.check == incident.check && (fleet || episode.location == incident.location) {

@@ -49,6 +49,9 @@ package enum IncidentNotification {
         case .alertEnded:
             return "✅ \(check): alert \(field("rule")) over — \(field("metric")) is \(field("value_text")) "
                 + "(held \(DurationText.span(Int64(field("duration_ms")) ?? 0)), at worst \(field("peak_text")))"
+        case .maintenanceStarted:
+            return "🔧 \(check): maintenance window \(field("window")) began during incident "
+                + "\(event.incident ?? "-"); runs until it ends are left out"
         }
     }
 

@@ -38,8 +38,11 @@ package struct ThresholdReplay: Sendable {
         evaluators[location] = evaluator
     }
 
-    /// Feeds one recorded run.
-    package mutating func add(_ record: RunRecord) { add(ThresholdEvaluator.Run(record), location: record.location) }
+    /// Feeds one recorded run; a run in a maintenance window is left out, as the live prober does.
+    package mutating func add(_ record: RunRecord) {
+        guard record.maintenance == nil else { return }
+        add(ThresholdEvaluator.Run(record), location: record.location)
+    }
 
     /// The episodes so far, the ongoing ones included (with their worst value yet), by start.
     package var episodes: [ThresholdEpisode] {

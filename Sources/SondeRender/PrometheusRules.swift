@@ -19,14 +19,20 @@ package struct PrometheusRules: Sendable {
         package var quorum: Quorum
         /// Its `@alert` threshold rules.
         package var alerts: [ThresholdRule]
+        /// Its `@cert-expiry` in days; nil when `off` (no `SondeCertExpiring` rule).
+        package var certExpiryDays: Double?
 
         /// A check from its parts.
-        package init(name: String, policy: SLOPolicy, downAfter: Int, quorum: Quorum, alerts: [ThresholdRule] = []) {
+        package init(
+            name: String, policy: SLOPolicy, downAfter: Int, quorum: Quorum, alerts: [ThresholdRule] = [],
+            certExpiryDays: Double? = nil
+        ) {
             self.name = name
             self.policy = policy
             self.downAfter = downAfter
             self.quorum = quorum
             self.alerts = alerts
+            self.certExpiryDays = certExpiryDays
         }
 
         /// A check from its script: `@quorum` when the file has one, `defaultQuorum` otherwise.
@@ -34,7 +40,8 @@ package struct PrometheusRules: Sendable {
             self.init(
                 name: script.name, policy: SLOPolicy(settings: script.settings),
                 downAfter: script.settings.downAfter, quorum: script.settings.quorum ?? defaultQuorum,
-                alerts: script.settings.alerts)
+                alerts: script.settings.alerts,
+                certExpiryDays: script.settings.certExpiry.map { Double($0.components.seconds) / 86_400 })
         }
 
         /// How long the quorum must hold before `SondeCheckDown` fires: `@every` × `@down-after`.
@@ -125,13 +132,17 @@ package struct PrometheusRules: Sendable {
         for rule in check.alerts where Self.expressible(rule) {
             rules.append(thresholdAlert(check, rule: rule, selector: selector))
         }
+        if let alert = certificateAlert(check, selector: selector) { rules.append(alert) }
         return .mapping([("name", .scalar("sonde-" + check.name)), ("rules", .sequence(rules))])
     }
 
-    /// The quorum as PromQL: the number of locations whose `sonde_check_up` is 0, compared with the
-    /// quorum (or with the number of locations that report, for `all`); 1 or 0.
+    /// The quorum as PromQL: the number of locations whose `sonde_check_up` is 0 and that are not
+    /// in a maintenance window (`sonde_check_maintenance`), compared with the quorum (or with the
+    /// number of locations that report, for `all`); 1 or 0.
     static func quorumExpression(_ quorum: Quorum, selector: String) -> String {
-        let down = "sum by (check) (sonde_check_up{\(selector)} == bool 0)"
+        let down =
+            "sum by (check) (sonde_check_up{\(selector)} == bool 0 "
+            + "unless on (check, location) \(maintenanceSeries){\(selector)} == 1)"
         switch quorum {
         case .atLeast(let n): return "\(down) >= bool \(n)"
         case .all: return "\(down) >= bool count by (check) (sonde_check_up{\(selector)})"

@@ -24,6 +24,7 @@ package enum ReportJSON {
                 ),
                 ("certificates", certificates(report.certificates)),
                 ("keep_warm", keepWarm(report.keepWarm)),
+                ("maintenance", SLOReport.maintenanceJSON(report.maintenance)),
             ]))
     }
 

@@ -28,6 +28,8 @@ package struct SLOReport: Sendable {
     package var thresholds: [String: ThresholdSummary] = [:]
     /// Incidents opened and not resolved in the folders' `incidents.jsonl` (the status page).
     package var openIncidents: [StatusPage.OpenIncident] = []
+    /// Maintenance time and excluded runs, by check (checks with maintenance only; `## Maintenance`).
+    package var maintenance: [String: MaintenanceFigures] = [:]
 
     package init(
         checks: [CheckSLO], folders: [String], nowMs: Int64, defaulted: Set<String> = [],
@@ -148,7 +150,7 @@ package struct SLOReport: Sendable {
                         })
             }
         }
-        md += certificatesSection() + keepWarmSection()
+        md += certificatesSection() + keepWarmSection() + maintenanceSection()
         return md + "\n" + howItCounts()
     }
 
@@ -336,7 +338,7 @@ package struct SLOReport: Sendable {
             md += "\n## Certificate\n\nThe leaf certificate seen by the last HTTPS run expires in "
             md += String(format: "%.1f", days) + " days.\n"
         }
-        md += keepWarmPage(check.check)
+        md += keepWarmPage(check.check) + maintenancePage(check.check)
         return md
     }
 

@@ -69,8 +69,10 @@ package struct CheckStatus: Sendable, Equatable {
         var latest: RunRecord?
         var recentTimes: [String: [Int64]] = [:]
         reader.forEachRun(check: check, from: from, to: nowMs + 1, stats: &windowStats) { record in
-            runs += 1
-            if record.ok { good += 1 }
+            if record.maintenance == nil {  // maintenance runs are not in the uptime
+                runs += 1
+                if record.ok { good += 1 }
+            }
             durations.append(record.durationMs)
             if latest == nil || record.time >= latest!.time { latest = record }
             Self.keepRecent(record, in: &recentTimes)

@@ -21,6 +21,8 @@ package struct WindowCounts: Sendable, Equatable {
     /// Sum of the run durations, ms.
     var sumMs: Double = 0
     package var phaseSums = PhaseSums()
+    /// Runs in maintenance windows: in no other figure.
+    package var maintenance: Int64 = 0
 
     package init(fromMs: Int64, toMs: Int64) {
         self.fromMs = fromMs
@@ -46,6 +48,7 @@ package struct WindowCounts: Sendable, Equatable {
 
     private mutating func add(_ piece: HourRollup, countingMinutes: Bool) {
         runs += piece.runs
+        maintenance += piece.maintenance
         good += piece.good
         fast += piece.fast
         for (kind, count) in piece.errors { errors[kind, default: 0] += count }

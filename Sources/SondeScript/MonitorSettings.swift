@@ -26,6 +26,8 @@ package struct MonitorSettings: Sendable, Equatable {
     var tags: [String] = []
     /// `@alert` threshold rules, in the order written (repeatable).
     package var alerts: [ThresholdRule] = []
+    /// `@maintenance` recurring windows, in the order written (repeatable; no two overlap).
+    package var maintenance: [MaintenanceWindow] = []
 
     package init() {}
 }

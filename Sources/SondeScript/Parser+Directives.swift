@@ -14,10 +14,10 @@ extension Parser {
     }
 
     static let directiveKeys =
-        ["every", "timeout", "slo", "latency", "down-after", "up-after", "quorum", "tags", "alert"]
+        ["every", "timeout", "slo", "latency", "down-after", "up-after", "quorum", "tags", "alert", "maintenance"]
         + targetDirectiveKeys
     /// Directives a file may give more than once.
-    static let repeatableKeys: Set<String> = ["alert"]
+    static let repeatableKeys: Set<String> = ["alert", "maintenance"]
 
     /// A `# @key value` line, or nil for an ordinary comment. `#@` without a key is a comment, and
     /// so is `# @word` when the word is neither a directive nor close to one.
@@ -106,6 +106,8 @@ extension Parser {
             try applyTargetDirective(d, to: &settings)
         case "alert":
             try addAlert(d, to: &settings)
+        case "maintenance":
+            try addMaintenance(d, to: &settings)
         default:
             throw fail("unknown directive @\(d.key)")
         }

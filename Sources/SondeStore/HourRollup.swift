@@ -33,6 +33,8 @@ package struct HourRollup: Sendable, Equatable {
     package var minutes: UInt64 = 0
     /// Bit `m` set when a run that started in minute `m` failed.
     package var badMinutes: UInt64 = 0
+    /// Runs started in a maintenance window (`maint`): counted here only, in no other figure.
+    package var maintenance: Int64 = 0
 
     package init(hour: Int64, check: String, location: String, fastMs: Double?) {
         self.hour = hour
@@ -43,6 +45,10 @@ package struct HourRollup: Sendable, Equatable {
 
     /// Counts one run (which must have started in this hour).
     package mutating func add(_ record: RunRecord) {
+        guard record.maintenance == nil else {
+            maintenance += 1
+            return
+        }
         runs += 1
         let minute = UInt64(max(0, min(59, (record.time - hour) / 60_000)))
         minutes |= 1 << minute
@@ -91,6 +97,7 @@ package struct HourRollup: Sendable, Equatable {
         histogram.merge(other.histogram)
         minutes |= other.minutes
         badMinutes |= other.badMinutes
+        maintenance += other.maintenance
     }
 
     /// Builds the rollups of `records` (one per hour, in time order) for a check.
@@ -200,7 +207,12 @@ enum HourLine {
         hex(rollup.minutes, &w)
         w.raw("\",\"bad_mins\":\"")
         hex(rollup.badMinutes, &w)
-        w.raw("\"}\n")
+        w.raw("\"")
+        if rollup.maintenance > 0 {
+            w.raw(",\"maint\":")
+            w.int(rollup.maintenance)
+        }
+        w.raw("}\n")
         return w.bytes
     }
 
@@ -263,6 +275,8 @@ enum HourLine {
                 rollup.minutes = try mask(&s)
             } else if LineScanner.equals(key, "bad_mins") {
                 rollup.badMinutes = try mask(&s)
+            } else if LineScanner.equals(key, "maint") {
+                rollup.maintenance = max(0, try s.integer())
             } else {
                 try s.skipValue()
             }

@@ -60,6 +60,10 @@ package enum RunLine {
             w.raw(",\"cert_days\":")
             w.millis(days)
         }
+        if let window = record.maintenance {
+            w.raw(",\"maintenance\":")
+            w.string(window)
+        }
         w.raw("}\n")
         return w.bytes
     }
@@ -92,6 +96,7 @@ package enum RunLine {
                     try s.array { (s: inout LineScanner) throws(LineError) in record.steps.append(try decodeStep(&s)) }
                 }
             case 9 where LineScanner.equals(key, "cert_days"): record.certDays = try s.numberOrNull()
+            case 11 where LineScanner.equals(key, "maintenance"): record.maintenance = try s.stringOrNull()
             default: try s.skipValue()
             }
         }

@@ -25,6 +25,10 @@ package struct RunRecord: Sendable, Equatable {
     package var steps: [RunStep]
     /// Days until the earliest leaf-certificate expiry (`cert_days`), HTTPS only.
     package var certDays: Double?
+    /// The maintenance window the run started in (`maintenance`): an ad hoc window's id (`m3`) or
+    /// a recurring window as written (`Sun 02:00-04:00 UTC`); nil outside maintenance. Such a run
+    /// is kept but left out of uptime, budgets, burn rates, incidents and alerts.
+    package var maintenance: String?
 
     package init(
         time: Int64, check: String, location: String, ok: Bool, durationMs: Double, lateMs: Double,

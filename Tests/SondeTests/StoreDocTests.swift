@@ -111,7 +111,11 @@ struct StoreDocTests {
             guard inJSON, raw.hasPrefix("{") else { continue }
             let bytes = Array(raw.utf8)
             count += 1
-            if raw.contains(#""event":"#) {
+            if raw.contains(#""event":"added""#) || raw.contains(#""event":"ended""#) {
+                // A maintenance.jsonl example.
+                let event = try #require(MaintenanceLog.decode(String(raw)), "\(raw)")
+                #expect(event.encode() == bytes + [0x0A], "\(raw)")
+            } else if raw.contains(#""event":"#) {
                 // An incidents.jsonl example: reads as an event and re-encodes byte for byte.
                 let event = try #require(IncidentEvent.decode(String(raw)), "\(raw)")
                 #expect(event.encode() == bytes + [0x0A], "\(raw)")
