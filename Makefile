@@ -34,6 +34,9 @@ deps: toolchain
 	  echo "installing libcurl4-openssl-dev (curl/curl.h is missing)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libcurl4-openssl-dev; \
 	fi
+	@[ -f /usr/include/libxml2/libxml/xpath.h ] && command -v pkg-config >/dev/null 2>&1 || { \
+	  echo "installing libxml2-dev and pkg-config (the xpath query calls the libxml2 FoundationXML links)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libxml2-dev pkg-config; }
 	@command -v openssl >/dev/null 2>&1 || { echo "installing openssl (tests make a TLS certificate)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl; }
 
