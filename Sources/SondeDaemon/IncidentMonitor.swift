@@ -127,7 +127,7 @@ package final class IncidentMonitor: Sendable {
 
     /// Names of the checks with an incident open now, sorted.
     var openChecks: [String] {
-        detectors.withLock { all in all.compactMap { $0.value.open == nil ? nil : $0.key } }.sorted()
+        detectors.withLock { all in all.compactMap { $0.value.detector.open == nil ? nil : $0.key } }.sorted()
     }
 
     /// Feeds one live run, already counted in the SLO tracker (`SLOTracker.add`).
@@ -165,7 +165,7 @@ package final class IncidentMonitor: Sendable {
     /// The open incident of one check, if any: the status page asks check by check, so the lock
     /// the runs take is held only briefly.
     func openIncident(check: String) -> Incident? {
-        detectors.withLock { $0[check]?.ongoing() }
+        detectors.withLock { $0[check]?.detector.ongoing() }
     }
 
     // MARK: Events

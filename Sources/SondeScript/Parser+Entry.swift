@@ -308,21 +308,6 @@ extension Parser {
         return BodyFile(name: text.replacingOccurrences(of: "\\;", with: ";"), location: location)
     }
 
-    /// Bytes of a hex string (spaces allowed between pairs).
-    static func hexBytes(_ text: String) -> [UInt8]? {
-        let digits = Array(text.unicodeScalars.filter { $0 != " " && $0 != "\t" })
-        guard digits.count % 2 == 0 else { return nil }
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(digits.count / 2)
-        var i = 0
-        while i < digits.count {
-            guard let byte = UInt8(String(String.UnicodeScalarView(digits[i...i + 1])), radix: 16) else { return nil }
-            bytes.append(byte)
-            i += 2
-        }
-        return bytes
-    }
-
     /// An XML body: lines from the one starting with `<` up to the blank line, comment, request or
     /// response line that ends it, sent as written.
     mutating func xmlBody() throws(ParseError) -> Body {

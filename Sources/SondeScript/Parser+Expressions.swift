@@ -185,9 +185,10 @@ extension Parser {
         return expression
     }
 
-    /// The bytes of hex digits (`0a1B`); nil for an odd count or another character.
+    /// The bytes of hex digits (`0a1B`, spaces and tabs between them allowed); nil for an odd
+    /// count or another character.
     static func hexBytes(_ text: String) -> [UInt8]? {
-        let digits = Array(text.utf8)
+        let digits = Array(text.utf8.filter { $0 != UInt8(ascii: " ") && $0 != UInt8(ascii: "\t") })
         guard digits.count % 2 == 0 else { return nil }
         var out: [UInt8] = []
         out.reserveCapacity(digits.count / 2)
