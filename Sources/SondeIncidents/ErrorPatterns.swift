@@ -57,8 +57,9 @@ package struct ErrorPatterns: Sendable, Equatable {
         if words.count == 5, words[0] == "entry", words[2] == "line", words[1].allSatisfy(\.isNumber),
             words[3].hasSuffix(":"), words[3].dropLast().allSatisfy(\.isNumber)
         {
-            out = words[0...3].joined(separator: " ") + " "
-            message = words[4]
+            let kept = words[0...3].joined(separator: " ") + " "
+            out = kept
+            message = message.dropFirst(kept.count)
         }
         var word: [Unicode.Scalar] = []
         func flush() {

@@ -61,7 +61,7 @@ extension IncidentWriteUp {
             + "\nHow each finding is computed: [How findings are computed](README.md#how-findings-are-computed).\n\n"
     }
 
-    /// The index's note on outages written up together, and how findings are computed.
+    /// The index's note on outages written up together.
     func outagesNote(_ groups: [IncidentGroup]) -> String {
         var md = ""
         let shared = groups.filter { $0.incidents.count > 1 }
@@ -72,10 +72,11 @@ extension IncidentWriteUp {
             md += "of the outage's first start and overlap it share one write-up (`--group-within`); the rows "
             md += "above link each check's section of it.\n"
         }
-        md += "\n### How findings are computed\n\n"
-        md += FindingsNote.markdown
         return md
     }
+
+    /// The index's last section: how each finding is computed.
+    static var findingsNote: String { "\n## How findings are computed\n\n" + FindingsNote.markdown }
 
     /// One write-up for the incidents of an outage: findings, the checks, the shared timeline, the
     /// Gantt chart, then each check's section.

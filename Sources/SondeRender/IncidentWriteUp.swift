@@ -112,7 +112,7 @@ package struct IncidentWriteUp: Sendable {
             if let first = stats.firstProblem { md += " (first: `\(Markdown.escape(first))`)" }
             md += ".\n"
         }
-        return md + thresholdSection()
+        return md + thresholdSection() + Self.findingsNote
     }
 
     /// `## Threshold alerts`: every episode of an `@alert` rule, newest first; empty without episodes.
