@@ -96,7 +96,8 @@ struct IncidentsCommand: Sendable {
         let ongoing = result.incidents.filter { !$0.isResolved }.count
         let pages = writeUp.groups.count
         console.out(
-            "wrote \(folder)/README.md and \(pages) write-up\(pages == 1 ? "" : "s") of \(result.incidents.count) incident\(result.incidents.count == 1 ? "" : "s")"
+            "wrote \(folder)/README.md and \(pages) write-up\(pages == 1 ? "" : "s")"
+                + (pages == result.incidents.count ? "" : " of \(result.incidents.count) incidents")
                 + (ongoing > 0 ? " (\(ongoing) ongoing)" : "")
                 + (removed > 0 ? ", removed \(removed) stale write-up\(removed == 1 ? "" : "s")" : "")
                 + (result.episodes.isEmpty

@@ -27,7 +27,7 @@ enum IncidentsSpec {
     /// `--group-within N`.
     static let groupWithin = OptionSpec(
         "group-within", .integer(0...1000), placeholder: "N", default: String(defaults.groupWithin),
-        help: "one write-up for incidents starting within N intervals that overlap; 0: one each")
+        help: "one write-up for overlapping incidents that start within N intervals")
 
     /// The declaration.
     static let spec = CommandSpec(

@@ -5,12 +5,12 @@ import Foundation
 ///
 /// The rule, on the durations in log space (so 7 ms and 2 s are as far apart as 7 s and 2,000 s):
 /// sort them and split at the widest gap between neighbours among the splits that leave at least
-/// `minimumShare` of the runs (and at least 2) on each side. The two sides are the modes; each
+/// `minimumShare` of the runs (and at least 3) on each side. The two sides are the modes; each
 /// mode's centre is its median. The durations are **bimodal** when the slow centre is at least
 /// `minimumRatio` × the fast one, and the gap itself — the fastest slow run ÷ the slowest fast
-/// run — is at least `minimumGap` × and at least as wide (in log space) as the spread of the
-/// larger mode from its 10th to its 90th percentile: two modes are clearly apart, not the two ends
-/// of one wide mode. Fewer than `minimumRuns` durations: too few to say.
+/// run — is at least `minimumGap` × and at least half as wide (in log space) as the spread of
+/// the larger mode from its 10th to its 90th percentile: two modes are clearly apart, not the two
+/// ends of one wide mode. Fewer than `minimumRuns` durations: too few to say.
 package struct LatencyModes: Sendable, Equatable {
     /// Durations needed before anything is said.
     package static let minimumRuns = 10
@@ -50,7 +50,7 @@ package struct LatencyModes: Sendable, Equatable {
         let sorted = durations.filter { $0 > 0 && $0.isFinite }.sorted()
         let n = sorted.count
         guard n >= minimumRuns else { return .tooFew(runs: n) }
-        let smallest = max(2, Int((minimumShare * Double(n)).rounded(.up)))
+        let smallest = max(3, Int((minimumShare * Double(n)).rounded(.up)))
         guard n >= 2 * smallest else { return .unimodal(runs: n) }
         let logs = sorted.map { Foundation.log($0) }
         // Split after index i: fast = [0...i], slow = [i+1...].
@@ -68,7 +68,7 @@ package struct LatencyModes: Sendable, Equatable {
         let larger = fast.count >= slow.count ? Array(logs[0...best.index]) : Array(logs[(best.index + 1)...])
         let spread = larger[(larger.count - 1) * 9 / 10] - larger[(larger.count - 1) / 10]
         guard modes.slowMs >= minimumRatio * modes.fastMs, modes.slowFromMs >= minimumGap * modes.fastUpToMs,
-            best.gap >= spread
+            best.gap >= 0.5 * spread
         else {
             return .unimodal(runs: n)
         }
