@@ -232,6 +232,8 @@ struct DemoCommand: Sendable {
         incidents.out = out
         incidents.checks = checks
         incidents.settings = report.settings
+        // The data folder started empty: write-ups of earlier demos belong to no incident now.
+        incidents.prune = true
         let incidentsCode = incidents.run(console: console)
         let reportCode = report.run(console: console)
         guard reportCode == ExitCode.ok, incidentsCode == ExitCode.ok else { return ExitCode.runtime }

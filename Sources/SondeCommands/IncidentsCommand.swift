@@ -26,6 +26,13 @@ struct IncidentsCommand: Sendable {
     /// `--quorum`: with several data folders, how many locations must fail in a time slot for the
     /// fleet to count it down, for checks whose file has no `@quorum`.
     var quorum: Quorum = .all
+    /// `--group-within N`: incidents of several checks that start within N intervals of an
+    /// outage's first start and overlap it are written up together; 0 writes each alone.
+    var groupWithin = IncidentGrouping.defaultIntervals
+    /// Remove the write-ups sonde wrote that belong to no incident found now (`sonde demo`, whose
+    /// data folder starts empty): files whose first line is sonde's marker, or older write-ups of
+    /// sonde's with its back link (`IncidentsCommand.stale`). Other files are left alone.
+    var prune = false
 
     /// Finds the incidents up to `now`, writes the index and one page per incident; returns the exit code.
     func run(console: Console, now: Date = Date()) -> Int32 {
@@ -65,24 +72,57 @@ struct IncidentsCommand: Sendable {
             incidents: result.incidents, nowMs: nowMs, folders: data, stats: result.stats, episodes: result.episodes)
         writeUp.locationIncidents = result.locationIncidents
         writeUp.quorums = quorums
+        writeUp.grouping = IncidentGrouping(intervals: groupWithin)
+        writeUp.intervals = Dictionary(
+            uniqueKeysWithValues: names.map { ($0, Int64((settings[$0] ?? MonitorSettings()).every.milliseconds)) })
         let folder = out + "/incidents"
+        var removed = 0
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-            for file in writeUp.files() {
+            let files = writeUp.files()
+            for file in files {
                 try Data(file.contents.utf8).write(to: URL(fileURLWithPath: folder + "/" + file.path), options: .atomic)
+            }
+            if prune {
+                for name in Self.stale(in: folder, keeping: Set(files.map(\.path))) {
+                    try FileManager.default.removeItem(atPath: folder + "/" + name)
+                    removed += 1
+                }
             }
         } catch {
             console.err("error: cannot write \(folder): \((error as NSError).localizedDescription)\n")
             return ExitCode.runtime
         }
         let ongoing = result.incidents.filter { !$0.isResolved }.count
+        let pages = writeUp.groups.count
         console.out(
-            "wrote \(folder)/README.md and \(result.incidents.count) write-up\(result.incidents.count == 1 ? "" : "s")"
+            "wrote \(folder)/README.md and \(pages) write-up\(pages == 1 ? "" : "s")"
+                + (pages == result.incidents.count ? "" : " of \(result.incidents.count) incidents")
                 + (ongoing > 0 ? " (\(ongoing) ongoing)" : "")
+                + (removed > 0 ? ", removed \(removed) stale write-up\(removed == 1 ? "" : "s")" : "")
                 + (result.episodes.isEmpty
                     ? "" : ", \(result.episodes.count) threshold alert episode\(result.episodes.count == 1 ? "" : "s")")
                 + "\n")
         if result.stats.skipped > 0 { console.err("note: \(result.stats.skipped) data lines could not be read\n") }
         return ExitCode.ok
+    }
+
+    /// The write-ups sonde wrote in `folder` that are not in `keeping`: Markdown files other than
+    /// `README.md` whose first line is sonde's marker (`IncidentWriteUp.markedChecks`), or — written
+    /// before the marker — whose name is `YYYY-MM-DDTHHMMZ-….md` and whose third line is the
+    /// write-ups' back link `[← all incidents](README.md)`. Anything else is not sonde's.
+    static func stale(in folder: String, keeping: Set<String>) -> [String] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return [] }
+        return names.sorted().filter { name in
+            guard name.hasSuffix(".md"), name != "README.md", !keeping.contains(name),
+                let handle = FileHandle(forReadingAtPath: folder + "/" + name)
+            else { return false }
+            defer { try? handle.close() }
+            let head = String(decoding: handle.readData(ofLength: 4096), as: UTF8.self)
+            let lines = head.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+            if let first = lines.first, IncidentWriteUp.markedChecks(firstLine: first) != nil { return true }
+            let stamped = name.count > 18 && name.dropFirst(15).hasPrefix("Z-") && name.prefix(11).hasSuffix("T")
+            return stamped && lines.count > 2 && lines[2] == "[← all incidents](README.md)"
+        }
     }
 }

@@ -24,10 +24,15 @@ enum IncidentsSpec {
     static let quorum = QuorumOption.spec(
         help: "locations that must fail in a slot, with several --data (@quorum wins)")
 
+    /// `--group-within N`.
+    static let groupWithin = OptionSpec(
+        "group-within", .integer(0...1000), placeholder: "N", default: String(defaults.groupWithin),
+        help: "one write-up for overlapping incidents that start within N intervals")
+
     /// The declaration.
     static let spec = CommandSpec(
         "incidents", summary: "find incidents in the data and write their timelines into reports/incidents/",
-        options: [data, quorum, out, checks],
+        options: [data, quorum, out, checks, groupWithin],
         positionals: .none(hint: "give data folders with --data DIR"),
         exitCodes: [
             ExitCodeNote(ExitCode.ok, "the write-ups are written"),
@@ -43,6 +48,7 @@ enum IncidentsSpec {
         command.out = parsed.string(out) ?? command.out
         command.checks = parsed.string(checks) ?? command.checks
         command.quorum = QuorumOption.value(parsed, quorum) ?? command.quorum
+        command.groupWithin = parsed.number(groupWithin) ?? command.groupWithin
         return command
     }
 }

@@ -141,6 +141,7 @@ struct ReportCommand: Sendable {
         report.openIncidents = StatusPage.openIncidents(events, pages: report.incidentPages)
         report.maintenance = MaintenanceFigures.forChecks(
             report.checks, settings: settings, calendar: MaintenanceCalendar(folders: readers.map(\.folder)))
+        report.findings = Self.findings(names, readers: readers, nowMs: nowMs)
         return report
     }
 

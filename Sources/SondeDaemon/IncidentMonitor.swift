@@ -216,6 +216,8 @@ package final class IncidentMonitor: Sendable {
                     ("kind", .string(incident.mainKind ?? "internal")),
                     ("failed_runs", .integer(Int64(incident.failedRuns))),
                     ("runs", .integer(Int64(incident.runs))),
+                    // What the incident showed: a few sentences, from counts the detector kept.
+                    ("findings", .list(FindingRules.live(incident).prefix(5).map { .string($0.text) })),
                 ])
         case .burnAlertStarted(let time, let level, let rules):
             return IncidentEvent(

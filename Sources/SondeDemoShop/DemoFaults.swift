@@ -12,7 +12,9 @@ extension DemoShop {
     /// `restartDelay` after the pool ran dry: the pool is whole again and sessions are gone.
     ///
     /// The defaults are the demo's: 5 connections, 30% slow searches of 2 s, restart after 15 s.
-    /// Which searches are slow follows from `seed` alone, so a run can be repeated exactly.
+    /// Which searches are slow follows from `seed` alone, so a run can be repeated exactly. The
+    /// default seed's draws are close to the share in the short run a demo makes: 5 of the first 16
+    /// searches (31%) are slow, so the pool runs dry at the 16th, and 19 of the first 60 (32%).
     ///
     /// Tests can make the fault follow the order of requests instead of time and chance:
     /// `leakingSearches` makes exactly the first N searches leak, and a nil `restartDelay` leaves
@@ -40,7 +42,7 @@ extension DemoShop {
             poolSize: Int = 5, slowShare: Double = 0.3, slowDuration: Duration = .seconds(2),
             restartDelay: Duration? = .seconds(15),
             queryTime: ClosedRange<Duration> = .milliseconds(2) ... .milliseconds(5),
-            seed: UInt64 = 0x50DE, leakingSearches: Int? = nil
+            seed: UInt64 = 0x5133, leakingSearches: Int? = nil
         ) {
             self.poolSize = poolSize
             self.slowShare = slowShare

@@ -21,12 +21,15 @@ package struct Incident: Sendable, Equatable {
     package var failedRuns: Int = 0
     /// Failed runs per error kind, with the first and the latest message of each.
     package var kinds: [String: KindSummary] = [:]
+    /// The failed runs' messages with numbers and ids masked, counted (`ErrorPatterns`).
+    package var patterns = ErrorPatterns()
     package var timeline: [TimelineEntry] = []
     /// Runs from the first failure to the resolution (for latency during and the chart): every run up
     /// to `IncidentDetector.sampleLimit`, then an even thinning of them (every 2nd, 4th, … run).
     /// Empty in the live daemon, which writes no write-ups.
     package var samples: [Sample] = []
-    /// Up to the last 120 runs in the 30 minutes before the first failure (for latency before).
+    /// Up to the last 120 runs in the 30 minutes before the first failure, failed ones included
+    /// (for latency before and the findings' leading signals).
     package var before: [Sample] = []
     /// The latest run seen while the incident was open.
     package var lastRunMs: Int64?
@@ -135,13 +138,37 @@ package struct Sample: Sendable, Equatable {
     package var ttfb: Double
     package var ok: Bool
     package var kind: String?
+    /// HTTP status of the run's last response (0 without one).
+    package var status: Int = 0
+    /// The request (1-based) that took the longest, and its time, ms (0 without requests).
+    package var slowestStep: Int = 0
+    package var slowestStepMs: Double = 0
+    /// Requests the run made.
+    package var requests: Int = 0
 
-    /// The sample of `run`: its start, duration, summed server time, outcome and error kind.
-    init(_ run: RunRecord) {
+    /// The sample of `run`: its start, duration, summed server time, outcome, error kind, last
+    /// status and slowest request.
+    package init(_ run: RunRecord) {
         timeMs = run.time
         ms = run.durationMs
         ttfb = run.steps.reduce(0) { $0 + $1.timings.ttfb }
         ok = run.ok
         kind = run.error?.kind
+        status = run.steps.last?.status ?? 0
+        requests = run.steps.count
+        for (index, step) in run.steps.enumerated() where step.timings.total > slowestStepMs || slowestStep == 0 {
+            slowestStep = index + 1
+            slowestStepMs = step.timings.total
+        }
+    }
+
+    /// A sample from its figures (tests and generated series).
+    package init(timeMs: Int64, ms: Double, ttfb: Double = 0, ok: Bool = true, kind: String? = nil, status: Int = 200) {
+        self.timeMs = timeMs
+        self.ms = ms
+        self.ttfb = ttfb
+        self.ok = ok
+        self.kind = kind
+        self.status = status
     }
 }

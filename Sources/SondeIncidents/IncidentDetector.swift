@@ -212,13 +212,15 @@ package struct IncidentDetector: Sendable {
                 open = incident
             }
         } else if run.ok {
-            failures.removeAll()
             pendingPeak = nil
             if keepsSamples {
+                // Failures too few to open an incident are part of what came before one.
+                before += failures.map(Sample.init)
                 before.append(sample)
                 // Trimmed in batches: amortised O(1) per run.
                 if before.count >= 2 * Self.beforeLimit { before.removeFirst(before.count - Self.beforeLimit) }
             }
+            failures.removeAll()
         } else {
             failures.append(run)
             pendingPeak = Self.higher(pendingPeak, hourRate)
@@ -306,6 +308,7 @@ package struct IncidentDetector: Sendable {
         incident.failedRuns += 1
         let kind = run.error?.kind ?? "internal"
         let message = run.error?.message ?? ""
+        incident.patterns.add(message, kind: kind, timeMs: run.time)
         if var summary = incident.kinds[kind] {
             summary.count += 1
             summary.latestMessage = message

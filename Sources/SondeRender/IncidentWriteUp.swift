@@ -21,6 +21,10 @@ package struct IncidentWriteUp: Sendable {
     package var quorums: [String: LocationQuorum] = [:]
     /// Episodes of the checks' `@alert` threshold rules (listed in the index).
     package var episodes: [ThresholdEpisode]
+    /// Which incidents are one outage, with one write-up (`--group-within`).
+    package var grouping = IncidentGrouping()
+    /// Each check's `@every`, ms (for the grouping rule; a minute when missing).
+    package var intervals: [String: Int64] = [:]
 
     package init(
         incidents: [Incident], nowMs: Int64, folders: [String], stats: ReadStats = ReadStats(),
@@ -34,7 +38,23 @@ package struct IncidentWriteUp: Sendable {
     }
 
     package func files() -> [(path: String, contents: String)] {
-        [("README.md", index())] + incidents.map { ("\($0.id).md", page($0)) }
+        [("README.md", index())]
+            + groups.map { group in
+                (group.id + ".md", group.incidents.count == 1 ? page(group.incidents[0]) : groupPage(group))
+            }
+    }
+
+    /// The incidents in write-ups: one per outage (`grouping`).
+    package var groups: [IncidentGroup] {
+        grouping.groups(incidents, nowMs: nowMs) { intervals[$0] ?? 60_000 }
+    }
+
+    /// The link to an incident's write-up: its own page, or its section of its outage's page.
+    func link(_ incident: Incident, in groups: [IncidentGroup]) -> String {
+        guard let group = groups.first(where: { $0.incidents.contains { $0.id == incident.id } }),
+            group.incidents.count > 1
+        else { return Markdown.link(incident.id + ".md") }
+        return Markdown.link(group.id + ".md") + "#" + Self.anchor("Check: " + incident.check)
     }
 
     // MARK: Index
@@ -63,15 +83,17 @@ package struct IncidentWriteUp: Sendable {
         md += Markdown.header(
             ["Started (UTC)", "Check", "Status", "Duration", "Time to detect", "Main error", "Write-up"],
             right: [3, 4])
+        let groups = self.groups
         for incident in incidents.sorted(by: { $0.startedMs > $1.startedMs }) {
             md += Markdown.row([
                 Self.time(incident.startedMs), Markdown.escape(incident.check),
                 incident.isResolved ? "resolved" : "**ongoing**",
                 DurationText.span(incident.durationMs(nowMs: nowMs)), DurationText.span(incident.timeToDetectMs),
                 incident.mainKind.map { "`\(Markdown.escape($0))`" } ?? "-",
-                "[\(incident.id)](\(Markdown.link(incident.id + ".md")))",
+                "[\(incident.id)](\(link(incident, in: groups)))",
             ])
         }
+        md += outagesNote(groups)
         md += "\n## Per check\n\n"
         md += Markdown.header(
             ["Check", "Incidents", "Ongoing", "MTTD", "MTTR", "Down in total"], right: [1, 2, 3, 4, 5])
@@ -90,7 +112,7 @@ package struct IncidentWriteUp: Sendable {
             if let first = stats.firstProblem { md += " (first: `\(Markdown.escape(first))`)" }
             md += ".\n"
         }
-        return md + thresholdSection()
+        return md + thresholdSection() + Self.findingsNote
     }
 
     /// `## Threshold alerts`: every episode of an `@alert` rule, newest first; empty without episodes.
@@ -141,12 +163,13 @@ package struct IncidentWriteUp: Sendable {
 
     // MARK: Write-up
 
-    /// The write-up of one incident: facts, impact, latency, timeline, charts, and sections to fill in.
+    /// The write-up of one incident: findings, facts, impact, latency, timeline, charts, and sections
+    /// to fill in.
     func page(_ incident: Incident) -> String {
         let check = Markdown.escape(incident.check)
         let kind = incident.mainKind.map { "`\(Markdown.escape($0))`" } ?? "failures"
-        let status = incident.isResolved ? "resolved" : "ongoing"
-        var md =
+        var md = Self.marker([incident.check])
+        md +=
             "# \(check): \(incident.isResolved ? "down" : "down for") \(DurationText.span(incident.durationMs(nowMs: nowMs))) — \(kind)"
         if let summary = incident.mainKind.flatMap({ incident.kinds[$0] }) {
             md += " (\(Markdown.escape(Self.short(summary.latestMessage, 80))))"
@@ -155,7 +178,17 @@ package struct IncidentWriteUp: Sendable {
         md += "**Status:** \(incident.isResolved ? "resolved" : "🔴 **ongoing**")"
         if !incident.location.isEmpty { md += " · **Location:** \(Markdown.escape(incident.location))" }
         md += "\n\n"
-        md += Markdown.header(["", "UTC"])
+        md += Self.findingsSection(FindingRules.incident(incident), checks: 1)
+        md += sections(incident, level: 2)
+        md += "\n## Chart\n\n" + gantt([incident]) + "\n" + latencyChart(incident)
+        return md + Self.peopleSections
+    }
+
+    /// The sections of one incident — facts, impact, latency, also affected (on its own page),
+    /// timeline — under headings of `level`.
+    func sections(_ incident: Incident, level: Int) -> String {
+        let h = String(repeating: "#", count: level)
+        var md = Markdown.header(["", "UTC"])
         md += Markdown.row(["Started (first failed run)", Self.time(incident.startedMs, seconds: true)])
         md += Markdown.row([
             "Detected (\(incident.downAfter) failed in a row)",
@@ -174,7 +207,7 @@ package struct IncidentWriteUp: Sendable {
             "Duration", DurationText.span(incident.durationMs(nowMs: nowMs)) + (incident.isResolved ? "" : " so far"),
         ])
 
-        md += "\n## Impact\n\n"
+        md += "\n\(h) Impact\n\n"
         md += "- **\(incident.failedRuns) of \(incident.runs) runs failed** between the first failure and "
         md += incident.isResolved ? "the resolution.\n" : "now.\n"
         if let share = incident.budgetShare {
@@ -206,16 +239,20 @@ package struct IncidentWriteUp: Sendable {
         md += latencyRow("during", incident.samples)
         md += latencyRow("during, good runs only", incident.samples.filter(\.ok))
 
-        md += "\n## Also affected\n\n"
         let end = incident.resolvedMs ?? nowMs
         let others = incidents.filter {
             $0.id != incident.id && $0.startedMs < end && ($0.resolvedMs ?? nowMs) > incident.startedMs
         }
-        if others.isEmpty {
+        if level > 2 {
+            // In an outage's write-up the others have their own sections.
+        } else if others.isEmpty {
+            md += "\n## Also affected\n\n"
             md += "No other check had an incident in this window.\n"
         } else {
+            md += "\n## Also affected\n\n"
+            let groups = self.groups
             for other in others {
-                md += "- [\(Markdown.escape(other.check))](\(Markdown.link(other.id + ".md"))): "
+                md += "- [\(Markdown.escape(other.check))](\(link(other, in: groups))): "
                 md +=
                     "\(Self.time(other.startedMs, seconds: true)) → \(other.resolvedMs.map { Self.time($0, seconds: true) } ?? "ongoing"), "
                 md +=
@@ -223,7 +260,7 @@ package struct IncidentWriteUp: Sendable {
             }
         }
 
-        md += "\n## Timeline\n\n"
+        md += "\n\(h) Timeline\n\n"
         md += Markdown.header(["Time (UTC)", "Event", "Evidence"])
         for row in incident.timeline {
             var event = row.event.rawValue
@@ -236,15 +273,13 @@ package struct IncidentWriteUp: Sendable {
             if [.detected, .resolved].contains(row.event) { event = "**\(event)**" }
             md += Markdown.row([Self.clock(row.timeMs), event, evidence])
         }
-
-        md += "\n## Chart\n\n" + gantt(incident) + "\n" + latencyChart(incident)
-
-        md += "\n## Root cause\n\n_To be written._\n\n## Trigger\n\n_To be written._\n\n"
-        md +=
-            "## Resolution\n\n_To be written._\n\n## Action items\n\n| Action | Owner | Due |\n| --- | --- | --- |\n|  |  |  |\n"
-        _ = status
         return md
     }
+
+    /// The sections for people to fill in.
+    static let peopleSections =
+        "\n## Root cause\n\n_To be written._\n\n## Trigger\n\n_To be written._\n\n"
+        + "## Resolution\n\n_To be written._\n\n## Action items\n\n| Action | Owner | Due |\n| --- | --- | --- |\n|  |  |  |\n"
 
     func latencyRow(_ title: String, _ samples: [Sample]) -> String {
         guard !samples.isEmpty else { return Markdown.row([title, "0", "-", "-", "-", "-"]) }
@@ -257,55 +292,6 @@ package struct IncidentWriteUp: Sendable {
             DurationText.latency(Percentile.nearestRank(0.5, sorted: ttfb)),
             DurationText.latency(Percentile.nearestRank(0.95, sorted: ttfb)),
         ])
-    }
-
-    func gantt(_ incident: Incident) -> String {
-        let end = incident.resolvedMs ?? nowMs
-        var text = "```mermaid\ngantt\n    title \(Self.mermaidText(incident.check)) outage (UTC)\n"
-        text +=
-            "    dateFormat YYYY-MM-DDTHH:mm:ss\n    axisFormat %H:%M:%S\n    section \(Self.mermaidText(incident.check))\n"
-        let undetected = max(1, (incident.detectedMs - incident.startedMs + 999) / 1000)
-        let down = max(1, (end - incident.detectedMs + 999) / 1000)
-        text += "    Failing, not yet detected :crit, \(Self.mermaidTime(incident.startedMs)), \(undetected)s\n"
-        text +=
-            "    \(incident.isResolved ? "Down until resolved" : "Down (ongoing)") :crit, \(Self.mermaidTime(incident.detectedMs)), \(down)s\n"
-        return text + "```\n"
-    }
-
-    /// Run duration over the incident (the slowest run of each slice, at most 60 slices of at least
-    /// a second) and, as bars, the share of the slice's runs that failed (100% = top of the axis).
-    func latencyChart(_ incident: Incident) -> String {
-        let samples = Array(incident.before.suffix(10) + incident.samples)
-        guard let first = samples.first?.timeMs, let last = samples.last?.timeMs else { return "" }
-        let width = max(1000, (last - first) / 60 + 1)
-        var buckets: [(label: String, maxMs: Double, failed: Int, runs: Int)] = []
-        var index = 0
-        var from = first
-        while index < samples.count {
-            let to = from + width
-            var maxMs = 0.0
-            var failed = 0
-            var runs = 0
-            while index < samples.count, samples[index].timeMs < to {
-                maxMs = max(maxMs, samples[index].ms)
-                if !samples[index].ok { failed += 1 }
-                runs += 1
-                index += 1
-            }
-            if runs > 0 { buckets.append((Self.clock(from), maxMs, failed, runs)) }
-            from = to
-        }
-        let top = max(1, ((buckets.map(\.maxMs).max() ?? 1) * 1.1).rounded(.up))
-        var text =
-            "```mermaid\nxychart-beta\n    title \"Slowest run per slice (line, ms) and share of runs failed (bars, top = 100%)\"\n"
-        text += "    x-axis [" + buckets.map { "\"\($0.label)\"" }.joined(separator: ", ") + "]\n"
-        text += "    y-axis \"ms\" 0 --> \(Int(top))\n"
-        text +=
-            "    bar ["
-            + buckets.map { String(format: "%.1f", Double($0.failed) / Double($0.runs) * top) }.joined(separator: ", ")
-            + "]\n"
-        text += "    line [" + buckets.map { String(format: "%.1f", $0.maxMs) }.joined(separator: ", ") + "]\n"
-        return text + "```\n"
     }
 
     // MARK: Text
@@ -322,7 +308,8 @@ package struct IncidentWriteUp: Sendable {
 
     static func clock(_ ms: Int64) -> String { String(UTCTime.rfc3339(ms).dropFirst(11).prefix(8)) }
 
-    static func mermaidTime(_ ms: Int64) -> String { String(UTCTime.rfc3339(ms).prefix(19)) }
+    /// `2026-12-01T15:54:42.123`: Mermaid's Gantt `dateFormat YYYY-MM-DDTHH:mm:ss.SSS`.
+    static func mermaidTime(_ ms: Int64) -> String { String(UTCTime.rfc3339(ms).prefix(23)) }
 
     static func mermaidText(_ text: String) -> String {
         String(

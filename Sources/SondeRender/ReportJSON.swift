@@ -17,9 +17,11 @@ package enum ReportJSON {
                     "checks",
                     .list(
                         report.checks.map {
-                            withThresholds(
-                                check(for: $0, defaulted: report.defaulted.contains($0.check)),
-                                report.thresholds[$0.check], nowMs: report.nowMs)
+                            withFindings(
+                                withThresholds(
+                                    check(for: $0, defaulted: report.defaulted.contains($0.check)),
+                                    report.thresholds[$0.check], nowMs: report.nowMs),
+                                report.findings[$0.check] ?? [])
                         })
                 ),
                 ("certificates", certificates(report.certificates)),
@@ -152,6 +154,13 @@ package enum ReportJSON {
     static func withThresholds(_ value: Value, _ summary: ThresholdSummary?, nowMs: Int64) -> Value {
         guard let summary, case .object(var fields) = value else { return value }
         fields.append(("threshold_alerts", summary.json(nowMs: nowMs)))
+        return .object(fields)
+    }
+
+    /// A check's object with `findings` added: what its last 24 hours of runs show.
+    static func withFindings(_ value: Value, _ findings: [Finding]) -> Value {
+        guard case .object(var fields) = value else { return value }
+        fields.append(("findings", .list(findings.map(\.json))))
         return .object(fields)
     }
 }

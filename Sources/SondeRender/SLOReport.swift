@@ -30,6 +30,8 @@ package struct SLOReport: Sendable {
     package var openIncidents: [StatusPage.OpenIncident] = []
     /// Maintenance time and excluded runs, by check (checks with maintenance only; `## Maintenance`).
     package var maintenance: [String: MaintenanceFigures] = [:]
+    /// What each check's last 24 hours of runs show (`FindingRules.check`), by check.
+    package var findings: [String: [Finding]] = [:]
 
     package init(
         checks: [CheckSLO], folders: [String], nowMs: Int64, defaulted: Set<String> = [],
@@ -43,13 +45,18 @@ package struct SLOReport: Sendable {
         self.thresholds = thresholds
     }
 
-    /// Write-ups in `folder` (`YYYY-MM-DDTHHMMZ-<check>[-N].md`) by check, newest first.
+    /// Write-ups in `folder` (`YYYY-MM-DDTHHMMZ-<check>[-N].md`) by check, newest first. A write-up
+    /// whose first line is sonde's marker counts for every check it names (an outage's write-up).
     package static func incidentPages(in folder: String, checks: [String]) -> [String: [String]] {
         guard let files = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return [:] }
         var out: [String: [String]] = [:]
         let names = Set(checks)
         for file in files.sorted(by: >)
         where file.hasSuffix(".md") && file.count > 20 && file.dropFirst(16).hasPrefix("-") {
+            if let marked = IncidentWriteUp.markedChecks(inFile: folder + "/" + file) {
+                for check in Set(marked) where names.contains(check) { out[check, default: []].append(file) }
+                continue
+            }
             var name = String(file.dropFirst(17).dropLast(3))
             if !names.contains(name), let dash = name.lastIndex(of: "-"), Int(name[name.index(after: dash)...]) != nil {
                 name = String(name[..<dash])
@@ -186,6 +193,8 @@ package struct SLOReport: Sendable {
         md += "*insufficient data* and its rules cannot fire. At one run a minute, one failed run in an hour is a "
         md += "burn rate of 16.7 at 99.9%.\n"
         md += Self.locationsRule()
+        md += "- **Findings** (each check page's, over its last 24 hours of raw runs; `findings` in `--json`):\n"
+        md += FindingsNote.markdown.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n") + "\n"
         let capped = checks.compactMap { check -> String? in
             guard let quorum = check.fleet?.quorum, quorum.isCapped else { return nil }
             return "`\(Markdown.escape(check.check))` (`@quorum \(quorum.requested)`)"
@@ -252,6 +261,7 @@ package struct SLOReport: Sendable {
         md += ".\n\n"
         md += "**Coverage (\(check.objectiveWindow.label)):** \(Self.coverageText(check.objectiveWindow.coverage)) "
         md += "of the objective's window has runs.\n\n"
+        md += findingsSection(check.check)
 
         md += "## Uptime\n\n"
         md += Markdown.header(["Window", "Runs", "Failed", "Uptime", "Coverage"], right: [1, 2, 3, 4])
@@ -558,5 +568,15 @@ package struct SLOReport: Sendable {
     static func time(_ ms: Int64) -> String {
         let text = UTCTime.rfc3339Seconds(ms)
         return String(text.prefix(16)).replacingOccurrences(of: "T", with: " ") + " UTC"
+    }
+
+    /// A check page's `## Findings`: what its last 24 hours of runs show.
+    func findingsSection(_ check: String) -> String {
+        var md =
+            "## Findings\n\nOver the last 24 hours of runs ([how they are computed](../README.md#how-this-report-counts)):\n\n"
+        let found = findings[check] ?? []
+        if found.isEmpty { return md + "Nothing stands out: one latency mode, no error pattern, no cold start.\n\n" }
+        for finding in found { md += "- " + Markdown.escape(finding.text) + "\n" }
+        return md + "\n"
     }
 }

@@ -143,15 +143,19 @@ struct CLITests {
         #expect(console.stderr.contains("every incident has been opened and resolved"), "\(console.stderr)")
         let index = try String(contentsOfFile: folder.path + "/reports/incidents/README.md", encoding: .utf8)
         for check in checks { #expect(index.contains("| \(check) |"), "\(check) went down with the pool") }
-        // The health incident of the outage: the one whose write-up names the pool (on a loaded
-        // machine a slow answer can open one of its own before the pool runs dry).
+        // The outage's write-up: one for the three checks, the one whose health section names the pool
+        // (on a loaded machine a slow answer can open an incident of its own before the pool runs dry).
         let files = try FileManager.default.contentsOfDirectory(atPath: folder.path + "/reports/incidents")
-        let healthPages = try files.filter { $0.hasSuffix("-health.md") }.sorted().map { name in
+        let pages = try files.filter { $0 != "README.md" }.sorted().map { name in
             (name: name, text: try String(contentsOfFile: folder.path + "/reports/incidents/" + name, encoding: .utf8))
         }
         let (health, page) = try #require(
-            healthPages.first { $0.text.contains("connection pool exhausted") },
-            "a health write-up names the pool: \(healthPages.map(\.name))")
+            pages.first { $0.text.contains("## Check: health") && $0.text.contains("connection pool exhausted") },
+            "one write-up holds the outage of every check: \(pages.map(\.name))")
+        #expect(page.hasPrefix("<!-- sonde incident write-up: "))
+        for check in checks { #expect(page.contains("## Check: \(check)"), "\(check) is in the outage's write-up") }
+        #expect(page.contains("## Findings") && page.contains("failed first"))
+        #expect(index.contains("](\(health)#check-health)"), "the index links health's section")
         #expect(page.contains("| **detected** |"))
         #expect(page.contains("alert sent"), "the loopback webhook sink received the alert")
         #expect(!console.all.contains(DemoShop.demoPassword))

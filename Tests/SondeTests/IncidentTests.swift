@@ -302,11 +302,15 @@ struct IncidentTests {
             settings: ["api": settings, "web": settings], nowMs: SLOTests.now)
         #expect(result.incidents.map(\.check) == ["api", "web", "api"])
         #expect(result.incidents.map(\.startedMs) == [Self.t0 + 3000, Self.t0 + 6000, Self.t0 + 12_000])
-        let writeUp = IncidentWriteUp(incidents: result.incidents, nowMs: SLOTests.now, folders: [folder.path])
+        var writeUp = IncidentWriteUp(incidents: result.incidents, nowMs: SLOTests.now, folders: [folder.path])
         let index = writeUp.index()
         // Time to detect: 2 s each; durations 4 s, 3 s and 3 s.
         #expect(index.contains("**Overall:** MTTD 2 s, MTTR 3 s."))
         #expect(index.contains("| api | 2 | 0 | 2 s | 3 s |"))
+        // api and web went down 3 s apart (within 5 minute intervals) and overlap: one outage.
+        #expect(writeUp.files().map(\.path) == ["README.md", "2026-11-23T1100Z-api.md", "2026-11-23T1100Z-api-2.md"])
+        #expect(index.contains("[2026-11-23T1100Z-web](2026-11-23T1100Z-api.md#check-web)"))
+        writeUp.grouping = IncidentGrouping(intervals: 0)
         let page = writeUp.page(result.incidents[0])
         #expect(page.contains("[web](2026-11-23T1100Z-web.md)"), "also affected")
     }

@@ -141,6 +141,9 @@ struct LiveIncidentTests {
         let opened = try #require(fixture.events("opened").first)
         #expect(opened.contains("\"text\":\"🔴 svc is DOWN since"))
         #expect(opened.contains("\"budget_remaining\":"))
+        // `resolved` carries a short list of findings: here the one error pattern of the 4 failures.
+        let resolved = try #require(fixture.events("resolved").first)
+        #expect(resolved.contains("\"findings\":[\"4 × status: "), "\(resolved)")
         let file = fixture.fileEvents()
         #expect(file.filter { $0.kind == .opened }.count == 1)
         #expect(file.filter { $0.kind == .resolved }.count == 1)
@@ -152,6 +155,11 @@ struct LiveIncidentTests {
         #expect(live["started"] == .string(UTCTime.rfc3339(firstFailure)))
         #expect(live["detected"] == .string(UTCTime.rfc3339(detection)))
         #expect(live["resolved"] == .string(UTCTime.rfc3339(recovery)))
+        guard case .list(let findings)? = live["findings"] else {
+            Issue.record("no findings in the resolved event")
+            return
+        }
+        #expect(findings.count == 1)
 
         // The offline replay finds the same incident with the same times.
         var settings = MonitorSettings()
