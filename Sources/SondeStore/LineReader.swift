@@ -65,12 +65,15 @@ package struct LineReader: Sendable {
     package func forEachLine(
         _ path: String, _ line: (UnsafeBufferPointer<UInt8>, Int) -> Void
     ) throws(Failure) -> Summary {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        // O_NONBLOCK: a FIFO in place of a data file must not hang the open (no effect on a file).
+        let fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK)
         guard fd >= 0 else { throw .cannotOpen(path, errnoReason(errno)) }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else { throw .cannotOpen(path, errnoReason(errno)) }
         guard (info.st_mode & S_IFMT) != S_IFDIR else { throw .cannotOpen(path, errnoReason(EISDIR)) }
+        // A device such as /dev/zero or /dev/full put in a file's place reads without end.
+        guard (info.st_mode & S_IFMT) == S_IFREG else { throw .cannotOpen(path, "not a regular file") }
         _ = posix_fadvise(fd, 0, 0, Int32(POSIX_FADV_SEQUENTIAL))
         let capacity = maxLineBytes + Self.chunkBytes
         let buffer = UnsafeMutablePointer<UInt8>.allocate(capacity: capacity)

@@ -103,6 +103,29 @@ struct LineReaderTests {
         }
     }
 
+    @Test("a device or a FIFO in a data file's place fails at once instead of reading without end")
+    func devicesAndFIFOsFail() throws {
+        defer { folder.cleanup() }
+        for device in ["/dev/zero", "/dev/full"] {
+            let path = folder.path + "/runs-\((device as NSString).lastPathComponent).jsonl"
+            try FileManager.default.createSymbolicLink(atPath: path, withDestinationPath: device)
+            do {
+                try LineReader().forEachLine(path) { _, _ in }
+                Issue.record("\(device) was read")
+            } catch {
+                #expect(error.description.contains("not a regular file"))
+            }
+        }
+        let fifo = folder.path + "/runs-fifo.jsonl"
+        #expect(mkfifo(fifo, 0o600) == 0)
+        do {
+            try LineReader().forEachLine(fifo) { _, _ in }
+            Issue.record("a FIFO was read")
+        } catch {
+            #expect(error.description.contains("not a regular file"))
+        }
+    }
+
     @Test("the reader's skips reach ReadStats: lines over the cap are skipped, counted, and named when first")
     func statsCountOversized() throws {
         defer { folder.cleanup() }
