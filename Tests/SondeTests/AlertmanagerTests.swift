@@ -237,7 +237,8 @@ struct AlertmanagerTests {
 
     @Test("a refused connection is retried, and the credentials in the URL never reach a report")
     func refusedConnectionRetriedAndMasked() async throws {
-        let port = try DaemonTests.freePort()
+        let refused = try RefusedPort()
+        let port = refused.port
         let target = try AlertmanagerTarget(parsing: "http://sonde:hunter22@127.0.0.1:\(port)")
         #expect(target.masked == "http://127.0.0.1:\(port)")
         let reports = Reports()
@@ -257,6 +258,7 @@ struct AlertmanagerTests {
             let text = event.description + event.fields.map(\.1).joined()
             #expect(!text.contains("hunter22"), "\(text)")
         }
+        withExtendedLifetime(refused) {}
     }
 
     @Test(
