@@ -48,6 +48,9 @@ struct DemoCommand: Sendable {
     /// `shopFaults.leakingSearches` set as well, the whole outage follows from the order of
     /// events, not from the machine's speed: the tests use that.
     var untilIncidents: Set<String> = []
+    /// The write-ups' grouping rule (`sonde incidents --group-within`): intervals between the
+    /// starts of one outage's incidents.
+    var groupWithin = IncidentGrouping.defaultIntervals
 
     /// Starts the shop, probes it, writes the report and the write-ups; returns the exit code.
     func run(console: Console) async -> Int32 {
@@ -232,6 +235,7 @@ struct DemoCommand: Sendable {
         incidents.out = out
         incidents.checks = checks
         incidents.settings = report.settings
+        incidents.groupWithin = groupWithin
         // The data folder started empty: write-ups of earlier demos belong to no incident now.
         incidents.prune = true
         let incidentsCode = incidents.run(console: console)

@@ -135,6 +135,9 @@ struct CLITests {
         let checks = ["health", "login-cart", "search"]
         demo.untilIncidents = Set(checks)
         demo.seconds = 300
+        // At 200 ms a busy machine can spread the checks' first failures over more than the
+        // default five intervals (1 s): 100 intervals (20 s) still groups only this one outage.
+        demo.groupWithin = 100
         demo.shopFaults = DemoShop.Faults(slowDuration: .milliseconds(100), restartDelay: nil, leakingSearches: 5)
         let console = CapturingConsole()
         #expect(await demo.run(console: console) == ExitCode.ok, "\(console.all)")
