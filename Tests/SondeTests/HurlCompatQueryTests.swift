@@ -12,19 +12,10 @@ import Testing
 @Suite("Hurl compatibility: queries, filters, predicates")
 struct HurlCompatQueryTests {
     /// The folder of the files.
-    static let root = packageRoot + "/Tests/hurl-compat/queries"
+    static let root = HurlCompatFiles.root + "/queries"
 
     /// Every `.hurl` file under `root`, as `feature/name.hurl`, sorted.
-    static let files: [String] = {
-        let manager = FileManager.default
-        guard let features = try? manager.contentsOfDirectory(atPath: root) else { return [] }
-        var out: [String] = []
-        for feature in features.sorted() {
-            let names = (try? manager.contentsOfDirectory(atPath: root + "/" + feature)) ?? []
-            out += names.filter { $0.hasSuffix(".hurl") }.sorted().map { feature + "/" + $0 }
-        }
-        return out
-    }()
+    static let files: [String] = HurlCompatFiles.files(under: root).map { String($0.dropFirst(root.count + 1)) }
 
     /// The exit code a file's first line names: `# expect-exit: N`.
     static func expectedExit(_ text: String) -> Int32? {

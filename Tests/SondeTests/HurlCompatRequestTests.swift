@@ -13,32 +13,19 @@ import Testing
 /// files reach the server as `{{base}}` (`{{port}}` for its port) and their own folder as `{{dir}}`.
 @Suite("Hurl compatibility: requests, bodies, options, templates, CLI", .serialized)
 struct HurlCompatRequestTests {
-    static let root = packageRoot + "/Tests/hurl-compat"
-
-    /// Every `.hurl` file under `folder`, sorted.
-    static func files(under folder: String) -> [String] {
-        guard let names = FileManager.default.enumerator(atPath: folder)?.allObjects as? [String] else { return [] }
-        return names.filter { $0.hasSuffix(".hurl") }.sorted().map { folder + "/" + $0 }
-    }
-
-    /// The value of a `# key: value` header line of a compat file.
-    static func header(_ key: String, in text: String) -> String? {
-        for line in text.split(separator: "\n") where line.hasPrefix("# \(key): ") {
-            return String(line.dropFirst(key.count + 4)).trimmingCharacters(in: .whitespaces)
-        }
-        return nil
-    }
+    static let root = HurlCompatFiles.root
 
     @Test("every request-side compatibility file ends with its expected exit code")
     func requestFiles() async throws {
-        let files = Self.files(under: Self.root + "/requests")
+        let files = HurlCompatFiles.files(under: Self.root + "/requests")
         try #require(files.count >= 20)
         let service = try HurlCompatRequestService()
         var mismatches: [String] = []
         for file in files {
             let text = try String(contentsOfFile: file, encoding: .utf8)
-            let expected = try #require(Self.header("expect-exit", in: text).flatMap { Int32($0) }, "\(file)")
-            let args = Self.header("args", in: text)?.split(separator: " ").map(String.init) ?? []
+            let expected = try #require(
+                HurlCompatFiles.header("expect-exit", in: text).flatMap { Int32($0) }, "\(file)")
+            let args = HurlCompatFiles.header("args", in: text)?.split(separator: " ").map(String.init) ?? []
             let console = CapturingConsole()
             let folder = (file as NSString).deletingLastPathComponent
             let arguments =
@@ -97,7 +84,7 @@ struct HurlCompatRequestTests {
 
     @Test("sonde validate accepts every example of Hurl's documented grammar")
     func grammarExamples() async throws {
-        let files = Self.files(under: Self.root + "/grammar")
+        let files = HurlCompatFiles.files(under: Self.root + "/grammar")
         try #require(files.count >= 10)
         var refused: [String] = []
         for file in files {
