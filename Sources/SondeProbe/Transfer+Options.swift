@@ -72,6 +72,23 @@ extension Transfer {
         case nil: break
         }
         if let file = options.netrcFile { set(CURLOPT_NETRC_FILE, file) }
+        if options.unrestrictedAuth { set(CURLOPT_UNRESTRICTED_AUTH, 1) }
+        if let rate = options.maxBytesPerSecond {
+            codes.append(sonde_easy_setopt_off(easy, CURLOPT_MAX_RECV_SPEED_LARGE, curl_off_t(rate)))
+            codes.append(sonde_easy_setopt_off(easy, CURLOPT_MAX_SEND_SPEED_LARGE, curl_off_t(rate)))
+        }
         return nil
+    }
+}
+
+extension Transfer {
+    /// `url` without a `user:password@` part: libcurl writes the credentials into the URLs of a
+    /// redirect it follows with `location-trusted`, and sonde prints and stores those URLs.
+    static func withoutCredentials(_ url: String) -> String {
+        guard url.contains("@"), let scheme = url.range(of: "://") else { return url }
+        let rest = url[scheme.upperBound...]
+        let authorityEnd = rest.firstIndex { $0 == "/" || $0 == "?" || $0 == "#" } ?? rest.endIndex
+        guard let at = rest[..<authorityEnd].lastIndex(of: "@") else { return url }
+        return String(url[..<scheme.upperBound]) + String(rest[rest.index(after: at)...])
     }
 }

@@ -159,7 +159,7 @@ final class Transfer: @unchecked Sendable {
         sonde_easy_getinfo_long(easy, CURLINFO_REDIRECT_COUNT, &redirects)
         var urlPointer: UnsafeMutablePointer<CChar>?
         sonde_easy_getinfo_string(easy, CURLINFO_EFFECTIVE_URL, &urlPointer)
-        let effectiveURL = urlPointer.map { String(cString: $0) } ?? request.url
+        let effectiveURL = urlPointer.map { Self.withoutCredentials(String(cString: $0)) } ?? request.url
         var ipPointer: UnsafeMutablePointer<CChar>?
         sonde_easy_getinfo_string(easy, CURLINFO_PRIMARY_IP, &ipPointer)
 
@@ -331,7 +331,8 @@ private let transferHeader: sonde_data_callback = { pointer, size, count, contex
         if (300...399).contains(transfer.status), let easy = transfer.easy {
             var url: UnsafeMutablePointer<CChar>?
             sonde_easy_getinfo_string(easy, CURLINFO_EFFECTIVE_URL, &url)
-            transfer.redirectChain.append((transfer.status, url.map { String(cString: $0) } ?? ""))
+            transfer.redirectChain.append(
+                (transfer.status, url.map { Transfer.withoutCredentials(String(cString: $0)) } ?? ""))
         }
         transfer.status = pointer.withMemoryRebound(to: UInt8.self, capacity: length) {
             statusCode(UnsafeBufferPointer(start: $0, count: length))

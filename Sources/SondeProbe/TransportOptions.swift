@@ -59,6 +59,11 @@ package struct TransportOptions: Sendable, Equatable {
     /// `netrc-file`: read credentials from this file.
     package var netrcFile: String? = nil
 
+    /// `location-trusted`: send credentials to every host a redirect leads to.
+    package var unrestrictedAuth = false
+    /// `limit-rate`: at most this many bytes per second, sent and received; nil for no limit.
+    package var maxBytesPerSecond: Int? = nil
+
     /// No setting.
     package init() {}
 }

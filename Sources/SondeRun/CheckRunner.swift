@@ -137,7 +137,7 @@ package struct CheckRunner: Sendable {
                 session: session, deadline: deadline, timeout: timeout, clock: clock,
                 result: &result)
             if outcome == nil {
-                for capture in captures { variables.set(capture.name, capture.value) }
+                for capture in captures { variables.set(capture.name, capture.value, secret: capture.secret) }
                 result.failure = nil
                 return result
             }
@@ -156,7 +156,7 @@ package struct CheckRunner: Sendable {
         variables: Variables, session: ProbeSession, deadline: ContinuousClock.Instant,
         timeout: Duration, clock: ContinuousClock,
         result: inout EntryResult
-    ) async -> (RunFailure?, [(name: String, value: Value)]) {
+    ) async -> (RunFailure?, [(name: String, value: Value, secret: Bool)]) {
         var request: ProbeRequest
         do {
             request = try RequestRenderer.render(

@@ -30,6 +30,15 @@ enum PredicateEvaluator {
             expected: predicate.negated ? "not " + expectation : expectation)
     }
 
+    /// `actual == expected`; a text compared with a `file,name;` value is compared as its UTF-8
+    /// bytes (Hurl's `body == file,page.html;`).
+    private static func equal(_ actual: Value, _ expected: Value, file: PredicateValue) -> Bool {
+        if case .file = file, case .string(let text) = actual, case .bytes(let bytes) = expected {
+            return Array(text.utf8) == bytes
+        }
+        return actual == expected
+    }
+
     private static func test(
         _ function: SondeScript.Predicate.Function, _ actual: Value?, variables: Variables,
         location: SourceLocation, stop: StopFlag?
@@ -38,10 +47,10 @@ enum PredicateEvaluator {
         switch function {
         case .equal(let v):
             let e = try expected(v)
-            return (actual.map { $0 == e } ?? false, ValueText.typed(e))
+            return (actual.map { equal($0, e, file: v) } ?? false, ValueText.typed(e))
         case .notEqual(let v):
             let e = try expected(v)
-            return (actual.map { $0 != e } ?? false, "not equal to " + ValueText.typed(e))
+            return (actual.map { !equal($0, e, file: v) } ?? false, "not equal to " + ValueText.typed(e))
         case .greater(let v):
             let e = try expected(v)
             return (order(actual, e).map { $0 > 0 } ?? false, "greater than " + ValueText.typed(e))

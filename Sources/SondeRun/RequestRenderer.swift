@@ -18,6 +18,8 @@ enum RequestRenderer {
         var skip = false
         /// `repeat`: how many times the entry runs.
         var repeatCount = 1
+        /// `limit-rate`: bytes per second, nil for no limit.
+        var limitRate: Int?
         var variables: [(name: String, value: PredicateValue, location: SourceLocation)] = []
         /// On/off options for libcurl, last one wins.
         var flags: [EntryOption.FlagOption: Bool] = [:]
@@ -29,7 +31,10 @@ enum RequestRenderer {
                 switch option.kind {
                 case .repeat(let n): repeatCount = n
                 case .deferred: break  // resolved by `resolvingTemplates` before the entry runs
-                case .flag(let flag, let on): flags[flag] = on
+                case .flag(let flag, let on):
+                    flags[flag] = on
+                    if flag == .locationTrusted { location = on }
+                case .limitRate(let n): limitRate = n
                 case .text(let text, let value): texts.append((text, value))
                 case .retry(let n): retry = n
                 case .retryInterval(let d): retryInterval = d
@@ -179,6 +184,7 @@ enum RequestRenderer {
     /// The libcurl settings of the entry's on/off and text options.
     static func transport(_ options: EntryOptions, variables: Variables) throws(EvalError) -> TransportOptions {
         var transport = TransportOptions()
+        transport.maxBytesPerSecond = options.limitRate
         if options.flags.isEmpty && options.texts.isEmpty { return transport }
         for (flag, on) in options.flags where on {
             switch flag {
@@ -195,6 +201,7 @@ enum RequestRenderer {
             case .digest: transport.authentication = .digest
             case .ntlm: transport.authentication = .ntlm
             case .verbose, .veryVerbose: break  // accepted; sonde check --verbose prints requests
+            case .locationTrusted: transport.unrestrictedAuth = true
             }
         }
         for (option, template) in options.texts {

@@ -10,7 +10,7 @@ enum ResponseChecker {
     static let assertSummary = "assert failed"
 
     struct Outcome: Sendable {
-        var captures: [(name: String, value: Value)] = []
+        var captures: [(name: String, value: Value, secret: Bool)] = []
         var failure: RunFailure?
         /// Values filters derived from a secret, as text, for the redactor.
         var derivedSecrets: [String] = []
@@ -25,12 +25,24 @@ enum ResponseChecker {
     ) throws(EvalError) -> Value? {
         var value = value
         var tainted = false
+        // An XPath node set that selected nothing has no value (`not exists` holds), but Hurl
+        // counts it: `xpath "//comment" count == 0`.
+        var emptyNodeSet: Bool = {
+            guard value == nil, case .xpath = query.kind else { return false }
+            return true
+        }()
         if let redactor, !filters.isEmpty {
             if case .variable(let name) = query.kind, scope.isSecret(name) { tainted = true }
             if !tainted, let v = value { tainted = Self.holdsSecret(v, redactor) }
         }
         for filter in filters {
+            if emptyNodeSet, case .count = filter.kind {
+                value = .integer(0)
+                emptyNodeSet = false
+                continue
+            }
             value = try FilterEvaluator.apply(filter, to: value, variables: scope, stop: stop)
+            if case .xpath = filter.kind { emptyNodeSet = value == nil } else { emptyNodeSet = false }
             if let redactor, let v = value {
                 if !tainted { tainted = Self.holdsSecret(v, redactor) }
                 if tainted { derived.append(ValueText.plain(v)) }
@@ -128,8 +140,10 @@ enum ResponseChecker {
                         summary: "capture \(capture.name): the query returned no value")
                     return outcome
                 }
-                scope.set(capture.name, value)
-                outcome.captures.append((capture.name, value))
+                scope.set(capture.name, value, secret: capture.redact)
+                // `redact`: the value is masked in every message and report, as a --secret is.
+                if capture.redact { outcome.derivedSecrets.append(ValueText.plain(value)) }
+                outcome.captures.append((capture.name, value, capture.redact))
             } catch {
                 outcome.failure = failure(
                     from: error, entry: entry, kind: .capture,

@@ -31,6 +31,9 @@ enum TemplateRenderer {
         case .integer(let i): return .integer(i)
         case .float(let d, _): return .float(d)
         case .bytes(let b): return .bytes(b)
+        case .file(let file):
+            guard let contents = file.contents else { throw .fileNotLoaded(name: file.name, location: file.location) }
+            return .bytes(contents)
         case .string(let t): return .string(try render(t, variables))
         case .placeholder(let p):
             return try Self.value(of: p, variables)

@@ -2,6 +2,7 @@ import CXML
 import Foundation
 import SondeScript
 import SondeSupport
+import Synchronization
 
 /// XPath 1.0 over a body parsed as XML or HTML, with libxml2 (the library under FoundationXML,
 /// whose own API gives node sets only). Runs on the evaluation pool like JSONPath; libxml2 counts
@@ -51,7 +52,10 @@ enum XPathEvaluator {
         defer { xmlXPathFreeContext(context) }
         context.pointee.opLimit = UInt(operationLimit)
         registerNamespaces(of: document, in: context)
-        guard let result = xmlXPathEvalExpression(expression, context) else {
+        guard let compiled = compiled(expression) else {
+            throw .invalidXPath(expression: expression, location: location)
+        }
+        guard let result = compiled.evaluate(in: context) else {
             if context.pointee.opCount >= context.pointee.opLimit {
                 throw .evaluationLimit(
                     message: "xpath \"\(expression)\" stopped after \(operationLimit) operations", location: location)
@@ -82,6 +86,44 @@ enum XPathEvaluator {
         default:
             return nil
         }
+    }
+
+    // MARK: compiled expressions
+
+    /// The compiled expressions, by their text, and how often each was compiled (kept for tests).
+    private struct CompiledTable {
+        var expressions: [String: CompiledXPath] = [:]
+        var compiles: [String: Int] = [:]
+    }
+
+    private static let table = Mutex(CompiledTable())
+
+    /// How many compiled expressions the cache keeps before it starts over.
+    static let cacheLimit = 1_024
+
+    /// `expression` compiled once and then taken from a process-wide cache: a check's expression
+    /// is compiled by its first evaluation, not by each; nil when it does not compile (not cached).
+    static func compiled(_ expression: String) -> CompiledXPath? {
+        if let hit = table.withLock({ $0.expressions[expression] }) { return hit }
+        _ = prepared
+        xmlSetStructuredErrorFunc(nil, { _, _ in })
+        guard let pointer = xmlXPathCompile(expression) else { return nil }
+        let compiled = CompiledXPath(pointer)
+        return table.withLock { table in
+            if let raced = table.expressions[expression] { return raced }
+            if table.expressions.count >= cacheLimit {
+                table.expressions.removeAll(keepingCapacity: true)
+                table.compiles.removeAll(keepingCapacity: true)
+            }
+            table.expressions[expression] = compiled
+            table.compiles[expression, default: 0] += 1
+            return compiled
+        }
+    }
+
+    /// How many times `expression` was compiled since it entered the cache (0 when it is not there).
+    static func compileCount(of expression: String) -> Int {
+        table.withLock { $0.compiles[expression] ?? 0 }
     }
 
     /// Whether a text body is HTML rather than XML: a doctype `html` or an `<html` start.
@@ -137,4 +179,23 @@ final class XMLTree: @unchecked Sendable {
     init(_ document: xmlDocPtr) { self.document = document }
 
     deinit { xmlFreeDoc(document) }
+}
+
+/// A compiled XPath expression (libxml2's `xmlXPathCompExpr`), freed with its last reference.
+/// Evaluations of one expression take turns: libxml2 does not promise that two threads may
+/// evaluate the same compiled expression at once.
+final class CompiledXPath: @unchecked Sendable {
+    private let expression: xmlXPathCompExprPtr
+    private let lock = NSLock()
+
+    init(_ expression: xmlXPathCompExprPtr) { self.expression = expression }
+
+    /// The result of the expression in `context`; nil when the evaluation fails.
+    func evaluate(in context: xmlXPathContextPtr) -> xmlXPathObjectPtr? {
+        lock.lock()
+        defer { lock.unlock() }
+        return xmlXPathCompiledEval(expression, context)
+    }
+
+    deinit { xmlXPathFreeCompExpr(expression) }
 }

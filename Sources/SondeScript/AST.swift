@@ -183,6 +183,8 @@ package struct EntryOption: Sendable, Equatable {
         /// A numeric or on/off option whose value is a `{{template}}` (`retry: {{n}}`): read when
         /// the entry runs (`EntryOption.resolving`).
         case deferred(name: String, value: Placeholder)
+        /// `limit-rate: N`: at most N bytes per second, up and down.
+        case limitRate(Int)
     }
 
     /// The on/off options of `[Options]`, by their Hurl names.
@@ -201,6 +203,9 @@ package struct EntryOption: Sendable, Equatable {
         case ntlm
         case verbose
         case veryVerbose = "very-verbose"
+        /// `location-trusted`: follow redirects, and send credentials (`user`, `[BasicAuth]`'s
+        /// header aside) to the hosts they lead to as well.
+        case locationTrusted = "location-trusted"
     }
 
     /// The text options of `[Options]`, by their Hurl names.
@@ -271,6 +276,9 @@ package struct Capture: Sendable, Equatable {
     package var name: String
     package var query: Query
     package var filters: [Filter]
+    /// `redact` at the end of the line: the captured value is a secret from then on (masked
+    /// wherever sonde prints, as a `--secret`).
+    package var redact = false
     package var location: SourceLocation
 }
 
@@ -427,6 +435,33 @@ package struct Predicate: Sendable, Equatable {
         case isUuid
         case isIpv4
         case isIpv6
+
+        /// The value the function compares with, if it takes one.
+        package var value: PredicateValue? {
+            switch self {
+            case .equal(let v), .notEqual(let v), .greater(let v), .greaterOrEqual(let v), .less(let v),
+                .lessOrEqual(let v), .contains(let v), .startsWith(let v), .endsWith(let v), .includes(let v):
+                return v
+            default: return nil
+            }
+        }
+
+        /// The same function comparing with `value` instead (a function without a value is kept).
+        package func with(_ value: PredicateValue) -> Function {
+            switch self {
+            case .equal: return .equal(value)
+            case .notEqual: return .notEqual(value)
+            case .greater: return .greater(value)
+            case .greaterOrEqual: return .greaterOrEqual(value)
+            case .less: return .less(value)
+            case .lessOrEqual: return .lessOrEqual(value)
+            case .contains: return .contains(value)
+            case .startsWith: return .startsWith(value)
+            case .endsWith: return .endsWith(value)
+            case .includes: return .includes(value)
+            default: return self
+            }
+        }
     }
 
     package var negated: Bool
@@ -448,4 +483,7 @@ package enum PredicateValue: Sendable, Equatable {
     case placeholder(Placeholder)
     /// `hex,0a1b;` or `base64,AAE=;`: bytes.
     case bytes([UInt8])
+    /// `file,name;`: the bytes of a file next to the check (as for a `file,` body), read when the
+    /// check is loaded.
+    case file(BodyFile)
 }

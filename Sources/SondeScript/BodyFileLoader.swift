@@ -1,7 +1,8 @@
 import Foundation
 import SondeSupport
 
-/// Reads the files a check names (`file,name;` bodies and multipart files) when the check is
+/// Reads the files a check names (`file,name;` bodies, multipart files and predicate values such
+/// as `body == file,name;`) when the check is
 /// loaded, so that no run reads a file: a name is relative to the check file's folder, and the
 /// file must lie inside that folder (or inside the folder given with `--file-root`). A name that
 /// leads outside (`../secret`, an absolute path, a symbolic link pointing away) is an error.
@@ -28,6 +29,12 @@ enum BodyFileLoader {
             }
             if let body = entry.response?.body {
                 entry.response?.body = try load(body, base: base, allowed: allowed, path: script.path)
+            }
+            for (k, assert) in (entry.response?.asserts ?? []).enumerated() {
+                if case .file(let file)? = assert.predicate.function.value {
+                    let read = try load(file, base: base, allowed: allowed, path: script.path)
+                    entry.response?.asserts[k].predicate.function = assert.predicate.function.with(.file(read))
+                }
             }
             loaded.entries[index] = entry
         }

@@ -254,6 +254,7 @@ extension Parser {
             return try jsonBody()
         case .encoded:
             var c = cursor(current, at: indent(current))
+            if c.hasPrefix("base64,"), !lines[current].contains(";") { return try multilineBase64Body() }
             let body = try encodedBody(&c)
             try c.expectLineEnd("the body")
             current += 1
@@ -295,6 +296,33 @@ extension Parser {
         default:
             return Body(kind: .file(try fileName(text, at: valueStart, cursor: c)), location: location)
         }
+    }
+
+    /// A `base64,…;` body whose value runs over several lines: MIME's Base64, as Hurl reads it
+    /// (line breaks and spaces inside the value are ignored).
+    mutating func multilineBase64Body() throws(ParseError) -> Body {
+        let first = cursor(current, at: indent(current))
+        let location = first.location
+        var c = first
+        c.index += "base64,".unicodeScalars.count
+        var text = ""
+        while true {
+            while let s = c.peek, s != ";" {
+                if s != " " && s != "\t" && s != "\r" { text.unicodeScalars.append(s) }
+                c.index += 1
+            }
+            if c.peek == ";" { break }
+            current += 1
+            guard current < lines.count else { throw first.error("expected ; to end the base64, value", at: location) }
+            c = cursor(current, at: 0)
+        }
+        c.index += 1
+        try c.expectLineEnd("the body")
+        current += 1
+        guard let data = Data(base64Encoded: text) else {
+            throw first.error("invalid base64 value: expected letters, digits, +, / and = padding", at: location)
+        }
+        return Body(kind: .bytes([UInt8](data)), location: location)
     }
 
     /// The file of `file,name;`: a relative path (resolved when the check is loaded).

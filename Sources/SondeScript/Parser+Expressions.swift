@@ -47,8 +47,14 @@ extension Parser {
         c.skipSpaces()
         let query = try self.query(&c)
         let filters = try self.filters(&c, inAssert: false)
+        c.skipSpaces()
+        var redact = false
+        if c.hasPrefix("redact"), c.peek(6) == nil || c.peek(6) == " " || c.peek(6) == "\t" || c.peek(6) == "#" {
+            redact = true
+            c.index += 6
+        }
         try c.expectLineEnd("the capture")
-        return Capture(name: name, query: query, filters: filters, location: start)
+        return Capture(name: name, query: query, filters: filters, redact: redact, location: start)
     }
 
     func assertLine(_ c: inout LineCursor) throws(ParseError) -> Assert {
@@ -228,6 +234,10 @@ extension Parser {
                 throw c.error("filter '\(name)' is not supported by sonde yet", at: start)
             }
             if !Self.filters.contains(name) {
+                if !inAssert && name == "redact" {
+                    c.index = save
+                    return out
+                }
                 if inAssert && (Self.predicates.contains(name) || Self.unsupportedPredicates.contains(name)) {
                     c.index = save
                     return out
@@ -421,6 +431,29 @@ extension Parser {
         case "null": return .null
         case "true": return .bool(true)
         case "false": return .bool(false)
+        case "file" where c.peek == ",":
+            c.index += 1
+            var text = ""
+            let nameStart = c.location
+            while let s = c.peek, s != ";" {
+                if s == "\\", c.peek(1) == ";" {
+                    text += ";"
+                    c.index += 2
+                    continue
+                }
+                text.unicodeScalars.append(s)
+                c.index += 1
+            }
+            guard c.peek == ";" else { throw c.error("expected ';' to end the file value", at: start) }
+            c.index += 1
+            let name = text.trimmingCharacters(in: .whitespaces)
+            guard !name.isEmpty else { throw c.error("expected a file name after file,", at: nameStart) }
+            guard !name.contains("{{") else {
+                throw c.error(
+                    "a file name cannot hold {{templates}} in sonde: the file is read when the check is loaded",
+                    at: nameStart)
+            }
+            return .file(BodyFile(name: name, location: start))
         case "hex" where c.peek == ",", "base64" where c.peek == ",":
             c.index += 1
             var text = ""
@@ -441,7 +474,7 @@ extension Parser {
             }
             return .bytes(Array(data))
         default:
-            if word.hasPrefix("hex") || word.hasPrefix("base64") || word.hasPrefix("file") {
+            if word.hasPrefix("hex") || word.hasPrefix("base64") {
                 throw c.error("\(Self.shown(word)) values are not supported by sonde yet", at: start)
             }
             throw c.error(

@@ -55,4 +55,20 @@ struct HurlCompatQueryTests {
         let code = await command.run(console: console)
         #expect(code == expected, "\(file) exited \(code), expected \(expected):\n\(console.all)")
     }
+
+    @Test("an XPath expression is compiled once, not at each evaluation")
+    func xpathCompiledOnce() async throws {
+        let service = try HurlCompatQueryService()
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let expression = "count(//p[@data-run='\(UUID().uuidString)'])"
+        let entry = "GET {{base}}/html\nHTTP 200\n[Asserts]\nxpath \"\(expression)\" == 0\n\n"
+        let file = try folder.write("xpath.hurl", String(repeating: entry, count: 3))
+        let console = CapturingConsole()
+        let command = CheckCommand(
+            paths: [file], variables: VariableSources(environment: [:], vars: ["base=\(service.baseURL)"]))
+        let code = await command.run(console: console)
+        #expect(code == 0, "\(console.all)")
+        #expect(XPathEvaluator.compileCount(of: expression) == 1)
+    }
 }
