@@ -85,7 +85,9 @@ struct HurlCompatRequestTests {
     @Test("sonde validate accepts every example of Hurl's documented grammar")
     func grammarExamples() async throws {
         let files = HurlCompatFiles.files(under: Self.root + "/grammar")
-        try #require(files.count >= 10)
+        // The 15 own examples and the 20 pages of Hurl's documentation (grammar/hurl-docs).
+        try #require(files.count >= 35)
+        try #require(files.filter { $0.contains("/hurl-docs/") }.count == 20)
         var refused: [String] = []
         for file in files {
             let console = CapturingConsole()
@@ -93,6 +95,46 @@ struct HurlCompatRequestTests {
             if code != ExitCode.ok { refused.append(console.stderr) }
         }
         #expect(refused.isEmpty, "\(refused.joined(separator: "\n"))")
+    }
+
+    @Test("the documentation's odd-digit hex,ab23456; stays refused, as Hurl's parser refuses it")
+    func oddHexRefused() throws {
+        #expect(throws: ParseError.self) {
+            try ScriptParser.parse(
+                source: "GET http://x/\nHTTP 200\n[Asserts]\nbytes endsWith hex,ab23456;\n", path: "t.hurl")
+        }
+    }
+
+    @Test("a base64 body over several lines, redact, location-trusted, limit-rate and a big repeat parse")
+    func documentedForms() throws {
+        let script = try ScriptParser.parse(
+            source: "POST http://x/\nbase64,SGVs\nbG8=;\nHTTP 200\n[Captures]\ntoken: header \"X-Token\" redact\n"
+                + "\nGET http://x/\n[Options]\nlocation-trusted: true\nlimit-rate: 32000\nrepeat: 100000\n",
+            path: "t.hurl")
+        #expect(script.entries[0].request.body?.kind == .bytes(Array("Hello".utf8)))
+        #expect(script.entries[0].response?.captures.first?.redact == true)
+        #expect(script.entries[1].request.options.count == 3)
+        #expect(throws: ParseError.self) {
+            try ScriptParser.parse(source: "GET http://x/\n[Options]\nrepeat: 1000001\n", path: "t.hurl")
+        }
+    }
+
+    @Test("a redact capture is masked in what sonde check prints")
+    func redactCapture() async throws {
+        let service = try HurlCompatRequestService()
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let file = try folder.write(
+            "redact.hurl",
+            "GET {{base}}/echo-headers\nX-Token: tok-7c1e55a2-9d1b\nHTTP 200\n[Captures]\n"
+                + "token: jsonpath \"$['x-token']\" redact\n\nGET {{base}}/ok\nHTTP 200\n[Asserts]\n"
+                + "variable \"token\" == \"other\"\n")
+        let console = CapturingConsole()
+        let code = await SondeMain.run(
+            arguments: ["check", "--var", "base=\(service.baseURL)", file], environment: [:], console: console)
+        #expect(code == ExitCode.assertion, "\(console.all)")
+        #expect(console.all.contains("variable \"token\""), "\(console.all)")
+        #expect(!console.all.contains("tok-7c1e55a2-9d1b"), "\(console.all)")
     }
 
     @Test("a template in a header name is a header, and Name; an empty header")
