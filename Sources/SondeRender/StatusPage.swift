@@ -18,8 +18,13 @@ package struct StatusPage: Sendable {
 
     /// What a check or the page shows: the last run's verdict, or maintenance while a window is open.
     package enum Shown: String, Sendable, Equatable {
-        case up, down
+        /// The last run passed (or, for the page, every check outside maintenance with a run is up).
+        case up
+        /// The last run failed (for the page: a check outside maintenance is down).
+        case down
+        /// A maintenance window is open now (for the page: for every check with a run).
         case maintenance
+        /// No run yet.
         case noData = "no data"
 
         /// The CSS class: `up`, `down`, `maintenance`, `nodata`.

@@ -9,7 +9,8 @@ import SondeSupport
 /// no-data bars and axes.
 ///
 /// Every string that came from a check, a target or a data file (names, messages, ids, locations,
-/// links, maintenance reasons) goes through `escape` — the page's one escaping function — before it is written.
+/// links, maintenance reasons) goes through `escape` — the page's one escaping function — before
+/// it is written.
 package enum StatusPageHTML {
     /// Text made safe for HTML content and quoted attribute values: `& < > " '` become entities,
     /// control characters become spaces (the rules of `SVG.escape`, which the inline charts use).
