@@ -139,8 +139,12 @@ struct ReportCommand: Sendable {
         report.keepWarm = KeepWarmFigures.forChecks(names, readers: readers, settings: settings, nowMs: nowMs)
         report.thresholds = thresholds.withLock { $0 }
         report.openIncidents = StatusPage.openIncidents(events, pages: report.incidentPages)
-        report.maintenance = MaintenanceFigures.forChecks(
-            report.checks, settings: settings, calendar: MaintenanceCalendar(folders: readers.map(\.folder)))
+        let calendar = MaintenanceCalendar(folders: readers.map(\.folder))
+        report.maintenance = MaintenanceFigures.forChecks(report.checks, settings: settings, calendar: calendar)
+        for name in names {
+            report.maintenanceNow[name] = StatusPage.CheckMaintenance(
+                check: name, settings: settings[name] ?? MonitorSettings(), calendar: calendar, nowMs: nowMs)
+        }
         report.findings = Self.findings(names, readers: readers, nowMs: nowMs)
         return report
     }

@@ -7,7 +7,8 @@ import SondeSupport
 extension Prober {
     /// The live status page (`sonde run --listen`: `/` and `/api/status`), from memory only: each
     /// check's last run and recent durations (`StatusBoard`), its SLO counts (the hour ring of
-    /// `SLOTracker`, seeded from the files at start) and the open incidents of its detector. Meant for
+    /// `SLOTracker`, seeded from the files at start), the open incidents of its detector, and the
+    /// maintenance windows the watcher last read with the check's `@maintenance`. Meant for
     /// the HTTP server's threads: it takes each lock briefly, one check at a time, and never touches
     /// the engine, the pool or the disk. Pages built within the last second are reused.
     package func statusPage() -> StatusPage {
@@ -24,6 +25,7 @@ extension Prober {
             }
         }
         let scripts = checks.sorted
+        let calendar = maintenance.calendar
         let pages = scripts.map { script -> StatusPage.Check in
             let name = script.name
             let entry = status.entry(name)
@@ -43,7 +45,9 @@ extension Prober {
                 latency: StatusPage.Latency(
                     label: "run time of passed runs, last \(StatusBoard.recentRuns) runs",
                     points: entry?.durations ?? [], thresholdMs: policy.latencyThresholdMs),
-                link: nil)
+                link: nil,
+                maintenance: StatusPage.CheckMaintenance(
+                    check: name, settings: script.settings, calendar: calendar, nowMs: nowMs))
         }
         let open = scripts.compactMap { incidents.openIncident(check: $0.name) }.map { incident in
             let kind = incident.mainKind ?? ""

@@ -5,7 +5,7 @@ import SondeSupport
 /// A Prometheus rule file generated from check files (README.md, "sonde rules"; docs/rules.md):
 /// per check, one group of recording rules — the error ratio per location and for the fleet under
 /// a location quorum, over the burn windows — and the alerts `SondeCheckDown` and
-/// `SondeErrorBudgetBurn`, on the metrics `sonde run --metrics` exports.
+/// `SondeErrorBudgetBurn`, on the metrics `sonde run --listen` exports.
 package struct PrometheusRules: Sendable {
     /// What the rules of one check are made from.
     package struct Check: Sendable, Equatable {

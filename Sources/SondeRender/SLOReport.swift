@@ -30,6 +30,8 @@ package struct SLOReport: Sendable {
     package var openIncidents: [StatusPage.OpenIncident] = []
     /// Maintenance time and excluded runs, by check (checks with maintenance only; `## Maintenance`).
     package var maintenance: [String: MaintenanceFigures] = [:]
+    /// The maintenance window each check is in at `nowMs` and its next ones (the status page).
+    package var maintenanceNow: [String: StatusPage.CheckMaintenance] = [:]
     /// What each check's last 24 hours of runs show (`FindingRules.check`), by check.
     package var findings: [String: [Finding]] = [:]
 

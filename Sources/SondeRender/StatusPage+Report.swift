@@ -7,7 +7,8 @@ extension StatusPage {
     package static let windowLabels = ["24h", "7d", "30d"]
 
     /// The page of a report: the same figures as its README (uptime cells, daily strip, latency
-    /// chart), with links to the Markdown pages beside it.
+    /// chart), with links to the Markdown pages beside it, and the maintenance windows in progress
+    /// and coming at the report's time.
     package init(report: SLOReport) {
         let checks = report.checks.map { check -> Check in
             let uptime = Self.windowLabels.compactMap { label -> Uptime? in
@@ -31,7 +32,8 @@ extension StatusPage {
                     Day(date: UTCTime.dayString(day), good: counts.good, runs: counts.runs)
                 },
                 latency: Latency(label: chart.label, points: chart.points, thresholdMs: chart.threshold),
-                link: Markdown.link(report.pageName(check.check)))
+                link: Markdown.link(report.pageName(check.check)),
+                maintenance: report.maintenanceNow[check.check] ?? CheckMaintenance())
         }
         var links: [(text: String, href: String)] = [("Service levels (Markdown)", "README.md")]
         if !report.incidentPages.isEmpty { links.append(("Incident write-ups", "incidents/README.md")) }

@@ -2,7 +2,8 @@ import SondeSLO
 import SondeSupport
 
 /// What the HTML status page and `/api/status` show (docs/status-page.md): the overall state, each
-/// check's state, uptime windows, daily bars and latency points, and the open incidents. Built from
+/// check's state, uptime windows, daily bars and latency points, the open incidents and the
+/// maintenance windows in progress and coming. Built from
 /// a report's figures (`sonde report` → `index.html`, `init(report:openIncidents:)`) or from the
 /// running prober's memory (`sonde run --listen` → `/`), and rendered by `StatusPageHTML` and
 /// `StatusPageJSON`: both outputs come from this one value.
@@ -15,31 +16,68 @@ package struct StatusPage: Sendable {
         case live
     }
 
-    /// The page's one-line verdict.
+    /// What a check or the page shows: the last run's verdict, or maintenance while a window is open.
+    package enum Shown: String, Sendable, Equatable {
+        /// The last run passed (or, for the page, every check outside maintenance with a run is up).
+        case up
+        /// The last run failed (for the page: a check outside maintenance is down).
+        case down
+        /// A maintenance window is open now (for the page: for every check with a run).
+        case maintenance
+        /// No run yet.
+        case noData = "no data"
+
+        /// The CSS class: `up`, `down`, `maintenance`, `nodata`.
+        package var cssClass: String { self == .noData ? "nodata" : rawValue }
+
+        /// A check's verdict as shown.
+        package init(_ state: CheckSLO.State) {
+            switch state {
+            case .up: self = .up
+            case .down: self = .down
+            case .noData: self = .noData
+            }
+        }
+    }
+
+    /// The page's one-line verdict. Checks in a maintenance window are counted apart, never as down.
     package enum Overall: Sendable, Equatable {
-        /// Every check with data is up: `up` of `count` (the rest have no run yet).
-        case allUp(up: Int, count: Int)
-        /// `down` of `count` checks are down.
-        case someDown(down: Int, count: Int)
-        /// No check has a run yet.
+        /// No check outside maintenance is down and `up` are up, of `count`; `maintenance` are in a
+        /// window (the rest have no run yet).
+        case allUp(up: Int, count: Int, maintenance: Int)
+        /// `down` of `count` checks are down, outside maintenance; `maintenance` are in a window.
+        case someDown(down: Int, count: Int, maintenance: Int)
+        /// No check outside maintenance has a run; `maintenance` of `count` are in a window.
+        case inMaintenance(maintenance: Int, count: Int)
+        /// No check has a run yet, and none is in maintenance.
         case noData
 
-        /// `All 3 checks up`, `1 of 3 checks down`, `No runs yet`.
+        /// `All 3 checks up`, `1 of 3 checks down, 1 in maintenance`, `No runs yet`.
         package var text: String {
+            func plus(_ maintenance: Int) -> String { maintenance > 0 ? ", \(maintenance) in maintenance" : "" }
             switch self {
-            case .allUp(let up, let count) where up == count:
+            case .allUp(let up, let count, 0) where up == count:
                 return count == 1 ? "The check is up" : "All \(count) checks up"
-            case .allUp(let up, let count): return "\(up) of \(count) checks up, the rest without runs yet"
-            case .someDown(let down, let count): return "\(down) of \(count) \(count == 1 ? "check" : "checks") down"
+            case .allUp(let up, let count, let maintenance) where up + maintenance == count:
+                return "\(up) of \(count) checks up" + plus(maintenance)
+            case .allUp(let up, let count, let maintenance):
+                return "\(up) of \(count) checks up" + plus(maintenance) + ", the rest without runs yet"
+            case .someDown(let down, let count, let maintenance):
+                return "\(down) of \(count) \(count == 1 ? "check" : "checks") down" + plus(maintenance)
+            case .inMaintenance(let maintenance, let count) where maintenance == count:
+                return count == 1 ? "The check is in maintenance" : "All \(count) checks in maintenance"
+            case .inMaintenance(let maintenance, let count):
+                return "\(maintenance) of \(count) checks in maintenance, the rest without runs yet"
             case .noData: return "No runs yet"
             }
         }
 
-        /// `up`, `down`, `no data`: the CSS class and the JSON value.
-        package var state: CheckSLO.State {
+        /// `up`, `down`, `maintenance`, `no data`: the CSS class and the JSON value.
+        package var state: Shown {
             switch self {
             case .allUp: return .up
             case .someDown: return .down
+            case .inMaintenance: return .maintenance
             case .noData: return .noData
             }
         }
@@ -138,11 +176,14 @@ package struct StatusPage: Sendable {
         package var latency: Latency
         /// The check's Markdown page, relative to the page (report only).
         package var link: String?
+        /// The maintenance window it is in and the next ones.
+        package var maintenance: CheckMaintenance
 
         /// A check's row.
         package init(
             name: String, state: CheckSLO.State, lastRunMs: Int64?, failure: Failure?, objective: Double,
-            uptime: [Uptime], days: [Day], latency: Latency, link: String?
+            uptime: [Uptime], days: [Day], latency: Latency, link: String?,
+            maintenance: CheckMaintenance = CheckMaintenance()
         ) {
             self.name = name
             self.state = state
@@ -153,7 +194,11 @@ package struct StatusPage: Sendable {
             self.days = days
             self.latency = latency
             self.link = link
+            self.maintenance = maintenance
         }
+
+        /// Maintenance while a window is open, whatever the last run said; else its state.
+        package var shown: Shown { maintenance.current == nil ? Shown(state) : .maintenance }
     }
 
     /// An incident not resolved yet.
@@ -211,12 +256,15 @@ package struct StatusPage: Sendable {
         self.links = links
     }
 
-    /// Down if any check is down; up when every check with data is up; no data without any.
+    /// Down if any check outside maintenance is down; up when every such check with data is up;
+    /// maintenance when the only checks left are in a window; no data without any.
     package var overall: Overall {
-        let down = checks.filter { $0.state == .down }.count
-        if down > 0 { return .someDown(down: down, count: checks.count) }
-        let up = checks.filter { $0.state == .up }.count
-        if up > 0 { return .allUp(up: up, count: checks.count) }
+        let maintenance = checks.filter { $0.shown == .maintenance }.count
+        let down = checks.filter { $0.shown == .down }.count
+        if down > 0 { return .someDown(down: down, count: checks.count, maintenance: maintenance) }
+        let up = checks.filter { $0.shown == .up }.count
+        if up > 0 { return .allUp(up: up, count: checks.count, maintenance: maintenance) }
+        if maintenance > 0 { return .inMaintenance(maintenance: maintenance, count: checks.count) }
         return .noData
     }
 

@@ -9,7 +9,8 @@ import SondeSupport
 /// no-data bars and axes.
 ///
 /// Every string that came from a check, a target or a data file (names, messages, ids, locations,
-/// links) goes through `escape` — the page's one escaping function — before it is written.
+/// links, maintenance reasons) goes through `escape` — the page's one escaping function — before
+/// it is written.
 package enum StatusPageHTML {
     /// Text made safe for HTML content and quoted attribute values: `& < > " '` become entities,
     /// control characters become spaces (the rules of `SVG.escape`, which the inline charts use).
@@ -25,9 +26,10 @@ package enum StatusPageHTML {
         html += "<title>\(escape(overall.text)) · sonde status</title>\n"
         html += "<style>\n\(css)</style>\n</head>\n<body>\n"
         html += "<header>\n<h1>Service status</h1>\n"
-        html += "<p id=\"overall\" class=\"overall \(stateClass(overall.state))\">"
+        html += "<p id=\"overall\" class=\"overall \(overall.state.cssClass)\">"
         html += "<span class=\"dot\" aria-hidden=\"true\"></span>\(escape(overall.text))</p>\n"
         html += "<p class=\"meta\">" + escape(origin(page)) + "</p>\n</header>\n<main>\n"
+        html += maintenance(page)
         html += incidents(page)
         html += "<section id=\"checks\">\n<h2>Checks</h2>\n"
         if page.checks.isEmpty { html += "<p class=\"none\">No checks.</p>\n" }
@@ -50,9 +52,42 @@ package enum StatusPageHTML {
         }
     }
 
-    /// `up`, `down`, `nodata`.
-    static func stateClass(_ state: CheckSLO.State) -> String {
-        state == .noData ? "nodata" : state.rawValue
+    /// `2026-11-23 11:56:00Z`, escaped.
+    static func time(_ ms: Int64) -> String { escape(StatusTable.time(ms)) }
+
+    /// The checks a window covers: `every check`, or their names.
+    static func scope(_ window: StatusPage.Maintenance) -> String {
+        if window.everyCheck { return "every check" }
+        return window.checks.map { "<strong>\(escape($0))</strong>" }.joined(separator: ", ")
+    }
+
+    /// `, reason <text>` for an ad hoc window (its id in code), `, recurring window <text>` else.
+    static func why(_ window: StatusPage.Maintenance) -> String {
+        guard let reason = window.reason else {
+            return ", recurring window <code>\(escape(window.label))</code>"
+        }
+        return ", reason <span class=\"reason\">\(escape(reason))</span> (<code>\(escape(window.label))</code>)"
+    }
+
+    /// The Maintenance section: windows in progress, then the next ones within 7 days.
+    static func maintenance(_ page: StatusPage) -> String {
+        var html = "<section id=\"maintenance\">\n<h2>Maintenance</h2>\n"
+        let windows = page.maintenance
+        guard !windows.isEmpty else {
+            return html + "<p class=\"none\">No maintenance now or in the next 7 days.</p>\n</section>\n"
+        }
+        html += "<ul class=\"windows\">\n"
+        for window in windows {
+            if window.contains(page.generatedMs) {
+                html += "<li class=\"maint-now\"><span class=\"dot\" aria-hidden=\"true\"></span>"
+                html += "In maintenance until \(time(window.untilMs)): \(scope(window))\(why(window))</li>\n"
+            } else {
+                html += "<li class=\"maint-next\">From \(time(window.fromMs)) until \(time(window.untilMs)): "
+                html += "\(scope(window))\(why(window))</li>\n"
+            }
+        }
+        html += "</ul>\n<p class=\"note\">Runs in a maintenance window are recorded but left out of uptime, "
+        return html + "budgets and incidents; a check in one is not counted as down.</p>\n</section>\n"
     }
 
     static func incidents(_ page: StatusPage) -> String {
@@ -73,14 +108,17 @@ package enum StatusPageHTML {
     }
 
     static func article(_ check: StatusPage.Check, source: StatusPage.Source) -> String {
-        let state = stateClass(check.state)
-        var html = "<article class=\"check \(state)\">\n<h3>"
+        let shown = check.shown
+        var html = "<article class=\"check \(shown.cssClass)\">\n<h3>"
         html += "<span class=\"dot\" aria-hidden=\"true\"></span>"
         let name = escape(check.name)
         html +=
             check.link.map { "<a class=\"name\" href=\"\(escape($0))\">\(name)</a>" }
             ?? "<span class=\"name\">\(name)</span>"
-        html += " <span class=\"state\">\(escape(check.state.rawValue))</span></h3>\n"
+        html += " <span class=\"state\">\(escape(shown.rawValue))</span></h3>\n"
+        if let window = check.maintenance.current {
+            html += "<p class=\"maint-now\">In maintenance until \(time(window.untilMs))\(why(window))</p>\n"
+        }
         html += "<p class=\"last\">"
         html += check.lastRunMs.map { "Last run \(escape(StatusTable.time($0)))" } ?? "No run yet"
         html += "</p>\n"
@@ -104,17 +142,24 @@ package enum StatusPageHTML {
             ? "Daily uptime, last \(SLOEvaluator.stripDays) days" : "Daily uptime, the days the prober holds"
         html += "<div class=\"charts\">"
         html += "<figure class=\"chart\"><figcaption>\(escape(days))</figcaption>\(strip.svg)</figure>"
-        html += "<figure class=\"chart\"><figcaption>Latency</figcaption>\(spark.svg)</figure>"
-        return html + "</div>\n</article>\n"
+        html += "<figure class=\"chart\"><figcaption>Latency</figcaption>\(spark.svg)</figure></div>\n"
+        if !check.maintenance.upcoming.isEmpty {
+            html += "<p class=\"maint-next\">Next maintenance: "
+            html += check.maintenance.upcoming.map { window in
+                "from \(time(window.fromMs)) until \(time(window.untilMs))\(why(window))"
+            }.joined(separator: "; ")
+            html += "</p>\n"
+        }
+        return html + "</article>\n"
     }
 
     /// The style sheet: system fonts, CSS variables for light and dark, charts that shrink to the
     /// width of a phone.
     static let css = """
         :root{--bg:#ffffff;--fg:#1f2328;--muted:#59636e;--card:#f6f8fa;--line:#d1d9e0;--link:#0969da;\
-        --up:#1a7f37;--down:#cf222e;--nodata:#8c959f;--code:#eff1f3}
+        --up:#1a7f37;--down:#cf222e;--maint:#9a6700;--nodata:#8c959f;--code:#eff1f3}
         @media (prefers-color-scheme:dark){:root{--bg:#0d1117;--fg:#e6edf3;--muted:#9198a1;--card:#151b23;\
-        --line:#3d444d;--link:#4493f8;--up:#3fb950;--down:#f85149;--nodata:#6e7681;--code:#262c36}\
+        --line:#3d444d;--link:#4493f8;--up:#3fb950;--down:#f85149;--maint:#d29922;--nodata:#6e7681;--code:#262c36}\
         .chart rect[fill="#d0d7de"]{fill:#3d444d} .chart path[stroke="#d0d7de"]{stroke:#3d444d}}
         *{box-sizing:border-box}
         html{-webkit-text-size-adjust:100%}
@@ -130,13 +175,18 @@ package enum StatusPageHTML {
         .overall{display:inline-flex;align-items:center;gap:.5em;font-size:1.15em;font-weight:600;margin:.3em 0;\
         padding:.35em .8em;border-radius:8px;border:1px solid var(--line);background:var(--card)}
         .dot{display:inline-block;width:.75em;height:.75em;border-radius:50%;background:var(--nodata);flex:none}
-        .up .dot{background:var(--up)} .down .dot{background:var(--down)}
-        .overall.down{border-color:var(--down)}
+        .up .dot{background:var(--up)} .down .dot{background:var(--down)} .maintenance .dot,.maint-now .dot{background:var(--maint)}
+        .overall.down{border-color:var(--down)} .overall.maintenance{border-color:var(--maint)}
         .check{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:12px 14px;margin:0 0 12px}
-        .check.down{border-left:4px solid var(--down)}
+        .check.down{border-left:4px solid var(--down)} .check.maintenance{border-left:4px solid var(--maint)}
         .name{font-weight:600;overflow-wrap:anywhere}
         .state{font-weight:normal;font-size:.85em;padding:0 .5em;border-radius:1em;border:1px solid var(--line)}
-        .up .state{color:var(--up)} .down .state{color:var(--down)} .nodata .state{color:var(--muted)}
+        .up .state{color:var(--up)} .down .state{color:var(--down)} .maintenance .state{color:var(--maint)}\
+        .nodata .state{color:var(--muted)}
+        .maint-now{color:var(--maint);font-weight:600} .maint-now .reason,.maint-now code{font-weight:normal}
+        .maint-next,.note{color:var(--muted);font-size:.9em} .reason{overflow-wrap:anywhere}
+        .windows{padding-left:1.2em;list-style:none} .windows li{margin:.3em 0;overflow-wrap:anywhere}
+        .windows .dot{margin-right:.4em;vertical-align:baseline}
         .last,.failure{margin:.2em 0}
         .msg{overflow-wrap:anywhere}
         .uptime{display:flex;flex-wrap:wrap;gap:6px 24px;margin:.5em 0}

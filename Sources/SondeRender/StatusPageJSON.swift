@@ -20,7 +20,28 @@ package enum StatusPageJSON {
                 ("summary", .string(overall.text)),
                 ("checks", .list(page.checks.map(check))),
                 ("incidents", .list(page.incidents.map(incident))),
+                (
+                    "maintenance",
+                    .list(
+                        page.maintenance.map { window in
+                            .object(
+                                self.window(window) + [
+                                    ("in_progress", .bool(window.contains(page.generatedMs))),
+                                    ("checks", .list(window.checks.map(Value.string))),
+                                    ("every_check", .bool(window.everyCheck)),
+                                ])
+                        })
+                ),
             ]))
+    }
+
+    /// A maintenance window's members: `window` (an ad hoc id or the recurring window as written),
+    /// `reason` (null for a recurring one), `from`, `until`.
+    static func window(_ window: StatusPage.Maintenance) -> [(key: String, value: Value)] {
+        [
+            ("window", .string(window.label)), ("reason", window.reason.map(Value.string) ?? .null),
+            ("from", .string(UTCTime.rfc3339(window.fromMs))), ("until", .string(UTCTime.rfc3339(window.untilMs))),
+        ]
     }
 
     static func check(_ check: StatusPage.Check) -> Value {
@@ -65,6 +86,9 @@ package enum StatusPageJSON {
                     ("threshold_ms", check.latency.thresholdMs.map(Value.float) ?? .null),
                 ])
             ),
+            ("shown", .string(check.shown.rawValue)),
+            ("maintenance", check.maintenance.current.map { .object(window($0)) } ?? .null),
+            ("maintenance_next", .list(check.maintenance.upcoming.map { .object(window($0)) })),
         ])
     }
 

@@ -1,6 +1,10 @@
 import Foundation
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 /// A small fixed set of dedicated threads that evaluate what a check's author wrote (captures,
 /// asserts, JSONPath, regex, filters) against a response, each evaluation under a deadline. Never the
 /// probe engine's thread, the scheduler's timers or Swift's cooperative pool: a slow evaluation holds
@@ -62,10 +66,26 @@ package final class EvaluationPool: Sendable {
         for _ in 0..<count { state.startWorker() }
         let state = self.state
         let watchdog = Thread {
-            Thread.current.name = "sonde-eval-watch"
+            EvaluationPool.name("sonde-eval-watch")
             state.watch()
         }
         watchdog.start()
+    }
+
+    /// Names the calling thread, for Foundation and for the kernel. Foundation's setter alone may
+    /// not reach the kernel when a new thread runs before `Thread.start` has recorded it, and the
+    /// thread then keeps the name of the one that started it (`oot.default-qos`); so the name is
+    /// also written to `/proc/thread-self/comm` (what `pthread_setname_np` does, which Swift's
+    /// Glibc module does not export).
+    static func name(_ text: String) {
+        Thread.current.name = text
+        #if canImport(Glibc)
+            let fd = open("/proc/thread-self/comm", O_WRONLY | O_CLOEXEC)
+            guard fd >= 0 else { return }
+            defer { close(fd) }
+            let bytes = Array(text.utf8.prefix(15))
+            _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        #endif
     }
 
     /// Threads evaluating or waiting for work now (written-off ones included).
@@ -240,7 +260,7 @@ private final class PoolState: @unchecked Sendable {
         }
         let thread = Thread { [self] in
             // Named from inside: only the running thread's own name reaches the kernel (`top -H`).
-            Thread.current.name = "sonde-eval"
+            EvaluationPool.name("sonde-eval")
             work(as: id)
         }
         thread.start()

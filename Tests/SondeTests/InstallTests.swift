@@ -204,12 +204,23 @@ struct InstallTests {
         let arguments = try Self.command(
             "sonde.service", [("/etc/sonde", etc), ("/var/lib/sonde", state), ("127.0.0.1:9115", "127.0.0.1:0")])
         #expect(arguments.prefix(1) == ["run"])
+        #expect(arguments.contains("--listen") && !arguments.contains("--metrics"), "the option's current name")
         let prober = try SondeProcess(arguments, in: folder.path, tag: "service")
         defer { prober.signal(SIGKILL) }
-        #expect(try await prober.awaitLog("info start:") != nil, "no start line: \(prober.stderr)")
+        let start = try #require(try await prober.awaitLog("info start:"), "no start line: \(prober.stderr)")
         #expect(
             await pollUntil { DaemonTests.runCounts(state)["shop", default: 0] >= 1 },
             "no run of shop: \(prober.stderr)")
+        // --listen serves the status page and /api/status beside /metrics.
+        let port = try #require(SondeProcess.metricsPort(in: start), "\(start)")
+        #expect(start.contains("status page on http://127.0.0.1:\(port)/"), "\(start)")
+        let shown = await pollUntil {
+            let status = try? RawHTTPClient(port: port).request("GET", "/api/status").json
+            return ((status?["checks"] as? [[String: Any]]) ?? []).contains { $0["name"] as? String == "shop" }
+        }
+        #expect(shown, "shop is on /api/status")
+        let page = try await offPool { try RawHTTPClient(port: port).request("GET", "/") }
+        #expect(page.status == 200 && page.text.contains("<span class=\"name\">shop</span>"))
 
         // systemctl reload sonde: ExecReload=/bin/kill -HUP $MAINPID.
         try folder.write("etc/sonde/checks/search.hurl", "# @every 1s\nGET \(service.baseURL)/text\nHTTP 200\n")

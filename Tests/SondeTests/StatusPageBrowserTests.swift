@@ -24,6 +24,23 @@ struct StatusPageBrowserTests {
         return out + "/index.html"
     }
 
+    /// `sonde maintenance add ARGUMENTS` over the fixture's data folder, as a user would while it runs.
+    static func addMaintenance(_ fixture: LiveStatusFixture, _ arguments: [String]) async {
+        let added = await MaintenanceDaemonTests.sonde(
+            ["maintenance", "add"] + arguments
+                + ["--data", fixture.folder.path + "/data", "--checks", fixture.folder.path + "/checks"])
+        #expect(added.code == 0, "\(added.console.all)")
+    }
+
+    /// Waits until `/api/status` shows `check` in maintenance.
+    static func inMaintenance(_ fixture: LiveStatusFixture, _ check: String) async throws -> Bool {
+        try await fixture.waitFor { body in
+            ((body["checks"] as? [[String: Any]]) ?? []).contains {
+                $0["name"] as? String == check && $0["shown"] as? String == "maintenance"
+            }
+        }
+    }
+
     /// The DOM's body, after Chromium has parsed and laid out the page.
     static func body(_ dom: String) -> String {
         guard let start = dom.range(of: "<body>"), let end = dom.range(of: "</body>", options: .backwards) else {
@@ -60,7 +77,7 @@ struct StatusPageBrowserTests {
     }
 
     @Test(
-        "the report's page and the live page show every check and its state, load nothing else, and render at desktop and phone widths"
+        "the report's page and the live page show every check, its state and maintenance, load nothing else, and render at desktop and phone widths"
     )
     func staticAndLivePages() async throws {
         let fixture = try LiveStatusFixture { base in
@@ -71,8 +88,13 @@ struct StatusPageBrowserTests {
             ]
         }
         defer { fixture.folder.cleanup() }
-        let expected = [("checkout api", "up"), ("payments", "down"), ("shop-home", "up")]
+        let expected = [("checkout api", "maintenance"), ("payments", "down"), ("shop-home", "up")]
         #expect(try await fixture.waitFor { (($0["incidents"] as? [Any]) ?? []).count == 1 })
+        // A window in progress for one check, and one coming for every check.
+        let soon = UTCTime.rfc3339(UTCTime.milliseconds(Date()) + 3 * UTCTime.msPerHour)
+        await Self.addMaintenance(fixture, ["checkout api", "--from", "now", "--until", "+2h", "--reason", "DB move"])
+        await Self.addMaintenance(fixture, ["--all", "--from", soon, "--until", "+1h", "--reason", "network"])
+        #expect(try await Self.inMaintenance(fixture, "checkout api"), "the prober read the new window")
         let chromium = Chromium(folder: fixture.folder.path)
 
         // Live: the page the daemon renders from memory, over loopback HTTP.
@@ -87,12 +109,21 @@ struct StatusPageBrowserTests {
                 liveBody.contains("<span class=\"name\">\(name)</span> <span class=\"state\">\(state)</span>"),
                 "\(name) is \(state) on the live page")
         }
-        #expect(liveBody.contains("1 of 3 checks down"))
+        #expect(liveBody.contains("1 of 3 checks down, 1 in maintenance"))
         #expect(liveBody.contains("<strong>payments</strong> at loopback: down since"))
+        Self.expectMaintenance(liveBody, "live")
         #expect(Self.loadingMarkup(live.stdout).isEmpty, "\(Self.loadingMarkup(live.stdout))")
         // Every request the browser made reached this server: the page and nothing else (the
         // favicon is an empty data: URL, so not even /favicon.ico).
         #expect(asked == ["/"], "the browser asked for \(asked)")
+        #expect(!live.stderr.contains("Failed to load resource"), "\(live.stderr.suffix(2000))")
+        for (width, height) in [(1280, 900), (390, 844)] {
+            let path = fixture.folder.path + "/live-\(width)x\(height).png"
+            let shot = try await chromium.screenshot(fixture.baseURL + "/", to: path, width: width, height: height)
+            #expect(shot.status == 0, "\(shot.stderr.suffix(2000))")
+            #expect(Chromium.isPNG(path, width: width, height: height), "\(path) is a \(width)×\(height) PNG")
+        }
+        #expect(fixture.takeRequested() == ["/", "/"], "each screenshot loaded the page and nothing else")
 
         // Static: the report of the same data folder, from file://.
         await fixture.stop()
@@ -107,7 +138,8 @@ struct StatusPageBrowserTests {
                 body.contains("<a class=\"name\" href=\"\(link)\">\(name)</a> <span class=\"state\">\(state)</span>"),
                 "\(name) is \(state) on the report's page")
         }
-        #expect(body.contains("1 of 3 checks down"))
+        #expect(body.contains("1 of 3 checks down, 1 in maintenance"))
+        Self.expectMaintenance(body, "report")
         #expect(Self.loadingMarkup(page.stdout).isEmpty, "\(Self.loadingMarkup(page.stdout))")
         // Chromium's verbose log names every file it loads: the page itself, and only it.
         #expect(Chromium.fileLoads(page.stderr) == [url], "loads: \(Chromium.fileLoads(page.stderr))")
@@ -121,7 +153,19 @@ struct StatusPageBrowserTests {
         }
     }
 
-    @Test("hostile check names and a target echoing markup are text in the live and the report's DOM, never elements")
+    /// The maintenance a DOM shows in `staticAndLivePages`: the window in progress on the check and
+    /// on top, and the one coming for every check.
+    static func expectMaintenance(_ body: String, _ label: String) {
+        #expect(body.contains("<article class=\"check maintenance\">"), "\(label)")
+        #expect(
+            body.contains("In maintenance until ")
+                && body.contains(", reason <span class=\"reason\">DB move</span> (<code>m1</code>)"), "\(label)")
+        #expect(body.contains("<li class=\"maint-now\">") && body.contains("<strong>checkout api</strong>"), "\(label)")
+        #expect(body.contains("<li class=\"maint-next\">From ") && body.contains(": every check, reason"), "\(label)")
+        #expect(body.contains("<p class=\"maint-next\">Next maintenance: from "), "\(label)")
+    }
+
+    @Test("hostile check names, a target echoing markup and a hostile maintenance reason are text in both DOMs")
     func hostileTextIsEscaped() async throws {
         let names = ["<img src=x onerror=alert(1)>", "\"quoted\" & 'single' <b>bold"]
         let fixture = try LiveStatusFixture { base in
@@ -132,6 +176,9 @@ struct StatusPageBrowserTests {
         }
         defer { fixture.folder.cleanup() }
         #expect(try await fixture.waitFor())
+        let reason = "<script>alert(3)</script><img src=x onerror=alert(4)> \"q\" & 'a' <b>bold</b>"
+        await Self.addMaintenance(fixture, [names[0], "--from", "now", "--until", "+2h", "--reason", reason])
+        #expect(try await Self.inMaintenance(fixture, names[0]))
         let chromium = Chromium(folder: fixture.folder.path)
         let live = try await chromium.dumpDOM(fixture.baseURL + "/")
         await fixture.stop()
@@ -151,8 +198,10 @@ struct StatusPageBrowserTests {
             #expect(
                 body.contains(domText("<script>alert(1)</script><img src=x onerror=alert(2)>")),
                 "\(label): the echoed body is text in the failure message")
+            #expect(body.contains(domText(reason)), "\(label): the maintenance reason is text")
             #expect(
-                body.contains("<span class=\"state\">down</span>") && body.contains("<span class=\"state\">up</span>"))
+                body.contains("<span class=\"state\">maintenance</span>")
+                    && body.contains("<span class=\"state\">up</span>"))
         }
     }
 }

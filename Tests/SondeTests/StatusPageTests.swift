@@ -176,6 +176,18 @@ struct StatusPageTests {
         #expect(try await fixture.get("/metrics").text.contains("sonde_check_up"))
         let missing = try await fixture.get("/nope")
         #expect(missing.status == 404 && missing.text.contains("/api/status"))
+
+        // Refreshed on reload: a later load (past the one-second reuse) has newer figures.
+        @Sendable func lastRun(_ body: [String: Any]?) -> String? {
+            ((body?["checks"] as? [[String: Any]]) ?? []).first { $0["name"] as? String == "good" }?["last_run"]
+                as? String
+        }
+        let before = try #require(lastRun(json))
+        let generated = try #require(json["generated"] as? String)
+        let refreshed = try await fixture.waitFor { body in
+            (lastRun(body) ?? "") > before && (body["generated"] as? String ?? "") > generated
+        }
+        #expect(refreshed, "a reload shows the runs since the first load")
         await fixture.stop()
     }
 
