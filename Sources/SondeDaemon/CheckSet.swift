@@ -56,7 +56,8 @@ package struct CheckSet: Sendable {
     /// Loads every `.hurl` under `folder` whose check name falls in `shard`. Files that do not parse,
     /// and second files with a name already taken, are left out and reported; when `previous` holds a
     /// check whose file now fails to parse, its previous version is kept. Files of other shards are
-    /// not read, so their problems are reported by the prober that runs them.
+    /// not read, so their problems are reported by the prober that runs them. Files with the same
+    /// text in the same folder share one parsed script (`ScriptInterner`).
     package static func load(
         _ folder: String, previous: CheckSet? = nil,
         shard: Shard = .whole
@@ -67,6 +68,8 @@ package struct CheckSet: Sendable {
         set.inFolder = Set(files.map { ScriptParser.checkName(path: $0) }).count
         var paths: [String: String] = [:]
         var problems: [Problem] = []
+        // Files with the same text share one parsed script; on a reload, the unchanged ones keep theirs.
+        var interner = ScriptInterner(sharing: previous.map { Array($0.scripts.values) } ?? [])
         for file in files {
             let name = ScriptParser.checkName(path: file)
             guard shard.contains(name) else { continue }
@@ -88,7 +91,7 @@ package struct CheckSet: Sendable {
             }
             paths[name] = file
             do {
-                set.scripts[name] = try ScriptLoader.load(file)
+                set.scripts[name] = try interner.load(file)
             } catch {
                 var text = error.description
                 if let old = previous?.scripts[name] {

@@ -12,12 +12,15 @@ enum BodyFileLoader {
 
     /// `script` with the contents of every file it names.
     static func load(_ script: CheckScript, root: String?) throws(ParseError) -> CheckScript {
+        // Nothing to read (most checks): the script as it is, its entries not copied.
+        guard script.entries.contains(where: \.namesFiles) else { return script }
         var loaded = script
+        var entries = script.entries
         let folder = (script.path as NSString).deletingLastPathComponent
         let base = folder.isEmpty ? "." : folder
         let allowed = canonical(root ?? base)
-        for index in loaded.entries.indices {
-            var entry = loaded.entries[index]
+        for index in entries.indices {
+            var entry = entries[index]
             if let body = entry.request.body {
                 entry.request.body = try load(body, base: base, allowed: allowed, path: script.path)
             }
@@ -36,8 +39,9 @@ enum BodyFileLoader {
                     entry.response?.asserts[k].predicate.function = assert.predicate.function.with(.file(read))
                 }
             }
-            loaded.entries[index] = entry
+            entries[index] = entry
         }
+        loaded.entries = entries
         return loaded
     }
 
@@ -84,5 +88,26 @@ enum BodyFileLoader {
             return String(cString: real)
         }
         return (absolute as NSString).standardizingPath
+    }
+}
+
+extension Entry {
+    /// Whether the entry names a file (`file,name;` in a request or response body, a multipart
+    /// file part or an assert's predicate value) that loading reads.
+    var namesFiles: Bool {
+        func isFile(_ body: Body?) -> Bool {
+            if case .file? = body?.kind { return true }
+            return false
+        }
+        if isFile(request.body) || isFile(response?.body) { return true }
+        let predicateFile = response?.asserts.contains { assert in
+            if case .file? = assert.predicate.function.value { return true }
+            return false
+        }
+        if predicateFile == true { return true }
+        return request.multipart.contains { part in
+            if case .file = part { return true }
+            return false
+        }
     }
 }

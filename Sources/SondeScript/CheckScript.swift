@@ -2,14 +2,72 @@ import SondeSupport
 
 /// A parsed check file: monitor settings from `# @key value` directives and the Hurl entries.
 package struct CheckScript: Sendable, Equatable {
+    /// What a script is made of, parsed: the part that identical files share (`ScriptInterner`).
+    /// Immutable: a change makes a new one, so a copy of a script never sees another's change.
+    private final class Parsed: Sendable {
+        let source: String
+        let settings: MonitorSettings
+        let entries: [Entry]
+
+        init(source: String, settings: MonitorSettings, entries: [Entry]) {
+            self.source = source
+            self.settings = settings
+            self.entries = entries
+        }
+    }
+
     /// Path as given by the user (used in messages).
     package var path: String
     /// Check name: the file name without `.hurl`.
     package var name: String
+    /// The source, settings and entries, in one shared block: a script is 40 bytes where it is
+    /// stored (a dictionary of 100,000 checks reserves room for more than twice as many), and
+    /// files with the same text share one parsed script.
+    private var parsed: Parsed
+
+    /// A script from its parts.
+    init(path: String, name: String, source: String, settings: MonitorSettings, entries: [Entry]) {
+        self.path = path
+        self.name = name
+        self.parsed = Parsed(source: source, settings: settings, entries: entries)
+    }
+
     /// The full source text, kept for error rendering.
-    var source: String
-    package var settings: MonitorSettings
-    package var entries: [Entry]
+    var source: String {
+        get { parsed.source }
+        set { parsed = Parsed(source: newValue, settings: parsed.settings, entries: parsed.entries) }
+    }
+
+    /// The `# @key value` directives.
+    package var settings: MonitorSettings {
+        get { parsed.settings }
+        set { parsed = Parsed(source: parsed.source, settings: newValue, entries: parsed.entries) }
+    }
+
+    /// The entries (requests and their response specs), in order.
+    package var entries: [Entry] {
+        get { parsed.entries }
+        set { parsed = Parsed(source: parsed.source, settings: parsed.settings, entries: newValue) }
+    }
+
+    /// This script's parsed part under another file's path and name: what `ScriptInterner` hands
+    /// out for a file whose text it has parsed before.
+    func sharing(path: String, name: String) -> CheckScript {
+        var copy = self
+        copy.path = path
+        copy.name = name
+        return copy
+    }
+
+    /// Whether two scripts share one parsed part (not only equal ones).
+    func sharesParse(with other: CheckScript) -> Bool { parsed === other.parsed }
+
+    package static func == (a: CheckScript, b: CheckScript) -> Bool {
+        guard a.path == b.path, a.name == b.name else { return false }
+        if a.parsed === b.parsed { return true }
+        return a.parsed.source == b.parsed.source && a.parsed.settings == b.parsed.settings
+            && a.parsed.entries == b.parsed.entries
+    }
 
     /// The source line with the given 1-based number, or `nil` when out of range.
     package func sourceLine(_ number: Int) -> String? {

@@ -32,12 +32,22 @@ package enum ScriptLoader {
     /// Reads and parses one script; a file over `maxFileBytes` is refused unread. The files the
     /// script names (`file,name;`) are read too, from the script's folder or from under `fileRoot`.
     package static func load(_ path: String, fileRoot: String? = nil) throws(LoadError) -> CheckScript {
+        try parse(read(path), path: path, fileRoot: fileRoot)
+    }
+
+    /// The bytes of one check file; a file over `maxFileBytes` is refused unread.
+    static func read(_ path: String) throws(LoadError) -> Data {
         var info = stat()
         if stat(path, &info) == 0, info.st_size > maxFileBytes { throw .tooLarge(path, bytes: Int(info.st_size)) }
         guard let data = FileManager.default.contents(atPath: path) else {
             throw .unreadable(path)
         }
         if data.count > maxFileBytes { throw .tooLarge(path, bytes: data.count) }
+        return data
+    }
+
+    /// Parses the bytes of the check file at `path` and reads the files it names.
+    static func parse(_ data: Data, path: String, fileRoot: String?) throws(LoadError) -> CheckScript {
         do {
             let script = try ScriptParser.parse(bytes: [UInt8](data), path: path)
             return try BodyFileLoader.load(script, root: fileRoot)
