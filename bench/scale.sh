@@ -16,6 +16,9 @@
 #        bench/results-scale-outage.md unless RESULTS says otherwise.
 #        RESULTS (bench/results-scale.md, or bench/results-scale-CHECKSxINTERVALs.md when CHECKS or
 #        INTERVAL is not the default) is where the table goes.
+#        STARTUP_ONLY=N: measure the start-up only: peak RSS (VmHWM) when the `start` line is logged
+#        (loading, the writer's rebuild, the SLO rings, the incident replay) and N s later (the first
+#        runs added), RSS at both, then SIGTERM; prints a short table (to RESULTS only when given).
 # Installs what is missing (nginx-light, time, jq) with apt-get; the system nginx is not touched.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -25,6 +28,7 @@ INTERVAL=${INTERVAL:-2}
 SECONDS_RUN=${SECONDS_RUN:-60}
 BIN=${SONDE_BIN:-.build/release/sonde}
 OUTAGE=${OUTAGE:-0}
+RESULTS_GIVEN=${RESULTS:-}
 if [ "$OUTAGE" = 1 ]; then RESULTS=${RESULTS:-bench/results-scale-outage.md}
 elif [ "$CHECKS" = 2000 ] && [ "$INTERVAL" = 2 ]; then RESULTS=${RESULTS:-bench/results-scale.md}
 else RESULTS=${RESULTS:-bench/results-scale-${CHECKS}x${INTERVAL}s.md}; fi
@@ -224,6 +228,7 @@ $(nproc) CPUs, Linux $(uname -r), load average before $(cut -d' ' -f1-3 /proc/lo
 nginx $("$NGINX" -v 2>&1 | sed 's/.*nginx\///') (1 worker, loopback), \`ulimit -n\` $(ulimit -n), tcp_tw_reuse $(cat /proc/sys/net/ipv4/tcp_tw_reuse 2>/dev/null || echo '?')."
 say "$CHECKS checks every ${INTERVAL}s for ${SECONDS_RUN}s (load average $(cut -d' ' -f1-3 /proc/loadavg))"
 
+HEADER_LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
 launch=$(date +%s.%N)
 /usr/bin/time -v -o "$T/time.txt" "$BIN" run --checks "$T/checks" --data "$T/data" \
   --metrics "127.0.0.1:$MPORT" "${EXTRA[@]}" >"$T/sonde.out" 2>"$T/sonde.log" &
@@ -238,6 +243,32 @@ STARTUP_S=$(awk -v a="$launch" -v b="$(date +%s.%N)" 'BEGIN { printf "%.2f", b -
 SONDE_PID=$(children_of "$TIME_PID" | head -1)
 nginx_before=$(cpu_seconds "$NGINX_WORKER")
 say "sonde $SONDE_PID started in ${STARTUP_S}s; running ${SECONDS_RUN}s"
+
+if [ -n "${STARTUP_ONLY:-}" ]; then
+  status_kb() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$SONDE_PID/status"; }
+  hwm_start=$(status_kb VmHWM) rss_start=$(status_kb VmRSS)
+  sleep "$STARTUP_ONLY" & wait $!
+  hwm_after=$(status_kb VmHWM) rss_after=$(status_kb VmRSS)
+  runs_after=$(find "$T/data" -name 'runs-*.jsonl' -print0 | xargs -0 -r cat | wc -l)
+  kill -TERM "$SONDE_PID"
+  wait "$TIME_PID" || true
+  TIME_PID=""
+  mb() { awk -v k="$1" 'BEGIN { printf "%.1f MB", k * 1024 / 1e6 }'; }
+  {
+    echo "## sonde start-up memory — $(date -u +%Y-%m-%dT%H:%MZ)"
+    echo
+    echo "\`STARTUP_ONLY=$STARTUP_ONLY CHECKS=$CHECKS INTERVAL=$INTERVAL bash bench/scale.sh\` — sonde \
+$(git rev-parse --short HEAD 2>/dev/null || echo '?'), $(nproc) CPUs, load average before ${HEADER_LOAD}, after \
+$(cut -d' ' -f1-3 /proc/loadavg)."
+    echo
+    echo "| figure | value |"
+    echo "| --- | --- |"
+    echo "| start-up (launch to the \`start\` log line) | $STARTUP_S s |"
+    echo "| peak RSS (VmHWM) at the \`start\` line / RSS then | $(mb "$hwm_start") / $(mb "$rss_start") |"
+    echo "| peak RSS $STARTUP_ONLY s later / RSS then ($runs_after runs recorded by then) | $(mb "$hwm_after") / $(mb "$rss_after") |"
+  } | tee ${RESULTS_GIVEN:+"$RESULTS"}
+  exit 0
+fi
 
 sleep "$SECONDS_RUN" & wait $!   # in the background so that Ctrl-C / SIGTERM reach the trap at once
 
