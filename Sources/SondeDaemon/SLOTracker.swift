@@ -11,7 +11,8 @@ import Synchronization
 
 /// Live burn rates and error budget for `/metrics`: per check, run and failure counts in one-minute
 /// buckets for the last 6 hours and one-hour buckets for the objective's window (one `BurnCounter`,
-/// about 2.9 KB for a 30-day objective), seeded from the data folder at start and fed by every run.
+/// about 2.2 KB for a 30-day objective, 2.9 KB for a check faster than every 20 s), seeded from the
+/// data folder at start and fed by every run.
 /// Windows up to 6 h are exact to the minute, longer ones to the hour (the current partial minute or
 /// hour is included). The same rings serve the check's incident detector (`counter(check:)`), so a
 /// check has one set of counts, not two. Reading never writes: the figures at a later time treat
@@ -26,7 +27,8 @@ final class SLOTracker: Sendable {
     private let state = Mutex(State())
 
     /// Tracks these checks: new ones start empty and wait for `seed`; removed ones are dropped; a
-    /// changed objective keeps the counts (a longer window starts with the hours the ring had).
+    /// changed objective keeps the counts (a longer window starts with the hours the ring had; a
+    /// shorter interval widens the hour buckets).
     func setPolicies(_ policies: [String: SLOPolicy], nowMs: Int64) {
         state.withLock { state in
             for name in state.checks.keys where policies[name] == nil {
@@ -39,9 +41,9 @@ final class SLOTracker: Sendable {
                     state.pending.insert(name)
                     continue
                 }
-                if BurnCounter.hourBuckets(existing.policy) == BurnCounter.hourBuckets(policy) {
+                if existing.hasLayout(of: policy) {
                     state.checks[name]?.policy = policy  // in place: no copy of the rings
-                } else if existing.policy != policy {
+                } else {
                     state.checks[name] = BurnCounter(resizing: existing, to: policy)
                 }
             }

@@ -114,7 +114,11 @@ package struct IncidentDetector: Sendable {
         downAfter = max(1, settings.downAfter)
         upAfter = max(1, settings.upAfter)
         policy = SLOPolicy(settings: settings)
-        burn?.policy = policy
+        if let own = burn, !own.hasLayout(of: policy) {
+            burn = BurnCounter(resizing: own, to: policy)
+        } else {
+            burn?.policy = policy
+        }
     }
 
     /// Feeds one run, counting it in the detector's own burn counts; returns what it changed.

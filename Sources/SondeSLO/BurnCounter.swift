@@ -10,10 +10,12 @@ import SondeSupport
 ///
 /// The live prober keeps one per check, shared by the SLO tracker (`/metrics`, webhook figures) and
 /// the check's incident detector (burn-rate alerts); `sonde incidents` keeps one per replayed
-/// detector. Both rings live in one flat byte buffer, about 2.9 KB for a 30-day objective: a
+/// detector. Both rings live in one flat byte buffer, about 2.2 KB for a 30-day objective: a
 /// minute bucket is two bytes (runs, failures: a check runs at most 60 times a minute), an hour
-/// bucket three (runs and failures in 12 bits each: at most 3,600 an hour, `hourLimit` 4,095).
-/// Additions saturate, and a bucket never holds more failures than runs.
+/// bucket two for a check every 20 s or slower (runs and failures a byte each: its schedule gives
+/// it at most 180 runs an hour, `narrowHourLimit` 255) and three for a faster one (12 bits each:
+/// at most 3,600 an hour, `hourLimit` 4,095), so 2.9 KB. Additions saturate (an hour read from the
+/// files of a check that ran faster before), and a bucket never holds more failures than runs.
 package struct BurnCounter: Sendable {
     /// Minutes the minute ring holds (6 hours).
     package static let minuteBuckets = 360
@@ -22,9 +24,24 @@ package struct BurnCounter: Sendable {
     /// The most runs (and failures) an hour bucket counts: 12 bits each (a check runs at most
     /// 3,600 times an hour).
     package static let hourLimit = 4095
-    /// Bytes of a minute bucket and of an hour bucket.
+    /// The most runs (and failures) a two-byte hour bucket counts, one byte each: a check every
+    /// `narrowFromMs` or slower runs at most 180 times an hour.
+    package static let narrowHourLimit = 255
+    /// The shortest interval whose hour buckets are two bytes (20 s).
+    package static let narrowFromMs: Int64 = 20_000
+    /// Bytes of a minute bucket.
     private static let minuteBytes = 2
-    private static let hourBytes = 3
+
+    /// Bytes of an hour bucket for `policy`: two for a check every 20 s or slower, else three.
+    package static func hourBytes(_ policy: SLOPolicy) -> Int {
+        policy.intervalMs >= narrowFromMs ? 2 : 3
+    }
+
+    /// Whether the rings of `policy` have the layout of these (as many hour buckets, as wide):
+    /// then the policy can change in place, else the counts move to new rings (`init(resizing:to:)`).
+    package func hasLayout(of policy: SLOPolicy) -> Bool {
+        Self.hourBuckets(policy) == hourCount && Self.hourBytes(policy) == Int(hourBytes)
+    }
 
     /// Hours the hour ring holds for `policy`: its window, at least 3 days.
     package static func hourBuckets(_ policy: SLOPolicy) -> Int {
@@ -36,6 +53,8 @@ package struct BurnCounter: Sendable {
     /// `minuteBuckets` minute buckets of two bytes (runs, failures), then the hour buckets of three
     /// (runs in the low 12 bits of the little-endian 24-bit value, failures in the high 12).
     private var buckets: ContiguousArray<UInt8>
+    /// Bytes of each hour bucket: 2 or 3 (`hourBytes(_:)` of the policy the rings were made for).
+    private let hourBytes: UInt8
     /// The newest minute and hour the rings hold (ring index = minute or hour mod ring size).
     private(set) var lastMinute: Int64
     /// The newest hour the hour ring holds.
@@ -44,27 +63,35 @@ package struct BurnCounter: Sendable {
     /// Empty rings whose newest minute and hour are those of `nowMs`.
     package init(policy: SLOPolicy, nowMs: Int64) {
         self.policy = policy
-        buckets = ContiguousArray(
-            repeating: 0, count: Self.minuteBytes * Self.minuteBuckets + Self.hourBytes * Self.hourBuckets(policy))
+        hourBytes = UInt8(Self.hourBytes(policy))
+        let bytes = Self.minuteBytes * Self.minuteBuckets + Self.hourBytes(policy) * Self.hourBuckets(policy)
+        buckets = ContiguousArray(repeating: 0, count: bytes)
         lastMinute = Self.floorDiv(nowMs, 60_000)
         lastHour = Self.floorDiv(nowMs, UTCTime.msPerHour)
     }
 
     /// The counts of `old` under a new objective whose window needs another number of hour
-    /// buckets: every minute, and as many of the newest hours as both rings hold.
+    /// buckets, or buckets of another width: every minute, and as many of the newest hours as
+    /// both rings hold (saturating in narrower buckets).
     package init(resizing old: BurnCounter, to policy: SLOPolicy) {
         self.init(policy: policy, nowMs: 0)
         lastMinute = old.lastMinute
         lastHour = old.lastHour
         for k in 0..<(Self.minuteBytes * Self.minuteBuckets) { buckets[k] = old.buckets[k] }
         for hour in (lastHour - Int64(min(hourCount, old.hourCount)) + 1)...lastHour {
-            let (from, to) = (old.hourSlot(hour), hourSlot(hour))
-            for k in 0..<Self.hourBytes { buckets[to + k] = old.buckets[from + k] }
+            let (runs, bad) = old.hour(old.hourSlot(hour))
+            setHour(hourSlot(hour), runs: min(runs, limit), bad: min(bad, limit))
         }
     }
 
+    /// Bytes the rings take.
+    var byteCount: Int { buckets.count }
+
     /// Hour buckets in the ring.
-    var hourCount: Int { (buckets.count - Self.minuteBytes * Self.minuteBuckets) / Self.hourBytes }
+    var hourCount: Int { (buckets.count - Self.minuteBytes * Self.minuteBuckets) / Int(hourBytes) }
+
+    /// The most runs (and failures) one of these hour buckets counts.
+    var limit: Int { hourBytes == 2 ? Self.narrowHourLimit : Self.hourLimit }
 
     /// Moves the rings forward to `nowMs`, clearing the buckets that fall out (never backwards).
     package mutating func advance(to nowMs: Int64) {
@@ -103,7 +130,7 @@ package struct BurnCounter: Sendable {
         guard hour <= lastHour, lastHour - hour < Int64(hourCount) else { return }
         let at = hourSlot(hour)
         let (oldRuns, oldBad) = self.hour(at)
-        let limit = UInt32(Self.hourLimit)
+        let limit = UInt32(self.limit)
         let total = min(limit, UInt32(oldRuns) + min(runs, limit))
         setHour(at, runs: Int(total), bad: Int(min(total, UInt32(oldBad) + min(bad, limit))))
     }
@@ -179,7 +206,7 @@ package struct BurnCounter: Sendable {
 
     /// Byte offset of an hour's bucket.
     private func hourSlot(_ hour: Int64) -> Int {
-        Self.minuteBytes * Self.minuteBuckets + Self.hourBytes * Int(Self.floorMod(hour, Int64(hourCount)))
+        Self.minuteBytes * Self.minuteBuckets + Int(hourBytes) * Int(Self.floorMod(hour, Int64(hourCount)))
     }
 
     private func minute(_ at: Int) -> (runs: Int, bad: Int) {
@@ -192,11 +219,17 @@ package struct BurnCounter: Sendable {
     }
 
     private func hour(_ at: Int) -> (runs: Int, bad: Int) {
+        if hourBytes == 2 { return (Int(buckets[at]), Int(buckets[at + 1])) }
         let value = Int(buckets[at]) | Int(buckets[at + 1]) << 8 | Int(buckets[at + 2]) << 16
         return (value & 0xFFF, value >> 12)
     }
 
     private mutating func setHour(_ at: Int, runs: Int, bad: Int) {
+        if hourBytes == 2 {
+            buckets[at] = UInt8(truncatingIfNeeded: runs)
+            buckets[at + 1] = UInt8(truncatingIfNeeded: bad)
+            return
+        }
         let value = (runs & 0xFFF) | (bad & 0xFFF) << 12
         buckets[at] = UInt8(truncatingIfNeeded: value)
         buckets[at + 1] = UInt8(truncatingIfNeeded: value >> 8)

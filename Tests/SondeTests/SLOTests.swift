@@ -129,14 +129,56 @@ struct SLOTests {
 
     @Test("burn counters saturate instead of wrapping, and never count more failures than runs")
     func burnCounterSaturates() {
-        var counter = BurnCounter(policy: SLOPolicy(), nowMs: Self.now)
-        counter.addHour(timeMs: Self.now, runs: 70_000, bad: 80_000)
-        counter.addHour(timeMs: Self.now, runs: 10, bad: 0)
-        let counts = counter.sum(7 * UTCTime.msPerHour)  // past 6 h: the hour ring
-        #expect(counts.runs == Int64(BurnCounter.hourLimit) && counts.bad == Int64(BurnCounter.hourLimit))
-        for _ in 0..<3 { counter.add(timeMs: Self.now, ok: false) }
-        counter.add(timeMs: Self.now, ok: true)
-        #expect(counter.sum(60_000) == (runs: 4, bad: 3))
+        // Every 60 s: two-byte hours; every second: three-byte hours.
+        for (intervalMs, limit) in [(60_000, BurnCounter.narrowHourLimit), (1_000, BurnCounter.hourLimit)] {
+            var counter = BurnCounter(policy: SLOPolicy(intervalMs: Int64(intervalMs)), nowMs: Self.now)
+            counter.addHour(timeMs: Self.now, runs: 70_000, bad: 80_000)
+            counter.addHour(timeMs: Self.now, runs: 10, bad: 0)
+            let counts = counter.sum(7 * UTCTime.msPerHour)  // past 6 h: the hour ring
+            #expect(counts.runs == Int64(limit) && counts.bad == Int64(limit), "every \(intervalMs) ms")
+            for _ in 0..<3 { counter.add(timeMs: Self.now, ok: false) }
+            counter.add(timeMs: Self.now, ok: true)
+            #expect(counter.sum(60_000) == (runs: 4, bad: 3))
+        }
+    }
+
+    @Test("a check every 20 s or slower keeps two bytes an hour, a faster one three; a new @every keeps the counts")
+    func burnCounterWidth() {
+        let slow = SLOPolicy(intervalMs: 20_000)
+        var counter = BurnCounter(policy: slow, nowMs: Self.now)
+        #expect(counter.byteCount == 2 * 360 + 2 * 720)
+        #expect(BurnCounter(policy: SLOPolicy(intervalMs: 19_999), nowMs: Self.now).byteCount == 2 * 360 + 3 * 720)
+        // The most a check every 20 s runs in an hour, with a failure every 7th run, for 10 hours.
+        for k in 0..<(10 * 180) {
+            counter.add(timeMs: Self.now - 10 * UTCTime.msPerHour + Int64(k) * 20_000, ok: k % 7 != 0)
+        }
+        let fast = BurnCounter(resizing: counter, to: SLOPolicy(intervalMs: 5_000))
+        #expect(!counter.hasLayout(of: SLOPolicy(intervalMs: 5_000)) && counter.hasLayout(of: SLOPolicy()))
+        #expect(fast.byteCount == 2 * 360 + 3 * 720)
+        for window: Int64 in [5 * 60_000, 6 * UTCTime.msPerHour, 3 * UTCTime.msPerDay, 30 * UTCTime.msPerDay] {
+            #expect(fast.sum(window) == counter.sum(window), "\(window) ms")
+        }
+        #expect(counter.sum(3 * UTCTime.msPerDay) == (runs: 1800, bad: 258))
+        let back = BurnCounter(resizing: fast, to: slow)
+        #expect(back.sum(30 * UTCTime.msPerDay) == counter.sum(30 * UTCTime.msPerDay))
+    }
+
+    @Test("the tracker widens a check's hour buckets when its interval shortens, keeping its counts")
+    func trackerWidens() throws {
+        let tracker = SLOTracker()
+        tracker.setPolicies(["a": SLOPolicy()], nowMs: Self.now - UTCTime.msPerHour)
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        tracker.seed(
+            check: "a", reader: RunReader(folder: DataFolder(folder.path)), location: "eu", beforeMs: Self.now,
+            nowMs: Self.now)
+        for k in 0..<60 { tracker.add(check: "a", timeMs: Self.now - Int64(k) * 60_000, ok: k % 10 != 0) }
+        let before = try #require(tracker.counter(check: "a"))
+        tracker.setPolicies(["a": SLOPolicy(intervalMs: 1_000)], nowMs: Self.now)
+        let after = try #require(tracker.counter(check: "a"))
+        #expect(before.byteCount == 2 * 360 + 2 * 720 && after.byteCount == 2 * 360 + 3 * 720)
+        #expect(after.sum(UTCTime.msPerDay) == before.sum(UTCTime.msPerDay) && after.sum(UTCTime.msPerDay).runs == 60)
+        #expect(after.policy.intervalMs == 1_000)
     }
 
     @Test("the latest message of an error kind comes from the hour lines once the raw runs are gone")
