@@ -3,9 +3,10 @@ import Foundation
 @testable import SondeSupport
 
 /// The server side of an NTLM handshake, enough to check a client's messages: the type-1
-/// (negotiate) message is recognised, a type-2 (challenge) message with target information is
-/// built (so that the client answers with NTLMv2, which needs MD4 and HMAC-MD5 only), and the
-/// NTLMv2 response of a type-3 (authenticate) message is verified against a known password.
+/// (negotiate) message is recognised, a type-2 (challenge) message offering extended session
+/// security and target information is built (so that libcurl answers with NTLMv2, which needs MD4
+/// and HMAC-MD5 only, not NTLMv1's DES), and the NTLMv2 response of a type-3 (authenticate)
+/// message is verified against a known password.
 enum NTLMv2 {
     /// NEGOTIATE_UNICODE | REQUEST_TARGET | NEGOTIATE_NTLM | NEGOTIATE_ALWAYS_SIGN | TARGET_TYPE_DOMAIN
     /// | NEGOTIATE_EXTENDED_SESSIONSECURITY | NEGOTIATE_TARGET_INFO. libcurl answers a challenge with
