@@ -42,8 +42,9 @@ deps: toolchain
 
 # The tests validate /metrics and the rules with promtool, run a real Prometheus server (both from the
 # Debian package prometheus: /usr/bin/promtool, /usr/bin/prometheus), deliver alerts to a real
-# Alertmanager (Debian package prometheus-alertmanager) and open the status page in headless Chromium
-# (Debian package chromium).
+# Alertmanager (Debian package prometheus-alertmanager), open the status page in headless Chromium
+# (Debian package chromium) and run HTTP/2 and Unix-socket checks against a private nginx (Debian
+# package nginx; the tests start their own, never the system's service).
 test-deps: deps
 	@{ command -v promtool >/dev/null 2>&1 && [ -x /usr/bin/prometheus ]; } || { \
 	  echo "installing prometheus (the tests check /metrics with promtool and run a Prometheus server)"; \
@@ -57,6 +58,9 @@ test-deps: deps
 	@command -v chromium >/dev/null 2>&1 || { \
 	  echo "installing chromium (the tests open the status page in headless Chromium)"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium; }
+	@[ -x /usr/sbin/nginx ] || { \
+	  echo "installing nginx (the tests run HTTP/2 and a Unix socket against a private nginx of their own)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends nginx; }
 
 # The release build links the Swift runtime and Foundation into the binary (--static-swift-stdlib):
 # it needs only glibc, libstdc++, libcurl and what they pull in, so a copy runs on a machine without

@@ -243,6 +243,14 @@ final class Transfer: @unchecked Sendable {
         return size > 0
     }
 
+    /// The TLS alert an OpenSSL error text reports (`tlsv13 alert certificate required` →
+    /// `alert certificate required`), or nil when it reports none.
+    static func tlsAlert(in detail: String) -> String? {
+        guard detail.contains("SSL routines"), let range = detail.range(of: "alert ") else { return nil }
+        let rest = detail[range.lowerBound...]
+        return String(rest.prefix { $0 != "," }).trimmingCharacters(in: .whitespaces)
+    }
+
     /// Maps a libcurl failure to one error kind with an actionable message.
     func error(for code: CURLcode) -> ProbeError {
         let detail =
@@ -261,6 +269,9 @@ final class Transfer: @unchecked Sendable {
         case CURLE_COULDNT_RESOLVE_HOST, CURLE_COULDNT_RESOLVE_PROXY:
             return .dns("cannot resolve host of \(target): \(detail)")
         case CURLE_COULDNT_CONNECT:
+            if let socket = request.transport.unixSocket {
+                return .connect("cannot connect to \(target) through the Unix socket \(socket): \(detail)")
+            }
             return .connect("cannot connect to \(target): \(detail)")
         case CURLE_OPERATION_TIMEDOUT:
             var limits: [String] = []
@@ -279,10 +290,28 @@ final class Transfer: @unchecked Sendable {
             CURLE_SSL_CACERT_BADFILE, CURLE_SSL_ISSUER_ERROR, CURLE_SSL_PINNEDPUBKEYNOTMATCH,
             CURLE_SSL_INVALIDCERTSTATUS, CURLE_SSL_CRL_BADFILE, CURLE_SSL_ENGINE_NOTFOUND,
             CURLE_SSL_ENGINE_SETFAILED, CURLE_SSL_SHUTDOWN_FAILED, CURLE_USE_SSL_FAILED:
+            if code == CURLE_SSL_CERTPROBLEM, request.transport.clientCertificate != nil {
+                return .tls(
+                    "TLS failure with \(target): the client certificate or its key cannot be used "
+                        + "(options cert and key: the files, and the key's password after cert's FILE:): \(detail)")
+            }
             return .tls("TLS failure with \(target): \(detail)")
+        case CURLE_RECV_ERROR, CURLE_SEND_ERROR:
+            // With TLS 1.3 the client finishes its handshake before the server has checked the
+            // client certificate: a refusal arrives as an alert on the first read.
+            if let alert = Self.tlsAlert(in: detail) {
+                let why =
+                    alert.contains("certificate required")
+                    ? "the server requires a client certificate (options cert and key)"
+                    : request.transport.clientCertificate != nil
+                        ? "the server refused the client certificate (\(alert))"
+                        : "the server ended the session (\(alert))"
+                return .tls("TLS failure with \(target): \(why): \(detail)")
+            }
+            return .protocol("bad HTTP answer from \(target): \(detail)")
         case CURLE_WRITE_ERROR where overLimit:
             return .tooLarge(limit: request.bodyLimit)
-        case CURLE_WEIRD_SERVER_REPLY, CURLE_GOT_NOTHING, CURLE_RECV_ERROR, CURLE_SEND_ERROR, CURLE_PARTIAL_FILE,
+        case CURLE_WEIRD_SERVER_REPLY, CURLE_GOT_NOTHING, CURLE_PARTIAL_FILE,
             CURLE_BAD_CONTENT_ENCODING, CURLE_HTTP2, CURLE_HTTP2_STREAM, CURLE_TOO_MANY_REDIRECTS:
             return .protocol("bad HTTP answer from \(target): \(detail)")
         case CURLE_OUT_OF_MEMORY where isHTTPScheme && requestSent, CURLcode(rawValue: 100) where isHTTPScheme:

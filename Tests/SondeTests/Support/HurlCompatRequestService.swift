@@ -29,9 +29,10 @@ final class HurlCompatRequestService: Sendable {
         func get(_ key: String) -> Int { value.withLock { $0[key] ?? 0 } }
     }
 
-    init() throws {
+    /// Listens on a free port of `host` (`::1` for the IPv6 files).
+    init(host: String = "127.0.0.1") throws {
         let counts = self.counts
-        server = try HTTPServer(host: "127.0.0.1", port: 0) { request in
+        server = try HTTPServer(host: host, port: 0) { request in
             HurlCompatRequestService.route(request, counts: counts)
         }
     }
@@ -108,6 +109,12 @@ final class HurlCompatRequestService: Sendable {
             return check(
                 request.header("Authorization") == expected,
                 "Authorization: \(request.header("Authorization") ?? "none")")
+        case "/digest":
+            return HurlCompatAuth.digest(request, sha256: false, counts: counts)
+        case "/digest-sha256":
+            return HurlCompatAuth.digest(request, sha256: true, counts: counts)
+        case "/ntlm":
+            return HurlCompatAuth.ntlm(request, counts: counts)
         case "/aws":
             let auth = request.header("Authorization") ?? ""
             return check(

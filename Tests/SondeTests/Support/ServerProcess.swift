@@ -21,12 +21,23 @@ final class ServerProcess: @unchecked Sendable {  // the Process is started in i
         _ name: String, binary: String, in folder: String, ready path: String,
         arguments: (UInt16) throws -> [String]
     ) async throws -> ServerProcess {
+        try await start(
+            name, binary: binary, in: folder,
+            ready: { port in (try? RawHTTPClient(port: port, timeoutSeconds: 2).request("GET", path).status) == 200 },
+            arguments: arguments)
+    }
+
+    /// Starts `binary` as above, ready once `ready(port)` holds (a TLS server: it answers at all).
+    static func start(
+        _ name: String, binary: String, in folder: String, ready: (UInt16) -> Bool,
+        arguments: (UInt16) throws -> [String]
+    ) async throws -> ServerProcess {
         var log = ""
         for attempt in 1...3 {
             let server = try ServerProcess(
                 name, binary: binary, in: folder, tag: "\(name)-\(attempt)", port: try DaemonTests.freePort(),
                 arguments: arguments)
-            if await server.awaitReady(path) { return server }
+            if await server.awaitReady(ready) { return server }
             log = server.log
             server.kill()
         }
@@ -54,11 +65,11 @@ final class ServerProcess: @unchecked Sendable {  // the Process is started in i
     var baseURL: String { "http://127.0.0.1:\(port)" }
     var log: String { (try? String(contentsOfFile: logPath, encoding: .utf8)) ?? "" }
 
-    /// Polls `GET path` until it answers 200, for at most 60 s; false when the child exits first.
-    private func awaitReady(_ path: String) async -> Bool {
+    /// Polls `ready` until it holds, for at most 60 s; false when the child exits first.
+    private func awaitReady(_ ready: (UInt16) -> Bool) async -> Bool {
         await pollUntil(timeout: .seconds(60)) {
             guard process.isRunning else { return true }
-            return (try? RawHTTPClient(port: port, timeoutSeconds: 2).request("GET", path).status) == 200
+            return ready(port)
         } && process.isRunning
     }
 

@@ -15,13 +15,15 @@ import Foundation
 @testable import SondeSupport
 
 /// `openssl s_server -www` with a self-signed certificate made at test time: a short-lived local
-/// TLS server on loopback.
+/// TLS server on loopback. With `clientCA` it requires a client certificate issued by that CA
+/// (`-Verify 1 -verify_return_error`): a handshake without one, or with another, fails; its page
+/// then shows the client certificate (`Subject: CN=…`).
 final class TLSServer: @unchecked Sendable {  // immutable after init; stop() is called once
     let port: UInt16
     private let process: Process
     private let folder: TemporaryFolder
 
-    init(days: Int = 30) throws {
+    init(days: Int = 30, clientCA: String? = nil) throws {
         folder = try TemporaryFolder()
         let key = folder.path + "/key.pem"
         let cert = folder.path + "/cert.pem"
@@ -38,7 +40,9 @@ final class TLSServer: @unchecked Sendable {  // immutable after init; stop() is
         let output = Pipe()
         process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-        process.arguments = ["s_server", "-accept", "127.0.0.1:0", "-cert", cert, "-key", key, "-www"]
+        process.arguments =
+            ["s_server", "-accept", "127.0.0.1:0", "-cert", cert, "-key", key, "-www"]
+            + (clientCA.map { ["-Verify", "1", "-verify_return_error", "-CAfile", $0] } ?? [])
         process.standardOutput = output
         process.standardError = FileHandle.nullDevice
         process.standardInput = FileHandle.nullDevice
