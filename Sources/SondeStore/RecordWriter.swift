@@ -191,9 +191,12 @@ package final class RecordWriter: @unchecked Sendable {
     /// A flush or prepare is queued: the writer takes it without waiting out its batch window.
     private var urgent = false
     private var batchCount = 0
+    private var checks = 0
 
     // Writer-thread state.
     private var files: DayFileCache
+    /// Which open day files may have been deleted or replaced since they were last checked.
+    private let watch: DayFileWatch
     private var held: [Held] = []
     private var heldStart = 0
     private var heldBytes = 0
@@ -235,8 +238,13 @@ package final class RecordWriter: @unchecked Sendable {
         let limit = ResourceLimits.openFiles().soft
         openFilesLimit = limit
         openFilesCapacity = max(1, openFiles ?? DayFileCache.capacity(forSoftLimit: limit))
+        let watch = DayFileWatch()
+        self.watch = watch
         // One descriptor of the share is kept for a line written through its own (a full cache).
-        files = DayFileCache(capacity: max(1, openFilesCapacity - 1))
+        files = DayFileCache(capacity: max(1, openFilesCapacity - 1)) { fd in
+            watch.closing(fd)
+            _ = Glibc.close(fd)
+        }
         try Self.checkWritable(folder.root)
         let thread = Thread { [self] in loop() }
         thread.name = "sonde-writer"
@@ -252,6 +260,18 @@ package final class RecordWriter: @unchecked Sendable {
         defer { condition.unlock() }
         return batchCount
     }
+
+    /// `stat`s of an open day file's path before a line since start: made only when the file's
+    /// inotify watch saw a change, or it has no watch (`DayFileWatch`), so not one a line.
+    package var pathChecks: Int {
+        condition.lock()
+        defer { condition.unlock() }
+        return checks
+    }
+
+    /// Whether the writer's open day files are watched with inotify (else each is checked before
+    /// every line).
+    package var watchesDayFiles: Bool { watch.isAvailable }
 
     /// The counters since start.
     package var counts: Counts {
@@ -335,6 +355,8 @@ package final class RecordWriter: @unchecked Sendable {
             if worked { batchCount += 1 }
             condition.unlock()
 
+            // Deleted or replaced day files since the last batch: one read, normally of nothing.
+            if worked { watch.drain() }
             // Held lines go first, a few times a second, so that each key's lines stay in order.
             if heldStart < held.count, lastHeldRetry.map({ now() - $0 >= 200 }) ?? true { retryHeld() }
             for command in batch {
@@ -419,7 +441,7 @@ package final class RecordWriter: @unchecked Sendable {
             let fd: Int32
             let current = now()
             var transient = false
-            if let file = files.use(check, at: current), file.day == day, Self.names(path, file) {
+            if let file = files.use(check, at: current), file.day == day, isCurrent(path, file) {
                 fd = file.fd
             } else {
                 files.remove(check)
@@ -435,6 +457,9 @@ package final class RecordWriter: @unchecked Sendable {
                         files.insert(
                             check, DayFileCache.File(day: day, fd: fd, device: opened.device, inode: opened.inode),
                             at: current)
+                        watch.watch(
+                            path, fd, device: opened.device, inode: opened.inode,
+                            folders: [folder.directory(of: check), folder.root])
                     }
                 case .failure(let error) where Self.isShortage(error.code):
                     return .noDescriptor(errnoReason(error.code))
@@ -540,10 +565,23 @@ package final class RecordWriter: @unchecked Sendable {
         }
     }
 
-    /// True when `path` still names the open `file` (its device and inode, read when it was
-    /// opened: one `stat` a line, no `fstat`). A day file deleted, moved or replaced while open (a
-    /// clean-up job, an operator, a full disk simulated with a link to /dev/full) is reopened at
-    /// its path: lines never go on into a file that nobody can find any more.
+    /// True when `path` still names the open `file`. A day file deleted, moved or replaced while
+    /// open (a clean-up job, an operator, a full disk simulated with a link to /dev/full) is
+    /// reopened at its path: lines never go on into a file that nobody can find any more. The
+    /// `stat` is made only when the file's inotify watch saw a change since it was last checked,
+    /// or it has no watch (`DayFileWatch`); the watch's events are read at the start of each batch.
+    private func isCurrent(_ path: String, _ file: DayFileCache.File) -> Bool {
+        guard watch.needsCheck(file.fd) else { return true }
+        condition.lock()
+        checks += 1
+        condition.unlock()
+        guard Self.names(path, file) else { return false }
+        watch.checked(file.fd)
+        return true
+    }
+
+    /// True when `path` still names `file` (its device and inode, read when it was opened): one
+    /// `stat`, no `fstat`.
     private static func names(_ path: String, _ file: DayFileCache.File) -> Bool {
         var named = stat()
         guard stat(path, &named) == 0 else { return false }

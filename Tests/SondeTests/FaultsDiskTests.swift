@@ -201,6 +201,45 @@ extension Faults {
                 "\(files.records.count) lines + \(deleted) deleted by the test + \(dropped) dropped ≠ \(runs) runs")
         }
 
+        @Test(
+            "a day file replaced by a rename, then deleted, while sonde run writes: the next lines land in the new file"
+        )
+        func replacedDayFile() async throws {
+            try await Self.awayFromMidnight()
+            let service = try TestService()
+            let folder = try TemporaryFolder()
+            defer { folder.cleanup() }
+            let prober = try await Prober(folder, service: service)
+            #expect(try await prober.wait { prober.lines("a") >= 2 }, "a wrote")
+            let dayFile = DataFolder(prober.data).runsFile(check: "a", at: UTCTime.milliseconds(Date()))
+            func inode(_ path: String) -> UInt64? {
+                var info = stat()
+                return stat(path, &info) == 0 ? UInt64(info.st_ino) : nil
+            }
+            func text(_ path: String) -> String {
+                (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
+            }
+
+            // Replaced (a rotation tool renames a new file onto the path): lines go on in the new file.
+            let old = try #require(inode(dayFile))
+            let kept = "{\"kept\":true}\n"
+            try folder.write("replacement", kept)
+            #expect(rename(folder.path + "/replacement", dayFile) == 0)
+            let new = try #require(inode(dayFile))
+            #expect(new != old)
+            #expect(
+                try await prober.wait { text(dayFile).split(separator: "\n").count >= 3 },
+                "two lines after the kept one: \(text(dayFile))")
+            #expect(inode(dayFile) == new, "written into the replacement, not replaced again")
+            #expect(text(dayFile).hasPrefix(kept), "appended after what the replacement held")
+
+            // Deleted: a new file at the path takes the next lines.
+            try FileManager.default.removeItem(atPath: dayFile)
+            #expect(try await prober.wait { prober.lines("a") >= 1 }, "a new day file after the delete")
+            #expect(!text(dayFile).contains("kept"))
+            _ = try await prober.stop()
+        }
+
         /// Root may mount a tmpfs here (a container may forbid it: then the test is skipped, not passed).
         static let canMountTmpfs: Bool = {
             guard geteuid() == 0, let folder = try? TemporaryFolder() else { return false }

@@ -117,6 +117,70 @@ struct StoreWriterTests {
         #expect(stats.firstProblem?.hasPrefix(data.root + "/shop/runs-2026-11-23.jsonl:2: malformed line") == true)
     }
 
+    @Test(
+        "a day file replaced, moved away or deleted while open is noticed by the next batch; an unchanged one is not stat-ed per line"
+    )
+    func replacedWhileOpen() async throws {
+        defer { folder.cleanup() }
+        let w = try writer(TestClock(utc(2026, 11, 23, 7, 30)))
+        let path = data.root + "/shop/runs-2026-11-23.jsonl"
+        let first = (0..<5).map { run(utc(2026, 11, 23, 7, 0, $0)) }
+        for record in first {
+            w.append(record, policy: Self.policy)
+            await w.flush()
+        }
+        #expect(text(path) == first.map { lines($0) }.joined())
+        let checked = w.pathChecks
+        if w.watchesDayFiles {
+            #expect(checked == 0, "five lines to an unchanged, watched file: no stat of its path")
+        } else {
+            #expect(checked == 4, "no inotify here: every line after the first checks its path")
+        }
+
+        // Replaced by a rename onto its path (a rotation tool): the next line goes to the new file.
+        let foreign = lines(run(utc(2026, 11, 22, 23)))
+        try folder.write("data/shop/new.jsonl", foreign)
+        #expect(rename(data.root + "/shop/new.jsonl", path) == 0)
+        let second = run(utc(2026, 11, 23, 7, 1))
+        w.append(second, policy: Self.policy)
+        await w.flush()
+        #expect(text(path) == foreign + lines(second))
+
+        // Moved away: a new file at the path; the moved one keeps what it had.
+        #expect(rename(path, path + ".old") == 0)
+        let third = run(utc(2026, 11, 23, 7, 2))
+        w.append(third, policy: Self.policy)
+        await w.flush()
+        #expect(text(path) == lines(third))
+        #expect(text(path + ".old") == foreign + lines(second))
+
+        // Its attributes changed (a chmod): checked, still the same file, kept open.
+        #expect(chmod(path, 0o600) == 0)
+        let fourth = run(utc(2026, 11, 23, 7, 3))
+        w.append(fourth, policy: Self.policy)
+        await w.flush()
+        #expect(text(path) == lines(third, fourth))
+
+        // Deleted: created again by the next line.
+        try FileManager.default.removeItem(atPath: path)
+        let fifth = run(utc(2026, 11, 23, 7, 4))
+        w.append(fifth, policy: Self.policy)
+        await w.flush()
+        #expect(text(path) == lines(fifth))
+
+        // The check's folder renamed: the file is no longer at its path, and a new folder takes the line.
+        #expect(rename(data.root + "/shop", data.root + "/shop.moved") == 0)
+        let sixth = run(utc(2026, 11, 23, 7, 5))
+        w.append(sixth, policy: Self.policy)
+        await w.flush()
+        #expect(text(path) == lines(sixth))
+        #expect(text(data.root + "/shop.moved/runs-2026-11-23.jsonl") == lines(fifth))
+        if w.watchesDayFiles {
+            #expect(w.pathChecks - checked == 5, "one check for each change, none for the lines between")
+        }
+        #expect(w.dropped == 0)
+    }
+
     @Test("on a full disk the record is dropped and reported; writing resumes when the disk accepts it")
     func diskFull() async throws {
         defer { folder.cleanup() }
