@@ -312,13 +312,16 @@ struct RunCommand: Sendable {
     static func serveMetrics(_ request: HTTPRequest, prober: Prober) -> HTTPResponse {
         switch request.path {
         case "/metrics":
-            return .text(
-                prober.renderMetrics(),
-                headers: [
-                    HTTPField(
-                        name: "Content-Type",
-                        value: "text/plain; version=0.0.4; charset=utf-8")
-                ])
+            // Streamed in pieces of 256 KiB: the text grows with the checks (≈2.3 KB each).
+            return .streamed(contentType: "text/plain; version=0.0.4; charset=utf-8") { write in
+                withoutActuallyEscaping(write) { write in
+                    var open = true
+                    var out = PrometheusText(pieceBytes: 256 * 1024) { piece in
+                        if open { open = write(Array(piece.utf8)) }
+                    }
+                    prober.writeMetrics(to: &out)
+                }
+            }
         case "/healthz":
             let liveness = prober.liveness
             guard liveness.isLive else {

@@ -148,10 +148,19 @@ package final class ProberMetrics: Sendable {
         skipped: [String: Int64], dropped: Int, store: RecordWriter.Counts? = nil,
         slo: [String: SLOTracker.Figures] = [:]
     ) -> String {
+        var out = PrometheusText()
+        write(to: &out, skipped: skipped, dropped: dropped, store: store, slo: slo)
+        return out.text
+    }
+
+    /// Writes the exposition text to `out` (which may hand it on in pieces; see `PrometheusText`).
+    func write(
+        to out: inout PrometheusText, skipped: [String: Int64], dropped: Int,
+        store: RecordWriter.Counts? = nil, slo: [String: SLOTracker.Figures] = [:]
+    ) {
         let snapshot = state.withLock { $0 }
         let checks = snapshot.checks.sorted { $0.key < $1.key }
         let loc = ("location", location)
-        var out = PrometheusText()
 
         out.family("sonde_check_up", .gauge, help: "1 when the check's last run passed, 0 when it failed.")
         for (name, check) in checks { out.sample("sonde_check_up", [("check", name), loc], check.up ? 1 : 0) }
@@ -289,6 +298,6 @@ package final class ProberMetrics: Sendable {
 
         out.family("sonde_build_info", .gauge, help: "Always 1; the version label says which sonde runs.")
         out.sample("sonde_build_info", [("version", Sonde.version)], 1)
-        return out.text
+        out.finish()
     }
 }

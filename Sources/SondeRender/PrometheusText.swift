@@ -14,13 +14,41 @@ package struct PrometheusText {
         case gauge, counter, histogram
     }
 
+    /// The text written and not yet handed to the sink (all of it without a sink).
     package private(set) var text = ""
+    private let sink: ((String) -> Void)?
+    private let pieceBytes: Int
 
-    package init() {}
+    /// Collects the whole text in `text`.
+    package init() {
+        sink = nil
+        pieceBytes = .max
+    }
+
+    /// Hands the text to `sink` in pieces of about `pieceBytes` bytes, each ending at a line's end,
+    /// so a large exposition is never held whole; call `finish()` for the last piece.
+    package init(pieceBytes: Int, sink: @escaping (String) -> Void) {
+        self.sink = sink
+        self.pieceBytes = max(1, pieceBytes)
+    }
+
+    /// Hands what is left to the sink (nothing without one).
+    package mutating func finish() {
+        guard let sink, !text.isEmpty else { return }
+        sink(text)
+        text.removeAll(keepingCapacity: true)
+    }
+
+    private mutating func handOffIfFull() {
+        guard let sink, text.utf8.count >= pieceBytes else { return }
+        sink(text)
+        text.removeAll(keepingCapacity: true)
+    }
 
     /// Starts a family.
     package mutating func family(_ name: String, _ kind: Kind, help: String) {
         text += "# HELP \(name) \(Self.escapeHelp(help))\n# TYPE \(name) \(kind.rawValue)\n"
+        handOffIfFull()
     }
 
     /// One sample line.
@@ -35,6 +63,7 @@ package struct PrometheusText {
             text += "}"
         }
         text += " " + Self.format(value) + "\n"
+        handOffIfFull()
     }
 
     /// The `_bucket`, `_sum` and `_count` samples of a histogram; `counts[i]` counts observations

@@ -67,6 +67,17 @@ package struct HTTPResponse: Sendable {
             body: .bytes(Array(s.utf8)))
     }
 
+    /// A body sent as `producer` writes it (chunked, or until the close for HTTP/1.0), for bodies
+    /// too large to hold at once; `write` returns false once the client is gone.
+    package static func streamed(
+        contentType: String, headers: [HTTPField] = [],
+        producer: @escaping @Sendable (_ write: ([UInt8]) -> Bool) -> Void
+    ) -> HTTPResponse {
+        HTTPResponse(
+            status: 200, headers: withContentType(contentType, headers),
+            body: .stream(length: nil, producer: producer))
+    }
+
     /// A JSON body (sent as given) with `Content-Type: application/json; charset=utf-8`
     /// (unless `headers` sets one).
     package static func json(_ s: String, status: Int = 200, headers: [HTTPField] = []) -> HTTPResponse {

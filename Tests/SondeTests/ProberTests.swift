@@ -144,6 +144,28 @@ struct ProberTests {
         #expect(code == 0, "promtool check metrics: \(output)")
     }
 
+    @Test("/metrics handed on in pieces is the same text, cut only at line ends")
+    func metricsInPieces() async throws {
+        let service = try TestService()
+        let folder = try TemporaryFolder()
+        defer { folder.cleanup() }
+        let prober = try Self.prober(
+            folder,
+            [
+                "good": "GET \(service.baseURL)/json\nHTTP 200\n",
+                "bad": "GET \(service.baseURL)/status?code=500\nHTTP 200\n",
+            ])
+        _ = await prober.runOnce()
+        let whole = prober.renderMetrics()
+        var pieces: [String] = []
+        var out = PrometheusText(pieceBytes: 200) { pieces.append($0) }
+        prober.writeMetrics(to: &out)
+        #expect(pieces.count > 10, "a 200-byte piece size cuts \(whole.utf8.count) bytes into many pieces")
+        #expect(pieces.joined() == whole)
+        #expect(pieces.allSatisfy { $0.hasSuffix("\n") && !$0.isEmpty })
+        #expect(out.text.isEmpty, "finish() hands on the last piece")
+    }
+
     @Test("a reload applies new, changed and removed checks and keeps a check whose file stopped parsing")
     func reloadKeepsPreviousVersion() async throws {
         let service = try TestService()
