@@ -229,6 +229,9 @@ def main():
         f" (sonde's and the floor's), strace {dpkg_version('strace')}, sqlite3 {dpkg_version('sqlite3')}.",
         "- Medians of several rounds where a scenario has rounds; every scenario states its own rounds, load average and"
         " method below. These are shared cloud machines: spreads are given with the medians.",
+        "- Where a goal is not met, [distance.md](distance.md) says by how much and which profile explains it;"
+        " figures taken between benches (under load, with heap and syscall counts) are in"
+        " [between-benches.md](between-benches.md).",
         "",
         "## Goals",
         "",
